@@ -1,0 +1,40 @@
+"""The one typed settings object. Every other module receives settings; none reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "ali-vilab/i2vgen-xl"
+TINY_MODEL = "tiny"
+
+
+class Settings(BaseSettings):
+    """Operator configuration, read from `I2V_*` environment variables (and an optional `.env`)."""
+
+    model_config = SettingsConfigDict(env_prefix="I2V_", env_file=".env", extra="ignore")
+
+    model: str = Field(DEFAULT_MODEL, description="Hub id, local folder, or 'tiny' for the test model.")
+    revision: str | None = Field(None, description="Hub revision (branch, tag or commit) to load.")
+    home: Path = Field(Path("outputs"), description="Archive root for videos, recipes and the job database.")
+    device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
+    dtype: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
+    offload: Literal["auto", "none", "model", "sequential"] = "auto"
+    vae_chunk: int = Field(0, ge=0, description="Frames per VAE decode chunk; 0 lets the memory plan choose.")
+
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    auth: SecretStr | None = Field(None, description="Password/token required when bound beyond loopback.")
+    allow_open: bool = Field(False, description="Allow a non-loopback bind without I2V_AUTH (explicit opt-in).")
+
+    max_upload_mb: int = Field(20, ge=1)
+    max_image_pixels: int = Field(40_000_000, ge=1_000_000, description="Decompression-bomb limit.")
+    max_queued: int = Field(20, ge=1)
+    max_queued_per_client: int = Field(3, ge=1)
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "jobs.sqlite3"
