@@ -1,0 +1,130 @@
+"""The archive: where finished videos live, named so nothing is ever overwritten.
+
+Layout under the archive root (I2V_HOME, default ./outputs):
+
+    YYYY-MM-DD/HHMMSS-<slug>-<shortid>.mp4      the video
+    YYYY-MM-DD/HHMMSS-<slug>-<shortid>.json     its recipe (how to make it again)
+    YYYY-MM-DD/HHMMSS-<slug>-<shortid>.jpg      thumbnail
+    YYYY-MM-DD/HHMMSS-<slug>-<shortid>-input.png  the picture it started from
+
+Every path that comes from outside (a request, a recipe) goes through `Archive.resolve`, the
+one place that refuses names escaping the root.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+SLUG_MAX = 40
+
+
+class ArchivePathError(ValueError):
+    """A name that would leave the archive, or does not exist in it."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One video's family of files, identified by its stem (path without extension)."""
+
+    root: Path
+    stem: Path  # relative to root, e.g. 2026-11-25/101500-cell-division-3f9a1c2e
+
+    @property
+    def video(self) -> Path:
+        return self.root / self.stem.with_suffix(".mp4")
+
+    @property
+    def recipe(self) -> Path:
+        return self.root / self.stem.with_suffix(".json")
+
+    @property
+    def thumbnail(self) -> Path:
+        return self.root / self.stem.with_suffix(".jpg")
+
+    @property
+    def input_image(self) -> Path:
+        return self.root / self.stem.parent / f"{self.stem.name}-input.png"
+
+    def sibling(self, suffix: str) -> Path:
+        """An export's path: `<stem><suffix>`, e.g. `-sheet.png`."""
+        return self.root / self.stem.parent / f"{self.stem.name}{suffix}"
+
+    @property
+    def name(self) -> str:
+        return self.stem.as_posix()
+
+
+def slugify(text: str, limit: int = SLUG_MAX) -> str:
+    """ASCII words of the prompt for a readable file name; 'video' when nothing is left."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:limit].rstrip("-") or "video"
+
+
+class Archive:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def allocate(self, prompt: str, when: datetime | None = None) -> Entry:
+        """Reserve a new, unused stem. The short id is random, and the video name is claimed with
+        an exclusive create, so two jobs in the same second can never share a name."""
+        when = when or datetime.now()
+        folder = self.root / when.strftime("%Y-%m-%d")
+        folder.mkdir(parents=True, exist_ok=True)
+        while True:
+            stem = Path(when.strftime("%Y-%m-%d")) / f"{when.strftime('%H%M%S')}-{slugify(prompt)}-{secrets.token_hex(4)}"
+            entry = Entry(self.root, stem)
+            try:
+                # Placeholder recipe claims the name; replaced atomically when the video is done.
+                with open(entry.recipe, "x", encoding="utf-8") as handle:
+                    handle.write("{}")
+                return entry
+            except FileExistsError:
+                continue
+
+    def release(self, entry: Entry) -> None:
+        """Remove what a failed or cancelled job left behind (never a finished video)."""
+        if not entry.video.exists():
+            for path in (entry.recipe, entry.thumbnail, entry.input_image):
+                path.unlink(missing_ok=True)
+
+    def resolve(self, name: str | Path) -> Path:
+        """The archive file for `name` (relative to the root), refusing anything outside it."""
+        candidate = (self.root / Path(name)).resolve()
+        if not candidate.is_relative_to(self.root) or candidate == self.root:
+            raise ArchivePathError(f"{name!s} is not a file in the archive")
+        if not candidate.is_file():
+            raise ArchivePathError(f"{name!s} does not exist in the archive")
+        return candidate
+
+    def entry_for(self, name: str | Path) -> Entry:
+        """The entry a video (or recipe) name belongs to, checked to exist inside the archive."""
+        path = self.resolve(name)
+        return Entry(self.root, path.relative_to(self.root).with_suffix(""))
+
+    def write_recipe(self, entry: Entry, recipe: dict) -> Path:
+        write_json_atomic(entry.recipe, recipe)
+        return entry.recipe
+
+    def read_recipe(self, entry: Entry) -> dict:
+        return json.loads(entry.recipe.read_text(encoding="utf-8"))
+
+    def entries(self) -> list[Entry]:
+        """Finished videos, newest first (a video exists only once fully written)."""
+        videos = [p for p in self.root.glob("*/*.mp4") if p.with_suffix(".json").is_file() and not p.name.startswith(".")]
+        stems = sorted((p.relative_to(self.root).with_suffix("") for p in videos), key=lambda s: s.as_posix(), reverse=True)
+        return [Entry(self.root, s) for s in stems]
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

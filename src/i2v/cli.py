@@ -1,0 +1,187 @@
+"""The `i2v` command: a thin shell over the same services the web app uses.
+
+Exit codes: 0 done, 1 failed while running, 2 bad input (message says what to change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from i2v.settings import DEFAULT_MODEL, Settings
+
+REQUEST_FLAGS = ("prompt", "negative_prompt", "resolution", "frames", "fps", "steps", "guidance", "seed", "scheduler")
+
+
+class UsageError(Exception):
+    """Bad input on the command line: exit code 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="i2v", description="Turn one picture and an English prompt into a short video.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (memory plan, timings)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    gen = commands.add_parser("generate", help="make a video from a picture and a prompt")
+    gen.add_argument("image", nargs="?", type=Path, help="the picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")
+    gen.add_argument("--prompt", help="English description of the motion, e.g. 'chromosomes separating to opposite poles'")
+    gen.add_argument("--negative-prompt", help="what to avoid (default: the original recipe's list)")
+    gen.add_argument("--resolution", help="256p (draft), 512p (default), 768p or 1024p")
+    gen.add_argument("--frames", type=int, help="8–32 (default 16)")
+    gen.add_argument("--fps", type=int, help="4–30 (default 8)")
+    gen.add_argument("--steps", type=int, help="1–150 denoising steps (default 50)")
+    gen.add_argument("--guidance", type=float, help="1–20 (default 9.0): higher follows the prompt more")
+    gen.add_argument("--seed", type=int, help="0–4294967295; random when omitted (and recorded)")
+    gen.add_argument("--scheduler", help="ddim (default) or dpmpp")
+    gen.add_argument("--allow-downgrade", action="store_true", help="on out-of-memory, allow a lower resolution")
+    gen.add_argument("--recipe", type=Path, help="make a video again from its recipe .json (flags override it)")
+    gen.add_argument("--model", help=f"hub id, local folder or 'tiny' (default: I2V_MODEL or {DEFAULT_MODEL})")
+    gen.add_argument("--out", type=Path, help="archive folder (default: I2V_HOME or ./outputs)")
+    gen.set_defaults(handler=cmd_generate)
+
+    dl = commands.add_parser("download", help="fetch the model weights (~11 GB) and verify them")
+    dl.add_argument("--model", default=DEFAULT_MODEL)
+    dl.add_argument("--revision")
+    dl.add_argument("--full-precision", action="store_true", help="fp32 files instead of fp16 (twice the size)")
+    dl.set_defaults(handler=cmd_download)
+
+    doc = commands.add_parser("doctor", help="check GPU, memory, weights, video encoder and disk")
+    doc.add_argument("--model")
+    doc.set_defaults(handler=cmd_doctor)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "model", None):
+        overrides["model"] = args.model
+    if getattr(args, "out", None):
+        overrides["home"] = args.out
+    return Settings(**overrides)
+
+
+def _request_and_image(args: argparse.Namespace):
+    """Merge recipe values (if any) with the flags given, validate, and load the picture."""
+    from i2v.image_input import ImageInputError, load_image
+    from i2v.recipe import request_from_recipe, sha256_file
+    from i2v.request import GenerationRequest, RequestError
+
+    fields: dict = {}
+    image_path = args.image
+    if args.recipe:
+        try:
+            recipe = json.loads(args.recipe.read_text(encoding="utf-8"))
+            fields = request_from_recipe(recipe).model_dump()
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot use recipe {args.recipe}: {exc}") from None
+        if image_path is None:
+            image_path = args.recipe.parent / recipe["input_image"]["file"]
+            if image_path.is_file() and sha256_file(image_path) != recipe["input_image"]["sha256"]:
+                raise UsageError(f"{image_path} has changed since the recipe was written; pass the original picture")
+        if not args.model and recipe.get("model", {}).get("id"):
+            args.model = recipe["model"]["id"]
+    for name in REQUEST_FLAGS:
+        value = getattr(args, name)
+        if value is not None:
+            fields[name] = value
+    if args.allow_downgrade:
+        fields["allow_downgrade"] = True
+    if image_path is None:
+        raise UsageError("give a picture: i2v generate IMAGE --prompt '...' (or --recipe FILE.json)")
+    if "prompt" not in fields:
+        raise UsageError("give a prompt: --prompt 'what should move, how, in which direction'")
+    try:
+        request = GenerationRequest.parse(fields)
+    except RequestError as exc:
+        raise UsageError(str(exc)) from None
+    settings = _settings(args)
+    try:
+        image = load_image(image_path, max_pixels=settings.max_image_pixels, max_bytes=settings.max_upload_mb * 2**20)
+    except FileNotFoundError:
+        raise UsageError(f"no such picture: {image_path}") from None
+    except ImageInputError as exc:
+        raise UsageError(f"{image_path}: {exc}") from None
+    return settings, request, image
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from i2v.archive import Archive
+    from i2v.engine.base import ModelNotAvailable, NonFiniteError
+    from i2v.engine.host import EngineHost
+    from i2v.service import GenerationService
+
+    settings, request, image = _request_and_image(args)
+    request = request.with_seed()
+    service = GenerationService(EngineHost(settings), Archive(settings.home))
+    print(f"Loading {settings.model} …", file=sys.stderr)
+    bar = tqdm(total=request.steps, unit="step", file=sys.stderr, dynamic_ncols=True, desc="denoising")
+
+    def on_progress(progress) -> None:
+        bar.total = progress.total
+        bar.n = progress.step
+        bar.refresh()
+
+    try:
+        result = service.generate(request, image, on_progress=on_progress)
+    except ModelNotAvailable as exc:
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (NonFiniteError, MemoryError) as exc:
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    bar.close()
+    if result.recipe["model"]["test_model"]:
+        print("note: made by the tiny TEST model (random weights): the video is noise, not a result.", file=sys.stderr)
+    print(f"seed {request.seed}; recipe {result.entry.recipe}", file=sys.stderr)
+    print(result.video)
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from i2v.download import download
+
+    print(f"Downloading {args.model} (fp{'32' if args.full_precision else '16'} weights) …", file=sys.stderr)
+    try:
+        folder = download(args.model, revision=args.revision, variant=None if args.full_precision else "fp16")
+    except Exception as exc:  # noqa: BLE001 - network and hub errors are many; all end the command
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"verified: {folder}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from i2v.doctor import run_checks
+
+    checks = run_checks(_settings(args))
+    for check in checks:
+        print(f"[{'ok' if check.ok else '!!'}] {check.name}: {check.detail}")
+        if check.fix:
+            print(f"     fix: {check.fix}")
+    return 0 if all(c.ok for c in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""A random-weight I2VGen-XL of the real architecture at toy size, built in-process.
+
+Same component classes, block types, scheduler algorithm and real CLIP tokenizer as the hub
+checkpoint, so every code path (loading aside) runs in tests and UI demos on a plain CPU.
+What it makes is noise from a test model, and is labelled so everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import torch
+from diffusers import AutoencoderKL
+from diffusers.models.unets.unet_i2vgen_xl import I2VGenXLUNet
+from transformers import CLIPImageProcessorPil, CLIPTextConfig, CLIPTextModel, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+from i2v.engine.base import ModelInfo
+from i2v.engine.i2vgenxl import Components
+from i2v.engine.tokenizer import load_clip_tokenizer
+
+TINY_ID = "tiny"
+TEST_MODEL_LABEL = "TEST MODEL: random weights, output is noise"
+HIDDEN = 32  # text/image embedding width = the UNet's cross-attention width
+
+# The real checkpoint's scheduler (ali-vilab/i2vgen-xl scheduler_config.json).
+REAL_SCHEDULER_CONFIG = {
+    "_class_name": "DDIMScheduler",
+    "num_train_timesteps": 1000,
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "squaredcos_cap_v2",
+    "clip_sample": False,
+    "prediction_type": "v_prediction",
+    "rescale_betas_zero_snr": True,
+    "set_alpha_to_one": True,
+    "steps_offset": 1,
+    "timestep_spacing": "leading",
+}
+
+UNET_CONFIG = {
+    "block_out_channels": (32, 64),
+    "layers_per_block": 1,
+    "sample_size": 32,
+    "in_channels": 4,
+    "out_channels": 4,
+    "down_block_types": ("CrossAttnDownBlock3D", "DownBlock3D"),
+    "up_block_types": ("UpBlock3D", "CrossAttnUpBlock3D"),
+    "cross_attention_dim": HIDDEN,
+    "attention_head_dim": 8,
+    "norm_num_groups": 8,
+}
+# Four blocks as in SD-2.1's VAE: latents are 1/8 of the frame, as with the real model.
+VAE_CONFIG = {
+    "block_out_channels": (8, 16, 16, 16),
+    "in_channels": 3,
+    "out_channels": 3,
+    "down_block_types": ["DownEncoderBlock2D"] * 4,
+    "up_block_types": ["UpDecoderBlock2D"] * 4,
+    "latent_channels": 4,
+    "layers_per_block": 1,
+    "norm_num_groups": 4,
+    "sample_size": 64,
+    "scaling_factor": 0.18215,
+}
+TEXT_CONFIG = {
+    "hidden_size": HIDDEN, "intermediate_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
+    "vocab_size": 49408, "max_position_embeddings": 77, "projection_dim": HIDDEN,
+    "bos_token_id": 49406, "eos_token_id": 49407, "pad_token_id": 49407, "hidden_act": "gelu",
+}
+VISION_CONFIG = {
+    "hidden_size": HIDDEN, "intermediate_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
+    "image_size": 64, "patch_size": 8, "projection_dim": HIDDEN,
+}
+
+
+def tiny_components(seed: int = 0) -> Components:
+    """Build the tiny model; the same `seed` always gives the same weights."""
+    torch.manual_seed(seed)
+    unet = I2VGenXLUNet(**UNET_CONFIG)
+    torch.manual_seed(seed)
+    vae = AutoencoderKL(**VAE_CONFIG)
+    torch.manual_seed(seed)
+    text_encoder = CLIPTextModel(CLIPTextConfig(**TEXT_CONFIG))
+    torch.manual_seed(seed)
+    image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(**VISION_CONFIG))
+    extractor = CLIPImageProcessorPil(crop_size=VISION_CONFIG["image_size"], size=VISION_CONFIG["image_size"])
+    return Components(
+        unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=load_clip_tokenizer(),
+        image_encoder=image_encoder, feature_extractor=extractor, scheduler_config=dict(REAL_SCHEDULER_CONFIG),
+    )
+
+
+def tiny_info() -> ModelInfo:
+    configs = json.dumps([UNET_CONFIG, VAE_CONFIG, TEXT_CONFIG, VISION_CONFIG, REAL_SCHEDULER_CONFIG], sort_keys=True)
+    digest = hashlib.sha256(configs.encode()).hexdigest()[:16]
+    return ModelInfo(id=TINY_ID, source="tiny", revision=None, fingerprint=f"tiny-seed0-{digest}", is_test_model=True)

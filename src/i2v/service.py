@@ -1,0 +1,90 @@
+"""One generation, start to finish: request → engine → media → archive.
+
+The CLI calls this directly; the job worker (web UI and HTTP API) calls it for each job. It is
+the only place that knows the order of those steps.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from i2v.archive import Archive, Entry
+from i2v.engine.base import ProgressCallback
+from i2v.engine.host import EngineHost
+from i2v.engine.i2vgenxl import free_accelerator_memory
+from i2v.media import encode_mp4, save_thumbnail
+from i2v.recipe import build_recipe
+from i2v.request import GenerationRequest
+
+log = logging.getLogger(__name__)
+TEST_MODEL_BANNER = "TEST MODEL - random weights - noise"
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    entry: Entry
+    recipe: dict
+
+    @property
+    def video(self) -> Path:
+        return self.entry.video
+
+
+class GenerationService:
+    def __init__(self, host: EngineHost, archive: Archive) -> None:
+        self.host = host
+        self.archive = archive
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        image: Image.Image,
+        *,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> GenerationResult:
+        """Make and archive one video. The request is seeded here if it has no seed, and the
+        seed is recorded. On any failure nothing half-made is left in the archive."""
+        request = request.with_seed()
+        engine = self.host.get()
+        entry = self.archive.allocate(request.prompt)
+        try:
+            image.save(entry.input_image, format="PNG")
+            started = time.perf_counter()
+            output = engine.generate(request, image, on_progress=on_progress, cancel=cancel)
+            frames = label_test_output(output.frames) if engine.info.is_test_model else output.frames
+            encode_started = time.perf_counter()
+            timings = {**output.timings, "total_s": 0.0}
+            recipe = build_recipe(request=request, output=output, model=engine.info, input_image=entry.input_image, timings=timings)
+            save_thumbnail(frames[len(frames) // 2], entry.thumbnail)
+            metadata = {"title": request.prompt[:200], "comment": json.dumps(recipe, ensure_ascii=False)}
+            encode_mp4(frames, request.fps, entry.video, metadata=metadata)
+            timings["encode_s"] = round(time.perf_counter() - encode_started, 3)
+            timings["total_s"] = round(time.perf_counter() - started, 3)
+            self.archive.write_recipe(entry, recipe)
+        except BaseException:
+            self.archive.release(entry)
+            raise
+        finally:
+            free_accelerator_memory()
+        log.info("video %s: %s frames %dx%d in %.1f s (plan %s)", entry.name, recipe["frames"], recipe["width"], recipe["height"], timings["total_s"], output.plan.offload)
+        return GenerationResult(entry, recipe)
+
+
+def label_test_output(frames: np.ndarray) -> np.ndarray:
+    """Stamp a banner on every frame so noise from the test model is never mistaken for a result."""
+    labelled = frames.copy()
+    height, width = frames.shape[1:3]
+    banner = Image.new("RGB", (width, max(12, height // 14)), (255, 235, 0))
+    ImageDraw.Draw(banner).text((4, 1), TEST_MODEL_BANNER, fill=(0, 0, 0))
+    strip = np.asarray(banner)
+    labelled[:, : strip.shape[0], :, :] = strip
+    return labelled
