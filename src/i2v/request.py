@@ -84,8 +84,12 @@ def _allowed(field: str) -> str:
     if field == "scheduler":
         return "one of " + ", ".join(SCHEDULERS)
     if low is not None and high is not None:
-        return f"between {low:g} and {high:g}"
+        return f"between {_number(low)} and {_number(high)}"
     return ""
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _explain(exc: ValidationError) -> str:

@@ -88,42 +88,45 @@ def free_memory(device: Device) -> int:
     return int(psutil.virtual_memory().available)
 
 
-def choose_dtype(device: Device, preference: str = "auto") -> DType:
-    """bf16 where the GPU supports it (fp16 gives black/NaN frames with I2VGen-XL, diffusers #8655),
-    fp16 on older GPUs and MPS, fp32 on CPU (bf16 there is ~20× slower)."""
-    if preference != "auto":
-        return preference  # type: ignore[return-value]
-    if device == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    if device == "mps":
-        return "fp16"
-    return "fp32"
+def choose_plan(*, device: str = "auto", dtype: str = "auto", offload: str = "auto", vae_chunk: int = 0) -> MemoryPlan:
+    """Measure the hardware, then decide with `plan_for`."""
+    dev = detect_device(device)
+    bf16 = dev == "cuda" and torch.cuda.is_bf16_supported()
+    return plan_for(dev, dtype=dtype, offload=offload, vae_chunk=vae_chunk, free_bytes=free_memory(dev), bf16=bf16)
 
 
-def choose_plan(
+def plan_for(
+    device: Device,
     *,
-    device: str = "auto",
     dtype: str = "auto",
     offload: str = "auto",
     vae_chunk: int = 0,
-    free_bytes: int | None = None,
+    free_bytes: int = 0,
+    bf16: bool = False,
 ) -> MemoryPlan:
-    """Pick the plan. `free_bytes` is measured when None; tests pass it to exercise each branch."""
-    dev = detect_device(device)
-    dt = choose_dtype(dev, dtype)
-    # The VAE decodes in fp32 under fp16: its upsampling convolutions overflow half range.
+    """The decision itself, from facts only (so every branch is testable on any machine).
+
+    Precision: bf16 where the GPU supports it (fp16 gives black/NaN frames with I2VGen-XL,
+    diffusers #8655), fp16 on older GPUs and MPS, fp32 on CPU (bf16 there is ~20× slower).
+    The VAE decodes in fp32 under fp16: its upsampling convolutions overflow half range.
+    """
+    if dtype != "auto":
+        dt: DType = dtype  # type: ignore[assignment]
+    elif device == "cuda":
+        dt = "bf16" if bf16 else "fp16"
+    else:
+        dt = "fp16" if device == "mps" else "fp32"
     vae_dt: DType = "fp32" if dt == "fp16" else dt
-    free = free_memory(dev) if free_bytes is None else free_bytes
     if offload != "auto":
         mode: Offload = offload  # type: ignore[assignment]
         why = f"offload={offload} set by the operator"
-    elif dev != "cuda":
-        mode, why = "none", f"{dev}: weights stay in {'RAM' if dev == 'cpu' else 'unified memory'}"
-    elif free >= NO_OFFLOAD_MIN_FREE:
-        mode, why = "none", f"{free / GIB:.1f} GiB free VRAM ≥ {NO_OFFLOAD_MIN_FREE // GIB} GiB: whole model on the GPU"
-    elif free >= MODEL_OFFLOAD_MIN_FREE:
-        mode, why = "model", f"{free / GIB:.1f} GiB free VRAM: one component on the GPU at a time"
+    elif device != "cuda":
+        mode, why = "none", f"{device}: weights stay in {'RAM' if device == 'cpu' else 'unified memory'}"
+    elif free_bytes >= NO_OFFLOAD_MIN_FREE:
+        mode, why = "none", f"{free_bytes / GIB:.1f} GiB free VRAM ≥ {NO_OFFLOAD_MIN_FREE // GIB} GiB: whole model on the GPU"
+    elif free_bytes >= MODEL_OFFLOAD_MIN_FREE:
+        mode, why = "model", f"{free_bytes / GIB:.1f} GiB free VRAM: one component on the GPU at a time"
     else:
-        mode, why = "sequential", f"{free / GIB:.1f} GiB free VRAM < {MODEL_OFFLOAD_MIN_FREE // GIB} GiB: layers streamed to the GPU"
-    chunk = vae_chunk or (8 if mode == "none" and dev == "cuda" else 1 if dev == "cuda" else 4)
-    return MemoryPlan(device=dev, dtype=dt, vae_dtype=vae_dt, offload=mode, vae_chunk=chunk, reason=why, free_bytes=free)
+        mode, why = "sequential", f"{free_bytes / GIB:.1f} GiB free VRAM < {MODEL_OFFLOAD_MIN_FREE // GIB} GiB: layers streamed to the GPU"
+    chunk = vae_chunk or (8 if mode == "none" and device == "cuda" else 1 if device == "cuda" else 4)
+    return MemoryPlan(device=device, dtype=dt, vae_dtype=vae_dt, offload=mode, vae_chunk=chunk, reason=why, free_bytes=free_bytes)

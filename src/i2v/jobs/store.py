@@ -1,0 +1,479 @@
+"""The job table: the single source of truth about generation jobs, kept in one SQLite file.
+
+HTTP handlers and the UI create, read and cancel jobs from many threads while one worker claims and
+finishes them; the process may be killed at any moment, so every change is one committed
+transaction and `recover()` puts jobs left running by a dead process back in order at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+from collections.abc import Collection, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+try:
+    from enum import StrEnum
+except ImportError:  # Python 3.10
+    from enum import Enum
+
+    class StrEnum(str, Enum):  # type: ignore[no-redef]
+        def __str__(self) -> str:
+            return str(self.value)
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+# Every status change the store may make. A finished job has no way out: it can never run again.
+# RUNNING -> QUEUED exists only for `recover()` (the process died while the job ran).
+_LEGAL_MOVES: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
+    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}),
+    **{status: frozenset() for status in FINISHED},
+}
+
+BUSY_TIMEOUT_MS = 10_000
+SCHEMA_VERSION = 1
+
+_SCHEMA = (
+    """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,  -- arrival order, never reused (even after delete)
+    id               TEXT    NOT NULL UNIQUE,
+    status           TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+    client           TEXT    NOT NULL,
+    request          TEXT    NOT NULL,                   -- JSON object
+    image            TEXT    NOT NULL,
+    created_at       REAL    NOT NULL,
+    started_at       REAL,
+    finished_at      REAL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    step             INTEGER NOT NULL DEFAULT 0,
+    total            INTEGER NOT NULL DEFAULT 0,
+    eta_s            REAL,
+    error            TEXT,
+    result           TEXT,                               -- JSON object or NULL
+    cancel_requested INTEGER NOT NULL DEFAULT 0
+)""",
+    "CREATE INDEX IF NOT EXISTS jobs_status_seq ON jobs (status, seq)",
+    "CREATE INDEX IF NOT EXISTS jobs_client_status ON jobs (client, status)",
+)
+
+# Columns `_update` may set; keeps keyword names from ever reaching SQL unchecked.
+_UPDATABLE = frozenset(
+    {"status", "started_at", "finished_at", "attempts", "step", "total", "eta_s", "error", "result", "cancel_requested"}
+)
+
+# `position` is computed on read: the job's 1-based place among queued jobs, oldest (lowest seq) first.
+_SELECT_JOB = """
+SELECT j.*,
+       CASE WHEN j.status = 'queued'
+            THEN (SELECT COUNT(*) FROM jobs q WHERE q.status = 'queued' AND q.seq <= j.seq)
+       END AS position
+FROM jobs j
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One generation job as stored. Times are unix seconds; `position` is None unless queued."""
+
+    id: str
+    status: JobStatus
+    client: str
+    request: dict
+    image: str
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    attempts: int
+    step: int
+    total: int
+    eta_s: float | None
+    error: str | None
+    result: dict | None
+    cancel_requested: bool
+    position: int | None
+
+
+class QueueFull(Exception):
+    """The queue (or this client's share of it) is full. The message is written for the user."""
+
+
+class IllegalTransition(Exception):
+    """The job is not in a state that allows the requested change. The message names both states."""
+
+
+class JobNotFound(KeyError):
+    """No job has this id (it never existed, or it was deleted)."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else "job not found"
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _json(value: dict, what: str) -> str:
+    if not isinstance(value, dict):
+        raise TypeError(f"{what} must be a dict, got {type(value).__name__}")
+    # allow_nan=False: NaN/Infinity are not JSON, and browsers reading the API would choke on them.
+    return json.dumps(value, allow_nan=False, separators=(",", ":"))
+
+
+def _row_to_job(row: sqlite3.Row) -> Job:
+    return Job(
+        id=row["id"],
+        status=JobStatus(row["status"]),
+        client=row["client"],
+        request=json.loads(row["request"]),
+        image=row["image"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        attempts=row["attempts"],
+        step=row["step"],
+        total=row["total"],
+        eta_s=row["eta_s"],
+        error=row["error"],
+        result=None if row["result"] is None else json.loads(row["result"]),
+        cancel_requested=bool(row["cancel_requested"]),
+        position=row["position"],
+    )
+
+
+def _status_filter(statuses: Collection[JobStatus | str] | None) -> tuple[str, list[str]] | None:
+    """SQL condition and parameters for a status filter; None means "no filter"."""
+    if statuses is None:
+        return None
+    values = sorted({JobStatus(s).value for s in statuses})  # JobStatus() refuses unknown names
+    if not values:
+        return "0", []
+    return f"j.status IN ({', '.join('?' * len(values))})", values
+
+
+class JobStore:
+    """Jobs in one SQLite file, safe to share between threads and between processes.
+
+    Each call opens its own short-lived connection and closes it before returning. Why not one
+    locked connection: the guarantees (atomic claim, limits checked with the insert, guarded
+    transitions) then come from SQLite's own locking (`BEGIN IMMEDIATE` takes the write lock before
+    anything is read), so they hold for every thread *and* every process using the file, not just
+    for callers that share a Python lock; readers in WAL mode never wait for the worker's writes;
+    and no connection object is ever shared between threads. The cost, about a millisecond per
+    write, is nothing next to making a video.
+
+    Queue order is arrival order, the `seq` autoincrement column, rather than `created_at`: the
+    same order when clocks behave, and still first-come-first-served when the wall clock steps back.
+
+    Writers wait up to `BUSY_TIMEOUT_MS` for each other, then `sqlite3.OperationalError` is raised.
+    `synchronous=FULL`: a job acknowledged to the user survives even a power cut, not just kill -9.
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self._path = Path(db_path)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as conn:
+            # journal_mode is stored in the file; it cannot change inside a transaction.
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise RuntimeError(f"{self._path}: SQLite refused WAL mode (got {mode!r})")
+        with self._writing() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self._path} was written by a newer i2v (schema {version}, this one knows {SCHEMA_VERSION})"
+                )
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # ---- connections -------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: the module never opens transactions behind our back; we say BEGIN.
+        conn = sqlite3.connect(self._path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA synchronous = FULL")
+        return conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction holding SQLite's write lock from its first read to its commit."""
+        with closing(self._connect()) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _reading(self) -> closing[sqlite3.Connection]:
+        return closing(self._connect())
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _fetch(conn: sqlite3.Connection, job_id: str) -> Job:
+        row = conn.execute(_SELECT_JOB + " WHERE j.id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFound(f"No job with id {job_id!r}.")
+        return _row_to_job(row)
+
+    def get(self, job_id: str) -> Job:
+        """The job with this id. Raises `JobNotFound`."""
+        with self._reading() as conn:
+            return self._fetch(conn, job_id)
+
+    def list(
+        self, *, limit: int = 20, offset: int = 0, statuses: Collection[JobStatus] | None = None
+    ) -> list[Job]:
+        """Jobs newest first (by arrival), optionally only those in `statuses`."""
+        if limit < 0 or offset < 0:
+            raise ValueError(f"limit and offset must be >= 0, got limit={limit}, offset={offset}")
+        where = _status_filter(statuses)
+        sql, params = _SELECT_JOB, []
+        if where is not None:
+            sql += f" WHERE {where[0]}"
+            params += where[1]
+        sql += " ORDER BY j.seq DESC LIMIT ? OFFSET ?"
+        with self._reading() as conn:
+            return [_row_to_job(row) for row in conn.execute(sql, [*params, limit, offset])]
+
+    def count(self, statuses: Collection[JobStatus] | None = None) -> int:
+        """Number of jobs, optionally only those in `statuses`."""
+        where = _status_filter(statuses)
+        sql, params = "SELECT COUNT(*) FROM jobs j", []
+        if where is not None:
+            sql += f" WHERE {where[0]}"
+            params = where[1]
+        with self._reading() as conn:
+            return conn.execute(sql, params).fetchone()[0]
+
+    def is_cancel_requested(self, job_id: str) -> bool:
+        """Whether someone asked to cancel this running job. Raises `JobNotFound`."""
+        with self._reading() as conn:
+            row = conn.execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFound(f"No job with id {job_id!r}.")
+        return bool(row[0])
+
+    # ---- guarded writes ----------------------------------------------------------------------
+
+    def _update(
+        self, conn: sqlite3.Connection, job_id: str, allowed_from: Collection[JobStatus], refused: str, **fields: Any
+    ) -> None:
+        """`UPDATE … WHERE id = ? AND status IN allowed_from`, inside the caller's write transaction.
+
+        Raises `JobNotFound` if no such id, `IllegalTransition` (naming the job, its status and
+        `refused`, the change that was asked for) if the job is in any other status.
+        """
+        unknown = fields.keys() - _UPDATABLE
+        if unknown or not fields or not allowed_from:
+            raise ValueError(f"bad update of job {job_id}: fields {sorted(fields)}, from {sorted(allowed_from)}")
+        sources = sorted(JobStatus(s).value for s in allowed_from)
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        cursor = conn.execute(
+            f"UPDATE jobs SET {assignments} WHERE id = ? AND status IN ({', '.join('?' * len(sources))})",
+            [*fields.values(), job_id, *sources],
+        )
+        if cursor.rowcount == 1:
+            return
+        row = conn.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFound(f"No job with id {job_id!r}.")
+        raise IllegalTransition(f"Job {job_id} is {row[0]}; it cannot {refused}.")
+
+    def _transition(
+        self,
+        conn: sqlite3.Connection,
+        job_id: str,
+        allowed_from: Collection[JobStatus],
+        to: JobStatus,
+        **fields: Any,
+    ) -> Job:
+        """The only way a job's status changes. Returns the job as it is after the change."""
+        for source in allowed_from:
+            if to not in _LEGAL_MOVES[JobStatus(source)]:
+                raise ValueError(f"{source} -> {to} is not a legal move")  # a bug in this module
+        self._update(conn, job_id, allowed_from, f"become {to}", status=to.value, **fields)
+        return self._fetch(conn, job_id)
+
+    # ---- commands ----------------------------------------------------------------------------
+
+    def create(self, *, request: dict, image: str, client: str, max_queued: int, max_per_client: int) -> Job:
+        """Queue a new job, or raise `QueueFull` (user-facing message) if either limit is reached.
+
+        Both limits count *queued* jobs only (the running one is not waiting). They are checked
+        and the row inserted in one `BEGIN IMMEDIATE` transaction, so concurrent creates, from
+        any thread or process, can never together exceed a limit.
+        """
+        if max_queued < 1 or max_per_client < 1:
+            raise ValueError(f"limits must be >= 1, got max_queued={max_queued}, max_per_client={max_per_client}")
+        request_json = _json(request, "request")
+        with self._writing() as conn:
+            queued = conn.execute("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").fetchone()[0]
+            if queued >= max_queued:
+                raise QueueFull(f"The queue is full ({queued} jobs waiting). Try again when a job finishes.")
+            mine = conn.execute(
+                "SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND client = ?", (client,)
+            ).fetchone()[0]
+            if mine >= max_per_client:
+                videos = "video" if mine == 1 else "videos"
+                raise QueueFull(
+                    f"You already have {mine} {videos} waiting, the most one person may queue. "
+                    "Wait until one of them starts, or cancel one, then try again."
+                )
+            job_id = secrets.token_hex(8)
+            conn.execute(
+                "INSERT INTO jobs (id, status, client, request, image, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (job_id, JobStatus.QUEUED.value, client, request_json, image, time.time()),
+            )
+            return self._fetch(conn, job_id)
+
+    def claim_next(self) -> Job | None:
+        """Atomically move the oldest queued job to running (attempts + 1) and return it; None if none.
+
+        Two workers (threads or processes) can never claim the same job.
+        """
+        with self._writing() as conn:
+            row = conn.execute(
+                "SELECT id, attempts FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            return self._transition(
+                conn,
+                row["id"],
+                {JobStatus.QUEUED},
+                JobStatus.RUNNING,
+                attempts=row["attempts"] + 1,
+                started_at=time.time(),
+                step=0,
+                total=0,
+                eta_s=None,
+            )
+
+    def update_progress(self, job_id: str, step: int, total: int, eta_s: float | None) -> None:
+        """Record denoising progress (`0 <= step <= total`, `eta_s` seconds or None) of a running job.
+
+        Raises `IllegalTransition` if the job is not running, `ValueError` for impossible numbers.
+        """
+        if not 0 <= step <= total:
+            raise ValueError(f"progress must satisfy 0 <= step <= total, got step={step}, total={total}")
+        if eta_s is not None and not eta_s >= 0:  # also refuses NaN
+            raise ValueError(f"eta_s must be None or >= 0 seconds, got {eta_s}")
+        with self._writing() as conn:
+            self._update(
+                conn, job_id, {JobStatus.RUNNING}, "record progress (only a running job can)",
+                step=step, total=total, eta_s=eta_s,
+            )
+
+    def succeed(self, job_id: str, result: dict) -> Job:
+        """Running → succeeded, storing `result` (a JSON-able dict, e.g. the video's archive name)."""
+        result_json = _json(result, "result")
+        with self._writing() as conn:
+            return self._transition(
+                conn, job_id, {JobStatus.RUNNING}, JobStatus.SUCCEEDED,
+                result=result_json, finished_at=time.time(), eta_s=None, error=None,
+            )
+
+    def fail(self, job_id: str, error: str) -> Job:
+        """Running → failed. `error` is shown to the user: plain language, no traceback."""
+        with self._writing() as conn:
+            return self._transition(
+                conn, job_id, {JobStatus.RUNNING}, JobStatus.FAILED,
+                error=error, finished_at=time.time(), eta_s=None,
+            )
+
+    def cancel(self, job_id: str) -> Job:
+        """A user's cancel: queued → cancelled at once; running → `cancel_requested` is set and the
+        worker ends the job with `mark_cancelled`; finished → returned unchanged (idempotent).
+
+        Raises `JobNotFound`. Checking an owner is the caller's job: this cancels exactly `job_id`.
+        """
+        with self._writing() as conn:
+            job = self._fetch(conn, job_id)
+            if job.status is JobStatus.QUEUED:
+                return self._transition(
+                    conn, job_id, {JobStatus.QUEUED}, JobStatus.CANCELLED, finished_at=time.time()
+                )
+            if job.status is JobStatus.RUNNING:
+                self._update(conn, job_id, {JobStatus.RUNNING}, "be asked to cancel", cancel_requested=1)
+                return self._fetch(conn, job_id)
+            return job
+
+    def mark_cancelled(self, job_id: str) -> Job:
+        """Running → cancelled; the worker calls this once it has stopped the job."""
+        with self._writing() as conn:
+            return self._transition(
+                conn, job_id, {JobStatus.RUNNING}, JobStatus.CANCELLED, finished_at=time.time(), eta_s=None
+            )
+
+    def recover(self, *, max_attempts: int = 2) -> list[Job]:
+        """Put right the jobs a dead process left running. Call once at start-up, before the worker
+        starts and while no other process uses this file (it cannot tell a dead worker from a live one).
+
+        A job whose cancel had been asked for becomes cancelled; one with fewer than `max_attempts`
+        attempts goes back to queued, in its old place (the front); the rest become failed with a
+        message for the user. Queued and finished jobs are untouched; nothing is deleted.
+        Returns the jobs it changed, oldest first.
+        """
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+        now = time.time()
+        touched: list[Job] = []
+        with self._writing() as conn:
+            rows = conn.execute(
+                "SELECT id, attempts, cancel_requested FROM jobs WHERE status = 'running' ORDER BY seq"
+            ).fetchall()
+            running = {JobStatus.RUNNING}
+            for row in rows:
+                if row["cancel_requested"]:
+                    job = self._transition(conn, row["id"], running, JobStatus.CANCELLED, finished_at=now, eta_s=None)
+                elif row["attempts"] < max_attempts:
+                    job = self._transition(
+                        conn, row["id"], running, JobStatus.QUEUED,
+                        started_at=None, step=0, total=0, eta_s=None,
+                    )
+                else:
+                    error = (
+                        f"The server stopped {_times(row['attempts'])} while making this video; "
+                        "it was not retried again."
+                    )
+                    job = self._transition(
+                        conn, row["id"], running, JobStatus.FAILED, error=error, finished_at=now, eta_s=None
+                    )
+                touched.append(job)
+        return touched
+
+    def delete(self, job_id: str) -> Job:
+        """Remove a finished job's row and return it (the caller removes its files).
+
+        Raises `IllegalTransition` for a queued or running job (cancel it first), `JobNotFound`.
+        """
+        with self._writing() as conn:
+            job = self._fetch(conn, job_id)
+            if job.status not in FINISHED:
+                raise IllegalTransition(
+                    f"Job {job_id} is {job.status}; it cannot be deleted until it has finished. Cancel it first."
+                )
+            conn.execute("DELETE FROM jobs WHERE id = ? AND status IN ('succeeded', 'failed', 'cancelled')", (job_id,))
+            return job

@@ -1,0 +1,101 @@
+"""`i2v generate` end to end in a real subprocess, on the tiny model, decoding what it wrote."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from i2v.media import probe, read_video
+
+ARGS = ["--model", "tiny", "--resolution", "256p", "--frames", "8", "--fps", "10", "--steps", "3"]
+
+
+def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "I2V_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "i2v.cli", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    from tests.conftest import gradient_picture
+
+    folder = tmp_path_factory.mktemp("cli")
+    picture = folder / "leaf.png"
+    gradient_picture(400, 300).save(picture)
+    result = run_cli("generate", str(picture), "--prompt", "a leaf swaying in the wind", "--seed", "42", *ARGS, home=folder / "outputs")
+    assert result.returncode == 0, result.stderr
+    return folder, Path(result.stdout.strip().splitlines()[-1]), result
+
+
+def test_last_line_is_a_playable_h264_mp4(generated):
+    folder, video, _ = generated
+    assert video.is_file() and video.suffix == ".mp4"
+    assert video.is_relative_to(folder / "outputs")
+    info = probe(video)
+    assert (info.codec, info.pix_fmt, info.frames, info.fps) == ("h264", "yuv420p", 8, 10)
+    assert (info.width, info.height) == (256, 192)
+    with av.open(str(video)) as container:  # every frame decodes
+        assert sum(1 for _ in container.decode(video=0)) == 8
+
+
+def test_recipe_beside_the_video_and_inside_it(generated):
+    _, video, result = generated
+    recipe = json.loads(video.with_suffix(".json").read_text())
+    assert recipe["seed"] == 42 and recipe["prompt"] == "a leaf swaying in the wind"
+    assert recipe["request"]["steps"] == 3 and recipe["fps"] == 10 and recipe["frames"] == 8
+    assert recipe["model"]["id"] == "tiny" and recipe["model"]["test_model"] is True
+    assert recipe["memory_plan"]["device"] == "cpu" and recipe["memory_plan"]["dtype"] == "fp32"
+    assert {"torch", "diffusers", "transformers", "av"} <= set(recipe["libraries"])
+    assert recipe["timings"]["total_s"] > 0
+    assert video.with_suffix(".jpg").is_file()
+    assert (video.parent / recipe["input_image"]["file"]).is_file()
+    embedded = json.loads(probe(video).metadata["comment"])
+    assert embedded["seed"] == 42 and embedded["model"] == recipe["model"]
+    assert "TEST model" in result.stderr
+
+
+def test_recipe_reproduces_the_same_frames_without_overwriting(generated):
+    folder, video, _ = generated
+    again = run_cli("generate", "--recipe", str(video.with_suffix(".json")), home=folder / "outputs")
+    assert again.returncode == 0, again.stderr
+    second = Path(again.stdout.strip().splitlines()[-1])
+    assert second != video and video.is_file() and second.is_file()
+    first_frames, _ = read_video(video)
+    second_frames, _ = read_video(second)
+    assert np.array_equal(first_frames, second_frames)
+
+
+def test_another_seed_gives_another_video(generated):
+    folder, video, _ = generated
+    other = run_cli("generate", str(folder / "leaf.png"), "--prompt", "a leaf swaying in the wind", "--seed", "43", *ARGS, home=folder / "outputs")
+    assert other.returncode == 0, other.stderr
+    a, _ = read_video(video)
+    b, _ = read_video(Path(other.stdout.strip().splitlines()[-1]))
+    assert np.abs(a.astype(int) - b.astype(int)).mean() > 1.0
+
+
+def test_bad_input_exits_2_with_a_clear_message(tmp_path, picture_file):
+    result = run_cli("generate", str(picture_file), "--prompt", "x", "--frames", "64", "--model", "tiny", home=tmp_path)
+    assert result.returncode == 2
+    assert "frames: must be between 8 and 32 (got 64)" in result.stderr
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("hello")
+    result = run_cli("generate", str(not_image), "--prompt", "x", "--model", "tiny", home=tmp_path)
+    assert result.returncode == 2 and "not a picture" in result.stderr
+    assert not list(tmp_path.glob("*/*.mp4"))
+
+
+def test_missing_weights_name_the_download_command(tmp_path, picture_file):
+    env_home = tmp_path / "hf"
+    result = subprocess.run(
+        [sys.executable, "-m", "i2v.cli", "generate", str(picture_file), "--prompt", "cells", "--model", "ali-vilab/i2vgen-xl"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(env_home), "I2V_HOME": str(tmp_path / "out")},
+    )
+    assert result.returncode == 1
+    assert "i2v download --model ali-vilab/i2vgen-xl" in result.stderr
