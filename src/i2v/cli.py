@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--full-precision", action="store_true", help="fp32 files instead of fp16 (twice the size)")
     dl.set_defaults(handler=cmd_download)
 
+    srv = commands.add_parser("serve", help="start the web studio and HTTP API")
+    srv.add_argument("--host", help="address to listen on (default 127.0.0.1: this computer only)")
+    srv.add_argument("--port", type=int, help="port (default 7860)")
+    srv.add_argument("--model", help="hub id, local folder or 'tiny'")
+    srv.add_argument("--out", type=Path, help="archive folder (default: I2V_HOME or ./outputs)")
+    srv.add_argument("--allow-open", action="store_true", help="allow a network address without I2V_AUTH (trusted networks only)")
+    srv.set_defaults(handler=cmd_serve)
+
     doc = commands.add_parser("doctor", help="check GPU, memory, weights, video encoder and disk")
     doc.add_argument("--model")
     doc.set_defaults(handler=cmd_doctor)
@@ -70,11 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
-    if getattr(args, "model", None):
-        overrides["model"] = args.model
-    if getattr(args, "out", None):
-        overrides["home"] = args.out
+    """Settings from I2V_* variables, with the flags given on this command line on top."""
+    flags = {"model": "model", "out": "home", "host": "host", "port": "port"}
+    overrides = {field: getattr(args, flag) for flag, field in flags.items() if getattr(args, flag, None)}
+    if getattr(args, "allow_open", False):
+        overrides["allow_open"] = True
     return Settings(**overrides)
 
 
@@ -169,6 +177,28 @@ def cmd_download(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"verified: {folder}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from i2v.web.app import create_app
+    from i2v.web.security import InsecureBindError
+    from i2v.web.ports import port_in_use
+
+    settings = _settings(args)
+    if port_in_use(settings.host, settings.port):
+        print(f"error: port {settings.port} on {settings.host} is already in use. Stop the other program or choose another port: i2v serve --port 7861", file=sys.stderr)
+        return 1
+    try:
+        app = create_app(settings)
+    except InsecureBindError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    shown = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
+    print(f"i2v is starting with model {settings.model}. Open http://{shown}:{settings.port}/  (API docs: /api/v1/docs)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info" if args.verbose else "warning")
     return 0
 
 

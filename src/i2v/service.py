@@ -64,6 +64,7 @@ class GenerationService:
             encode_started = time.perf_counter()
             timings = {**output.timings, "total_s": 0.0}
             recipe = build_recipe(request=request, output=output, model=engine.info, input_image=entry.input_image, timings=timings)
+            recipe["video"] = entry.name + ".mp4"
             save_thumbnail(frames[len(frames) // 2], entry.thumbnail)
             metadata = {"title": request.prompt[:200], "comment": json.dumps(recipe, ensure_ascii=False)}
             encode_mp4(frames, request.fps, entry.video, metadata=metadata)

@@ -168,7 +168,7 @@ class I2VGenXLEngine:
     def load(cls, model: str, plan: MemoryPlan, *, revision: str | None = None) -> I2VGenXLEngine:
         """Load from a hub id (already downloaded), a local folder, or "tiny" (random test weights)."""
         if model == "tiny":
-            from i2v.engine.tiny import tiny_components, tiny_info
+            from i2v.engine.random_models import tiny_components, tiny_info
 
             return cls(tiny_components(), tiny_info(), plan)
         folder, info = resolve_checkpoint(model, revision)

@@ -1,8 +1,10 @@
-"""A random-weight I2VGen-XL of the real architecture at toy size, built in-process.
+"""Random-weight I2VGen-XL models of the real architecture, built in-process (no download).
 
-Same component classes, block types, scheduler algorithm and real CLIP tokenizer as the hub
-checkpoint, so every code path (loading aside) runs in tests and UI demos on a plain CPU.
-What it makes is noise from a test model, and is labelled so everywhere.
+- `tiny_components`: toy size. Same component classes, block types, scheduler algorithm and real
+  CLIP tokenizer as the hub checkpoint, so every code path runs in tests and UI demos on a plain
+  CPU. What it makes is noise from a test model, and is labelled so everywhere.
+- `full_size_components`: the real sizes (UNet 1.42 B parameters, ViT-H/14 encoders, SD-2.1 VAE)
+  for benchmarks: compute and memory are faithful, the pictures are noise.
 """
 
 from __future__ import annotations
@@ -95,3 +97,34 @@ def tiny_info() -> ModelInfo:
     configs = json.dumps([UNET_CONFIG, VAE_CONFIG, TEXT_CONFIG, VISION_CONFIG, REAL_SCHEDULER_CONFIG], sort_keys=True)
     digest = hashlib.sha256(configs.encode()).hexdigest()[:16]
     return ModelInfo(id=TINY_ID, source="tiny", revision=None, fingerprint=f"tiny-seed0-{digest}", is_test_model=True)
+
+
+def full_size_components(dtype: torch.dtype = torch.float32) -> Components:
+    """The real architecture at its real size with random weights (~9.6 GiB RSS in fp32)."""
+    torch.manual_seed(0)
+    unet = I2VGenXLUNet()  # the default config is the released model's
+    vae = AutoencoderKL(
+        block_out_channels=(128, 256, 512, 512), down_block_types=["DownEncoderBlock2D"] * 4,
+        up_block_types=["UpDecoderBlock2D"] * 4, latent_channels=4, layers_per_block=2,
+        sample_size=768, scaling_factor=0.18215,
+    )
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        hidden_size=1024, intermediate_size=4096, num_attention_heads=16, num_hidden_layers=23,
+        projection_dim=1024, hidden_act="gelu", vocab_size=49408, max_position_embeddings=77,
+        bos_token_id=49406, eos_token_id=49407, pad_token_id=49407,
+    ))
+    image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=1280, intermediate_size=5120, num_attention_heads=16, num_hidden_layers=32,
+        image_size=224, patch_size=14, projection_dim=1024, hidden_act="gelu",
+    ))
+    for module in (unet, vae, text_encoder, image_encoder):
+        module.to(dtype)
+    return Components(
+        unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=load_clip_tokenizer(),
+        image_encoder=image_encoder, feature_extractor=CLIPImageProcessorPil(crop_size=224, size=224),
+        scheduler_config=dict(REAL_SCHEDULER_CONFIG),
+    )
+
+
+def full_size_info() -> ModelInfo:
+    return ModelInfo(id="random-full-size", source="random", revision=None, fingerprint="random-seed0", is_test_model=True)

@@ -1,0 +1,137 @@
+"""The job service: what the HTTP API and the web UI both call. Neither keeps a queue of its own.
+
+Validates a submission fully before it is queued (a job in the table is always runnable),
+stores the normalised picture, and presents jobs in one shape for every client.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from i2v.archive import Archive, ArchivePathError
+from i2v.image_input import load_image
+from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore
+from i2v.jobs.worker import JobWorker
+from i2v.request import GenerationRequest
+from i2v.settings import Settings
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+
+
+class JobProgress(BaseModel):
+    step: int
+    total: int
+
+
+class JobView(BaseModel):
+    """A job as every client sees it (the HTTP API's JSON)."""
+
+    id: str
+    status: JobStatus
+    position: int | None
+    progress: JobProgress
+    eta_s: float | None
+    error: str | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    request: dict[str, Any]
+    recipe: dict[str, Any] | None
+    video: str | None
+    video_url: str | None
+    thumbnail_url: str | None
+
+
+class JobService:
+    def __init__(self, store: JobStore, worker: JobWorker, archive: Archive, settings: Settings) -> None:
+        self.store = store
+        self.worker = worker
+        self.archive = archive
+        self.settings = settings
+        self.uploads = settings.home / "uploads"
+        self.uploads.mkdir(parents=True, exist_ok=True)
+
+    def submit(self, image: bytes, fields: dict[str, Any], client: str) -> Job:
+        """Queue a job. Raises RequestError/ImageInputError (the submitter's to fix) or QueueFull."""
+        request = GenerationRequest.parse(fields).with_seed()
+        picture = load_image(image, max_pixels=self.settings.max_image_pixels, max_bytes=self.settings.max_upload_mb * 2**20)
+        name = f"{secrets.token_hex(8)}.png"
+        buffer = io.BytesIO()
+        picture.save(buffer, format="PNG")
+        tmp = self.uploads / f".{name}.part"
+        tmp.write_bytes(buffer.getvalue())
+        os.replace(tmp, self.uploads / name)
+        try:
+            job = self.store.create(
+                request=request.model_dump(), image=name, client=client,
+                max_queued=self.settings.max_queued, max_per_client=self.settings.max_queued_per_client,
+            )
+        except Exception:
+            (self.uploads / name).unlink(missing_ok=True)
+            raise
+        self.worker.wake()
+        log.info("job %s queued by %s at position %s", job.id, client, job.position)
+        return job
+
+    def get(self, job_id: str) -> Job:
+        return self.store.get(job_id)
+
+    def history(self, *, limit: int = 20, offset: int = 0) -> list[Job]:
+        return self.store.list(limit=limit, offset=offset)
+
+    def cancel(self, job_id: str) -> Job:
+        job = self.store.cancel(job_id)
+        if job.status == JobStatus.RUNNING:
+            self.worker.cancel(job_id)
+        return job
+
+    def delete(self, job_id: str) -> Job:
+        """Remove a finished job and its files from the archive (refused while it is queued or running)."""
+        job = self.store.delete(job_id)
+        if job.result and job.result.get("video"):
+            try:
+                entry = self.archive.entry_for(job.result["video"])
+            except ArchivePathError:
+                entry = None
+            if entry is not None:
+                for path in entry.root.joinpath(entry.stem.parent).glob(entry.stem.name + "*"):
+                    path.unlink(missing_ok=True)
+        (self.uploads / job.image).unlink(missing_ok=True)
+        return job
+
+    def video_file(self, job: Job) -> Path:
+        """The job's MP4, resolved safely inside the archive."""
+        if job.status != JobStatus.SUCCEEDED or not job.result:
+            raise ArchivePathError(f"job {job.id} has no video ({job.status})")
+        return self.archive.resolve(job.result["video"])
+
+    def thumbnail_file(self, job: Job) -> Path:
+        return self.archive.resolve(Path(self.video_file(job)).relative_to(self.archive.root).with_suffix(".jpg"))
+
+    def input_file(self, job: Job) -> Path:
+        return self.uploads / job.image
+
+    def view(self, job: Job) -> JobView:
+        done = job.status == JobStatus.SUCCEEDED and bool(job.result)
+        video_url = f"{API_PREFIX}/jobs/{job.id}/video" if done else None
+        return JobView(
+            id=job.id, status=job.status, position=job.position,
+            progress=JobProgress(step=job.step, total=job.total or job.request.get("steps", 0)),
+            eta_s=job.eta_s, error=job.error, created_at=job.created_at, started_at=job.started_at,
+            finished_at=job.finished_at, request=job.request,
+            recipe=job.result.get("recipe") if job.result else None,
+            video=job.result.get("video") if job.result else None,
+            video_url=video_url, thumbnail_url=f"{API_PREFIX}/jobs/{job.id}/thumbnail" if done else None,
+        )
+
+
+def is_finished(job: Job) -> bool:
+    return job.status in FINISHED

@@ -1,0 +1,186 @@
+"""HTTP API under /api/v1. Each handler parses, calls one service method, and returns.
+
+Files are only ever served from the archive (resolved by `Archive.resolve`); no path taken
+from a request reaches the filesystem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile, status
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel
+
+from i2v import __version__
+from i2v.archive import ArchivePathError
+from i2v.image_input import ImageInputError
+from i2v.jobs.service import JobView
+from i2v.jobs.store import JobNotFound, JobStatus, QueueFull
+from i2v.request import RequestError
+from i2v.web.deps import ClientDep, ServicesDep
+
+router = APIRouter()
+EVENT_POLL_S = 0.25
+
+
+class Created(BaseModel):
+    id: str
+    status: JobStatus
+    position: int | None
+
+
+class JobPage(BaseModel):
+    jobs: list[JobView]
+    total: int
+    limit: int
+    offset: int
+
+
+class ModelHealth(BaseModel):
+    state: str
+    model: str
+    detail: str
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    model: ModelHealth
+    queued: int
+    running: int
+
+
+def _job_or_404(services, job_id: str):
+    try:
+        return services.jobs.get(job_id)
+    except JobNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id!r}.") from None
+
+
+@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Created, summary="Queue a video")
+async def create_job(
+    services: ServicesDep,
+    client: ClientDep,
+    image: Annotated[UploadFile, File(description="The picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")],
+    prompt: Annotated[str, Form(description="English description of the motion")],
+    negative_prompt: Annotated[str | None, Form()] = None,
+    resolution: Annotated[str | None, Form(description="256p, 512p (default), 768p or 1024p")] = None,
+    frames: Annotated[str | None, Form(description="8–32 (default 16)")] = None,
+    fps: Annotated[str | None, Form(description="4–30 (default 8)")] = None,
+    steps: Annotated[str | None, Form(description="1–150 (default 50)")] = None,
+    guidance: Annotated[str | None, Form(description="1–20 (default 9.0)")] = None,
+    seed: Annotated[str | None, Form(description="0–4294967295; random when omitted")] = None,
+    scheduler: Annotated[str | None, Form(description="ddim (default) or dpmpp")] = None,
+) -> Created:
+    limit = services.settings.max_upload_mb * 2**20
+    data = await image.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The picture is larger than {services.settings.max_upload_mb} MB.")
+    given = {"negative_prompt": negative_prompt, "resolution": resolution, "frames": frames, "fps": fps,
+             "steps": steps, "guidance": guidance, "seed": seed, "scheduler": scheduler}
+    fields: dict[str, Any] = {"prompt": prompt, **{k: v for k, v in given.items() if v not in (None, "")}}
+    try:
+        job = await asyncio.to_thread(services.jobs.submit, data, fields, client)
+    except (RequestError, ImageInputError) as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    except QueueFull as exc:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None
+    return Created(id=job.id, status=job.status, position=job.position)
+
+
+@router.get("/jobs", response_model=JobPage, summary="History, newest first")
+def list_jobs(
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobPage:
+    jobs = services.jobs.history(limit=limit, offset=offset)
+    return JobPage(jobs=[services.jobs.view(j) for j in jobs], total=services.store.count(), limit=limit, offset=offset)
+
+
+@router.get("/jobs/{job_id}", response_model=JobView, summary="One job's state, progress and result")
+def get_job(services: ServicesDep, job_id: str) -> JobView:
+    return services.jobs.view(_job_or_404(services, job_id))
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobView, summary="Cancel a queued or running job")
+def cancel_job(services: ServicesDep, job_id: str) -> JobView:
+    _job_or_404(services, job_id)
+    return services.jobs.view(services.jobs.cancel(job_id))
+
+
+@router.delete("/jobs/{job_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a finished job and its files")
+def delete_job(services: ServicesDep, job_id: str) -> Response:
+    from i2v.jobs.store import IllegalTransition
+
+    _job_or_404(services, job_id)
+    try:
+        services.jobs.delete(job_id)
+    except IllegalTransition as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/jobs/{job_id}/video", summary="The MP4 (supports range requests)", response_class=FileResponse)
+def get_video(services: ServicesDep, job_id: str) -> FileResponse:
+    job = _job_or_404(services, job_id)
+    try:
+        path = services.jobs.video_file(job)
+    except ArchivePathError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    return FileResponse(path, media_type="video/mp4", filename=path.name, content_disposition_type="inline")
+
+
+@router.get("/jobs/{job_id}/thumbnail", summary="A JPEG of the middle frame", response_class=FileResponse)
+def get_thumbnail(services: ServicesDep, job_id: str) -> FileResponse:
+    job = _job_or_404(services, job_id)
+    try:
+        return FileResponse(services.jobs.thumbnail_file(job), media_type="image/jpeg")
+    except ArchivePathError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+
+
+@router.get("/jobs/{job_id}/preview", summary="Live preview of the running job (PNG)")
+def get_preview(services: ServicesDep, job_id: str) -> Response:
+    _job_or_404(services, job_id)
+    live = services.worker.live(job_id)
+    if live is None or live.preview is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No preview yet.")
+    buffer = io.BytesIO()
+    live.preview.save(buffer, format="PNG")
+    return Response(buffer.getvalue(), media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/jobs/{job_id}/events", summary="Server-sent progress events until the job finishes")
+async def job_events(services: ServicesDep, job_id: str, request: Request) -> StreamingResponse:
+    _job_or_404(services, job_id)
+
+    async def stream():
+        last = None
+        while not await request.is_disconnected():
+            view = services.jobs.view(await asyncio.to_thread(services.jobs.get, job_id))
+            state = (view.status, view.position, view.progress.step)
+            if state != last:
+                last = state
+                yield f"event: {view.status}\ndata: {json.dumps(view.model_dump(mode='json'))}\n\n"
+            if view.status in ("succeeded", "failed", "cancelled"):
+                return
+            await asyncio.sleep(EVENT_POLL_S)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/health", response_model=Health, summary="Model state and queue size")
+def health(services: ServicesDep) -> Health:
+    model = services.host.status
+    return Health(
+        status="ok", version=__version__,
+        model=ModelHealth(state=model.state, model=model.model, detail=model.detail),
+        queued=services.store.count([JobStatus.QUEUED]), running=services.store.count([JobStatus.RUNNING]),
+    )
+
+

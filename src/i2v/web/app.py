@@ -1,0 +1,46 @@
+"""One ASGI app, one port: the HTTP API under /api/v1 and the Gradio studio at /."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+import gradio as gr
+from fastapi import FastAPI
+
+from i2v import __version__
+from i2v.settings import Settings
+from i2v.web import api
+from i2v.web.security import TokenAuth, check_bind
+from i2v.web.services import Services
+from i2v.web.ui import CSS, build_ui
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """Build the app. Services start with the app (lifespan) and stop with it."""
+    check_bind(settings)
+    services = services or Services.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        services.start()
+        try:
+            yield
+        finally:
+            services.stop()
+
+    app = FastAPI(
+        title="i2v", version=__version__, lifespan=lifespan,
+        description="Local image-to-video studio for teachers. Queue a picture + English prompt, get an H.264 MP4.",
+        docs_url="/api/v1/docs", openapi_url="/api/v1/openapi.json", redoc_url=None,
+    )
+    app.state.services = services
+    app.include_router(api.router, prefix="/api/v1", tags=["i2v"])
+    if settings.auth is not None:
+        app.add_middleware(TokenAuth, token=settings.auth.get_secret_value())
+    return gr.mount_gradio_app(
+        app, build_ui(services), path="/", allowed_paths=[str(settings.home.resolve())], css=CSS,
+        footer_links=["api"],
+    )

@@ -1,0 +1,112 @@
+"""A real i2v server in a subprocess on a free loopback port, with the tiny model."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import gradient_picture
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    home: Path
+    port: int
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+    def kill(self) -> None:
+        """Like a crash or power cut: no shutdown code runs."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_server(home: Path, port: int | None = None, **env: str) -> Server:
+    port = port or free_port()
+    log = home / f"server-{port}-{time.time_ns()}.log"
+    home.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "I2V_MODEL": "tiny", "I2V_HOME": str(home), **env}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "i2v.cli", "--verbose", "serve", "--port", str(port)],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, env=environment,
+    )
+    server = Server(home, port, process, log)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{server.url}/api/v1/health", timeout=2).json()["model"]["state"] == "ready":
+                return server
+        except (httpx.HTTPError, KeyError, ValueError):
+            pass
+        time.sleep(0.3)
+    server.kill()
+    raise RuntimeError(f"server did not become ready:\n{log.read_text()}")
+
+
+def wait_for(client: httpx.Client, job_id: str, condition, timeout: float = 120.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        if condition(job):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} never reached the condition; last state {job}")
+
+
+def finished(job: dict) -> bool:
+    return job["status"] in ("succeeded", "failed", "cancelled")
+
+
+FAST = {"prompt": "a cell dividing slowly", "resolution": "256p", "frames": "8", "steps": "3", "fps": "8"}
+SLOW = {**FAST, "steps": "150"}
+
+
+def submit(client: httpx.Client, png: bytes, **fields: str) -> httpx.Response:
+    return client.post("/api/v1/jobs", files={"image": ("picture.png", png, "image/png")}, data={**FAST, **fields})
+
+
+@pytest.fixture(scope="session")
+def png_bytes(tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("pictures") / "picture.png"
+    gradient_picture(400, 300).save(path)
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = start_server(tmp_path_factory.mktemp("home"), I2V_MAX_QUEUED="6", I2V_MAX_QUEUED_PER_CLIENT="3")
+    yield srv
+    srv.stop()
