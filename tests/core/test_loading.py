@@ -8,7 +8,7 @@ import pytest
 from i2v.engine.base import ModelNotAvailable
 from i2v.engine.i2vgenxl import I2VGenXLEngine, resolve_checkpoint
 from i2v.engine.memory import plan_for
-from i2v.engine.tiny import tiny_components
+from i2v.engine.random_models import tiny_components
 from i2v.request import GenerationRequest
 
 REQUEST = GenerationRequest(prompt="water molecules vibrating", resolution="256p", frames=8, steps=2, seed=9)
