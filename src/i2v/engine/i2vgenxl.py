@@ -416,7 +416,7 @@ class I2VGenXLEngine:
         middle = x0[0, :, x0.shape[2] // 2].permute(1, 2, 0).cpu()  # (h, w, 4)
         rgb = ((middle @ LATENT_RGB).clamp(-1, 1) + 1) * 127.5
         picture = Image.fromarray(rgb.nan_to_num(0).to(torch.uint8).numpy())
-        return picture.resize((picture.width * 4, picture.height * 4), Image.BILINEAR)
+        return picture.resize((picture.width * self.vae_scale, picture.height * self.vae_scale), Image.BILINEAR)
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """VAE decode in chunks of `plan.vae_chunk` frames → float (T, H, W, 3) in [0, 1] on the CPU."""

@@ -184,16 +184,16 @@ def build_ui(services: Services) -> gr.Blocks:
                 prompt = gr.Textbox(label="What should move, how, and in which direction? (English)", lines=2, elem_id="i2v-prompt",
                                     placeholder="chromosomes separating and moving to opposite poles, slow motion")
                 with gr.Row():
-                    resolution = gr.Dropdown(list(RESOLUTIONS), value=DEFAULTS.resolution, label="Resolution", min_width=120)
-                    frames = gr.Slider(8, 32, value=DEFAULTS.frames, step=1, label="Frames")
+                    resolution = gr.Dropdown(list(RESOLUTIONS), value=DEFAULTS.resolution, label="Resolution", min_width=120, elem_id="i2v-resolution")
+                    frames = gr.Slider(8, 32, value=DEFAULTS.frames, step=1, label="Frames", elem_id="i2v-frames")
                     fps = gr.Slider(4, 30, value=DEFAULTS.fps, step=1, label="Frames per second")
-                with gr.Accordion("Advanced", open=False):
+                with gr.Accordion("Advanced", open=False, elem_id="i2v-advanced"):
                     negative = gr.Textbox(label="Avoid (negative prompt)", value=DEFAULT_NEGATIVE_PROMPT, lines=2)
-                    steps = gr.Slider(STEP_SLIDER_MIN, 150, value=DEFAULTS.steps, step=1, label="Denoising steps (more = slower, cleaner)")
+                    steps = gr.Slider(STEP_SLIDER_MIN, 150, value=DEFAULTS.steps, step=1, label="Denoising steps (more = slower, cleaner)", elem_id="i2v-steps")
                     guidance = gr.Slider(1, 20, value=DEFAULTS.guidance, step=0.5, label="Guidance (higher follows the prompt more)")
                     with gr.Row():
                         seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)", minimum=-1, maximum=MAX_SEED)
-                        dice_btn = gr.Button("🎲", scale=0, min_width=60)
+                        dice_btn = gr.Button("Random seed", scale=0, min_width=120, elem_id="i2v-dice")
                     scheduler = gr.Radio(["ddim", "dpmpp"], value=DEFAULTS.scheduler, label="Sampler")
                 with gr.Row():
                     generate_btn = gr.Button("Generate", variant="primary", elem_id="i2v-generate")
@@ -207,7 +207,7 @@ def build_ui(services: Services) -> gr.Blocks:
                     reuse_btn = gr.Button("Reuse these settings")
                 recipe = gr.JSON(label="Recipe", open=False)
         with gr.Accordion("History", open=True):
-            gallery = gr.Gallery(label="Past videos", columns=6, height="auto", allow_preview=False, elem_id="i2v-history")
+            gallery = gr.Gallery(label="Past videos", columns=6, height=260, object_fit="cover", allow_preview=False, preview=False, elem_id="i2v-history")
             with gr.Row():
                 refresh_btn = gr.Button("Refresh history")
                 delete_btn = gr.Button("Delete selected video", variant="stop")
