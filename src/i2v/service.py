@@ -61,22 +61,25 @@ class GenerationService:
             started = time.perf_counter()
             output = engine.generate(request, image, on_progress=on_progress, cancel=cancel)
             frames = label_test_output(output.frames) if engine.info.is_test_model else output.frames
-            encode_started = time.perf_counter()
-            timings = {**output.timings, "total_s": 0.0}
-            recipe = build_recipe(request=request, output=output, model=engine.info, input_image=entry.input_image, timings=timings)
+            recipe = build_recipe(request=request, output=output, model=engine.info, input_image=entry.input_image, timings=output.timings)
             recipe["video"] = entry.name + ".mp4"
             save_thumbnail(frames[len(frames) // 2], entry.thumbnail)
+            encode_started = time.perf_counter()
+            # The copy inside the MP4 is written before encoding, so it lacks the last two timings.
             metadata = {"title": request.prompt[:200], "comment": json.dumps(recipe, ensure_ascii=False)}
             encode_mp4(frames, request.fps, entry.video, metadata=metadata)
-            timings["encode_s"] = round(time.perf_counter() - encode_started, 3)
-            timings["total_s"] = round(time.perf_counter() - started, 3)
+            recipe["timings"] = {
+                **output.timings,
+                "encode_s": round(time.perf_counter() - encode_started, 3),
+                "total_s": round(time.perf_counter() - started, 3),
+            }
             self.archive.write_recipe(entry, recipe)
         except BaseException:
             self.archive.release(entry)
             raise
         finally:
             free_accelerator_memory()
-        log.info("video %s: %s frames %dx%d in %.1f s (plan %s)", entry.name, recipe["frames"], recipe["width"], recipe["height"], timings["total_s"], output.plan.offload)
+        log.info("video %s: %s frames %dx%d in %.1f s (plan %s)", entry.name, recipe["frames"], recipe["width"], recipe["height"], recipe["timings"]["total_s"], output.plan.offload)
         return GenerationResult(entry, recipe)
 
 

@@ -92,7 +92,8 @@ class JobWorker:
         log.info("job %s started (attempt %d)", job.id, job.attempts)
         try:
             request = GenerationRequest.model_validate(job.request)
-            image = Image.open(self.uploads / job.image).convert("RGB")
+            with Image.open(self.uploads / job.image) as stored:
+                image = stored.convert("RGB")
             result = self.generator.generate(request, image, on_progress=self._progress_writer(live), cancel=live.cancel)
             self.store.succeed(job.id, {"video": result.entry.name + ".mp4", "recipe": result.recipe})
             log.info("job %s succeeded: %s", job.id, result.entry.name)
