@@ -35,12 +35,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _post_flags() -> argparse.ArgumentParser:
+    """Post-processing and export flags shared by `generate` and `export`."""
+    post = argparse.ArgumentParser(add_help=False)
+    group = post.add_argument_group("after generation (CPU)")
+    group.add_argument("--interpolate", type=int, choices=(1, 2, 4), help="2 or 4 × more frames from optical flow (same duration)")
+    group.add_argument("--smooth", type=float, help="0–1: flow-guided temporal smoothing for jittery clips")
+    group.add_argument("--loop", choices=("none", "pingpong", "crossfade"), help="forward-and-back, or a seamless cross-faded loop")
+    group.add_argument("--speed", type=float, help="0.25–4 playback speed")
+    group.add_argument("--export", help="comma-separated: mp4, webm, gif, frames, sheet, pack")
+    group.add_argument("--gif-max-mb", type=float, default=8.0, help="size cap of the GIF (default 8 MB)")
+    return post
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="i2v", description="Turn one picture and an English prompt into a short video.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (memory plan, timings)")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    gen = commands.add_parser("generate", help="make a video from a picture and a prompt")
+    post = _post_flags()
+    gen = commands.add_parser("generate", help="make a video from a picture and a prompt", parents=[post])
     gen.add_argument("image", nargs="?", type=Path, help="the picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")
     gen.add_argument("--prompt", help="English description of the motion, e.g. 'chromosomes separating to opposite poles'")
     gen.add_argument("--negative-prompt", help="what to avoid (default: the original recipe's list)")
@@ -62,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--revision")
     dl.add_argument("--full-precision", action="store_true", help="fp32 files instead of fp16 (twice the size)")
     dl.set_defaults(handler=cmd_download)
+
+    exp = commands.add_parser("export", help="smooth/loop/export an archived video again, without regenerating", parents=[post])
+    exp.add_argument("video", type=Path, help="an archived .mp4, or its recipe .json")
+    exp.set_defaults(handler=cmd_export)
 
     srv = commands.add_parser("serve", help="start the web studio and HTTP API")
     srv.add_argument("--host", help="address to listen on (default 127.0.0.1: this computer only)")
@@ -130,6 +148,35 @@ def _request_and_image(args: argparse.Namespace):
     return settings, request, image
 
 
+def _post_request(args: argparse.Namespace, recorded: dict | None = None):
+    """The PostSpec and export formats asked for (flags over what a recipe recorded), validated up front."""
+    from pydantic import ValidationError
+
+    from i2v.post import PostSpec
+    from i2v.post.deliver import parse_formats
+
+    fields = dict(recorded or {})
+    for name in ("interpolate", "smooth", "loop", "speed"):
+        if getattr(args, name) is not None:
+            fields[name] = getattr(args, name)
+    try:
+        return PostSpec(**fields), parse_formats(args.export)
+    except (ValidationError, ValueError) as exc:
+        message = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()) if isinstance(exc, ValidationError) else str(exc)
+        raise UsageError(message) from None
+
+
+def _deliver(video: Path, spec, formats: list[str], gif_max_mb: float) -> Path:
+    from i2v.post.deliver import deliver
+
+    if spec.is_identity and not formats:
+        return video
+    result = deliver(video, spec, formats, gif_max_mb=gif_max_mb)
+    for fmt, path in result.files.items():
+        print(f"{fmt}: {path}", file=sys.stderr)
+    return result.video
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -139,6 +186,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from i2v.service import GenerationService
 
     settings, request, image = _request_and_image(args)
+    recorded_post = _recipe_post(args.recipe)
+    spec, formats = _post_request(args, recorded_post)
     request = request.with_seed()
     service = GenerationService(EngineHost(settings), Archive(settings.home))
     print(f"Loading {settings.model} …", file=sys.stderr)
@@ -163,7 +212,37 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if result.recipe["model"]["test_model"]:
         print("note: made by the tiny TEST model (random weights): the video is noise, not a result.", file=sys.stderr)
     print(f"seed {request.seed}; recipe {result.entry.recipe}", file=sys.stderr)
-    print(result.video)
+    try:
+        final = _deliver(result.video, spec, formats, args.gif_max_mb)
+    except ValueError as exc:
+        print(f"error: the video was made ({result.video}) but post-processing failed: {exc}", file=sys.stderr)
+        return 1
+    print(final)
+    return 0
+
+
+def _recipe_post(recipe_path: Path | None) -> dict | None:
+    if recipe_path is None:
+        return None
+    try:
+        return json.loads(recipe_path.read_text(encoding="utf-8")).get("post")
+    except (OSError, ValueError):
+        return None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    video = args.video.with_suffix(".mp4") if args.video.suffix == ".json" else args.video
+    if not video.is_file():
+        raise UsageError(f"no archived video at {video}")
+    spec, formats = _post_request(args)
+    if spec.is_identity and not formats:
+        raise UsageError("nothing to do: give --interpolate/--smooth/--loop/--speed and/or --export FORMATS")
+    try:
+        final = _deliver(video, spec, formats, args.gif_max_mb)
+    except (ValueError, FileExistsError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(final)
     return 0
 
 

@@ -1,0 +1,156 @@
+"""Science presets: the typed schema of `presets.json` and where each preset's template image lives.
+
+A preset is data a teacher picks to fill the picture, the English prompt and the parameters in one
+click. Parameters are checked against `GenerationRequest` itself, so the preset file can never hold
+values a job would refuse.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from i2v.request import GenerationRequest, RequestError, Resolution
+
+SubjectArea = Literal["biology", "physics", "chemistry", "earth_space"]
+SUBJECT_AREAS: tuple[SubjectArea, ...] = ("biology", "physics", "chemistry", "earth_space")
+_HERE = Path(__file__).resolve().parent
+PRESETS_FILE = _HERE / "presets.json"
+TEMPLATES_DIR = _HERE / "templates"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Bilingual(_Frozen):
+    """One text in English and Simplified Chinese."""
+
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        """The text in `lang`; anything but 'zh…' gets English."""
+        return self.zh if lang.lower().startswith("zh") else self.en
+
+
+class Keywords(_Frozen):
+    """Search terms beyond the title: synonyms, curriculum words, the questions pupils ask."""
+
+    en: tuple[str, ...] = Field(min_length=1)
+    zh: tuple[str, ...] = Field(min_length=1)
+
+
+class PromptParts(_Frozen):
+    """The four builder fields a prompt is made of; subject and action are required."""
+
+    subject: str = Field(min_length=1)
+    action: str = Field(min_length=1)
+    direction: str = ""
+    environment: str = ""
+
+
+class PresetParams(_Frozen):
+    """Recommended generation settings (ranges are those of `GenerationRequest`)."""
+
+    resolution: Resolution
+    frames: int
+    fps: int
+    steps: int
+    guidance: float
+
+
+def build_prompt(subject: str, action: str, direction: str = "", environment: str = "") -> str:
+    """Join the builder fields into one English prompt: "subject action direction, environment".
+
+    Blank fields are skipped and inner whitespace collapsed, so the result reads as one phrase.
+    """
+    head = " ".join(" ".join(part.split()) for part in (subject, action, direction) if part.strip())
+    setting = " ".join(environment.split())
+    return f"{head}, {setting}" if head and setting else head or setting
+
+
+class Preset(_Frozen):
+    """One classroom-ready starting point (see `presets.json`)."""
+
+    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    subject_area: SubjectArea
+    title: Bilingual
+    knowledge_point: Bilingual
+    keywords: Keywords
+    template: str = Field(pattern=r"^[a-z0-9_]+\.png$")
+    prompt_parts: PromptParts
+    prompt: str = Field(min_length=1)
+    negative_prompt: str = Field(min_length=1)
+    params: PresetParams
+    params_reason: Bilingual
+    can_show: Bilingual
+    cannot_show: Bilingual
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Preset:
+        built = build_prompt(**self.prompt_parts.model_dump())
+        if self.prompt != built:
+            raise ValueError(f"prompt must equal its parts joined: {built!r}")
+        try:
+            GenerationRequest.parse(self.request_fields())
+        except RequestError as exc:
+            raise ValueError(f"params outside what a job accepts: {exc}") from None
+        return self
+
+    def request_fields(self) -> dict[str, Any]:
+        """The fields a UI fills into a generation request when this preset is picked."""
+        return {"prompt": self.prompt, "negative_prompt": self.negative_prompt, **self.params.model_dump()}
+
+
+class PresetFileError(ValueError):
+    """`presets.json` is malformed; the message names the preset and the field."""
+
+
+@functools.lru_cache(maxsize=1)
+def _load(path: Path) -> tuple[Preset, ...]:
+    raw = json.loads(path.read_text("utf-8"))
+    presets: list[Preset] = []
+    for index, item in enumerate(raw.get("presets", [])):
+        name = item.get("id", f"#{index}") if isinstance(item, dict) else f"#{index}"
+        try:
+            presets.append(Preset.model_validate(item))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'preset'}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors()
+            )
+            raise PresetFileError(f"{path.name}: preset {name}: {problems}") from None
+    ids = [p.id for p in presets]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise PresetFileError(f"{path.name}: duplicate preset ids: {', '.join(duplicates)}")
+    if not presets:
+        raise PresetFileError(f"{path.name}: no presets")
+    return tuple(presets)
+
+
+def load_presets(path: Path = PRESETS_FILE) -> list[Preset]:
+    """All presets in file order, validated once and cached (a fresh list each call).
+
+    Raises PresetFileError when the file breaks the schema.
+    """
+    return list(_load(path))
+
+
+def get_preset(preset_id: str) -> Preset:
+    """The preset with this id; KeyError naming the known ids otherwise."""
+    for preset in _load(PRESETS_FILE):
+        if preset.id == preset_id:
+            return preset
+    known = ", ".join(p.id for p in _load(PRESETS_FILE))
+    raise KeyError(f"unknown preset {preset_id!r}; known presets: {known}")
+
+
+def template_path(preset: Preset) -> Path:
+    """Where the preset's template PNG ships inside the package (drawn by scripts/draw_templates.py)."""
+    return TEMPLATES_DIR / preset.template
