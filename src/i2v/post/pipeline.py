@@ -1,9 +1,10 @@
 """Run a `PostSpec` on frames, or on an archived video to make a new one beside it.
 
-Steps run in one fixed order, smooth → interpolate → loop → speed, because:
+Steps run in one fixed order, smooth → interpolate → loop → speed → labels, because:
 smoothing first gives the flow in interpolation steadier frames and never blurs invented ones;
 interpolation before looping lets the loop work on the dense sequence, so a cross-fade is
-smooth and a ping-pong turns at full frame rate; speed last, as it only re-times the result.
+smooth and a ping-pong turns at full frame rate; speed then, as it only re-times the result; labels
+last, so they are never blurred or blended and their times are seconds of the clip the class sees.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from i2v.post.interpolate import interpolate
 from i2v.post.loops import change_speed, crossfade_loop, default_overlap, pingpong
 from i2v.post.smooth import smooth
 from i2v.post.spec import PostSpec
+from i2v.teaching.labels import overlay_labels
 
 
 def apply_post(frames: np.ndarray, fps: float, spec: PostSpec) -> tuple[np.ndarray, float]:
@@ -27,7 +29,8 @@ def apply_post(frames: np.ndarray, fps: float, spec: PostSpec) -> tuple[np.ndarr
 
     Interpolation multiplies fps by its factor (same duration); a cross-faded loop overlaps a
     quarter of the frames; speed changes fps, or resamples frames to stay within 4–60 fps.
-    Raises ValueError for a cross-fade on fewer than 3 frames.
+    Labels are drawn on the final frames. Raises ValueError for a cross-fade on fewer than 3 frames
+    (and LabelError, a ValueError, for frames labels cannot be drawn on).
     """
     frames = check_frames(frames)
     if spec.smooth > 0:
@@ -42,6 +45,8 @@ def apply_post(frames: np.ndarray, fps: float, spec: PostSpec) -> tuple[np.ndarr
         frames = crossfade_loop(frames, default_overlap(len(frames)))
     if spec.speed != 1:
         frames, fps = change_speed(frames, fps, spec.speed)
+    if spec.labels:
+        frames = overlay_labels(frames, fps, spec.labels)
     return frames, fps
 
 
@@ -107,5 +112,9 @@ def _check_same_spec(target: Path, spec: PostSpec) -> None:
         recorded = read_recipe(target).get("post")
     except FileNotFoundError:
         return
-    if recorded != spec.model_dump():
+    try:
+        same = recorded is not None and PostSpec.model_validate(recorded) == spec  # tolerates older recipes
+    except ValueError:
+        same = False
+    if not same:
         raise FileExistsError(f"{target.name} exists and was made with post={recorded!r}, not {spec.model_dump()!r}")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_serializer
+
+from i2v.teaching.labels import Label
 
 SMOOTH_RANGE = (0.0, 1.0)
 SPEED_RANGE = (0.25, 4.0)
@@ -20,11 +22,13 @@ def _check_range(name: str, value: float, bounds: tuple[float, float]) -> float:
 
 
 class PostSpec(BaseModel):
-    """Optional CPU steps run after generation, always in the order smooth → interpolate → loop → speed.
+    """Optional CPU steps run after generation, always in the order smooth → interpolate → loop → speed
+    → labels.
 
     `interpolate` multiplies the frame rate (N frames become (N−1)·k+1); `smooth` is the temporal
     filter strength (0 = off); `loop` makes the clip repeat without a jump; `speed` is a playback
-    factor (2 = twice as fast). Out-of-range values raise pydantic's `ValidationError`.
+    factor (2 = twice as fast); `labels` are crisp texts drawn last, so their `start_s`/`end_s` are
+    seconds of the final clip. Out-of-range values raise pydantic's `ValidationError`.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -33,6 +37,7 @@ class PostSpec(BaseModel):
     smooth: float = 0.0
     loop: Literal["none", "pingpong", "crossfade"] = "none"
     speed: float = 1.0
+    labels: tuple[Label, ...] = ()
 
     @field_validator("smooth")
     @classmethod
@@ -44,10 +49,22 @@ class PostSpec(BaseModel):
     def _speed_in_range(cls, value: float) -> float:
         return _check_range("speed", value, SPEED_RANGE)
 
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict[str, Any]:
+        """Leave out `labels` when there are none, so a spec without labels dumps (and is recorded and
+        hashed) exactly as before labels existed; otherwise dump them as a list, as JSON reads back."""
+        data = handler(self)
+        if self.labels:
+            data["labels"] = list(data["labels"])
+        else:
+            data.pop("labels", None)
+        return data
+
     @property
     def is_identity(self) -> bool:
         """True when applying this spec would return the clip unchanged."""
-        return self.interpolate == 1 and self.smooth == 0 and self.loop == "none" and self.speed == 1
+        return (self.interpolate == 1 and self.smooth == 0 and self.loop == "none" and self.speed == 1
+                and not self.labels)
 
     @property
     def digest(self) -> str:
