@@ -60,6 +60,7 @@ def build_recipe(
         "prompt": request.prompt,
         "negative_prompt": request.negative_prompt,
         "seed": request.seed,
+        "quality": request.quality,
         "width": output.width,
         "height": output.height,
         "resolution_used": output.resolution,

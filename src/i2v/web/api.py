@@ -75,13 +75,15 @@ async def create_job(
     guidance: Annotated[str | None, Form(description="1–20 (default 9.0)")] = None,
     seed: Annotated[str | None, Form(description="0–4294967295; random when omitted")] = None,
     scheduler: Annotated[str | None, Form(description="ddim (default) or dpmpp")] = None,
+    quality: Annotated[str | None, Form(description="standard (default, the original recipe) or fast (fewer steps and feature reuse; see BENCHMARKS.md)")] = None,
 ) -> Created:
     limit = services.settings.max_upload_mb * 2**20
     data = await image.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The picture is larger than {services.settings.max_upload_mb} MB.")
     given = {"negative_prompt": negative_prompt, "resolution": resolution, "frames": frames, "fps": fps,
-             "steps": steps, "guidance": guidance, "seed": seed, "scheduler": scheduler}
+             "steps": steps, "guidance": guidance, "seed": seed, "scheduler": scheduler,
+             "quality": quality}
     fields: dict[str, Any] = {"prompt": prompt, **{k: v for k, v in given.items() if v not in (None, "")}}
     try:
         job = await asyncio.to_thread(services.jobs.submit, data, fields, client)
