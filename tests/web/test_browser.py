@@ -31,10 +31,17 @@ def browser():
         browser.close()
 
 
-def set_number(page, elem_id: str, value: int) -> None:
+def set_number(page, elem_id: str, value: int, attempts: int = 5) -> None:
+    """Type a number into a Gradio slider's box. A re-render right after an accordion opens can
+    swallow the first edit on a loaded machine, so the value is checked and typed again if needed."""
     box = page.locator(f"#{elem_id} input[type=number]")
-    box.fill(str(value))
-    box.press("Enter")
+    for _ in range(attempts):
+        box.fill(str(value))
+        box.press("Enter")
+        page.wait_for_timeout(150)
+        if box.input_value() == str(value):
+            return
+    raise AssertionError(f"#{elem_id} kept {box.input_value()!r} instead of {value}")
 
 
 def test_upload_generate_and_play(browser, server, tmp_path, png_bytes):
