@@ -19,6 +19,8 @@ from i2v.archive import Archive, ArchivePathError
 from i2v.image_input import load_image
 from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore
 from i2v.jobs.worker import JobWorker
+from i2v.post.deliver import deliver
+from i2v.post.spec import PostSpec
 from i2v.request import GenerationRequest
 from i2v.settings import Settings
 
@@ -48,6 +50,7 @@ class JobView(BaseModel):
     video: str | None
     video_url: str | None
     thumbnail_url: str | None
+    exports: dict[str, str] = {}  # export name ("gif", "sheet", …, "video") → download URL
 
 
 class JobService:
@@ -113,6 +116,37 @@ class JobService:
             raise ArchivePathError(f"job {job.id} has no video ({job.status})")
         return self.archive.resolve(job.result["video"])
 
+    def export(self, job_id: str, spec: PostSpec, formats: list[str], *, gif_max_mb: float = 8.0) -> Job:
+        """Post-process the job's video with `spec` and write `formats` of the result; returns the job
+        with `result["exports"]` replaced by this export's files: format → archive-relative path, plus
+        "video" for the processed MP4 when `spec` changes anything. The generated video is never
+        modified; files are written beside it, so deleting the job removes them too.
+
+        CPU-bound (seconds to a minute): call it off the event loop. Raises JobNotFound,
+        ArchivePathError (the job has no video, or it is gone from the archive), ValueError (an
+        unknown format, a GIF that cannot fit `gif_max_mb`, a spec the clip cannot take).
+        """
+        video = self.video_file(self.store.get(job_id))
+        try:
+            delivery = deliver(video, spec, formats, gif_max_mb=gif_max_mb)
+        except FileNotFoundError as exc:  # the video vanished, or a pack's recipe is missing
+            raise ArchivePathError(str(exc)) from None
+        files = dict(delivery.files)
+        if not spec.is_identity:
+            files["video"] = delivery.video
+        exports = {name: path.resolve().relative_to(self.archive.root).as_posix() for name, path in files.items()}
+        log.info("job %s exported %s", job_id, ", ".join(exports) or "nothing")
+        return self.store.update_result(job_id, {"exports": exports})
+
+    def export_file(self, job: Job, name: str) -> Path:
+        """The file of the job's export `name` (see `export`), resolved safely inside the archive.
+        Raises ArchivePathError when the job has no such export or its file is gone."""
+        exports = (job.result or {}).get("exports") if job.status == JobStatus.SUCCEEDED else None
+        relative = exports.get(name) if isinstance(exports, dict) else None
+        if not isinstance(relative, str):
+            raise ArchivePathError(f"job {job.id} has no {name!r} export; make it first")
+        return self.archive.resolve(relative)
+
     def thumbnail_file(self, job: Job) -> Path:
         return self.archive.resolve(Path(self.video_file(job)).relative_to(self.archive.root).with_suffix(".jpg"))
 
@@ -121,6 +155,8 @@ class JobService:
 
     def view(self, job: Job) -> JobView:
         done = job.status == JobStatus.SUCCEEDED and bool(job.result)
+        exports = (job.result or {}).get("exports") if done else None
+        exports = exports if isinstance(exports, dict) else {}
         video_url = f"{API_PREFIX}/jobs/{job.id}/video" if done else None
         return JobView(
             id=job.id, status=job.status, position=job.position,
@@ -130,6 +166,7 @@ class JobService:
             recipe=job.result.get("recipe") if job.result else None,
             video=job.result.get("video") if job.result else None,
             video_url=video_url, thumbnail_url=f"{API_PREFIX}/jobs/{job.id}/thumbnail" if done else None,
+            exports={name: f"{API_PREFIX}/jobs/{job.id}/exports/{name}" for name in exports},
         )
 
 

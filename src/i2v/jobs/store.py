@@ -395,6 +395,18 @@ class JobStore:
                 result=result_json, finished_at=time.time(), eta_s=None, error=None,
             )
 
+    def update_result(self, job_id: str, changes: dict) -> Job:
+        """Merge `changes` (JSON-able) into a succeeded job's result, key by key, in one transaction,
+        so two concurrent updates never lose each other's keys. Raises `IllegalTransition` for a job
+        that has not succeeded, `JobNotFound`."""
+        _json(changes, "changes")
+        with self._writing() as conn:
+            job = self._fetch(conn, job_id)
+            result = _json({**(job.result or {}), **changes}, "result")
+            self._update(conn, job_id, {JobStatus.SUCCEEDED}, "have its result changed (only a succeeded job can)",
+                         result=result)
+            return self._fetch(conn, job_id)
+
     def fail(self, job_id: str, error: str) -> Job:
         """Running → failed. `error` is shown to the user: plain language, no traceback."""
         with self._writing() as conn:

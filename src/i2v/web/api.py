@@ -13,18 +13,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from i2v import __version__
 from i2v.archive import ArchivePathError
 from i2v.image_input import ImageInputError
 from i2v.jobs.service import JobView
-from i2v.jobs.store import JobNotFound, JobStatus, QueueFull
+from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, QueueFull
+from i2v.post.spec import PostSpec
 from i2v.request import RequestError
 from i2v.web.deps import ClientDep, ServicesDep
 
 router = APIRouter()
 EVENT_POLL_S = 0.25
+EXPORT_BODY_MAX = 64_000  # bytes: an export request is a few settings and labels
+GIF_MAX_MB_RANGE = (0.5, 50.0)
+EXPORT_MEDIA_TYPES = {
+    "mp4": "video/mp4", "video": "video/mp4", "webm": "video/webm", "gif": "image/gif",
+    "sheet": "image/png", "frames": "application/zip", "pack": "application/zip",
+}
 
 
 class Created(BaseModel):
@@ -117,8 +124,6 @@ def cancel_job(services: ServicesDep, job_id: str) -> JobView:
 
 @router.delete("/jobs/{job_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a finished job and its files")
 def delete_job(services: ServicesDep, job_id: str) -> Response:
-    from i2v.jobs.store import IllegalTransition
-
     _job_or_404(services, job_id)
     try:
         services.jobs.delete(job_id)
@@ -144,6 +149,82 @@ def get_thumbnail(services: ServicesDep, job_id: str) -> FileResponse:
         return FileResponse(services.jobs.thumbnail_file(job), media_type="image/jpeg")
     except ArchivePathError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+
+
+def plain_errors(exc: ValidationError) -> str:
+    """Pydantic's errors as one sentence a teacher can act on ("labels 1 → text: …")."""
+    parts = []
+    for error in exc.errors():
+        where = " → ".join(str(p + 1) if isinstance(p, int) else str(p) for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+def _export_body(body: bytes) -> tuple[PostSpec, list[str], float]:
+    """Parse an export request into (spec, formats, gif_max_mb); HTTPException 422 in plain words."""
+    def refuse(message: str) -> HTTPException:
+        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
+
+    try:
+        data = json.loads(body or b"{}")
+    except (UnicodeDecodeError, ValueError):
+        raise refuse("The export request must be JSON, e.g. {\"formats\": [\"gif\"]}.") from None
+    if not isinstance(data, dict):
+        raise refuse("The export request must be a JSON object, e.g. {\"formats\": [\"gif\"]}.")
+    formats = data.pop("formats", [])
+    if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
+        raise refuse("formats must be a list of names, e.g. [\"gif\", \"sheet\"].")
+    gif_max_mb = data.pop("gif_max_mb", 8.0)
+    low, high = GIF_MAX_MB_RANGE
+    if isinstance(gif_max_mb, bool) or not isinstance(gif_max_mb, (int, float)) or not low <= gif_max_mb <= high:
+        raise refuse(f"gif_max_mb must be a number between {low:g} and {high:g} (megabytes).")
+    try:
+        spec = PostSpec.model_validate(data)
+    except ValidationError as exc:
+        raise refuse(plain_errors(exc)) from None
+    if not formats and spec.is_identity:
+        raise refuse("Nothing to do: choose at least one format, or a change such as smooth, loop, speed or labels.")
+    return spec, formats, float(gif_max_mb)
+
+
+@router.post("/jobs/{job_id}/exports", response_model=JobView, summary="Post-process a finished video and export it")
+async def create_exports(services: ServicesDep, job_id: str, request: Request) -> JobView:
+    """JSON body: `formats` (any of mp4, webm, gif, frames, sheet, pack), the post-processing
+    `interpolate` (1, 2, 4), `smooth` (0–1), `loop` (none, pingpong, crossfade), `speed` (0.25–4),
+    `labels` ([{text, x, y, size, start_s, end_s, colour, box}], seconds of the final clip) and
+    `gif_max_mb`. The original video is never changed; the job's `exports` lists the files made.
+    """
+    job = _job_or_404(services, job_id)
+    if job.status != JobStatus.SUCCEEDED:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"Job {job_id} is {job.status}; only a finished video can be exported.")
+    body = await request.body()
+    if len(body) > EXPORT_BODY_MAX:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "The export request is too large.")
+    spec, formats, gif_max_mb = _export_body(body)
+    try:
+        job = await asyncio.to_thread(services.jobs.export, job_id, spec, formats, gif_max_mb=gif_max_mb)
+    except JobNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id!r}.") from None
+    except ArchivePathError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"The video of this job is no longer in the archive ({exc}).") from None
+    except IllegalTransition as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    return services.jobs.view(job)
+
+
+@router.get("/jobs/{job_id}/exports/{name}", summary="One exported file (gif, webm, sheet, …, video)", response_class=FileResponse)
+def get_export(services: ServicesDep, job_id: str, name: str) -> FileResponse:
+    job = _job_or_404(services, job_id)
+    try:
+        path = services.jobs.export_file(job, name)
+    except ArchivePathError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    media_type = EXPORT_MEDIA_TYPES.get(name, "application/octet-stream")
+    disposition = "inline" if media_type.startswith(("video/", "image/")) else "attachment"
+    return FileResponse(path, media_type=media_type, filename=path.name, content_disposition_type=disposition)
 
 
 @router.get("/jobs/{job_id}/preview", summary="Live preview of the running job (PNG)")

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from i2v import __version__
 from i2v.settings import Settings
-from i2v.web import api
+from i2v.web import api, api_teaching
 from i2v.web.security import TokenAuth, check_bind
 from i2v.web.services import Services
 from i2v.web.ui import CSS, build_ui
@@ -38,6 +38,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.state.services = services
     app.include_router(api.router, prefix="/api/v1", tags=["i2v"])
+    app.include_router(api_teaching.router, prefix="/api/v1", tags=["teaching"])
     if settings.auth is not None:
         app.add_middleware(TokenAuth, token=settings.auth.get_secret_value())
     return gr.mount_gradio_app(

@@ -1,0 +1,199 @@
+"""HTTP API for the teaching aids under /api/v1: presets and their templates, the prompt checker,
+the symptom guide and the input-picture check. Handlers parse, call one `i2v.teaching` function and
+return; bad input gets a 422 whose `detail` is one plain sentence, as job submission does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from i2v.image_input import ImageInputError, load_image
+from i2v.teaching.i18n import Lang, normalize_lang
+from i2v.teaching.input_check import check_image
+from i2v.teaching.presets import Preset, get_preset, load_presets, template_path
+from i2v.teaching.prompt_check import check_prompt
+from i2v.teaching.search import search_presets
+from i2v.teaching.symptoms import apply_symptom, list_symptoms
+from i2v.web.api import plain_errors
+from i2v.web.deps import ServicesDep
+
+router = APIRouter()
+API_PREFIX = "/api/v1"
+QUERY_MAX = 200  # characters of a preset search
+PROMPT_MAX = 2000  # characters: far beyond the 77-token encoder window, small enough to check fast
+BODY_MAX = 64_000  # bytes of a JSON request body
+
+LangQuery = Annotated[str, Query(description="Language of messages and titles: en (default) or zh")]
+
+
+def _unprocessable(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
+
+
+async def _json_object(request: Request, example: str) -> dict[str, Any]:
+    """The request body as a JSON object, or a 422 that shows `example`."""
+    body = await request.body()
+    if len(body) > BODY_MAX:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "The request is too large.")
+    try:
+        data = json.loads(body or b"{}")
+    except (UnicodeDecodeError, ValueError):
+        raise _unprocessable(f"The request must be JSON, e.g. {example}.") from None
+    if not isinstance(data, dict):
+        raise _unprocessable(f"The request must be a JSON object, e.g. {example}.")
+    return data
+
+
+# ---------------------------------------------------------------- presets
+
+
+class PresetView(BaseModel):
+    """A preset as stored (bilingual texts as {en, zh}) plus what a client needs to use it:
+    `text` in the asked language, `request` (the fields to fill a job with), `template_url`, and
+    `score` (0–1) when the list answers a search."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    template_url: str
+    request: dict[str, Any]
+    text: dict[str, str]
+    score: float | None = None
+
+
+def _preset_view(preset: Preset, lang: Lang, score: float | None = None) -> dict[str, Any]:
+    localised = ("title", "knowledge_point", "params_reason", "can_show", "cannot_show")
+    return {
+        **preset.model_dump(mode="json"),
+        "template_url": f"{API_PREFIX}/presets/{preset.id}/template",
+        "request": preset.request_fields(),
+        "text": {name: getattr(preset, name).get(lang) for name in localised},
+        "score": score,
+    }
+
+
+@router.get("/presets", response_model=list[PresetView], summary="Science presets, best matches first when q is given")
+def list_presets(
+    q: Annotated[str, Query(description="Search words in English or Chinese (e.g. 'why do we have seasons')")] = "",
+    lang: LangQuery = "en",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[dict[str, Any]]:
+    if len(q) > QUERY_MAX:
+        raise _unprocessable(f"The search is {len(q)} characters long; keep it under {QUERY_MAX}.")
+    language = normalize_lang(lang)
+    if not q.strip():
+        return [_preset_view(p, language) for p in load_presets()]
+    return [_preset_view(p, language, round(score, 4)) for p, score in search_presets(q, limit=limit)]
+
+
+@router.get("/presets/{preset_id}/template", summary="The preset's template picture (PNG)", response_class=FileResponse)
+def preset_template(preset_id: str) -> FileResponse:
+    try:
+        preset = get_preset(preset_id)
+    except KeyError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No preset with id {preset_id!r}.") from None
+    path = template_path(preset)  # from the packaged preset file, never from the request
+    return FileResponse(path, media_type="image/png", filename=path.name, content_disposition_type="inline")
+
+
+# ---------------------------------------------------------------- prompt check
+
+
+class PromptCheckBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(max_length=PROMPT_MAX)
+    lang: str = "en"
+
+
+class PromptWarningView(BaseModel):
+    code: str
+    message: str
+
+
+class PromptCheckView(BaseModel):
+    tokens: int  # CLIP tokens of the prompt, start/end markers excluded
+    truncated_text: str  # the part the text encoder never sees ("" when it all fits)
+    warnings: list[PromptWarningView]
+
+
+@router.post("/prompt/check", response_model=PromptCheckView, summary="What the text encoder makes of a prompt")
+async def prompt_check(request: Request) -> PromptCheckView:
+    """JSON body `{"prompt": "...", "lang": "en"|"zh"}`; messages come in `lang`."""
+    data = await _json_object(request, '{"prompt": "chromosomes separating", "lang": "en"}')
+    try:
+        body = PromptCheckBody.model_validate(data)
+    except ValidationError as exc:
+        raise _unprocessable(plain_errors(exc)) from None
+    result = await asyncio.to_thread(check_prompt, body.prompt, normalize_lang(body.lang))
+    return PromptCheckView(
+        tokens=result.tokens, truncated_text=result.truncated_text,
+        warnings=[PromptWarningView(code=w.code, message=w.message) for w in result.warnings],
+    )
+
+
+# ---------------------------------------------------------------- symptoms
+
+
+@router.get("/symptoms", summary="The 'what went wrong?' guide")
+def symptoms(lang: LangQuery = "en") -> list[dict[str, Any]]:
+    return list_symptoms(normalize_lang(lang))
+
+
+@router.post("/symptoms/{symptom_id}/apply", summary="New parameters that address a symptom")
+async def symptom_apply(symptom_id: str, request: Request) -> dict[str, Any]:
+    """JSON body: the current parameters, e.g. `{"steps": 20, "guidance": 9, "resolution": "768p"}`.
+    Returns them with the symptom's changes made and every known number kept in range."""
+    params = await _json_object(request, '{"steps": 20, "guidance": 9}')
+    try:
+        return apply_symptom(params, symptom_id)
+    except KeyError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No symptom with id {symptom_id!r}.") from None
+    except (TypeError, ValueError) as exc:
+        raise _unprocessable(f"A parameter is not a number where one is needed: {exc}") from None
+
+
+# ---------------------------------------------------------------- input picture check
+
+
+class ImageIssueView(BaseModel):
+    code: str
+    message: str
+    fix: str | None  # the name of the one-click fix, when there is one
+
+
+class ImageCheckView(BaseModel):
+    issues: list[ImageIssueView]
+
+
+@router.post("/image/check", response_model=ImageCheckView, summary="Risks in a picture before generating")
+async def image_check(
+    services: ServicesDep,
+    image: Annotated[UploadFile, File(description="The picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")],
+    lang: LangQuery = "en",
+) -> ImageCheckView:
+    settings = services.settings
+    limit = settings.max_upload_mb * 2**20
+    data = await image.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The picture is larger than {settings.max_upload_mb} MB.")
+
+    def check() -> list[Any]:
+        return check_image(load_image(data, max_pixels=settings.max_image_pixels, max_bytes=limit))
+
+    try:
+        issues = await asyncio.to_thread(check)
+    except ImageInputError as exc:
+        raise _unprocessable(str(exc)) from None
+    language = normalize_lang(lang)
+    return ImageCheckView(issues=[
+        ImageIssueView(code=i.code, message=i.message_zh if language == "zh" else i.message_en, fix=i.fix)
+        for i in issues
+    ])
+
