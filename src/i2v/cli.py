@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--allow-open", action="store_true", help="allow a network address without I2V_AUTH (trusted networks only)")
     srv.set_defaults(handler=cmd_serve)
 
+    pre = commands.add_parser("presets", help="list the science presets, best matches first for a search")
+    pre.add_argument("query", nargs="?", default="", help="words in English or Chinese, e.g. 'why do we have seasons'")
+    pre.add_argument("--lang", default="en", help="en (default) or zh: the language of the titles")
+    pre.add_argument("--limit", type=int, default=5, help="how many matches a search shows (default 5)")
+    pre.set_defaults(handler=cmd_presets)
+
     doc = commands.add_parser("doctor", help="check GPU, memory, weights, video encoder and disk")
     doc.add_argument("--model")
     doc.set_defaults(handler=cmd_doctor)
@@ -279,6 +285,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     shown = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
     print(f"i2v is starting with model {settings.model}. Open http://{shown}:{settings.port}/  (API docs: /api/v1/docs)", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info" if args.verbose else "warning")
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    """One line per preset: id, title, recommended parameters (as `generate` flags)."""
+    from i2v.teaching.i18n import normalize_lang
+    from i2v.teaching.presets import load_presets
+    from i2v.teaching.search import search_presets
+
+    lang = normalize_lang(args.lang)
+    if args.query.strip():
+        presets = [preset for preset, _ in search_presets(args.query, limit=max(1, args.limit))]
+        if not presets:
+            print(f"No preset matches {args.query!r}; run `i2v presets` for the whole list.", file=sys.stderr)
+            return 1
+    else:
+        presets = load_presets()
+    width = max(len(p.id) for p in presets)
+    for preset in presets:
+        params = " ".join(f"--{name} {value}" for name, value in preset.params.model_dump().items())
+        print(f"{preset.id:<{width}}  {preset.title.get(lang)}  [{params}]")
     return 0
 
 
