@@ -1,7 +1,9 @@
-"""The Gradio studio. As thin as the HTTP routes: every action calls the job service.
+"""The Gradio studio. As thin as the HTTP routes: every action calls the job service or `i2v.teaching`.
 
 Gradio's own queue is not used to order work (events run with no concurrency limit); the
 SQLite job table is the only queue, so the UI, the API and the CLI agree on who is next.
+The studio speaks English and Simplified Chinese: the browser's Accept-Language picks one on load,
+the switch at the top changes it, and every visible text comes from `strings.json` via `UiText`.
 """
 
 from __future__ import annotations
@@ -19,8 +21,15 @@ from i2v.archive import ArchivePathError
 from i2v.engine.host import ModelState
 from i2v.image_input import ImageInputError
 from i2v.jobs.store import FINISHED, JobNotFound, JobStatus, QueueFull
-from i2v.request import DEFAULT_NEGATIVE_PROMPT, MAX_SEED, RESOLUTIONS, GenerationRequest, RequestError
+from i2v.request import (
+    DEFAULT_NEGATIVE_PROMPT, FAST_SPEEDUP, MAX_SEED, RESOLUTIONS, GenerationRequest, RequestError,
+)
+from i2v.teaching.i18n import pick_language, t
 from i2v.web.services import Services
+from i2v.web.ui_export import build_export
+from i2v.web.ui_guide import SYMPTOM_PARAMS, build_picture_check, build_symptom_guide
+from i2v.web.ui_presets import Controls, build_presets_panel, build_prompt_check, build_prompt_helper
+from i2v.web.ui_text import UiText
 
 POLL_S = 0.5
 HISTORY_SIZE = 48
@@ -30,10 +39,16 @@ CSS = """
 .i2v-bar > div {height: 100%; background: #2563eb; transition: width .3s}
 .i2v-status {padding: 8px 12px; border-radius: 8px; background: #f1f5f9}
 .i2v-warning {background: #fef3c7}
+.i2v-check {font-size: .92rem; padding: 4px 8px}
+.i2v-warnings {margin: 4px 0; padding: 6px 8px 6px 24px; background: #fef3c7; border-radius: 6px; color: #78350f}
+.i2v-ok {color: #166534}
+.i2v-cut {background: #fecaca; text-decoration: line-through}
+.i2v-cut-view {color: #475569; font-size: .85rem}
 @media (min-width: 1800px) { .gradio-container {font-size: 1.2rem} }
 """
 DEFAULTS = GenerationRequest(prompt="-")
 STEP_SLIDER_MIN = 10  # the API accepts 1–150; below 10 the model gives unusable results
+LANGUAGE_CHOICES = [("EN", "en"), ("中文", "zh")]
 
 
 def _fmt_seconds(seconds: float | None) -> str:
@@ -43,55 +58,63 @@ def _fmt_seconds(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def progress_html(job, now: float | None = None) -> str:
+def progress_html(job, now: float | None = None, lang: str = "en") -> str:
     """The progress panel: queue position while waiting, then a bar with step, elapsed and ETA."""
     if job is None:
-        return "<div class='i2v-progress'>Upload a picture, describe the motion, press Generate.</div>"
+        return f"<div class='i2v-progress'>{t('ui.progress.idle', lang)}</div>"
     now = now or time.time()
     if job.status == JobStatus.QUEUED:
         ahead = (job.position or 1) - 1
-        text = "Next in line" if ahead == 0 else f"Waiting: {ahead} video{'s' if ahead != 1 else ''} ahead of yours"
-        return f"<div class='i2v-progress' data-status='queued'>{text} (position {job.position}).</div>"
+        text = (t("ui.progress.next", lang, position=job.position) if ahead == 0
+                else t("ui.progress.waiting", lang, ahead=ahead, position=job.position))
+        return f"<div class='i2v-progress' data-status='queued'>{text}</div>"
     total = max(job.total, 1)
     percent = 100 * job.step / total
-    elapsed = (job.finished_at or now) - (job.started_at or now)
+    elapsed = _fmt_seconds((job.finished_at or now) - (job.started_at or now))
     label = {
-        JobStatus.RUNNING: f"Step {job.step} of {job.total} · elapsed {_fmt_seconds(elapsed)} · about {_fmt_seconds(job.eta_s)} left",
-        JobStatus.SUCCEEDED: f"Done in {_fmt_seconds(elapsed)}.",
-        JobStatus.CANCELLED: "Cancelled.",
-        JobStatus.FAILED: f"Failed: {html.escape(job.error or 'unknown error')}",
-    }[job.status]
+        JobStatus.RUNNING: lambda: t("ui.progress.running", lang, step=job.step, total=job.total, elapsed=elapsed,
+                                     eta=_fmt_seconds(job.eta_s)),
+        JobStatus.SUCCEEDED: lambda: t("ui.progress.done", lang, elapsed=elapsed),
+        JobStatus.CANCELLED: lambda: t("ui.progress.cancelled", lang),
+        JobStatus.FAILED: lambda: t("ui.progress.failed", lang, error=html.escape(job.error or "?")),
+    }[job.status]()
     return (
         f"<div class='i2v-progress' data-status='{job.status}'>{label}"
         f"<div class='i2v-bar'><div style='width:{percent:.0f}%'></div></div></div>"
     )
 
 
-def model_status_md(services: Services) -> str:
+def model_status_md(services: Services, lang: str = "en") -> str:
     status = services.host.status
-    notes = {
-        ModelState.NOT_LOADED: "Model: not loaded yet.",
-        ModelState.LOADING: f"Model **{status.model}** is loading… you can already queue videos.",
-        ModelState.READY: f"Model **{status.model}** is ready ({status.detail}).",
-        ModelState.MISSING: f"Model weights are missing. {status.detail}",
-        ModelState.FAILED: f"Model failed to load: {status.detail}. Check the log in logs/ and run `i2v doctor`.",
-    }
-    text = notes[status.state]
+    key = {
+        ModelState.NOT_LOADED: "ui.model.not_loaded", ModelState.LOADING: "ui.model.loading",
+        ModelState.READY: "ui.model.ready", ModelState.MISSING: "ui.model.missing", ModelState.FAILED: "ui.model.failed",
+    }[status.state]
+    text = t(key, lang, model=status.model, detail=status.detail)  # str.format ignores unused fields
     if status.model == "tiny":
-        text += " **TEST MODEL: random weights — videos are noise.**"
+        text += t("ui.model.tiny", lang)
     return text
 
 
 def build_ui(services: Services) -> gr.Blocks:
-    jobs = services.jobs
+    return build_studio(services)[0]
 
-    def submit_and_follow(image_path, prompt, negative_prompt, resolution, frames, fps, steps, guidance, seed, scheduler, request: gr.Request):
+
+def build_studio(services: Services) -> tuple[gr.Blocks, UiText]:
+    """The studio and its text registry (the registry is what the language switch relabels)."""
+    jobs = services.jobs
+    tx = UiText()
+    en = "en"
+
+    def submit_and_follow(image_path, prompt, negative_prompt, resolution, frames, fps, steps, guidance, seed,
+                          scheduler, quality, lang, request: gr.Request):
         """Queue a job, then stream its progress until it ends. Output order matches `outputs=` below."""
         if not image_path:
-            raise gr.Error("Add a picture first (drag it onto the picture box).")
+            raise gr.Error(t("ui.need_picture", lang))
         fields: dict[str, Any] = {
             "prompt": prompt or "", "negative_prompt": negative_prompt or "", "resolution": resolution,
             "frames": frames, "fps": fps, "steps": steps, "guidance": guidance, "scheduler": scheduler,
+            "quality": quality,
         }
         if seed not in (None, "") and int(seed) >= 0:
             fields["seed"] = int(seed)
@@ -109,13 +132,13 @@ def build_ui(services: Services) -> gr.Blocks:
                 last_step = live.preview_step
             if job.status in FINISHED:
                 break
-            yield job.id, progress_html(job), preview, gr.skip(), gr.skip(), gr.skip()
+            yield job.id, progress_html(job, lang=lang), preview, gr.skip(), gr.skip(), gr.skip()
             time.sleep(POLL_S)
         if job.status != JobStatus.SUCCEEDED:
-            yield job.id, progress_html(job), gr.skip(), None, None, None
+            yield job.id, progress_html(job, lang=lang), gr.skip(), None, None, None
             return
         video = str(jobs.video_file(job))
-        yield job.id, progress_html(job), gr.skip(), video, gr.DownloadButton(value=video, visible=True), job.result["recipe"]
+        yield job.id, progress_html(job, lang=lang), gr.skip(), video, gr.DownloadButton(value=video, visible=True), job.result["recipe"]
 
     def cancel(job_id):
         if job_id:
@@ -140,18 +163,14 @@ def build_ui(services: Services) -> gr.Blocks:
             items.append((thumb, f"{job.request['prompt'][:60]} · {when}"))
         return items, [j.id for j in finished]
 
-    def refresh_history():
-        items, ids = history()
-        return items, ids
-
-    def pick(ids, evt: gr.SelectData):
+    def pick(ids, lang, evt: gr.SelectData):
         job = jobs.get(ids[evt.index])
         video = str(jobs.video_file(job))
-        return job.id, video, gr.DownloadButton(value=video, visible=True), job.result["recipe"], progress_html(job)
+        return job.id, video, gr.DownloadButton(value=video, visible=True), job.result["recipe"], progress_html(job, lang=lang)
 
-    def reuse(recipe):
+    def reuse(recipe, lang):
         if not recipe:
-            raise gr.Error("Pick a finished video first.")
+            raise gr.Error(t("ui.pick_first", lang))
         req = recipe["request"]
         try:
             entry = services.archive.entry_for(recipe["video"])
@@ -161,70 +180,127 @@ def build_ui(services: Services) -> gr.Blocks:
         return (
             picture if picture else gr.skip(), req["prompt"], req["negative_prompt"], req["resolution"], req["frames"],
             req["fps"], max(req["steps"], STEP_SLIDER_MIN), req["guidance"], req["seed"], req["scheduler"],
+            req.get("quality", "standard"),
         )
 
-    def delete(job_id):
+    def delete(job_id, lang):
         if not job_id:
-            raise gr.Error("Pick a video in the history first.")
+            raise gr.Error(t("ui.pick_first", lang))
         try:
             jobs.delete(job_id)
         except Exception as exc:  # noqa: BLE001 - shown to the teacher as is
             raise gr.Error(str(exc)) from None
         items, ids = history()
-        return items, ids, None, None, gr.DownloadButton(visible=False), None, progress_html(None)
+        return items, ids, None, None, gr.DownloadButton(visible=False), None, progress_html(None, lang=lang)
 
     with gr.Blocks(title="i2v — picture to video", fill_width=True) as ui:
+        lang = gr.State(en)
         job_id = gr.State(None)
         history_ids = gr.State([])
-        gr.Markdown("# i2v · picture → short video")
-        status = gr.Markdown(model_status_md(services), elem_classes=["i2v-status"])
+        with gr.Row(equal_height=True):
+            tx.add(gr.Markdown(t("ui.title", en), elem_id="i2v-title"), value="ui.title")
+            switch = tx.add(gr.Radio(LANGUAGE_CHOICES, value=en, label=t("ui.language", en), scale=0, min_width=180,
+                                     elem_id="i2v-lang"), label="ui.language")
+        status = gr.Markdown(model_status_md(services, en), elem_classes=["i2v-status"])
+        presets_slot = gr.Column()
         with gr.Row(equal_height=False):
             with gr.Column(scale=5, min_width=360):
-                image = gr.Image(label="Picture (drag and drop)", type="filepath", sources=["upload", "clipboard"], elem_id="i2v-image", height=320)
-                prompt = gr.Textbox(label="What should move, how, and in which direction? (English)", lines=2, elem_id="i2v-prompt",
-                                    placeholder="chromosomes separating and moving to opposite poles, slow motion")
+                image = tx.add(gr.Image(label=t("ui.image", en), type="filepath", sources=["upload", "clipboard"],
+                                        elem_id="i2v-image", height=320), label="ui.image")
+                build_picture_check(tx, lang, image)
+                prompt = tx.add(gr.Textbox(label=t("ui.prompt", en), lines=2, elem_id="i2v-prompt",
+                                           placeholder="chromosomes separating and moving to opposite poles, slow motion"),
+                                label="ui.prompt")
+                build_prompt_check(lang, prompt)
+                tx.add(gr.Markdown(t("prompt.english_only", en), elem_id="i2v-english-only"), value="prompt.english_only")
+                helper = build_prompt_helper(tx, lang, prompt)
                 with gr.Row():
-                    resolution = gr.Dropdown(list(RESOLUTIONS), value=DEFAULTS.resolution, label="Resolution", min_width=120, elem_id="i2v-resolution")
-                    frames = gr.Slider(8, 32, value=DEFAULTS.frames, step=1, label="Frames", elem_id="i2v-frames")
-                    fps = gr.Slider(4, 30, value=DEFAULTS.fps, step=1, label="Frames per second")
-                with gr.Accordion("Advanced", open=False, elem_id="i2v-advanced"):
-                    negative = gr.Textbox(label="Avoid (negative prompt)", value=DEFAULT_NEGATIVE_PROMPT, lines=2)
-                    steps = gr.Slider(STEP_SLIDER_MIN, 150, value=DEFAULTS.steps, step=1, label="Denoising steps (more = slower, cleaner)", elem_id="i2v-steps")
-                    guidance = gr.Slider(1, 20, value=DEFAULTS.guidance, step=0.5, label="Guidance (higher follows the prompt more)")
+                    resolution = tx.add(gr.Dropdown(list(RESOLUTIONS), value=DEFAULTS.resolution, label=t("ui.resolution", en),
+                                                    min_width=120, elem_id="i2v-resolution"), label="ui.resolution")
+                    frames = tx.add(gr.Slider(8, 32, value=DEFAULTS.frames, step=1, label=t("ui.frames", en),
+                                              elem_id="i2v-frames"), label="ui.frames")
+                    fps = tx.add(gr.Slider(4, 30, value=DEFAULTS.fps, step=1, label=t("ui.fps", en), elem_id="i2v-fps"),
+                                 label="ui.fps")
+                with tx.add(gr.Accordion(t("ui.advanced", en), open=False, elem_id="i2v-advanced"), label="ui.advanced"):
+                    negative = tx.add(gr.Textbox(label=t("ui.negative", en), value=DEFAULT_NEGATIVE_PROMPT, lines=2,
+                                                 elem_id="i2v-negative"), label="ui.negative")
+                    steps = tx.add(gr.Slider(STEP_SLIDER_MIN, 150, value=DEFAULTS.steps, step=1, label=t("ui.steps", en),
+                                             elem_id="i2v-steps"), label="ui.steps")
+                    guidance = tx.add(gr.Slider(1, 20, value=DEFAULTS.guidance, step=0.5, label=t("ui.guidance", en),
+                                                elem_id="i2v-guidance"), label="ui.guidance")
                     with gr.Row():
-                        seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)", minimum=-1, maximum=MAX_SEED)
-                        dice_btn = gr.Button("Random seed", scale=0, min_width=120, elem_id="i2v-dice")
-                    scheduler = gr.Radio(["ddim", "dpmpp"], value=DEFAULTS.scheduler, label="Sampler")
+                        seed = tx.add(gr.Number(value=-1, precision=0, label=t("ui.seed", en), minimum=-1, maximum=MAX_SEED),
+                                      label="ui.seed")
+                        dice_btn = tx.add(gr.Button(t("ui.dice", en), scale=0, min_width=120, elem_id="i2v-dice"),
+                                          value="ui.dice")
+                    scheduler = tx.add(gr.Radio(["ddim", "dpmpp"], value=DEFAULTS.scheduler, label=t("ui.scheduler", en)),
+                                       label="ui.scheduler")
+                    quality_choices = [(lambda lang_code: t("ui.quality.standard", lang_code), "standard"),
+                                       (lambda lang_code: t("ui.quality.fast", lang_code, speedup=f"{FAST_SPEEDUP:g}"), "fast")]
+                    quality = tx.add(gr.Radio([(text(en), v) for text, v in quality_choices], value=DEFAULTS.quality,
+                                              label=t("ui.quality", en), elem_id="i2v-quality"),
+                                     label="ui.quality",
+                                     choices=lambda lang_code: [(text(lang_code), v) for text, v in quality_choices])
                 with gr.Row():
-                    generate_btn = gr.Button("Generate", variant="primary", elem_id="i2v-generate")
-                    cancel_btn = gr.Button("Cancel", variant="stop", elem_id="i2v-cancel")
+                    generate_btn = tx.add(gr.Button(t("ui.generate", en), variant="primary", elem_id="i2v-generate"),
+                                          value="ui.generate")
+                    cancel_btn = tx.add(gr.Button(t("ui.cancel", en), variant="stop", elem_id="i2v-cancel"), value="ui.cancel")
             with gr.Column(scale=6, min_width=360):
                 progress = gr.HTML(progress_html(None), elem_id="i2v-progress")
-                preview = gr.Image(label="Live preview", interactive=False, height=200, elem_id="i2v-preview")
-                video = gr.Video(label="Result", interactive=False, elem_id="i2v-video", autoplay=True, loop=True)
+                preview = tx.add(gr.Image(label=t("ui.live_preview", en), interactive=False, height=200, elem_id="i2v-preview"),
+                                 label="ui.live_preview")
+                video = tx.add(gr.Video(label=t("ui.result", en), interactive=False, elem_id="i2v-video", autoplay=True,
+                                        loop=True), label="ui.result")
                 with gr.Row():
-                    download = gr.DownloadButton("Download MP4", visible=False)
-                    reuse_btn = gr.Button("Reuse these settings")
-                recipe = gr.JSON(label="Recipe", open=False)
-        with gr.Accordion("History", open=True):
-            gallery = gr.Gallery(label="Past videos", columns=6, height=260, object_fit="cover", allow_preview=False, preview=False, elem_id="i2v-history")
+                    download = tx.add(gr.DownloadButton(t("ui.download", en), visible=False), value="ui.download")
+                    reuse_btn = tx.add(gr.Button(t("ui.reuse", en)), value="ui.reuse")
+                post = build_export(tx, lang, jobs, job_id, video)
+                params = {"resolution": resolution, "frames": frames, "fps": fps, "steps": steps, "guidance": guidance,
+                          "smooth": post["smooth"]}
+                build_symptom_guide(tx, lang, [params[name] for name in SYMPTOM_PARAMS], helper)
+                recipe = tx.add(gr.JSON(label=t("ui.recipe", en), open=False), label="ui.recipe")
+        with presets_slot:
+            build_presets_panel(tx, lang, Controls(image, prompt, negative, resolution, frames, fps, steps, guidance))
+        with tx.add(gr.Accordion(t("ui.history", en), open=True), label="ui.history"):
+            gallery = tx.add(gr.Gallery(label=t("ui.history.gallery", en), columns=6, height=260, object_fit="cover",
+                                        allow_preview=False, preview=False, elem_id="i2v-history"), label="ui.history.gallery")
             with gr.Row():
-                refresh_btn = gr.Button("Refresh history")
-                delete_btn = gr.Button("Delete selected video", variant="stop")
+                refresh_btn = tx.add(gr.Button(t("ui.history.refresh", en)), value="ui.history.refresh")
+                delete_btn = tx.add(gr.Button(t("ui.history.delete", en), variant="stop"), value="ui.history.delete")
 
-        inputs = [image, prompt, negative, resolution, frames, fps, steps, guidance, seed, scheduler]
+        inputs = [image, prompt, negative, resolution, frames, fps, steps, guidance, seed, scheduler, quality]
         run = generate_btn.click(
-            submit_and_follow, inputs, [job_id, progress, preview, video, download, recipe],
+            submit_and_follow, [*inputs, lang], [job_id, progress, preview, video, download, recipe],
             api_name="generate", concurrency_limit=None,
         )
-        run.then(refresh_history, None, [gallery, history_ids])
+        run.then(history, None, [gallery, history_ids])
         cancel_btn.click(cancel, job_id, None, api_name="cancel", concurrency_limit=None)
         dice_btn.click(dice, None, seed, api_name=False)
-        reuse_btn.click(reuse, recipe, [image, prompt, negative, resolution, frames, fps, steps, guidance, seed, scheduler], api_name=False)
-        refresh_btn.click(refresh_history, None, [gallery, history_ids], api_name=False)
-        gallery.select(pick, history_ids, [job_id, video, download, recipe, progress], api_name=False)
-        delete_btn.click(delete, job_id, [gallery, history_ids, job_id, video, download, recipe, progress], api_name=False)
+        reuse_btn.click(reuse, [recipe, lang], inputs, api_name=False)
+        refresh_btn.click(history, None, [gallery, history_ids], api_name=False)
+        gallery.select(pick, [history_ids, lang], [job_id, video, download, recipe, progress], api_name=False)
+        delete_btn.click(delete, [job_id, lang], [gallery, history_ids, job_id, video, download, recipe, progress],
+                         api_name=False)
         timer = gr.Timer(2.0)
-        timer.tick(lambda: model_status_md(services), None, status, api_name=False, show_progress="hidden")
-        ui.load(refresh_history, None, [gallery, history_ids], api_name=False)
-    return ui
+        timer.tick(lambda lang_code: model_status_md(services, lang_code), lang, status, api_name=False,
+                   show_progress="hidden")
+
+        relabelled = tx.components()
+
+        def relabel(lang_code):
+            return [lang_code, *tx.updates(lang_code)]
+
+        def on_load(request: gr.Request):
+            lang_code = pick_language(request.headers.get("accept-language") if request else None)
+            items, ids = history()
+            updates = tx.updates(lang_code)
+            updates[relabelled.index(switch)]["value"] = lang_code
+            return [lang_code, items, ids, model_status_md(services, lang_code), *updates]
+
+        def progress_in(job, lang_code):
+            return progress_html(jobs.get(job) if job else None, lang=lang_code)
+
+        switch.input(relabel, switch, [lang, *relabelled], api_name=False, show_progress="hidden")
+        lang.change(progress_in, [job_id, lang], progress, api_name=False, show_progress="hidden")
+        ui.load(on_load, None, [lang, gallery, history_ids, status, *relabelled], api_name=False)
+    return ui, tx

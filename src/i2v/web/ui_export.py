@@ -1,0 +1,96 @@
+"""The result panel's post-processing and export section: interpolate, smooth, loop, speed, labels,
+extra formats → `JobService.export`, then the processed clip in the player and every file to download."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gradio as gr
+from pydantic import ValidationError
+
+from i2v.archive import ArchivePathError
+from i2v.jobs.store import JobNotFound
+from i2v.post.spec import PostSpec
+from i2v.teaching.i18n import t
+from i2v.teaching.labels import Label
+from i2v.web.ui_text import UiText
+
+FORMATS = ("webm", "gif", "frames", "sheet", "pack")
+LOOPS = ("none", "pingpong", "crossfade")
+LABEL_HEADERS = ["text", "x", "y", "size", "start", "end"]
+LABEL_DEFAULTS = (0.5, 0.9, 0.07, 0.0, None)  # x, y, size, start_s, end_s (None: to the end)
+
+
+def _number(cell: Any, default: float | None) -> float | None:
+    if cell is None or (isinstance(cell, str) and not cell.strip()):
+        return default
+    value = float(cell)
+    return default if math.isnan(value) else value
+
+
+def labels_from_rows(rows: list[list[Any]] | None, lang: str) -> tuple[Label, ...]:
+    """Labels from the editor's rows (text, x, y, size, start, end); rows without text are skipped.
+
+    Raises ValueError with a message in `lang` naming the row that cannot become a label.
+    """
+    labels = []
+    for number, row in enumerate(rows or [], start=1):
+        row = list(row) + [None] * (len(LABEL_HEADERS) - len(row))
+        text = str(row[0] if row[0] is not None else "").strip()
+        if not text:
+            continue
+        try:
+            x, y, size, start, end = (_number(cell, default) for cell, default in zip(row[1:6], LABEL_DEFAULTS, strict=True))
+            labels.append(Label(text=text, x=x, y=y, size=size, start_s=start, end_s=end or None))
+        except (ValueError, ValidationError) as exc:
+            error = "; ".join(e["msg"] for e in exc.errors()) if isinstance(exc, ValidationError) else str(exc)
+            raise ValueError(t("ui.export.bad_label", lang, row=number, error=error)) from None
+    return tuple(labels)
+
+
+def build_export(tx: UiText, lang: gr.State, jobs, job_id: gr.State, video) -> dict[str, Any]:
+    """The fold under the player. Returns its controls by name (the symptom guide writes `smooth`)."""
+    with tx.add(gr.Accordion(t("ui.export", "en"), open=False, elem_id="i2v-export"), label="ui.export"):
+        with gr.Row():
+            interpolate = tx.add(gr.Radio([("×1", 1), ("×2", 2), ("×4", 4)], value=1, label=t("ui.export.interpolate", "en"),
+                                          elem_id="i2v-interpolate"), label="ui.export.interpolate")
+            loop_choices = [(f"ui.export.loop.{name}", name) for name in LOOPS]
+            loop = tx.add(gr.Radio([(t(k, "en"), v) for k, v in loop_choices], value="none",
+                                   label=t("ui.export.loop", "en"), elem_id="i2v-loop"),
+                          label="ui.export.loop", choices=loop_choices)
+        with gr.Row():
+            smooth = tx.add(gr.Slider(0, 1, value=0, step=0.05, label=t("ui.export.smooth", "en"), elem_id="i2v-smooth"),
+                            label="ui.export.smooth")
+            speed = tx.add(gr.Slider(0.25, 4, value=1, step=0.25, label=t("ui.export.speed", "en"), elem_id="i2v-speed"),
+                           label="ui.export.speed")
+        format_choices = [(f"ui.export.format.{name}", name) for name in FORMATS]
+        formats = tx.add(gr.CheckboxGroup([(t(k, "en"), v) for k, v in format_choices], value=[],
+                                          label=t("ui.export.formats", "en"), elem_id="i2v-formats"),
+                         label="ui.export.formats", choices=format_choices)
+        labels = tx.add(gr.Dataframe(value=[["", *("" if d is None else d for d in LABEL_DEFAULTS)]],
+                                     headers=LABEL_HEADERS, datatype=["str", "number", "number", "number", "number", "number"],
+                                     type="array", row_count=(1, "dynamic"), column_count=(6, "fixed"),
+                                     label=t("ui.export.labels", "en"), elem_id="i2v-labels"),
+                        label="ui.export.labels")
+        tx.add(gr.Markdown(t("labels.explain", "en")), value="labels.explain")
+        make = tx.add(gr.Button(t("ui.export.make", "en"), variant="primary", elem_id="i2v-make"), value="ui.export.make")
+        files = tx.add(gr.File(label=t("ui.export.files", "en"), file_count="multiple", interactive=False,
+                               elem_id="i2v-export-files"), label="ui.export.files")
+
+    def run_export(current_job, interp, smooth_value, loop_mode, speed_value, wanted, rows, lang_code):
+        if not current_job:
+            raise gr.Error(t("ui.export.need_video", lang_code))
+        try:
+            spec = PostSpec(interpolate=int(interp), smooth=float(smooth_value), loop=loop_mode,
+                            speed=float(speed_value), labels=labels_from_rows(rows, lang_code))
+            job = jobs.export(current_job, spec, list(wanted or []))
+        except (ValueError, JobNotFound, ArchivePathError) as exc:  # ValidationError is a ValueError
+            raise gr.Error(str(exc)) from None
+        exported = {name: str(jobs.export_file(job, name)) for name in (job.result or {}).get("exports", {})}
+        processed = exported.get("video") or str(jobs.video_file(job))
+        return processed, list(exported.values()) or None
+
+    make.click(run_export, [job_id, interpolate, smooth, loop, speed, formats, labels, lang], [video, files],
+               api_name=False)
+    return {"smooth": smooth, "interpolate": interpolate, "loop": loop, "speed": speed, "formats": formats}

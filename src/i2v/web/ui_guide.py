@@ -1,0 +1,114 @@
+"""The studio's symptom guide (one-click parameter fixes) and the picture check on upload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+from PIL import Image, UnidentifiedImageError
+
+from i2v.teaching.i18n import t
+from i2v.teaching.input_check import apply_fix, check_image, preview_fix
+from i2v.teaching.symptoms import apply_symptom, get_symptom, list_symptoms
+from i2v.web.ui_text import UiText
+
+SYMPTOM_PARAMS = ("resolution", "frames", "fps", "steps", "guidance", "smooth")
+PARAM_LABELS = {
+    "resolution": "ui.resolution", "frames": "ui.frames", "fps": "ui.fps", "steps": "ui.steps",
+    "guidance": "ui.guidance", "smooth": "ui.export.smooth",
+}
+
+
+def symptom_md(symptom_id: str, lang: str) -> str:
+    symptom = get_symptom(symptom_id)
+    return f"**{symptom.title(lang)}** — {symptom.explanation(lang)}"
+
+
+def changes_md(before: dict[str, Any], after: dict[str, Any], lang: str) -> str:
+    """"Settings changed: Frames: 24 → 16, …" for the values that moved; "" when none did."""
+    moved = [f"{t(PARAM_LABELS[k], lang)}: {before[k]} → {after[k]}" for k in SYMPTOM_PARAMS
+             if k in after and after[k] != before.get(k)]
+    return t("ui.symptoms.applied", lang, changes="; ".join(moved)) if moved else ""
+
+
+def build_symptom_guide(tx: UiText, lang: gr.State, params: list, helper: gr.Accordion) -> None:
+    """One row per symptom with an "Apply" button that rewrites `params` (ordered as SYMPTOM_PARAMS)."""
+    with tx.add(gr.Accordion(t("ui.symptoms", "en"), open=False, elem_id="i2v-symptoms"), label="ui.symptoms"):
+        tx.add(gr.Markdown(t("ui.symptoms.intro", "en")), value="ui.symptoms.intro")
+        note = gr.Markdown(elem_id="i2v-symptom-note")
+        for symptom in list_symptoms("en"):
+            sid = symptom["id"]
+            with gr.Row(equal_height=True):
+                tx.add(gr.Markdown(symptom_md(sid, "en")), value=lambda lang_code, sid=sid: symptom_md(sid, lang_code))
+                button = tx.add(gr.Button(t("symptom.apply", "en"), scale=0, min_width=100, elem_id=f"i2v-symptom-{sid}"),
+                                value="symptom.apply")
+
+            def apply(*values, sid=sid):
+                *current, lang_code = values
+                before = dict(zip(SYMPTOM_PARAMS, current, strict=True))
+                after = apply_symptom(before, sid)
+                action = get_symptom(sid).action
+                message = changes_md(before, after, lang_code)
+                if action == "show_log":
+                    message = t("ui.log_hint", lang_code)
+                elif action == "open_prompt_builder":
+                    message = f"{message}\n\n{t('symptom.action.open_prompt_builder', lang_code)} ↓".strip()
+                opened = gr.update(open=True) if action == "open_prompt_builder" else gr.skip()
+                return (*(after[k] for k in SYMPTOM_PARAMS), opened, message)
+
+            button.click(apply, [*params, lang], [*params, helper, note], api_name=False)
+
+
+def _open(path: str | None) -> Image.Image | None:
+    if not path:
+        return None
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return img.copy()
+    except (OSError, UnidentifiedImageError):
+        return None
+
+
+def check_picture(path: str | None, lang: str) -> tuple[str, str | None, Image.Image | None, Image.Image | None]:
+    """(message, fix name or None, before, after) for the picture at `path`."""
+    image = _open(path)
+    if image is None:
+        return (t("ui.input.unreadable", lang) if path else ""), None, None, None
+    issues = check_image(image)
+    if not issues:
+        return f"✅ {t('ui.input.ok', lang)}", None, None, None
+    message = "\n".join(f"- ⚠️ {issue.message_zh if lang == 'zh' else issue.message_en}" for issue in issues)
+    fix = next((issue.fix for issue in issues if issue.fix), None)
+    if fix is None:
+        return message, None, None, None
+    before, after = preview_fix(image, fix)
+    return f"{message}\n\n**{t(f'fix.{fix}', lang)}**", fix, before, after
+
+
+def build_picture_check(tx: UiText, lang: gr.State, image) -> None:
+    """On every new picture: risks, a before/after preview and a button that swaps in the fixed picture."""
+    fix = gr.State(None)
+    message = gr.Markdown(elem_id="i2v-picture-check")
+    with gr.Row(visible=False) as preview:
+        before = tx.add(gr.Image(label=t("fix.before", "en"), interactive=False, height=160, elem_id="i2v-fix-before"),
+                        label="fix.before")
+        after = tx.add(gr.Image(label=t("fix.after", "en"), interactive=False, height=160, elem_id="i2v-fix-after"),
+                       label="fix.after")
+    use_fix = tx.add(gr.Button(t("fix.apply", "en"), visible=False, elem_id="i2v-fix-apply"), value="fix.apply")
+
+    def on_picture(path, lang_code):
+        text, name, old, new = check_picture(path, lang_code)
+        shown = name is not None
+        return text, name, gr.update(visible=shown), old, new, gr.update(visible=shown)
+
+    def on_fix(path, name):
+        image_now = _open(path)
+        if image_now is None or not name:
+            return gr.skip()
+        return apply_fix(image_now, name)
+
+    outputs = [message, fix, preview, before, after, use_fix]
+    image.change(on_picture, [image, lang], outputs, api_name=False, show_progress="hidden")
+    lang.change(on_picture, [image, lang], outputs, api_name=False, show_progress="hidden")
+    use_fix.click(on_fix, [image, fix], image, api_name=False)

@@ -1,0 +1,149 @@
+"""The studio's science presets panel, prompt helper and live prompt check.
+
+The view functions (`preset_cards`, `preset_details_md`, `prompt_check_html`) are pure; the
+`build_*` functions add components to the open `gr.Blocks` and wire them to `i2v.teaching`.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from i2v.teaching.i18n import t
+from i2v.teaching.presets import Preset, build_prompt, get_preset, load_presets, template_path
+from i2v.teaching.prompt_check import PROMPT_TOKEN_BUDGET, check_prompt, chips
+from i2v.teaching.search import search_presets
+from i2v.web.ui_text import UiText
+
+SEARCH_LIMIT = 8
+BUILDER_FIELDS = ("subject", "action", "direction", "environment")
+
+
+def preset_cards(query: str, lang: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """Gallery items (template image, title) and the matching preset ids; all presets for an empty query."""
+    query = (query or "").strip()
+    presets = [p for p, _ in search_presets(query, limit=SEARCH_LIMIT)] if query else load_presets()
+    return [(str(template_path(p)), p.title.get(lang)) for p in presets], [p.id for p in presets]
+
+
+def preset_details_md(preset: Preset | None, lang: str) -> str:
+    """Knowledge point, why these settings, what the clip can and cannot show."""
+    if preset is None:
+        return t("ui.presets.pick", lang)
+    rows = [
+        f"### {preset.title.get(lang)}",
+        f"**{t('ui.presets.knowledge_point', lang)}:** {preset.knowledge_point.get(lang)}",
+        f"**{t('preset.params_reason', lang)}:** {preset.params_reason.get(lang)}",
+        f"**{t('preset.can_show', lang)}:** {preset.can_show.get(lang)}",
+        f"**{t('preset.cannot_show', lang)}:** {preset.cannot_show.get(lang)}",
+        f"_{t('preset.illustrative', lang)}_",
+    ]
+    return "\n\n".join(rows)
+
+
+def prompt_check_html(text: str, lang: str) -> str:
+    """Token count, each warning, and the exact words past the encoder's limit highlighted."""
+    text = text or ""
+    check = check_prompt(text, lang)
+    parts = [f"<div class='i2v-tokens'>{html.escape(t('prompt.tokens_used', lang, tokens=check.tokens, limit=PROMPT_TOKEN_BUDGET))}</div>"]
+    if check.warnings:
+        items = "".join(f"<li data-code='{w.code}'>{html.escape(w.message)}</li>" for w in check.warnings)
+        parts.append(f"<ul class='i2v-warnings'>{items}</ul>")
+    else:
+        parts.append(f"<div class='i2v-ok'>{html.escape(t('ui.check.ok', lang))}</div>")
+    if check.cut_at is not None:
+        kept, cut = html.escape(text[: check.cut_at]), html.escape(text[check.cut_at:])
+        words = f"<mark class='i2v-cut'>{cut}</mark>"
+        parts.append(f"<div class='i2v-cut-text'>{t('ui.check.cut', lang, words=words)}</div>"
+                     f"<div class='i2v-cut-view'>{kept}{words}</div>")
+    return f"<div class='i2v-check' data-warnings='{len(check.warnings)}'>{''.join(parts)}</div>"
+
+
+@dataclass
+class Controls:
+    """The generation controls a preset or a symptom fix writes into."""
+
+    image: Any
+    prompt: Any
+    negative: Any
+    resolution: Any
+    frames: Any
+    fps: Any
+    steps: Any
+    guidance: Any
+
+
+def build_presets_panel(tx: UiText, lang: gr.State, controls: Controls) -> None:
+    """Search box (live), preset gallery, details. Picking fills picture, prompts and parameters."""
+    ids = gr.State([pid for pid in (p.id for p in load_presets())])
+    picked = gr.State(None)
+    with tx.add(gr.Accordion(t("ui.presets", "en"), open=True, elem_id="i2v-presets"), label="ui.presets"):
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                search = tx.add(gr.Textbox(label=t("ui.presets.search", "en"), placeholder=t("search.placeholder", "en"),
+                                           elem_id="i2v-preset-search", max_lines=1),
+                                label="ui.presets.search", placeholder="search.placeholder")
+                items, _ = preset_cards("", "en")
+                gallery = tx.add(gr.Gallery(items, label=t("ui.presets.gallery", "en"), columns=5, height=300,
+                                            object_fit="contain", allow_preview=False, preview=False,
+                                            elem_id="i2v-preset-gallery"), label="ui.presets.gallery")
+                empty = gr.Markdown(visible=False, elem_id="i2v-preset-empty")
+            with gr.Column(scale=2):
+                details = gr.Markdown(preset_details_md(None, "en"), elem_id="i2v-preset-details")
+
+    def on_search(query, lang_code):
+        items, found = preset_cards(query, lang_code)
+        note = gr.update(value=t("search.no_results", lang_code), visible=not found)
+        return items, found, note
+
+    def on_pick(found, lang_code, evt: gr.SelectData):
+        preset = get_preset(found[evt.index])
+        f = preset.request_fields()
+        return (preset.id, str(template_path(preset)), f["prompt"], f["negative_prompt"], f["resolution"],
+                f["frames"], f["fps"], f["steps"], f["guidance"], preset_details_md(preset, lang_code))
+
+    def on_language(query, pid, lang_code):
+        items, found = preset_cards(query, lang_code)
+        return items, found, preset_details_md(get_preset(pid) if pid else None, lang_code)
+
+    search.change(on_search, [search, lang], [gallery, ids, empty], api_name=False, show_progress="hidden")
+    c = controls
+    gallery.select(on_pick, [ids, lang], [picked, c.image, c.prompt, c.negative, c.resolution, c.frames, c.fps,
+                                          c.steps, c.guidance, details], api_name=False)
+    lang.change(on_language, [search, picked, lang], [gallery, ids, details], api_name=False, show_progress="hidden")
+
+
+def build_prompt_helper(tx: UiText, lang: gr.State, prompt) -> gr.Accordion:
+    """Four fields with example chips, "Use this prompt", and the live check under the prompt box."""
+    examples = chips()
+    with tx.add(gr.Accordion(t("ui.helper", "en"), open=False, elem_id="i2v-helper"), label="ui.helper") as helper:
+        fields = []
+        for name in BUILDER_FIELDS:
+            with gr.Row(equal_height=True):
+                box = tx.add(gr.Textbox(label=t(f"builder.{name}", "en"), placeholder=t(f"builder.{name}.hint", "en"),
+                                        max_lines=1, scale=2, elem_id=f"i2v-builder-{name}"),
+                             label=f"builder.{name}", placeholder=f"builder.{name}.hint")
+                chip = tx.add(gr.Radio(examples[name], value=None, label=t("ui.helper.examples", "en"), scale=5,
+                                       elem_id=f"i2v-chips-{name}"), label="ui.helper.examples")
+                chip.input(lambda value: value, chip, box, api_name=False, show_progress="hidden")
+            fields.append(box)
+        use = tx.add(gr.Button(t("ui.helper.use", "en"), elem_id="i2v-use-prompt"), value="ui.helper.use")
+
+    def use_prompt(subject, action, direction, environment, lang_code):
+        if not (subject or "").strip() or not (action or "").strip():
+            raise gr.Error(t("ui.helper.empty", lang_code))
+        return build_prompt(subject.strip(), action.strip(), (direction or "").strip(), (environment or "").strip())
+
+    use.click(use_prompt, [*fields, lang], prompt, api_name=False)
+    return helper
+
+
+def build_prompt_check(lang: gr.State, prompt) -> None:
+    """Runs the checker on every change of the prompt (typing, preset, helper) and on a language switch."""
+    check = gr.HTML(prompt_check_html("", "en"), elem_id="i2v-prompt-check")
+    prompt.change(prompt_check_html, [prompt, lang], check, api_name=False, show_progress="hidden",
+                  trigger_mode="always_last")
+    lang.change(prompt_check_html, [prompt, lang], check, api_name=False, show_progress="hidden")

@@ -1,0 +1,81 @@
+"""The studio's teaching aids in a real browser: language from Accept-Language and the switch,
+preset search in Chinese filling the form, and the live prompt check."""
+
+import re
+
+import pytest
+
+from i2v.teaching.i18n import t
+from i2v.teaching.presets import get_preset
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS  # noqa: F401 - marks shared below
+from tests.web.test_browser import pytestmark as browser_marks
+
+pytestmark = browser_marks
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def zh_page(browser, server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(server.url + "/")
+    page.get_by_text(t("ui.generate", "zh"), exact=True).wait_for(timeout=30_000)
+    yield page
+    context.close()
+
+
+def test_chinese_from_accept_language_then_switch_to_english(zh_page):
+    page = zh_page
+    for key in ("ui.image", "ui.presets", "ui.advanced", "ui.export", "ui.history"):
+        assert page.get_by_text(t(key, "zh"), exact=True).first.is_visible(), key
+    assert page.get_by_text(t("prompt.english_only", "zh")).first.is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "studio-zh.png"), full_page=True)
+
+    page.locator("#i2v-lang").get_by_text("EN", exact=True).click()
+    page.get_by_text(t("ui.generate", "en"), exact=True).wait_for(timeout=10_000)
+    for key in ("ui.image", "ui.presets", "ui.advanced", "ui.history"):
+        assert page.get_by_text(t(key, "en"), exact=True).first.is_visible(), key
+    assert page.get_by_text(t("ui.generate", "zh"), exact=True).count() == 0
+
+
+def test_search_in_chinese_and_pick_mitosis_fills_the_form(zh_page):
+    page = zh_page
+    mitosis = get_preset("mitosis")
+    page.locator("#i2v-preset-search input, #i2v-preset-search textarea").first.fill("有丝分裂")
+    gallery = page.locator("#i2v-preset-gallery")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#i2v-preset-gallery .thumbnail-item, #i2v-preset-gallery button img').length <= 8",
+        timeout=10_000,
+    )
+    gallery.get_by_text(mitosis.title.zh).first.wait_for(timeout=10_000)
+    gallery.locator("button").filter(has_text=mitosis.title.zh).first.click()
+    prompt = page.locator("#i2v-prompt textarea")
+    page.wait_for_function(
+        "p => document.querySelector('#i2v-prompt textarea').value === p", arg=mitosis.prompt, timeout=10_000)
+    assert prompt.input_value() == mitosis.prompt
+    assert page.locator("#i2v-frames input[type=number]").input_value() == str(mitosis.params.frames)
+    page.locator("#i2v-advanced").get_by_text(t("ui.advanced", "zh")).click()
+    steps = page.locator("#i2v-steps input[type=number]")
+    steps.wait_for(state="visible")
+    assert steps.input_value() == str(mitosis.params.steps)
+    assert mitosis.knowledge_point.zh[:10] in page.locator("#i2v-preset-details").inner_text()
+
+
+def test_vague_prompt_shows_a_warning(zh_page):
+    page = zh_page
+    page.locator("#i2v-prompt textarea").fill("make it move nicely")
+    warning = page.locator("#i2v-prompt-check .i2v-warnings li")
+    warning.first.wait_for(timeout=10_000)
+    text = page.locator("#i2v-prompt-check").inner_text()
+    assert re.search(r"[\u4e00-\u9fff]", text), text  # the warning speaks the teacher's language
+    assert page.locator("#i2v-prompt-check [data-code=vague], #i2v-prompt-check [data-code=no_action]").count() >= 1
