@@ -15,6 +15,10 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MIN_SIDE = 32
+# Only these decoders ever see an upload. Pillow would otherwise also try EPS (which runs
+# Ghostscript), PSD, ICNS, FITS and two dozen more formats nobody needs for a teaching picture.
+FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # JPEG also opens MPO (phone photos)
+READABLE = "PNG, JPEG, WebP, GIF, BMP or TIFF"
 
 
 class ImageInputError(ValueError):
@@ -25,18 +29,28 @@ def load_image(source: bytes | Path, *, max_pixels: int = 40_000_000, max_bytes:
     """Decode `source` (file bytes or a path) to an RGB image, first frame only."""
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else bytes(source)
     if not data:
-        raise ImageInputError("The file is empty. Choose a picture (PNG, JPEG, WebP, GIF, BMP or TIFF).")
+        raise ImageInputError(f"The file is empty. Choose a picture ({READABLE}).")
     if len(data) > max_bytes:
         raise ImageInputError(
             f"The picture is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. "
             "Save it smaller (e.g. as JPEG) and try again."
         )
-    try:
-        image = Image.open(io.BytesIO(data))
-    except UnidentifiedImageError:
+    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif"):
         raise ImageInputError(
-            "This file is not a picture i2v can read. Use PNG, JPEG, WebP, GIF, BMP or TIFF."
+            "HEIC/AVIF photos (the iPhone default) are not supported. Export the photo as JPEG "
+            "(on the iPhone: Settings > Camera > Formats > Most Compatible) and try again."
+        )
+    try:
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+    except UnidentifiedImageError:
+        raise ImageInputError(f"This file is not a picture i2v can read. Use {READABLE}.") from None
+    except Image.DecompressionBombError:
+        # Pillow refuses headers beyond twice its own limit before ours is checked.
+        raise ImageInputError(
+            f"The picture declares a size far above the limit of {max_pixels / 1e6:.0f} MP. Scale it down and try again."
         ) from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageInputError(f"The picture could not be decoded ({exc}). Try saving it again as PNG or JPEG.") from None
     width, height = image.size
     if width * height > max_pixels:
         raise ImageInputError(

@@ -63,6 +63,16 @@ class GenerationRequest(BaseModel):
     def _strip(cls, value: str) -> str:
         return value.strip()
 
+    @field_validator("prompt", "negative_prompt")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        # NUL and other control characters break file names, MP4 metadata and terminals; tabs and
+        # newlines are ordinary typing and allowed.
+        bad = sorted({f"U+{ord(c):04X}" for c in value if (ord(c) < 32 and c not in "\t\n\r") or 0x7F <= ord(c) < 0xA0})
+        if bad:
+            raise ValueError(f"remove the invisible control characters ({', '.join(bad[:5])})")
+        return value
+
     @field_validator("prompt")
     @classmethod
     def _not_blank(cls, value: str) -> str:
@@ -117,7 +127,8 @@ def _explain(exc: ValidationError) -> str:
             continue
         allowed = _allowed(field) if field in GenerationRequest.model_fields else ""
         detail = f"must be {allowed}" if allowed else error["msg"].removeprefix("Value error, ")
-        problems.append(f"{field}: {detail} (got {got!r})")
+        shown = repr(got) if len(repr(got)) <= 60 else f"{repr(got)[:40]}… ({len(got) if isinstance(got, str) else '?'} characters)"
+        problems.append(f"{field}: {detail} (got {shown})")
     return "; ".join(problems)
 
 

@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(40_000_000, ge=1_000_000, description="Decompression-bomb limit.")
     max_queued: int = Field(20, ge=1)
     max_queued_per_client: int = Field(3, ge=1)
+    min_free_mb: int = Field(
+        500, ge=0, description="Refuse new jobs (HTTP 507) while the archive's disk has less free space than this."
+    )
+    keep_days: float | None = Field(
+        None, gt=0, description="Retention: delete finished jobs (and their videos) older than this many days."
+    )
+    max_archive_gb: float | None = Field(
+        None, gt=0, description="Retention: delete the oldest finished videos while the archive is larger than this."
+    )
 
     @property
     def db_path(self) -> Path:

@@ -7,9 +7,11 @@ stores the normalised picture, and presents jobs in one shape for every client.
 from __future__ import annotations
 
 import io
+import ipaddress
 import logging
 import os
 import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from pydantic import BaseModel
 
 from i2v.archive import Archive, ArchivePathError
 from i2v.image_input import load_image
-from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore
+from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore, QueueFull
 from i2v.jobs.worker import JobWorker
 from i2v.post.deliver import deliver
 from i2v.post.spec import PostSpec
@@ -53,6 +55,24 @@ class JobView(BaseModel):
     exports: dict[str, str] = {}  # export name ("gif", "sheet", …, "video") → download URL
 
 
+class StorageFull(QueueFull):
+    """The archive's disk is nearly full (below I2V_MIN_FREE_MB): no new job until space is freed."""
+
+
+class NotYourJob(PermissionError):
+    """Someone other than the job's submitter or the operator asked to cancel or delete it."""
+
+
+def is_operator(client: str | None) -> bool:
+    """The operator is whoever sits at the server itself (a loopback address), or an in-process caller (None)."""
+    if client is None:
+        return True
+    try:
+        return ipaddress.ip_address(client).is_loopback
+    except ValueError:
+        return client == "localhost"
+
+
 class JobService:
     def __init__(self, store: JobStore, worker: JobWorker, archive: Archive, settings: Settings) -> None:
         self.store = store
@@ -63,7 +83,9 @@ class JobService:
         self.uploads.mkdir(parents=True, exist_ok=True)
 
     def submit(self, image: bytes, fields: dict[str, Any], client: str) -> Job:
-        """Queue a job. Raises RequestError/ImageInputError (the submitter's to fix) or QueueFull."""
+        """Queue a job. Raises RequestError/ImageInputError (the submitter's to fix), QueueFull, or
+        StorageFull (a QueueFull) when the disk has less than `min_free_mb` free."""
+        self.check_free_space()
         request = GenerationRequest.parse(fields).with_seed()
         picture = load_image(image, max_pixels=self.settings.max_image_pixels, max_bytes=self.settings.max_upload_mb * 2**20)
         name = f"{secrets.token_hex(8)}.png"
@@ -84,20 +106,43 @@ class JobService:
         log.info("job %s queued by %s at position %s", job.id, client, job.position)
         return job
 
+    def check_free_space(self) -> None:
+        """Raise StorageFull while the archive's disk has less than `min_free_mb` MB free."""
+        free = shutil.disk_usage(self.archive.root).free
+        if free < self.settings.min_free_mb * 2**20:
+            raise StorageFull(
+                f"The server's disk is almost full ({free / 2**20:.0f} MB free, at least {self.settings.min_free_mb} MB "
+                "needed). Ask the operator to delete old videos, then try again."
+            )
+
+    def check_owner(self, job: Job, client: str | None) -> None:
+        """Only the computer that queued a job, or the operator, may cancel or delete it. Raises NotYourJob.
+
+        Without I2V_AUTH the server is loopback-only, so every request comes from the operator.
+        """
+        if client != job.client and not is_operator(client):
+            raise NotYourJob(
+                f"Job {job.id} was queued from another computer; only that computer, or the operator at the "
+                "server itself, can cancel or delete it."
+            )
+
     def get(self, job_id: str) -> Job:
         return self.store.get(job_id)
 
     def history(self, *, limit: int = 20, offset: int = 0) -> list[Job]:
         return self.store.list(limit=limit, offset=offset)
 
-    def cancel(self, job_id: str) -> Job:
+    def cancel(self, job_id: str, client: str | None = None) -> Job:
+        """Cancel (idempotent: a finished job is returned unchanged). `client` None means the operator."""
+        self.check_owner(self.store.get(job_id), client)
         job = self.store.cancel(job_id)
         if job.status == JobStatus.RUNNING:
             self.worker.cancel(job_id)
         return job
 
-    def delete(self, job_id: str) -> Job:
+    def delete(self, job_id: str, client: str | None = None) -> Job:
         """Remove a finished job and its files from the archive (refused while it is queued or running)."""
+        self.check_owner(self.store.get(job_id), client)
         job = self.store.delete(job_id)
         if job.result and job.result.get("video"):
             try:

@@ -7,6 +7,7 @@ teacher's cancel can never stop another's video.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -103,6 +104,9 @@ class JobWorker:
         except (ModelNotAvailable, NonFiniteError, MemoryError) as exc:
             self.store.fail(job.id, str(exc))
             log.warning("job %s failed: %s", job.id, exc)
+        except OSError as exc:
+            log.exception("job %s could not write its files", job.id)
+            self.store.fail(job.id, storage_error(exc))
         except Exception as exc:  # noqa: BLE001 - the worker must survive any one job
             log.exception("job %s crashed", job.id)
             self.store.fail(job.id, f"Unexpected error ({type(exc).__name__}: {exc}). The log has details.")
@@ -123,3 +127,18 @@ class JobWorker:
                     live.cancel.set()
 
         return on_progress
+
+
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+NOT_WRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+def storage_error(exc: OSError) -> str:
+    """The user-facing reason for a file error during a job (disk full, archive not writable, …)."""
+    if exc.errno in DISK_FULL:
+        return ("The server's disk is full, so the video could not be saved. Earlier videos are safe. "
+                "Ask the operator to free space, then queue it again.")
+    if exc.errno in NOT_WRITABLE:
+        return ("The archive folder is not writable, so the video could not be saved. Earlier videos are safe. "
+                "Ask the operator to check the folder's permissions (I2V_HOME), then queue it again.")
+    return f"A file could not be read or written ({exc.strerror or exc}). The log has details."

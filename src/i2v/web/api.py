@@ -18,13 +18,15 @@ from pydantic import BaseModel, ValidationError
 from i2v import __version__
 from i2v.archive import ArchivePathError
 from i2v.image_input import ImageInputError
-from i2v.jobs.service import JobView
+from i2v.jobs.service import JobView, NotYourJob, StorageFull
 from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, QueueFull
 from i2v.post.spec import PostSpec
-from i2v.request import RequestError
+from i2v.request import GenerationRequest, RequestError
 from i2v.web.deps import ClientDep, ServicesDep
 
 router = APIRouter()
+# Form fields POST /jobs accepts: the upload plus the request's fields (allow_downgrade is CLI-only).
+JOB_FIELDS = frozenset({"image", *GenerationRequest.model_fields} - {"allow_downgrade"})
 EVENT_POLL_S = 0.25
 EXPORT_BODY_MAX = 64_000  # bytes: an export request is a few settings and labels
 GIF_MAX_MB_RANGE = (0.5, 50.0)
@@ -72,6 +74,7 @@ def _job_or_404(services, job_id: str):
 async def create_job(
     services: ServicesDep,
     client: ClientDep,
+    http: Request,
     image: Annotated[UploadFile, File(description="The picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")],
     prompt: Annotated[str, Form(description="English description of the motion")],
     negative_prompt: Annotated[str | None, Form()] = None,
@@ -84,6 +87,13 @@ async def create_job(
     scheduler: Annotated[str | None, Form(description="ddim (default) or dpmpp")] = None,
     quality: Annotated[str | None, Form(description="standard (default, the original recipe) or fast (fewer steps and feature reuse; see BENCHMARKS.md)")] = None,
 ) -> Created:
+    unknown = sorted(set((await http.form()).keys()) - JOB_FIELDS)
+    if unknown:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"Unknown setting(s): {', '.join(repr(u[:40]) for u in unknown[:5])}. The picture must be uploaded as the "
+            f"file field 'image' (no URLs or paths); the other fields are {', '.join(sorted(JOB_FIELDS - {'image'}))}.",
+        )
     limit = services.settings.max_upload_mb * 2**20
     data = await image.read(limit + 1)
     if len(data) > limit:
@@ -96,6 +106,8 @@ async def create_job(
         job = await asyncio.to_thread(services.jobs.submit, data, fields, client)
     except (RequestError, ImageInputError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    except StorageFull as exc:
+        raise HTTPException(status.HTTP_507_INSUFFICIENT_STORAGE, str(exc)) from None
     except QueueFull as exc:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None
     return Created(id=job.id, status=job.status, position=job.position)
@@ -117,16 +129,23 @@ def get_job(services: ServicesDep, job_id: str) -> JobView:
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobView, summary="Cancel a queued or running job")
-def cancel_job(services: ServicesDep, job_id: str) -> JobView:
+def cancel_job(services: ServicesDep, client: ClientDep, job_id: str) -> JobView:
+    """Only the computer that queued the job, or the operator at the server, may cancel it (403 otherwise).
+    Cancelling a finished job changes nothing and returns it."""
     _job_or_404(services, job_id)
-    return services.jobs.view(services.jobs.cancel(job_id))
+    try:
+        return services.jobs.view(services.jobs.cancel(job_id, client))
+    except NotYourJob as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
 
 
 @router.delete("/jobs/{job_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a finished job and its files")
-def delete_job(services: ServicesDep, job_id: str) -> Response:
+def delete_job(services: ServicesDep, client: ClientDep, job_id: str) -> Response:
     _job_or_404(services, job_id)
     try:
-        services.jobs.delete(job_id)
+        services.jobs.delete(job_id, client)
+    except NotYourJob as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     except IllegalTransition as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)

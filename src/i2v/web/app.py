@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from i2v import __version__
 from i2v.settings import Settings
 from i2v.web import api, api_teaching
-from i2v.web.security import TokenAuth, check_bind
+from i2v.web.security import SameOriginGuard, TokenAuth, check_bind, is_loopback
 from i2v.web.services import Services
 from i2v.web.ui import CSS, build_ui
 
@@ -39,9 +39,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = services
     app.include_router(api.router, prefix="/api/v1", tags=["i2v"])
     app.include_router(api_teaching.router, prefix="/api/v1", tags=["teaching"])
+    app.add_middleware(SameOriginGuard, loopback_only=is_loopback(settings.host))
     if settings.auth is not None:
         app.add_middleware(TokenAuth, token=settings.auth.get_secret_value())
+    home = settings.home.resolve()
+    # Gradio may serve the archive's videos and pictures, never the job database or the raw uploads.
+    blocked = [str(home / name) for name in ("uploads", "jobs.sqlite3", "jobs.sqlite3-wal", "jobs.sqlite3-shm")]
     return gr.mount_gradio_app(
-        app, build_ui(services), path="/", allowed_paths=[str(settings.home.resolve())], css=CSS,
+        app, build_ui(services), path="/", allowed_paths=[str(home)], blocked_paths=blocked, css=CSS,
+        max_file_size=f"{settings.max_upload_mb}mb",
         footer_links=["api"],
     )

@@ -6,15 +6,24 @@ HTTP Basic with the token as password (any user name), which browsers prompt for
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import ipaddress
+import json
 import secrets
+import time
+from collections import deque
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from i2v.settings import Settings
 
 OPEN_PATHS = ("/api/v1/health",)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FAILURE_DELAY_S = 1.0  # every wrong password costs the guesser a second
+LOCKOUT_FAILURES = 10  # this many wrong passwords from one address within LOCKOUT_WINDOW_S ...
+LOCKOUT_WINDOW_S = 60.0  # ... and that address is refused (429) until the window has passed
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
 class InsecureBindError(RuntimeError):
@@ -41,21 +50,106 @@ def check_bind(settings: Settings) -> None:
     )
 
 
+async def _refuse(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({
+        "type": "http.response.start", "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(headers or [])],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+class SameOriginGuard:
+    """ASGI middleware against other web pages driving the studio through a teacher's browser.
+
+    * A state-changing request (POST, DELETE, …) or a websocket from another site is refused (403):
+      `Sec-Fetch-Site` must be same-origin or none when sent, and `Origin`, when sent, must be this
+      server. Scripts and gradio_client send neither and are unaffected.
+    * When bound to loopback, the `Host` header must name loopback too, so a DNS-rebinding page
+      (evil.example resolving to 127.0.0.1) cannot read the API.
+    * Every response gets `X-Content-Type-Options: nosniff`, so JSON holding a prompt like
+      `<script>` is never rendered as HTML.
+    """
+
+    def __init__(self, app: ASGIApp, loopback_only: bool) -> None:
+        self.app = app
+        self.loopback_only = loopback_only
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        host = headers.get(b"host", b"").decode("latin-1")
+        problem = self._problem(scope, headers, host)
+        if problem is not None:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 4403})
+            else:
+                await _refuse(send, 403, problem)
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-content-type-options", b"nosniff")]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _problem(self, scope: Scope, headers: dict[bytes, bytes], host: str) -> str | None:
+        if self.loopback_only and host:
+            name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+            if name.lower() not in LOOPBACK_HOSTS:
+                return f"This server only answers to localhost, not {name[:60]!r}."
+        if scope["type"] == "http" and scope.get("method", "GET") in SAFE_METHODS:
+            return None
+        site = headers.get(b"sec-fetch-site", b"").decode("latin-1").lower()
+        if site and site not in ("same-origin", "none"):
+            return "Cross-origin request refused: another web page tried to use this studio."
+        origin = headers.get(b"origin")
+        if origin is not None:
+            scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
+            if origin.decode("latin-1").lower() != f"{scheme}://{host}".lower():
+                return "Cross-origin request refused: the Origin does not match this server."
+        return None
+
+
 class TokenAuth:
-    """ASGI middleware: every request except health needs the token."""
+    """ASGI middleware: every request except health needs the token.
+
+    Brute force is slowed: each wrong password waits `FAILURE_DELAY_S`, and an address with
+    `LOCKOUT_FAILURES` wrong ones within `LOCKOUT_WINDOW_S` is refused (429) until the window passes.
+    The comparison is constant-time (`secrets.compare_digest`).
+    """
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
         self.token = token.encode()
+        self._failures: dict[str, deque[float]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope.get("path", "") in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        address = (scope.get("client") or ("unknown", 0))[0]
+        failures = self._failures.setdefault(address, deque())
+        now = time.monotonic()
+        while failures and now - failures[0] > LOCKOUT_WINDOW_S:
+            failures.popleft()
+        if len(failures) >= LOCKOUT_FAILURES:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 4429})
+            else:
+                await _refuse(send, 429, "Too many wrong passwords from this computer; wait a minute and try again.",
+                              [(b"retry-after", str(int(LOCKOUT_WINDOW_S)).encode())])
+            return
         if self._authorised(headers.get(b"authorization", b"")):
             await self.app(scope, receive, send)
             return
+        if headers.get(b"authorization"):
+            failures.append(now)
+            await asyncio.sleep(FAILURE_DELAY_S)
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 4401})
             return
