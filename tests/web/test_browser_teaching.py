@@ -39,6 +39,7 @@ def test_chinese_from_accept_language_then_switch_to_english(zh_page):
         assert page.get_by_text(t(key, "zh"), exact=True).first.is_visible(), key
     assert page.get_by_text(t("prompt.english_only", "zh")).first.is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("() => document.fonts.ready")
     page.screenshot(path=str(ARTIFACTS / "studio-zh.png"), full_page=True)
 
     page.locator("#i2v-lang").get_by_text("EN", exact=True).click()

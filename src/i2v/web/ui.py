@@ -25,6 +25,7 @@ from i2v.request import (
     DEFAULT_NEGATIVE_PROMPT, FAST_SPEEDUP, MAX_SEED, RESOLUTIONS, GenerationRequest, RequestError,
 )
 from i2v.teaching.i18n import pick_language, t
+from i2v.teaching.labels import FONT_PATH
 from i2v.web.services import Services
 from i2v.web.ui_export import build_export
 from i2v.web.ui_guide import SYMPTOM_PARAMS, build_picture_check, build_symptom_guide
@@ -33,7 +34,14 @@ from i2v.web.ui_text import UiText
 
 POLL_S = 0.5
 HISTORY_SIZE = 48
-CSS = """
+# The bundled Noto Sans SC subset (the one labels are drawn with) is the last fallback for CJK text,
+# so Chinese shows on machines without a CJK system font; browsers that have one never fetch it.
+CJK_FONT_FACE = f"""
+@font-face {{font-family: "i2v Noto Sans SC"; src: url("/gradio_api/file={FONT_PATH.as_posix()}") format("opentype");
+  unicode-range: U+2E80-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF; font-display: swap}}
+.gradio-container {{--font: "IBM Plex Sans", ui-sans-serif, system-ui, "i2v Noto Sans SC", sans-serif}}
+"""
+CSS = CJK_FONT_FACE + """
 .i2v-progress {font-size: 1.05rem; line-height: 1.5}
 .i2v-bar {height: 14px; background: #e5e7eb; border-radius: 7px; overflow: hidden; margin: 6px 0}
 .i2v-bar > div {height: 100%; background: #2563eb; transition: width .3s}
@@ -104,6 +112,7 @@ def build_studio(services: Services) -> tuple[gr.Blocks, UiText]:
     """The studio and its text registry (the registry is what the language switch relabels)."""
     jobs = services.jobs
     tx = UiText()
+    gr.set_static_paths([FONT_PATH.parent])  # read-only; serves CJK_FONT_FACE
     en = "en"
 
     def submit_and_follow(image_path, prompt, negative_prompt, resolution, frames, fps, steps, guidance, seed,
