@@ -140,3 +140,38 @@ def test_labels_from_rows_skips_blank_rows_and_names_the_bad_one():
 def test_progress_speaks_the_chosen_language():
     assert progress_html(None, lang="zh") != progress_html(None, lang="en")
     assert CJK.search(progress_html(None, lang="zh"))
+
+
+class FakeJobs:
+    """Just enough of JobService for the export section: records the call, returns its files."""
+
+    def __init__(self, exports):
+        self.exports, self.calls = exports, []
+
+    def export(self, job_id, spec, formats):
+        from types import SimpleNamespace
+
+        self.calls.append((job_id, spec, formats))
+        return SimpleNamespace(id=job_id, result={"video": "v.mp4", "exports": self.exports})
+
+    def export_file(self, job, name):
+        return f"/archive/{self.exports[name]}"
+
+    def video_file(self, job):
+        return "/archive/v.mp4"
+
+
+def test_make_exports_builds_the_spec_and_returns_player_video_and_files():
+    from i2v.web.ui_export import make_exports
+
+    jobs = FakeJobs({"gif": "a.gif", "video": "a-post.mp4"})
+    video, files = make_exports(jobs, "job1", "2", 0.5, "pingpong", 1.5, ["gif"], [["Cell", 0.5, 0.9, 0.07, 0, None]], "en")
+    (job_id, spec, formats), = jobs.calls
+    assert (job_id, formats, spec.interpolate, spec.smooth, spec.loop, spec.speed) == ("job1", ["gif"], 2, 0.5, "pingpong", 1.5)
+    assert [label.text for label in spec.labels] == ["Cell"]
+    assert video == "/archive/a-post.mp4" and files == ["/archive/a.gif", "/archive/a-post.mp4"]
+    assert make_exports(FakeJobs({}), "job1", 1, 0, "none", 1, [], None, "en") == ("/archive/v.mp4", None)
+    with pytest.raises(ValueError, match=re.escape(t("ui.export.need_video", "zh"))):
+        make_exports(jobs, None, 1, 0, "none", 1, [], None, "zh")
+    with pytest.raises(ValueError, match="speed"):
+        make_exports(jobs, "job1", 1, 0, "none", 9, [], None, "en")

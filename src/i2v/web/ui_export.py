@@ -49,6 +49,25 @@ def labels_from_rows(rows: list[list[Any]] | None, lang: str) -> tuple[Label, ..
     return tuple(labels)
 
 
+def make_exports(jobs, job_id: str | None, interpolate: Any, smooth: Any, loop: str, speed: Any,
+                 formats: list[str] | None, rows: list[list[Any]] | None, lang: str) -> tuple[str, list[str] | None]:
+    """Run `jobs.export` with the section's settings: (video for the player, files to download).
+
+    The player gets the processed MP4 when the settings change the clip, else the original.
+    Raises ValueError with a message for the teacher (no video yet, a bad label, a refused spec).
+    """
+    if not job_id:
+        raise ValueError(t("ui.export.need_video", lang))
+    try:
+        spec = PostSpec(interpolate=int(interpolate), smooth=float(smooth), loop=loop, speed=float(speed),
+                        labels=labels_from_rows(rows, lang))
+        job = jobs.export(job_id, spec, list(formats or []))
+        exported = {name: str(jobs.export_file(job, name)) for name in (job.result or {}).get("exports", {})}
+        return exported.get("video") or str(jobs.video_file(job)), list(exported.values()) or None
+    except (JobNotFound, ArchivePathError) as exc:  # ValidationError and LabelError are ValueErrors already
+        raise ValueError(str(exc)) from None
+
+
 def build_export(tx: UiText, lang: gr.State, jobs, job_id: gr.State, video) -> dict[str, Any]:
     """The fold under the player. Returns its controls by name (the symptom guide writes `smooth`)."""
     with tx.add(gr.Accordion(t("ui.export", "en"), open=False, elem_id="i2v-export"), label="ui.export"):
@@ -79,17 +98,10 @@ def build_export(tx: UiText, lang: gr.State, jobs, job_id: gr.State, video) -> d
                                elem_id="i2v-export-files"), label="ui.export.files")
 
     def run_export(current_job, interp, smooth_value, loop_mode, speed_value, wanted, rows, lang_code):
-        if not current_job:
-            raise gr.Error(t("ui.export.need_video", lang_code))
         try:
-            spec = PostSpec(interpolate=int(interp), smooth=float(smooth_value), loop=loop_mode,
-                            speed=float(speed_value), labels=labels_from_rows(rows, lang_code))
-            job = jobs.export(current_job, spec, list(wanted or []))
-        except (ValueError, JobNotFound, ArchivePathError) as exc:  # ValidationError is a ValueError
+            return make_exports(jobs, current_job, interp, smooth_value, loop_mode, speed_value, wanted, rows, lang_code)
+        except ValueError as exc:
             raise gr.Error(str(exc)) from None
-        exported = {name: str(jobs.export_file(job, name)) for name in (job.result or {}).get("exports", {})}
-        processed = exported.get("video") or str(jobs.video_file(job))
-        return processed, list(exported.values()) or None
 
     make.click(run_export, [job_id, interpolate, smooth, loop, speed, formats, labels, lang], [video, files],
                api_name=False)
