@@ -15,7 +15,7 @@ import pytest
 
 from i2v.archive import Archive, ArchivePathError
 from i2v.jobs import IllegalTransition, JobNotFound, JobStatus, JobStore
-from i2v.jobs.service import JobService
+from i2v.jobs.service import EXPORT_SLOTS, ExportsBusy, JobService
 from i2v.media import encode_mp4, read_video
 from i2v.post.spec import PostSpec
 from i2v.settings import Settings
@@ -88,6 +88,16 @@ def test_export_refuses_what_it_cannot_do(service: JobService) -> None:
     with pytest.raises(ArchivePathError, match="has no video"):
         service.export(queued, PostSpec(), ["gif"])
     assert service.view(service.get(queued)).exports == {}
+
+
+def test_exports_beyond_the_slots_are_refused_not_queued(service: JobService) -> None:
+    job_id = _job(service)
+    for _ in range(EXPORT_SLOTS):  # as if that many exports were running
+        service._export_slots.acquire()
+    with pytest.raises(ExportsBusy, match="Try again"):
+        service.export(job_id, PostSpec(), ["sheet"])
+    service._export_slots.release()
+    assert set(service.export(job_id, PostSpec(), ["sheet"]).result["exports"]) == {"sheet"}
 
 
 def test_export_file_never_leaves_the_archive(service: JobService, tmp_path: Path) -> None:

@@ -15,6 +15,11 @@ LABEL = {"text": "Anaphase", "x": 0.5, "y": 0.5, "size": 0.2, "start_s": 0, "end
 
 
 @pytest.fixture(scope="module")
+def server(shared_server):
+    return shared_server
+
+
+@pytest.fixture(scope="module")
 def done_job(server, png_bytes) -> dict:
     with server.client() as client:
         job = wait_for(client, submit(client, png_bytes, seed="3").json()["id"], finished)
@@ -84,6 +89,8 @@ def test_export_of_a_missing_or_unfinished_job(server, done_job, png_bytes):
         assert client.get("/api/v1/jobs/nope/exports/gif").status_code == 404
         assert client.get(f"/api/v1/jobs/{done_job['id']}/exports/pack").status_code == 404  # never made
         assert client.get(f"/api/v1/jobs/{done_job['id']}/exports/..%2F..%2Fjobs.sqlite3").status_code == 404
+        too_big = client.post(f"/api/v1/jobs/{done_job['id']}/exports", content=b" " * 70_000)
+        assert too_big.status_code == 413
 
         job_id = submit(client, png_bytes, **{k: v for k, v in SLOW.items() if k != "prompt"}).json()["id"]
         client.post(f"/api/v1/jobs/{job_id}/cancel")

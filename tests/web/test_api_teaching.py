@@ -11,6 +11,11 @@ from PIL import Image
 LONG_PROMPT = " ".join(["chromosomes separating slowly toward opposite poles of the cell"] * 10)
 
 
+@pytest.fixture(scope="module")
+def server(shared_server):
+    return shared_server
+
+
 def test_presets_list_with_fetchable_png_templates(server):
     with server.client() as client:
         presets = client.get("/api/v1/presets").json()

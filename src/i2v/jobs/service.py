@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from i2v.request import GenerationRequest
 from i2v.settings import Settings
 
 log = logging.getLogger(__name__)
+EXPORT_SLOTS = 2  # exports running at once; more are refused with ExportsBusy
 API_PREFIX = "/api/v1"
 
 
@@ -55,6 +57,10 @@ class JobView(BaseModel):
     exports: dict[str, str] = {}  # export name ("gif", "sheet", …, "video") → download URL
 
 
+class ExportsBusy(QueueFull):
+    """Every export slot is taken; the message asks the user to try again shortly."""
+
+
 class StorageFull(QueueFull):
     """The archive's disk is nearly full (below I2V_MIN_FREE_MB): no new job until space is freed."""
 
@@ -81,6 +87,9 @@ class JobService:
         self.settings = settings
         self.uploads = settings.home / "uploads"
         self.uploads.mkdir(parents=True, exist_ok=True)
+        # Exports are CPU work beside generation: a few at a time, so they cannot occupy every
+        # thread the server answers requests with (progress, submissions) on a small machine.
+        self._export_slots = threading.BoundedSemaphore(EXPORT_SLOTS)
 
     def submit(self, image: bytes, fields: dict[str, Any], client: str) -> Job:
         """Queue a job. Raises RequestError/ImageInputError (the submitter's to fix), QueueFull, or
@@ -169,13 +178,18 @@ class JobService:
 
         CPU-bound (seconds to a minute): call it off the event loop. Raises JobNotFound,
         ArchivePathError (the job has no video, or it is gone from the archive), ValueError (an
-        unknown format, a GIF that cannot fit `gif_max_mb`, a spec the clip cannot take).
+        unknown format, a GIF that cannot fit `gif_max_mb`, a spec the clip cannot take),
+        ExportsBusy (a QueueFull) while EXPORT_SLOTS other exports are running.
         """
         video = self.video_file(self.store.get(job_id))
+        if not self._export_slots.acquire(blocking=False):
+            raise ExportsBusy("Other videos are being exported right now. Try again in a minute.")
         try:
             delivery = deliver(video, spec, formats, gif_max_mb=gif_max_mb)
         except FileNotFoundError as exc:  # the video vanished, or a pack's recipe is missing
             raise ArchivePathError(str(exc)) from None
+        finally:
+            self._export_slots.release()
         files = dict(delivery.files)
         if not spec.is_identity:
             files["video"] = delivery.video

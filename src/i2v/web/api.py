@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from i2v import __version__
 from i2v.archive import ArchivePathError
 from i2v.image_input import ImageInputError
-from i2v.jobs.service import JobView, NotYourJob, StorageFull
+from i2v.jobs.service import ExportsBusy, JobView, NotYourJob, StorageFull
 from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, QueueFull
 from i2v.post.spec import PostSpec
 from i2v.request import GenerationRequest, RequestError
@@ -170,6 +170,16 @@ def get_thumbnail(services: ServicesDep, job_id: str) -> FileResponse:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
 
 
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) past `limit` bytes without reading the rest into memory."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The request is larger than {limit // 1000} kB.")
+    return bytes(body)
+
+
 def plain_errors(exc: ValidationError) -> str:
     """Pydantic's errors as one sentence a teacher can act on ("labels 1 → text: …")."""
     parts = []
@@ -217,14 +227,13 @@ async def create_exports(services: ServicesDep, job_id: str, request: Request) -
     job = _job_or_404(services, job_id)
     if job.status != JobStatus.SUCCEEDED:
         raise HTTPException(status.HTTP_409_CONFLICT, f"Job {job_id} is {job.status}; only a finished video can be exported.")
-    body = await request.body()
-    if len(body) > EXPORT_BODY_MAX:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "The export request is too large.")
-    spec, formats, gif_max_mb = _export_body(body)
+    spec, formats, gif_max_mb = _export_body(await read_capped(request, EXPORT_BODY_MAX))
     try:
         job = await asyncio.to_thread(services.jobs.export, job_id, spec, formats, gif_max_mb=gif_max_mb)
     except JobNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id!r}.") from None
+    except ExportsBusy as exc:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None
     except ArchivePathError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"The video of this job is no longer in the archive ({exc}).") from None
     except IllegalTransition as exc:

@@ -20,7 +20,7 @@ from i2v.teaching.presets import Preset, get_preset, load_presets, template_path
 from i2v.teaching.prompt_check import check_prompt
 from i2v.teaching.search import search_presets
 from i2v.teaching.symptoms import apply_symptom, list_symptoms
-from i2v.web.api import plain_errors
+from i2v.web.api import plain_errors, read_capped
 from i2v.web.deps import ServicesDep
 
 router = APIRouter()
@@ -38,9 +38,7 @@ def _unprocessable(message: str) -> HTTPException:
 
 async def _json_object(request: Request, example: str) -> dict[str, Any]:
     """The request body as a JSON object, or a 422 that shows `example`."""
-    body = await request.body()
-    if len(body) > BODY_MAX:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "The request is too large.")
+    body = await read_capped(request, BODY_MAX)
     try:
         data = json.loads(body or b"{}")
     except (UnicodeDecodeError, ValueError):
