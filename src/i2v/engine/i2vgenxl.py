@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -145,6 +146,104 @@ def make_scheduler(name: str, config: dict) -> DDIMScheduler | DPMSolverMultiste
             config, algorithm_type="dpmsolver++", solver_order=2, final_sigmas_type="zero"
         )
     raise ValueError(f"unknown scheduler {name!r}; use ddim or dpmpp")
+
+
+# --------------------------------------------------------------------------------------------
+# Speed levers and the quality presets
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Levers:
+    """Training-free accelerations of the sampling loop. The defaults switch every one off, and
+    off is the original arithmetic exactly (a test holds the output bit-identical).
+
+    - `deep_cache_interval`: DeepCache (Ma et al., CVPR 2024): the UNet's deep features change
+      slowly between adjacent steps, so a full pass every N steps refreshes them and the steps in
+      between run only the outermost blocks (see `DeepFeatureCache`). 1 = off.
+    - `cfg_stop_fraction`: classifier-free guidance only matters while the layout forms; the last
+      fraction of steps runs the conditional half alone (Castillo et al. 2023, "Adaptive Guidance";
+      Kynkäänniemi et al. 2024 find guidance at low noise even harms). 0 = off.
+    """
+
+    deep_cache_interval: int = 1
+    cfg_stop_fraction: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.deep_cache_interval < 1:
+            raise ValueError(f"deep_cache_interval must be ≥ 1 (1 = off), got {self.deep_cache_interval}")
+        if not 0.0 <= self.cfg_stop_fraction < 1.0:
+            raise ValueError(f"cfg_stop_fraction must be in [0, 1), got {self.cfg_stop_fraction}")
+
+    def guided_at(self, step: int, total: int) -> bool:
+        """Whether step `step` (0-based) of `total` still runs the unconditional half."""
+        return step < total - int(total * self.cfg_stop_fraction)
+
+
+OFF = Levers()
+# The "fast" preset: DPM-Solver++ with half the steps, deep features reused every 3rd step,
+# no guidance in the last 20% of steps. Speed-up and deviation measured in BENCHMARKS.md.
+FAST_LEVERS = Levers(deep_cache_interval=3, cfg_stop_fraction=0.2)
+
+
+def recipe_for(request: GenerationRequest) -> tuple[str, int, Levers]:
+    """(scheduler, steps, levers) that a request's quality preset runs.
+
+    "standard" is the request as given. "fast" runs DPM-Solver++ with half the steps (50 → 25),
+    plus `FAST_LEVERS`."""
+    if request.quality == "standard":
+        return request.scheduler, request.steps, OFF
+    if request.quality == "fast":
+        return "dpmpp", max(1, (request.steps + 1) // 2), FAST_LEVERS
+    raise ValueError(f"unknown quality {request.quality!r}; use standard or fast")
+
+
+class DeepFeatureCache:
+    """DeepCache for `I2VGenXLUNet`, whose forward diffusers' cache hooks do not fit.
+
+    On a full step every block runs and the deep blocks' outputs are kept. On a reuse step only
+    `conv_in`, the first down block, the last up block and `conv_out` compute; the deep blocks
+    (down 2–4, mid, up 1–3) hand back what they returned on the last full step. The last up block
+    still gets fresh skip connections from the first down block, which is what keeps the result
+    close (the paper's "shallow branch"). The blocks' `forward` is replaced on this UNet instance
+    only while `attached` is active.
+    """
+
+    def __init__(self, interval: int) -> None:
+        self.interval = interval
+        self.reusing = False
+        self._outputs: dict[int, Any] = {}
+        self._last_full: int | None = None
+        self._batch: int | None = None
+
+    def begin_step(self, step: int, batch: int) -> None:
+        """Decide whether step `step` reuses: only within `interval` of a full step of the same batch."""
+        self.reusing = (
+            self._last_full is not None and step - self._last_full < self.interval and batch == self._batch
+        )
+        if not self.reusing:
+            self._last_full, self._batch = step, batch
+
+    @contextlib.contextmanager
+    def attached(self, unet: I2VGenXLUNet) -> Iterator[None]:
+        deep = [*unet.down_blocks[1:], unet.mid_block, *unet.up_blocks[:-1]]
+        for index, block in enumerate(deep):
+            block.forward = self._wrap(index, block.forward)
+        try:
+            yield
+        finally:
+            for block in deep:
+                del block.forward  # back to the class's method
+            self._outputs.clear()
+
+    def _wrap(self, index: int, forward):
+        def cached_forward(*args, **kwargs):
+            if self.reusing:
+                return self._outputs[index]
+            self._outputs[index] = output = forward(*args, **kwargs)
+            return output
+
+        return cached_forward
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,9 +379,28 @@ class I2VGenXLEngine:
         cancel: threading.Event | None = None,
     ) -> torch.Tensor:
         """Run the model; returns float frames in [0, 1] shaped (T, H, W, 3) on the CPU."""
+        latents = self.sample_latents(request, image, width, height, on_progress=on_progress, cancel=cancel)
+        return self.decode(latents)
+
+    @torch.inference_mode()
+    def sample_latents(
+        self,
+        request: GenerationRequest,
+        image: Image.Image,
+        width: int,
+        height: int,
+        *,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        levers: Levers | None = None,
+    ) -> torch.Tensor:
+        """Encode and denoise; returns the final latents (1, C, T, h, w). The request's quality
+        preset picks scheduler, steps and levers (`recipe_for`); `levers` overrides the levers."""
         self.check_inputs(width, height, request.frames)
         guided = request.guidance > 1.0
         seed = request.seed if request.seed is not None else 0
+        scheduler_name, steps, preset_levers = recipe_for(request)
+        levers = preset_levers if levers is None else levers
 
         text = self.encode_prompt(request.prompt, request.negative_prompt, guided)
         image_embeddings = self.encode_image(image, width, guided)
@@ -290,14 +408,13 @@ class I2VGenXLEngine:
         image_latents = self.prepare_image_latents(pixels, request.frames, guided, seed, dtype=image_embeddings.dtype)
         fps = torch.tensor([request.fps] * (2 if guided else 1), device=self.device)
 
-        scheduler = make_scheduler(request.scheduler, self.parts.scheduler_config)
-        scheduler.set_timesteps(request.steps, device=self.device)
+        scheduler = make_scheduler(scheduler_name, self.parts.scheduler_config)
+        scheduler.set_timesteps(steps, device=self.device)
         latents = self.prepare_latents(request.frames, height, width, seed, text.dtype) * scheduler.init_noise_sigma
-        latents = self.denoise(
+        return self.denoise(
             scheduler, latents, text, image_embeddings, image_latents, fps, request.guidance,
-            on_progress=on_progress, cancel=cancel,
+            on_progress=on_progress, cancel=cancel, levers=levers,
         )
-        return self.decode(latents)
 
     def check_inputs(self, width: int, height: int, frames: int) -> None:
         if width % self.vae_scale or height % self.vae_scale:
@@ -367,21 +484,29 @@ class I2VGenXLEngine:
         *,
         on_progress: ProgressCallback | None,
         cancel: threading.Event | None,
+        levers: Levers = OFF,
     ) -> torch.Tensor:
         """The sampling loop: classifier-free guidance, one scheduler step per timestep,
-        a cancellation check and a NaN check between steps."""
-        guided = guidance > 1.0
+        a cancellation check and a NaN check between steps. `levers` (off by default) may skip
+        the unconditional half late in the loop and reuse the UNet's deep features."""
         timesteps = scheduler.timesteps
         started = time.perf_counter()
-        with self._on_device(self.parts.unet) as unet:
+        cache = DeepFeatureCache(levers.deep_cache_interval) if levers.deep_cache_interval > 1 else None
+        with self._on_device(self.parts.unet) as unet, cache.attached(unet) if cache else contextlib.nullcontext():
             for i, t in enumerate(timesteps):
                 if cancel is not None and cancel.is_set():
                     raise GenerationCancelled(f"cancelled before step {i + 1} of {len(timesteps)}")
+                guided = guidance > 1.0 and levers.guided_at(i, len(timesteps))
+                conditions = (text, fps, image_latents, image_embeddings)
+                if guidance > 1.0 and not guided:  # guidance switched off for this step: conditional half only
+                    conditions = tuple(c[-1:] for c in conditions)
                 model_input = torch.cat([latents] * 2) if guided else latents
                 model_input = scheduler.scale_model_input(model_input, t)
+                if cache is not None:
+                    cache.begin_step(i, model_input.shape[0])
                 prediction = unet(
-                    model_input, t, encoder_hidden_states=text, fps=fps,
-                    image_latents=image_latents, image_embeddings=image_embeddings, return_dict=False,
+                    model_input, t, encoder_hidden_states=conditions[0], fps=conditions[1],
+                    image_latents=conditions[2], image_embeddings=conditions[3], return_dict=False,
                 )[0]
                 if guided:
                     uncond, cond = prediction.chunk(2)
