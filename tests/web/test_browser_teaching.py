@@ -80,3 +80,37 @@ def test_vague_prompt_shows_a_warning(zh_page):
     text = page.locator("#i2v-prompt-check").inner_text()
     assert re.search(r"[\u4e00-\u9fff]", text), text  # the warning speaks the teacher's language
     assert page.locator("#i2v-prompt-check [data-code=vague], #i2v-prompt-check [data-code=no_action]").count() >= 1
+
+
+def test_helper_chips_symptom_apply_and_picture_check(browser, server, tmp_path):
+    from PIL import Image
+
+    dark = tmp_path / "dark.png"
+    picture = Image.new("RGB", (320, 240), (5, 5, 5))
+    picture.paste((240, 200, 40), (110, 70, 210, 170))
+    picture.save(dark)
+    context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(server.url + "/")
+    page.locator("#i2v-image input[type=file]").set_input_files(str(dark))
+    page.locator("#i2v-fix-apply").wait_for(state="visible", timeout=15_000)
+    assert t("image.dark_background", "en")[:20] in page.locator("#i2v-picture-check").inner_text()
+    page.locator("#i2v-fix-apply").click()
+    page.get_by_text(t("ui.input.ok", "en")).wait_for(timeout=15_000)  # the fixed picture passes the check
+
+    page.locator("#i2v-helper").get_by_text(t("ui.helper", "en")).click()
+    page.locator("#i2v-chips-subject").get_by_text("chromosomes", exact=True).click()
+    page.locator("#i2v-chips-action").get_by_text("splitting apart", exact=True).click()
+    page.locator("#i2v-chips-direction").get_by_text("to opposite poles", exact=True).click()
+    page.locator("#i2v-use-prompt").click()
+    page.wait_for_function("() => document.querySelector('#i2v-prompt textarea').value.startsWith('chromosomes splitting apart')",
+                           timeout=10_000)
+
+    page.locator("#i2v-frames input[type=number]").fill("24")
+    page.locator("#i2v-frames input[type=number]").press("Enter")
+    page.locator("#i2v-symptoms").get_by_text(t("ui.symptoms", "en")).click()
+    page.locator("#i2v-symptom-jittery").click()
+    page.wait_for_function("() => document.querySelector('#i2v-frames input[type=number]').value === '16'", timeout=10_000)
+    assert "24 → 16" in page.locator("#i2v-symptom-note").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "studio-teaching-en.png"), full_page=True)
+    context.close()

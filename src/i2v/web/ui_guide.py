@@ -77,8 +77,8 @@ def check_picture(path: str | None, lang: str) -> tuple[str, str | None, Image.I
         return (t("ui.input.unreadable", lang) if path else ""), None, None, None
     issues = check_image(image)
     if not issues:
-        return f"✅ {t('ui.input.ok', lang)}", None, None, None
-    message = "\n".join(f"- ⚠️ {issue.message_zh if lang == 'zh' else issue.message_en}" for issue in issues)
+        return t("ui.input.ok", lang), None, None, None
+    message = "\n".join(f"- {issue.message_zh if lang == 'zh' else issue.message_en}" for issue in issues)
     fix = next((issue.fix for issue in issues if issue.fix), None)
     if fix is None:
         return message, None, None, None

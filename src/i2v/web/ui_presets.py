@@ -78,7 +78,7 @@ class Controls:
 
 def build_presets_panel(tx: UiText, lang: gr.State, controls: Controls) -> None:
     """Search box (live), preset gallery, details. Picking fills picture, prompts and parameters."""
-    ids = gr.State([pid for pid in (p.id for p in load_presets())])
+    ids = gr.State([p.id for p in load_presets()])
     picked = gr.State(None)
     with tx.add(gr.Accordion(t("ui.presets", "en"), open=True, elem_id="i2v-presets"), label="ui.presets"):
         with gr.Row(equal_height=False):
@@ -124,7 +124,7 @@ def build_prompt_helper(tx: UiText, lang: gr.State, prompt) -> gr.Accordion:
         for name in BUILDER_FIELDS:
             with gr.Row(equal_height=True):
                 box = tx.add(gr.Textbox(label=t(f"builder.{name}", "en"), placeholder=t(f"builder.{name}.hint", "en"),
-                                        max_lines=1, scale=2, elem_id=f"i2v-builder-{name}"),
+                                        max_lines=1, scale=3, min_width=180, elem_id=f"i2v-builder-{name}"),
                              label=f"builder.{name}", placeholder=f"builder.{name}.hint")
                 chip = tx.add(gr.Radio(examples[name], value=None, label=t("ui.helper.examples", "en"), scale=5,
                                        elem_id=f"i2v-chips-{name}"), label="ui.helper.examples")
