@@ -1,0 +1,41 @@
+"""Helpers for the hardening tests: every refusal is a 4xx with a JSON `detail` a teacher can act on."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.web.conftest import FAST, finished, wait_for  # noqa: F401 - re-exported for the test modules
+
+COUNTS: dict[str, int] = {}
+
+
+def count(kind: str, n: int = 1) -> None:
+    """Tally bad inputs and faults tried (printed with -s; the numbers go in the report)."""
+    COUNTS[kind] = COUNTS.get(kind, 0) + n
+
+
+def assert_refused(response: httpx.Response, *codes: int, contains: str | None = None) -> str:
+    """A clear refusal: one of `codes` (any 4xx if none given), JSON with a readable `detail`."""
+    assert response.status_code != 500, response.text
+    if codes:
+        assert response.status_code in codes, (response.status_code, response.text)
+    else:
+        assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    body = response.json()
+    detail = body["detail"]
+    text = detail if isinstance(detail, str) else str(detail)
+    assert text, body
+    if contains is not None:
+        assert contains.lower() in text.lower(), (contains, text)
+    return text
+
+
+def assert_healthy(client: httpx.Client) -> None:
+    health = client.get("/api/v1/health")
+    assert health.status_code == 200, health.text
+    assert health.json()["model"]["state"] == "ready", health.json()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if COUNTS:
+        terminalreporter.write_line("hardening counts: " + ", ".join(f"{k}={v}" for k, v in sorted(COUNTS.items())))
