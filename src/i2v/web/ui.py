@@ -8,7 +8,6 @@ the switch at the top changes it, and every visible text comes from `strings.jso
 
 from __future__ import annotations
 
-import html
 import random
 import time
 from datetime import datetime
@@ -18,7 +17,6 @@ from typing import Any
 import gradio as gr
 
 from i2v.archive import ArchivePathError
-from i2v.engine.host import ModelState
 from i2v.image_input import ImageInputError
 from i2v.jobs.store import FINISHED, JobNotFound, JobStatus, QueueFull
 from i2v.request import (
@@ -30,6 +28,7 @@ from i2v.web.services import Services
 from i2v.web.ui_export import build_export
 from i2v.web.ui_guide import SYMPTOM_PARAMS, build_picture_check, build_symptom_guide
 from i2v.web.ui_presets import Controls, build_presets_panel, build_prompt_check, build_prompt_helper
+from i2v.web.ui_status import model_status_md, progress_html
 from i2v.web.ui_text import UiText
 
 POLL_S = 0.5
@@ -57,51 +56,6 @@ CSS = CJK_FONT_FACE + """
 DEFAULTS = GenerationRequest(prompt="-")
 STEP_SLIDER_MIN = 10  # the API accepts 1–150; below 10 the model gives unusable results
 LANGUAGE_CHOICES = [("EN", "en"), ("中文", "zh")]
-
-
-def _fmt_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def progress_html(job, now: float | None = None, lang: str = "en") -> str:
-    """The progress panel: queue position while waiting, then a bar with step, elapsed and ETA."""
-    if job is None:
-        return f"<div class='i2v-progress'>{t('ui.progress.idle', lang)}</div>"
-    now = now or time.time()
-    if job.status == JobStatus.QUEUED:
-        ahead = (job.position or 1) - 1
-        text = (t("ui.progress.next", lang, position=job.position) if ahead == 0
-                else t("ui.progress.waiting", lang, ahead=ahead, position=job.position))
-        return f"<div class='i2v-progress' data-status='queued'>{text}</div>"
-    total = max(job.total, 1)
-    percent = 100 * job.step / total
-    elapsed = _fmt_seconds((job.finished_at or now) - (job.started_at or now))
-    label = {
-        JobStatus.RUNNING: lambda: t("ui.progress.running", lang, step=job.step, total=job.total, elapsed=elapsed,
-                                     eta=_fmt_seconds(job.eta_s)),
-        JobStatus.SUCCEEDED: lambda: t("ui.progress.done", lang, elapsed=elapsed),
-        JobStatus.CANCELLED: lambda: t("ui.progress.cancelled", lang),
-        JobStatus.FAILED: lambda: t("ui.progress.failed", lang, error=html.escape(job.error or "?")),
-    }[job.status]()
-    return (
-        f"<div class='i2v-progress' data-status='{job.status}'>{label}"
-        f"<div class='i2v-bar'><div style='width:{percent:.0f}%'></div></div></div>"
-    )
-
-
-def model_status_md(services: Services, lang: str = "en") -> str:
-    status = services.host.status
-    key = {
-        ModelState.NOT_LOADED: "ui.model.not_loaded", ModelState.LOADING: "ui.model.loading",
-        ModelState.READY: "ui.model.ready", ModelState.MISSING: "ui.model.missing", ModelState.FAILED: "ui.model.failed",
-    }[status.state]
-    text = t(key, lang, model=status.model, detail=status.detail)  # str.format ignores unused fields
-    if status.model == "tiny":
-        text += t("ui.model.tiny", lang)
-    return text
 
 
 def build_ui(services: Services) -> gr.Blocks:

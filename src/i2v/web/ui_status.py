@@ -1,0 +1,55 @@
+"""The studio's status texts: the progress panel of a job and the model's state, in English or Chinese."""
+
+from __future__ import annotations
+
+import html
+import time
+
+from i2v.engine.host import ModelState
+from i2v.jobs.store import JobStatus
+from i2v.teaching.i18n import t
+
+
+def _fmt_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def progress_html(job, now: float | None = None, lang: str = "en") -> str:
+    """The progress panel: queue position while waiting, then a bar with step, elapsed and ETA."""
+    if job is None:
+        return f"<div class='i2v-progress'>{t('ui.progress.idle', lang)}</div>"
+    now = now or time.time()
+    if job.status == JobStatus.QUEUED:
+        ahead = (job.position or 1) - 1
+        text = (t("ui.progress.next", lang, position=job.position) if ahead == 0
+                else t("ui.progress.waiting", lang, ahead=ahead, position=job.position))
+        return f"<div class='i2v-progress' data-status='queued'>{text}</div>"
+    total = max(job.total, 1)
+    percent = 100 * job.step / total
+    elapsed = _fmt_seconds((job.finished_at or now) - (job.started_at or now))
+    label = {
+        JobStatus.RUNNING: lambda: t("ui.progress.running", lang, step=job.step, total=job.total, elapsed=elapsed,
+                                     eta=_fmt_seconds(job.eta_s)),
+        JobStatus.SUCCEEDED: lambda: t("ui.progress.done", lang, elapsed=elapsed),
+        JobStatus.CANCELLED: lambda: t("ui.progress.cancelled", lang),
+        JobStatus.FAILED: lambda: t("ui.progress.failed", lang, error=html.escape(job.error or "?")),
+    }[job.status]()
+    return (
+        f"<div class='i2v-progress' data-status='{job.status}'>{label}"
+        f"<div class='i2v-bar'><div style='width:{percent:.0f}%'></div></div></div>"
+    )
+
+
+def model_status_md(services: Services, lang: str = "en") -> str:
+    status = services.host.status
+    key = {
+        ModelState.NOT_LOADED: "ui.model.not_loaded", ModelState.LOADING: "ui.model.loading",
+        ModelState.READY: "ui.model.ready", ModelState.MISSING: "ui.model.missing", ModelState.FAILED: "ui.model.failed",
+    }[status.state]
+    text = t(key, lang, model=status.model, detail=status.detail)  # str.format ignores unused fields
+    if status.model == "tiny":
+        text += t("ui.model.tiny", lang)
+    return text
