@@ -96,6 +96,28 @@ class Archive:
             for path in (entry.recipe, entry.thumbnail, entry.input_image):
                 path.unlink(missing_ok=True)
 
+    def sweep_incomplete(self) -> list[Path]:
+        """Remove what a killed process left half-made: temporary `.part` files and the recipe,
+        thumbnail and input picture of entries whose video never appeared. Call at start-up, before
+        any job runs (a running job's files look exactly like this). Returns the paths removed."""
+        removed: list[Path] = []
+        for folder in (p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink() and p.name[:1].isdigit()):
+            for path in folder.iterdir():
+                if not path.is_file() or path.is_symlink():
+                    continue
+                if path.name.startswith(".") and path.name.endswith(".part"):
+                    orphan = True
+                elif path.name.endswith("-input.png"):
+                    orphan = not folder.joinpath(path.name.removesuffix("-input.png") + ".mp4").exists()
+                elif path.suffix in (".json", ".jpg"):
+                    orphan = not path.with_suffix(".mp4").exists()
+                else:
+                    orphan = False
+                if orphan:
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+        return removed
+
     def resolve(self, name: str | Path) -> Path:
         """The archive file for `name` (relative to the root), refusing anything outside it."""
         candidate = (self.root / Path(name)).resolve()

@@ -38,6 +38,8 @@ class Services:
         """Recover jobs a dead process left running, load the model in the background, start the worker."""
         for job in self.store.recover():
             log.warning("job %s was running when the server stopped: now %s", job.id, job.status)
+        for path in self.archive.sweep_incomplete():
+            log.warning("removed %s, left half-made by a job that was interrupted", path)
         self.host.start_background_load()
         self.worker.start()
 
