@@ -115,3 +115,18 @@ def test_fast_preset_halves_steps_with_dpm_solver_and_standard_is_unchanged(tiny
 def test_levers_refuse_values_outside_their_range(bad):
     with pytest.raises(ValueError):
         Levers(**bad)
+
+
+def test_eta_before_start_scales_with_work_and_credits_the_fast_preset(tiny_engine):
+    import dataclasses
+
+    small = tiny_engine.estimate_seconds(request(resolution="256p", steps=50), 640, 480)
+    big = tiny_engine.estimate_seconds(request(resolution="512p", steps=50), 640, 480)
+    fast = tiny_engine.estimate_seconds(request(resolution="512p", steps=50, quality="fast"), 640, 480)
+    assert 0 < small < big and fast < big
+    gpu = dataclasses.replace(tiny_engine.plan, device="cuda", dtype="bf16")
+    engine_plan, tiny_engine.plan = tiny_engine.plan, gpu
+    try:
+        assert tiny_engine.estimate_seconds(request(), 640, 480) is None  # never measured there: no made-up ETA
+    finally:
+        tiny_engine.plan = engine_plan

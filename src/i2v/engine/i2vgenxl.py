@@ -36,9 +36,9 @@ from i2v.engine.base import (
     Progress,
     ProgressCallback,
 )
-from i2v.engine.memory import MemoryPlan
+from i2v.engine.memory import MemoryPlan, estimate_seconds
 from i2v.image_input import fit_image
-from i2v.request import GenerationRequest, frame_size, lower_resolution
+from i2v.request import FAST_SPEEDUP, GenerationRequest, frame_size, lower_resolution
 
 log = logging.getLogger(__name__)
 
@@ -314,6 +314,12 @@ class I2VGenXLEngine:
         return torch.device(self.plan.device)
 
     # ---- public entry ---------------------------------------------------------------------
+
+    def estimate_seconds(self, request: GenerationRequest, image_width: int, image_height: int) -> float | None:
+        """The ETA to show before a job starts; None where this hardware was never measured."""
+        width, height = frame_size(request.resolution, image_width, image_height)
+        speedup = FAST_SPEEDUP if request.quality == "fast" else 1.0
+        return estimate_seconds(self.plan, width, height, request.frames, request.steps, speedup=speedup)
 
     def generate(
         self,

@@ -130,3 +130,28 @@ def plan_for(
         mode, why = "sequential", f"{free_bytes / GIB:.1f} GiB free VRAM < {MODEL_OFFLOAD_MIN_FREE // GIB} GiB: layers streamed to the GPU"
     chunk = vae_chunk or (8 if mode == "none" and device == "cuda" else 1 if device == "cuda" else 4)
     return MemoryPlan(device=device, dtype=dt, vae_dtype=vae_dt, offload=mode, vae_chunk=chunk, reason=why, free_bytes=free_bytes)
+
+
+# Measured on the 2-core development CPU, full-size model, fp32 (BENCHMARKS.md, benchmarks/run.py):
+# one CFG denoising step at 128×128 px and 8 frames, how it grows with pixels and frames, the VAE
+# decode per frame at 128×128 px, and the resident weights.
+CPU_STEP_S_128PX_8F = 11.5
+CPU_STEP_PIXEL_EXPONENT = 1.0
+CPU_STEP_FRAME_EXPONENT = 1.0
+CPU_DECODE_S_PER_FRAME_128PX = 1.65
+CPU_ENCODE_S = 3.0  # text + image encoders and the first frame's VAE latent
+CPU_FP32_WEIGHTS_GIB = 9.6
+
+
+def estimate_seconds(plan: MemoryPlan, width: int, height: int, frames: int, steps: int, *, speedup: float = 1.0) -> float | None:
+    """Expected wall time of one generation before it starts, from the measured CPU figures.
+
+    `speedup` divides the denoising part (the Fast preset's measured factor). Returns None where
+    nothing was measured (GPUs, MPS, half precision): an honest "unknown" beats a made-up number.
+    """
+    if plan.device != "cpu" or plan.dtype != "fp32":
+        return None
+    pixels = width * height / (128 * 128)
+    step = CPU_STEP_S_128PX_8F * pixels**CPU_STEP_PIXEL_EXPONENT * (frames / 8) ** CPU_STEP_FRAME_EXPONENT
+    decode = CPU_DECODE_S_PER_FRAME_128PX * pixels * frames
+    return CPU_ENCODE_S + steps * step / speedup + decode
