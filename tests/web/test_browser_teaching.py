@@ -117,3 +117,29 @@ def test_helper_chips_symptom_apply_and_picture_check(browser, server, tmp_path)
     assert "24 → 16" in page.locator("#i2v-symptom-note").inner_text()
     page.screenshot(path=str(ARTIFACTS / "studio-teaching-en.png"), full_page=True)
     context.close()
+
+
+def test_post_process_and_export_a_finished_video(browser, server, png_bytes):
+    from tests.web.conftest import finished, submit, wait_for
+
+    with server.client() as client:
+        job = wait_for(client, submit(client, png_bytes).json()["id"], finished)
+    assert job["status"] == "succeeded"
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(server.url + "/")
+    page.locator("#i2v-history img").first.wait_for(timeout=20_000)
+    page.locator("#i2v-history img").first.click()
+    page.wait_for_function("() => { const v = document.querySelector('#i2v-video video'); return v && v.src; }",
+                           timeout=20_000)
+    original = page.evaluate("() => document.querySelector('#i2v-video video').src")
+    page.locator("#i2v-export").get_by_text(t("ui.export", "en")).click()
+    page.locator("#i2v-interpolate").get_by_text("×2").click()
+    page.locator("#i2v-formats").get_by_text(t("ui.export.format.gif", "en")).click()
+    page.locator("#i2v-make").click()
+    page.locator("#i2v-export-files").get_by_text(".gif").first.wait_for(timeout=60_000)
+    assert page.locator("#i2v-export-files").get_by_text(".mp4").count() >= 1  # the processed clip, to download
+    assert page.evaluate("() => document.querySelector('#i2v-video video').src") != original  # …and in the player
+    with server.client() as client:
+        exports = client.get(f"/api/v1/jobs/{job['id']}").json()["exports"]
+    assert set(exports) == {"gif", "video"}
+    page.close()

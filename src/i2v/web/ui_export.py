@@ -105,4 +105,5 @@ def build_export(tx: UiText, lang: gr.State, jobs, job_id: gr.State, video) -> d
 
     make.click(run_export, [job_id, interpolate, smooth, loop, speed, formats, labels, lang], [video, files],
                api_name=False)
+    job_id.change(lambda _job: None, job_id, files, api_name=False, show_progress="hidden")  # no stale downloads
     return {"smooth": smooth, "interpolate": interpolate, "loop": loop, "speed": speed, "formats": formats}
