@@ -38,7 +38,7 @@ HISTORY_SIZE = 48
 CJK_FONT_FACE = f"""
 @font-face {{font-family: "i2v Noto Sans SC"; src: url("/gradio_api/file={FONT_PATH.as_posix()}") format("opentype");
   unicode-range: U+2E80-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF; font-display: swap}}
-.gradio-container {{--font: "IBM Plex Sans", ui-sans-serif, system-ui, "i2v Noto Sans SC", sans-serif}}
+.gradio-container {{--font: "IBM Plex Sans", "i2v Noto Sans SC", ui-sans-serif, system-ui, sans-serif}}
 """
 CSS = CJK_FONT_FACE + """
 .i2v-progress {font-size: 1.05rem; line-height: 1.5}
