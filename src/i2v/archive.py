@@ -120,11 +120,17 @@ class Archive:
 
     def resolve(self, name: str | Path) -> Path:
         """The archive file for `name` (relative to the root), refusing anything outside it."""
-        candidate = (self.root / Path(name)).resolve()
-        if not candidate.is_relative_to(self.root) or candidate == self.root:
-            raise ArchivePathError(f"{name!s} is not a file in the archive")
-        if not candidate.is_file():
-            raise ArchivePathError(f"{name!s} does not exist in the archive")
+        shown = str(name)[:80] + ("…" if len(str(name)) > 80 else "")
+        try:
+            candidate = (self.root / Path(name)).resolve()
+            if not candidate.is_relative_to(self.root) or candidate == self.root:
+                raise ArchivePathError(f"{shown} is not a file in the archive")
+            if not candidate.is_file():
+                raise ArchivePathError(f"{shown} does not exist in the archive")
+        except (OSError, ValueError) as exc:  # name too long, NUL byte, symlink loop, …
+            if isinstance(exc, ArchivePathError):
+                raise
+            raise ArchivePathError(f"{shown} is not a file in the archive") from None
         return candidate
 
     def entry_for(self, name: str | Path) -> Entry:

@@ -126,11 +126,19 @@ def _request_and_image(args: argparse.Namespace):
         except (OSError, ValueError) as exc:
             raise UsageError(f"cannot use recipe {args.recipe}: {exc}") from None
         if image_path is None:
-            image_path = args.recipe.parent / recipe["input_image"]["file"]
+            name = str(recipe["input_image"]["file"])
+            if Path(name).name != name or "\\" in name or name in ("", ".", ".."):  # a recipe names a file beside itself
+                raise UsageError(f"recipe {args.recipe}: input_image.file must be a file name, not the path {name[:80]!r}")
+            image_path = args.recipe.parent / name
             if image_path.is_file() and sha256_file(image_path) != recipe["input_image"]["sha256"]:
                 raise UsageError(f"{image_path} has changed since the recipe was written; pass the original picture")
         if not args.model and recipe.get("model", {}).get("id"):
-            args.model = recipe["model"]["id"]
+            recorded = str(recipe["model"]["id"])
+            if recorded.startswith(("/", ".", "~")) or "\\" in recorded or ":" in recorded or Path(recorded).exists():
+                # A shared recipe must not make i2v load weights from a folder it names; say so instead.
+                raise UsageError(f"recipe {args.recipe} was made with the local model {recorded[:80]!r}; "
+                                 "pass --model FOLDER if you trust it")
+            args.model = recorded
     for name in REQUEST_FLAGS:
         value = getattr(args, name)
         if value is not None:
