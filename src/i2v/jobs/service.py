@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import shutil
+import time
 import threading
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,10 @@ class JobService:
     def submit(self, image: bytes, fields: dict[str, Any], client: str) -> Job:
         """Queue a job. Raises RequestError/ImageInputError (the submitter's to fix), QueueFull, or
         StorageFull (a QueueFull) when the disk has less than `min_free_mb` free."""
+        try:
+            self.apply_retention()
+        except (OSError, ValueError):  # retention must never stop a teacher's submission
+            log.exception("retention failed")
         self.check_free_space()
         request = GenerationRequest.parse(fields).with_seed()
         picture = load_image(image, max_pixels=self.settings.max_image_pixels, max_bytes=self.settings.max_upload_mb * 2**20)
@@ -163,6 +168,43 @@ class JobService:
                     path.unlink(missing_ok=True)
         (self.uploads / job.image).unlink(missing_ok=True)
         return job
+
+    def apply_retention(self, now: float | None = None) -> list[str]:
+        """Delete the oldest finished videos while any is older than `keep_days` or the archive is
+        larger than `max_archive_gb` (both settings; off when unset). Runs before each submission.
+
+        Never touches a queued or running job (they have no video yet), nor an archive entry
+        without a job that is less than an hour old (a job about to record its result). Entries
+        made by the CLI (no job) are removed by the same rules. Returns the video names deleted.
+        """
+        keep_days, max_gb = self.settings.keep_days, self.settings.max_archive_gb
+        if keep_days is None and max_gb is None:
+            return []
+        now = time.time() if now is None else now
+        by_video = {job.result["video"]: job for job in self.store.list(limit=1_000_000, statuses=FINISHED)
+                    if job.result and job.result.get("video")}
+        entries = sorted(self.archive.entries(), key=lambda e: e.video.stat().st_mtime)  # oldest first
+        sizes = {e.name: sum(p.stat().st_size for p in e.root.joinpath(e.stem.parent).glob(e.stem.name + "*")) for e in entries}
+        total = sum(sizes.values())
+        deleted: list[str] = []
+        for entry in entries:
+            video, age = entry.name + ".mp4", now - entry.video.stat().st_mtime
+            too_old = keep_days is not None and age > keep_days * 86_400
+            too_big = max_gb is not None and total > max_gb * 2**30
+            if not (too_old or too_big):
+                continue
+            job = by_video.get(video)
+            if job is not None:
+                self.delete(job.id)
+            elif age > 3600:
+                for path in entry.root.joinpath(entry.stem.parent).glob(entry.stem.name + "*"):
+                    path.unlink(missing_ok=True)
+            else:
+                continue
+            total -= sizes[entry.name]
+            deleted.append(video)
+            log.info("retention: deleted %s (%s)", video, "older than keep_days" if too_old else "archive over max_archive_gb")
+        return deleted
 
     def video_file(self, job: Job) -> Path:
         """The job's MP4, resolved safely inside the archive."""
