@@ -171,3 +171,36 @@ def test_a_poison_job_fails_once_with_its_reason_and_is_not_retried(services, mo
     # A job that kills the whole process each time is re-queued once, then failed with the reason
     # (JobStore.recover caps attempts at 2; tests/web/test_restart.py does it with real kill -9).
     count("faults: poison job")
+
+
+def test_the_ui_code_path_refuses_bad_input_with_user_errors(services):
+    """The studio calls `services.jobs.submit` with typed values (floats from number boxes, None,
+    empty strings); every bad one must raise an error the UI shows as a message, never crash."""
+    from i2v.image_input import ImageInputError
+    from i2v.request import RequestError
+
+    bad_fields = [
+        {"prompt": ""}, {"prompt": None}, {"prompt": "   "}, {"prompt": "x" * 10_000}, {"prompt": "a\x00b"},
+        {"frames": float("nan")}, {"frames": 7.0}, {"frames": 8.5}, {"fps": float("inf")}, {"steps": -1.0},
+        {"guidance": float("nan")}, {"guidance": float("-inf")}, {"guidance": None}, {"seed": -1}, {"seed": 2**32},
+        {"seed": float("nan")}, {"resolution": "2048p"}, {"resolution": None}, {"scheduler": "euler"},
+        {"scheduler": ""}, {"image_url": "http://169.254.169.254/"}, {"negative_prompt": "x" * 5000},
+    ]
+    total = services.store.count()
+    for change in bad_fields:
+        fields = {**FIELDS, **change}
+        try:
+            services.jobs.submit(PNG, fields, "127.0.0.1")
+        except (RequestError, ImageInputError, QueueFull) as exc:
+            assert str(exc) and len(str(exc)) < 2000 and "Traceback" not in str(exc)
+        else:
+            raise AssertionError(f"accepted {change}")
+    for name, (data, _phrase) in images.bad().items():
+        try:
+            services.jobs.submit(data, FIELDS, "127.0.0.1")
+        except ImageInputError as exc:
+            assert str(exc)
+        else:
+            raise AssertionError(f"accepted picture {name}")
+    assert services.store.count() == total
+    count("ui-path bad inputs", len(bad_fields) + len(images.bad()))
