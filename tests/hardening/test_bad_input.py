@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import socket
+import time
 from urllib.parse import quote
 
 import httpx
@@ -84,7 +85,14 @@ def test_bad_pictures_are_refused_with_a_reason(client):
     # Above the upload limit (2 MB here): refused before decoding, with the limit named.
     big = os.urandom(3 * 2**20)
     assert_refused(post_job(client, big, "huge.png"), 413, contains="2 MB")
-    count("bad pictures")
+    # Far above it (50 MB): cut off while streaming, on the API and on Gradio's upload route alike.
+    huge = b"\0" * (50 * 2**20)
+    for path in ("/api/v1/jobs", "/gradio_api/upload"):
+        started = time.monotonic()
+        response = client.post(path, files={"image" if "api/v1" in path else "files": ("huge.png", huge)}, data=FAST)
+        assert response.status_code == 413, (path, response.status_code, response.text[:200])
+        assert time.monotonic() - started < 30
+    count("bad pictures", 3)
     assert client.get("/api/v1/jobs").json()["total"] == 0  # nothing was queued
     assert_healthy(client)
 

@@ -35,6 +35,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         title="i2v", version=__version__, lifespan=lifespan,
         description="Local image-to-video studio for teachers. Queue a picture + English prompt, get an H.264 MP4.",
         docs_url="/api/v1/docs", openapi_url="/api/v1/openapi.json", redoc_url=None,
+        # Refuse absurd bodies while they stream in, before anything is spooled to disk; uploads
+        # between the picture limit and this get the friendlier 413 from the route itself.
+        max_body_size=(2 * settings.max_upload_mb + 1) * 2**20,
     )
     app.state.services = services
     app.include_router(api.router, prefix="/api/v1", tags=["i2v"])
