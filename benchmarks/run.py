@@ -363,6 +363,81 @@ def encoding_fps(frames: int = 16, size: int = 512) -> dict:
     return out
 
 
+# ---- report -------------------------------------------------------------------------------------
+
+
+def markdown(r: dict) -> str:
+    """The tables of BENCHMARKS.md, from a result JSON (`--report FILE`)."""
+    ref, lev, sc, mem, wr, enc = r["engine_vs_reference"], r["levers"], r["scaling"], r["memory"], r["warm_vs_reload"], r["encoding_512p"]
+    out = [
+        f"Command: `.venv/bin/python {r['command']}` — machine: {r['machine']}; load average {r['load_average_at_start']} at start, "
+        f"{r['load_average_at_end']} at end; total {r['total_s']:.0f} s.",
+        "",
+        f"### 1. Engine vs diffusers' I2VGenXLPipeline ({ref['setting']})",
+        "",
+        "| | engine | reference | ratio (target) |",
+        "|---|---|---|---|",
+        f"| process CPU time (median of {ref['rounds']}) | {ref['engine_cpu_s']} s | {ref['reference_cpu_s']} s | **{ref['time_ratio']}** (≤ 1.03) |",
+        f"| wall time (median of {ref['rounds']}) | {ref['engine_wall_s']} s | {ref['reference_wall_s']} s | {ref['wall_time_ratio']} |",
+        f"| peak RSS | {ref['engine_peak_rss_gib']} GiB | {ref['reference_peak_rss_gib']} GiB | **{ref['rss_ratio']}** (≤ 1.0) |",
+        f"| peak RSS above the resident weights | {ref['engine_rss_above_weights_gib']} GiB | {ref['reference_rss_above_weights_gib']} GiB | {ref['rss_above_weights_ratio']} |",
+        "",
+        f"Largest difference between the two videos' pixels (0–1 scale): {ref['max_abs_frame_difference']:.2e}.",
+        "",
+        f"### 2. Warm service vs reload per call ({wr['setting']})",
+        "",
+        "| | load | 1st video | 2nd video | time to 2nd video |",
+        "|---|---|---|---|---|",
+        f"| kept loaded | {wr['load_s']} s | {wr['video_s']['first']} s | {wr['video_s']['second_warm']} s | {wr['warm_second_video_s']} s |",
+        f"| reloaded per call | {wr['load_s']} s + {wr['reload_s']} s | {wr['video_s']['first']} s | {wr['video_s']['after_reload']} s | {wr['reload_second_video_s']} s |",
+        "",
+        f"Speed-up of the warm service: **{r['warm_vs_reload_speedup']}×**.",
+        "",
+        f"### 3. Scaling: seconds per CFG denoising step ({sc['at']})",
+        "",
+        "| frames | " + " | ".join(sc["frames_grid_s_per_step"]) + " |",
+        "|---|" + "---|" * len(sc["frames_grid_s_per_step"]),
+        "| s/step | " + " | ".join(str(v) for v in sc["frames_grid_s_per_step"].values()) + " |",
+        "",
+        "| side (px) | " + " | ".join(sc["size_grid_s_per_step"]) + " |",
+        "|---|" + "---|" * len(sc["size_grid_s_per_step"]),
+        "| s/step | " + " | ".join(str(v) for v in sc["size_grid_s_per_step"].values()) + " |",
+        "",
+        f"Fitted exponents (log-log least squares): time ∝ frames^{sc['frames_exponent']}, ∝ side^{sc['side_exponent']} "
+        f"(= pixels^{sc['pixels_exponent']}). Plot: `{sc['plot']}`.",
+        "",
+        "### 4. Memory (resident set of the loaded weights, fp32 on CPU)",
+        "",
+        "| configuration | RSS |",
+        "|---|---|",
+        f"| fp32, all components | {mem['fp32_all_rss_gib']} GiB |",
+        f"| fp32, text + image encoders released after the embeddings | {mem['fp32_encoders_released_rss_gib']} GiB |",
+        f"| bf16 UNet + VAE, encoders released | {mem['bf16_encoders_released_rss_gib']} GiB |",
+        f"| bf16, all components (bf16 encoders added by size) | {mem['bf16_all_rss_gib_estimated']} GiB |",
+        "",
+        f"Parameters (millions): {mem['params_millions']}.",
+        "",
+        f"### 5. Speed levers ({lev['setting']})",
+        "",
+        f"Standard: {lev['standard_cpu_s']} s CPU ({lev['standard_wall_s']} s wall), median of the baseline runs interleaved with the levers.",
+        "",
+        "| lever | CPU s | speed-up (CPU time) | speed-up (wall) | deviation: rel. L2 of final latents |",
+        "|---|---|---|---|---|",
+    ]
+    for name in ("dpmpp_half_steps", "deep_cache_2", "deep_cache_3", "cfg_stop_0.2", "fast_preset"):
+        x = lev[name]
+        out.append(f"| {name} | {x['cpu_s']} | **{x['speedup']}×** | {x['wall_speedup']}× | {x['latent_rel_l2']} |")
+    out += [
+        "",
+        f"Fast preset = {lev['fast_preset_is']}.",
+        "",
+        f"### 6. MP4 encoding at 512p ({enc['setting']})",
+        "",
+        f"libx264 preset medium (the archive's default): **{enc['medium_fps']} frames/s**; ultrafast: {enc['ultrafast_fps']} frames/s.",
+    ]
+    return "\n".join(out) + "\n"
+
+
 # ---- main ---------------------------------------------------------------------------------------
 
 
@@ -371,7 +446,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fits in 10 minutes on the 2-core CPU")
     parser.add_argument("--model-folder", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument("--report", type=Path, help="print BENCHMARKS.md tables from a result JSON and exit")
     args = parser.parse_args()
+    if args.report:
+        print(markdown(json.loads(args.report.read_text())), end="")
+        return
     quick = args.quick
     started = time.perf_counter()
     result: dict = {
