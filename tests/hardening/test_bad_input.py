@@ -222,6 +222,11 @@ def test_unknown_and_hostile_job_ids_are_404(client):
         assert response.status_code in (400, 404), (path, response.status_code)
         assert b"root:" not in response.content
         tried += 1
+    # History paging out of range (an offset past SQLite's integers was a 500, found by schemathesis).
+    for params in ({"offset": str(2**70)}, {"offset": "-1"}, {"limit": "0"}, {"limit": "101"}, {"limit": "nan"},
+                   {"offset": "1e3"}, {"limit": str(2**64)}):
+        assert_refused(client.get("/api/v1/jobs", params=params), 422)
+        tried += 1
     # A 1 MB job id in the URL: the HTTP server refuses the request line; the server stays up.
     with socket.create_connection(("127.0.0.1", int(str(client.base_url).rsplit(":", 1)[1].strip("/")))) as raw:
         try:
