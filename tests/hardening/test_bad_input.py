@@ -296,6 +296,24 @@ def test_many_submissions_at_once_hold_the_limits(client, server):
     assert_healthy(client)
 
 
+def test_a_symlink_swapped_into_the_archive_is_not_followed(client, server, finished_job):
+    """Someone with access to the folder replaces a job's thumbnail by a link to a system file."""
+    thumbnail = (server.home / finished_job["video"]).with_suffix(".jpg")
+    original = thumbnail.read_bytes()
+    thumbnail.unlink()
+    thumbnail.symlink_to("/etc/passwd")
+    try:
+        response = client.get(finished_job["thumbnail_url"])
+        assert response.status_code == 404 and b"root:" not in response.content
+        gradio = client.get(f"/gradio_api/file={thumbnail}")
+        assert gradio.status_code in (403, 404) and b"root:" not in gradio.content
+    finally:
+        thumbnail.unlink()
+        thumbnail.write_bytes(original)
+    assert client.get(finished_job["thumbnail_url"]).status_code == 200
+    count("hostile ids/paths", 2)
+
+
 def test_gradio_serves_no_file_outside_the_archive(client, server):
     home = server.home.resolve()
     secret_link = home / "2026-01-01"

@@ -122,7 +122,7 @@ def test_openapi_fuzz_never_gets_a_server_error(fuzz_server):
             continue  # a stream: covered by the disconnect test
         operations += 1
 
-        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         @given(operation.as_strategy())
         def check(case):
             count("fuzz: schemathesis requests")
