@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535)
     auth: SecretStr | None = Field(None, description="Password/token required when bound beyond loopback.")
     allow_open: bool = Field(False, description="Allow a non-loopback bind without I2V_AUTH (explicit opt-in).")
+    allowed_hosts: str = Field(
+        "", description="Comma-separated extra host names a loopback-bound server answers to (e.g. behind a reverse proxy)."
+    )
 
     max_upload_mb: int = Field(20, ge=1)
     max_image_pixels: int = Field(40_000_000, ge=1_000_000, description="Decompression-bomb limit.")

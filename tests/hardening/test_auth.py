@@ -120,3 +120,36 @@ def test_wrong_passwords_are_slowed_then_locked_out(server):
     if lan != "127.0.0.1":
         with client_at(server, "127.0.0.1") as operator:  # other addresses are unaffected
             assert operator.get("/api/v1/jobs").status_code == 200
+
+
+def test_allowed_hosts_extend_the_loopback_host_check():
+    """Behind a reverse proxy on the same machine the Host header is the school's name."""
+    import asyncio
+
+    from i2v.web.security import SameOriginGuard
+
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def call(guard, host):
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/x", "headers": [(b"host", host.encode())], "scheme": "http"}
+        await guard(scope, None, send)
+        return sent[0]["status"]
+
+    plain = SameOriginGuard(app, loopback_only=True)
+    proxied = SameOriginGuard(app, loopback_only=True, extra_hosts="i2v.school.example, Studio.local")
+    assert asyncio.run(call(plain, "i2v.school.example")) == 403
+    assert asyncio.run(call(proxied, "i2v.school.example")) == 200
+    assert asyncio.run(call(proxied, "studio.local:443")) == 200
+    assert asyncio.run(call(proxied, "evil.example")) == 403
+    assert asyncio.run(call(plain, "[::1]:7860")) == 200 and asyncio.run(call(plain, "localhost:7860")) == 200
+    count("cross-origin requests", 6)

@@ -42,7 +42,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = services
     app.include_router(api.router, prefix="/api/v1", tags=["i2v"])
     app.include_router(api_teaching.router, prefix="/api/v1", tags=["teaching"])
-    app.add_middleware(SameOriginGuard, loopback_only=is_loopback(settings.host))
+    app.add_middleware(SameOriginGuard, loopback_only=is_loopback(settings.host), extra_hosts=settings.allowed_hosts)
     if settings.auth is not None:
         app.add_middleware(TokenAuth, token=settings.auth.get_secret_value())
     home = settings.home.resolve()

@@ -71,9 +71,10 @@ class SameOriginGuard:
       `<script>` is never rendered as HTML.
     """
 
-    def __init__(self, app: ASGIApp, loopback_only: bool) -> None:
+    def __init__(self, app: ASGIApp, loopback_only: bool, extra_hosts: str = "") -> None:
         self.app = app
         self.loopback_only = loopback_only
+        self.hosts = LOOPBACK_HOSTS | {h.strip().lower() for h in extra_hosts.split(",") if h.strip()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -99,8 +100,8 @@ class SameOriginGuard:
     def _problem(self, scope: Scope, headers: dict[bytes, bytes], host: str) -> str | None:
         if self.loopback_only and host:
             name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
-            if name.lower() not in LOOPBACK_HOSTS:
-                return f"This server only answers to localhost, not {name[:60]!r}."
+            if name.lower() not in self.hosts:
+                return f"This server only answers to localhost, not {name[:60]!r} (see I2V_ALLOWED_HOSTS)."
         if scope["type"] == "http" and scope.get("method", "GET") in SAFE_METHODS:
             return None
         site = headers.get(b"sec-fetch-site", b"").decode("latin-1").lower()
