@@ -204,3 +204,24 @@ def test_the_ui_code_path_refuses_bad_input_with_user_errors(services):
             raise AssertionError(f"accepted picture {name}")
     assert services.store.count() == total
     count("ui-path bad inputs", len(bad_fields) + len(images.bad()))
+
+
+def test_a_full_disk_while_storing_the_upload_is_a_clear_refusal(services, monkeypatch):
+    import pathlib
+
+    real_write = pathlib.Path.write_bytes
+
+    def full(self, data):
+        if self.parent == services.jobs.uploads:
+            real_write(self, data[: len(data) // 2])  # part written, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, data)
+
+    total = services.store.count()
+    monkeypatch.setattr(pathlib.Path, "write_bytes", full)
+    with pytest.raises(StorageFull, match="could not store the picture"):
+        services.jobs.submit(PNG, FIELDS, "127.0.0.1")
+    monkeypatch.undo()
+    assert services.store.count() == total
+    assert not [p for p in services.jobs.uploads.iterdir() if p.name.startswith(".")]
+    count("faults: disk full while storing an upload")

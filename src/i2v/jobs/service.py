@@ -106,8 +106,16 @@ class JobService:
         buffer = io.BytesIO()
         picture.save(buffer, format="PNG")
         tmp = self.uploads / f".{name}.part"
-        tmp.write_bytes(buffer.getvalue())
-        os.replace(tmp, self.uploads / name)
+        try:
+            tmp.write_bytes(buffer.getvalue())
+            os.replace(tmp, self.uploads / name)
+        except OSError as exc:  # disk full or folder not writable: the operator's to fix, not a crash
+            tmp.unlink(missing_ok=True)
+            log.error("could not store an upload: %s", exc)
+            raise StorageFull(
+                f"The server could not store the picture ({exc.strerror or exc}). Ask the operator to free disk "
+                "space or check the archive folder, then try again."
+            ) from None
         try:
             job = self.store.create(
                 request=request.model_dump(), image=name, client=client,
