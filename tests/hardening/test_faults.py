@@ -225,3 +225,18 @@ def test_a_full_disk_while_storing_the_upload_is_a_clear_refusal(services, monke
     assert services.store.count() == total
     assert not [p for p in services.jobs.uploads.iterdir() if p.name.startswith(".")]
     count("faults: disk full while storing an upload")
+
+
+def test_a_full_disk_under_the_job_table_is_a_clear_refusal(services, monkeypatch):
+    def full(**_kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    uploads = set(services.jobs.uploads.iterdir())
+    monkeypatch.setattr(services.store, "create", full)
+    with pytest.raises(StorageFull, match="could not record the job"):
+        services.jobs.submit(PNG, FIELDS, "127.0.0.1")
+    monkeypatch.undo()
+    assert set(services.jobs.uploads.iterdir()) == uploads  # the stored picture was removed again
+    with sqlite3.connect(services.settings.db_path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    count("faults: disk full under the job table")

@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import shutil
+import sqlite3
 import time
 import threading
 from pathlib import Path
@@ -121,8 +122,12 @@ class JobService:
                 request=request.model_dump(), image=name, client=client,
                 max_queued=self.settings.max_queued, max_per_client=self.settings.max_queued_per_client,
             )
-        except Exception:
+        except Exception as exc:
             (self.uploads / name).unlink(missing_ok=True)
+            if isinstance(exc, sqlite3.OperationalError):  # disk full, or the job table busy for 10 s
+                log.error("could not record a job: %s", exc)
+                raise StorageFull(f"The server could not record the job ({exc}). Try again in a minute; if it "
+                                  "keeps happening, ask the operator to check free disk space.") from None
             raise
         self.worker.wake()
         log.info("job %s queued by %s at position %s", job.id, client, job.position)
