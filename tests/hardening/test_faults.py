@@ -240,3 +240,29 @@ def test_a_full_disk_under_the_job_table_is_a_clear_refusal(services, monkeypatc
     with sqlite3.connect(services.settings.db_path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     count("faults: disk full under the job table")
+
+
+def test_the_worker_survives_when_the_job_table_cannot_record_a_result(services, monkeypatch):
+    real_succeed, real_fail = services.store.succeed, services.store.fail
+    attempts = {"succeed": 0, "fail": 0}
+
+    def full(job_id, result):
+        attempts["succeed"] += 1
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def full_once(job_id, error):  # recording the failure fails too, the first time
+        attempts["fail"] += 1
+        if attempts["fail"] == 1:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_fail(job_id, error)
+
+    monkeypatch.setattr(services.store, "succeed", full)
+    monkeypatch.setattr(services.store, "fail", full_once)
+    stuck = run(services, seed=11)  # the worker retries and marks it failed with the reason
+    monkeypatch.setattr(services.store, "succeed", real_succeed)
+    monkeypatch.setattr(services.store, "fail", real_fail)
+    assert attempts == {"succeed": 1, "fail": 2} and stuck["status"] == "failed", (attempts, stuck)
+    assert "could not record" in stuck["error"], stuck
+    assert services.worker._thread.is_alive()
+    assert run(services, seed=12)["status"] == "succeeded"  # the next job runs normally
+    count("faults: job table failing under the worker")

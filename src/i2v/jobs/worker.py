@@ -24,6 +24,7 @@ from i2v.service import GenerationService
 log = logging.getLogger(__name__)
 IDLE_POLL_S = 0.25
 PROGRESS_WRITE_EVERY_S = 0.5
+TABLE_RETRY_S = 2.0
 
 
 @dataclass
@@ -80,12 +81,23 @@ class JobWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            job = self.store.claim_next()
-            if job is None:
-                self._wake.wait(IDLE_POLL_S)
-                self._wake.clear()
-                continue
-            self._run(job)
+            job = None
+            try:
+                job = self.store.claim_next()
+                if job is None:
+                    self._wake.wait(IDLE_POLL_S)
+                    self._wake.clear()
+                    continue
+                self._run(job)
+            except Exception:  # noqa: BLE001 - the job table itself failed (disk full, locked): keep the worker alive
+                log.exception("worker: the job table failed; retrying in %.0f s", TABLE_RETRY_S)
+                self._stop.wait(TABLE_RETRY_S)
+                if job is not None:
+                    try:  # best effort; otherwise the next start's recover() deals with it
+                        self.store.fail(job.id, "The server could not record this job's result (is the disk full?). "
+                                                "Earlier videos are safe. Queue it again.")
+                    except Exception:  # noqa: BLE001
+                        log.exception("worker: job %s stays running until the next start", job.id)
 
     def _run(self, job: Job) -> None:
         live = LiveJob(job.id)
