@@ -34,7 +34,7 @@ import psutil  # noqa: E402
 import torch  # noqa: E402
 from model_folder import DEFAULT_FOLDER, ensure_model_folder  # noqa: E402
 
-from i2v.engine.i2vgenxl import FAST_LEVERS, OFF, I2VGenXLEngine, Levers  # noqa: E402
+from i2v.engine.i2vgenxl import FAST_LEVERS, OFF, DeepFeatureCache, I2VGenXLEngine, Levers  # noqa: E402
 from i2v.engine.memory import plan_for  # noqa: E402
 from i2v.request import GenerationRequest  # noqa: E402
 
@@ -236,6 +236,69 @@ def levers(engine: I2VGenXLEngine, size: int, steps: int) -> dict:
     return {"setting": f"{size}x{size} px, 8 frames, CFG 9, standard = DDIM {steps} steps", "standard_wall_s": round(float(np.median(baseline_times)), 2),
             "standard_cpu_s": round(float(np.median(baseline_cpu)), 2), "speedup_basis": "process CPU time (wall alongside)",
             "fast_preset_is": f"DPM-Solver++ {half} steps + {FAST_LEVERS}", **results}
+
+
+def step_costs(engine: I2VGenXLEngine, size: int, frames: int, repeats: int = 3) -> dict:
+    """The four kinds of UNet call the levers make — guided or not, full or deep features reused —
+    timed round-robin, fastest of `repeats` (the least disturbed by other processes)."""
+    unet = engine.parts.unet
+    lat = size // engine.vae_scale
+    g = torch.Generator().manual_seed(0)
+    inputs = {
+        2: (torch.randn(2, 4, frames, lat, lat, generator=g), torch.randn(2, 77, 1024, generator=g),
+            torch.tensor([8, 8]), torch.randn(2, 4, frames, lat, lat, generator=g), torch.randn(2, 1, 1024, generator=g)),
+    }
+    inputs[1] = tuple(t[-1:] for t in inputs[2])
+    t = torch.tensor(500)
+
+    def call(batch: int, reuse: bool) -> float:
+        x, text, fps, image_latents, embeds = inputs[batch]
+
+        def run():
+            return unet(x, t, encoder_hidden_states=text, fps=fps, image_latents=image_latents, image_embeddings=embeds, return_dict=False)
+
+        if not reuse:
+            return timed(run)[0].cpu
+        cache = DeepFeatureCache(2)
+        with cache.attached(unet):
+            cache.begin_step(0, batch)
+            run()
+            cache.begin_step(1, batch)
+            return timed(run)[0].cpu
+
+    kinds = {"guided_full": (2, False), "guided_reuse": (2, True), "unguided_full": (1, False), "unguided_reuse": (1, True)}
+    seen = {k: [] for k in kinds}
+    with torch.inference_mode():
+        for _ in range(repeats):
+            for name, (batch, reuse) in kinds.items():
+                seen[name].append(call(batch, reuse))
+    costs = {k: round(min(v), 3) for k, v in seen.items()}
+    log(f"  step costs (CPU s, {size} px, {frames} frames): {costs}")
+    return costs
+
+
+def loop_cost(costs: dict, steps: int, levers: Levers) -> float:
+    """CPU seconds of a denoising loop, from `step_costs`, following the loop's own decisions."""
+    cache = DeepFeatureCache(levers.deep_cache_interval) if levers.deep_cache_interval > 1 else None
+    total = 0.0
+    for i in range(steps):
+        guided = levers.guided_at(i, steps)
+        reuse = False
+        if cache is not None:
+            cache.begin_step(i, 2 if guided else 1)
+            reuse = cache.reusing
+        total += costs[("guided" if guided else "unguided") + ("_reuse" if reuse else "_full")]
+    return total
+
+
+def modelled_levers(costs: dict, steps: int = 50) -> dict:
+    """Speed-up of each lever's denoising loop at the real recipe's 50 steps, from the step costs."""
+    half = (steps + 1) // 2
+    standard = loop_cost(costs, steps, OFF)
+    cases = {"dpmpp_half_steps": (half, OFF), "deep_cache_2": (steps, Levers(deep_cache_interval=2)),
+             "deep_cache_3": (steps, Levers(deep_cache_interval=3)), "cfg_stop_0.2": (steps, Levers(cfg_stop_fraction=0.2)),
+             "fast_preset": (half, FAST_LEVERS)}
+    return {name: round(standard / loop_cost(costs, n, lever), 3) for name, (n, lever) in cases.items()}
 
 
 # ---- 3. scaling ---------------------------------------------------------------------------------
@@ -446,6 +509,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fits in 10 minutes on the 2-core CPU")
     parser.add_argument("--model-folder", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument("--step-costs", action="store_true", help="only the lever step costs and the 50-step model (≈3 min)")
     parser.add_argument("--report", type=Path, help="print BENCHMARKS.md tables from a result JSON and exit")
     args = parser.parse_args()
     if args.report:
@@ -463,6 +527,11 @@ def main() -> None:
     }
     folder = ensure_model_folder(args.model_folder)
     plan = plan_for("cpu")
+    if args.step_costs:
+        engine = I2VGenXLEngine.load(str(folder), plan)
+        costs = step_costs(engine, 64, 8)
+        print(json.dumps({"step_costs_cpu_s": costs, "modelled_loop_speedup_50_steps": modelled_levers(costs)}), flush=True)
+        return
 
     log("2. warm service vs reload per call (also pages every weight in before the comparisons)")
     engine, result["warm_vs_reload"] = warm_vs_reload(folder, plan)
@@ -480,6 +549,9 @@ def main() -> None:
     result["levers"] = lev
     result["fast_preset_speedup"] = lev["fast_preset"]["speedup"]
     result["fast_preset_latent_rel_l2"] = lev["fast_preset"]["latent_rel_l2"]
+    costs = step_costs(engine, 64, 8, repeats=2 if quick else 3)
+    result["step_costs_cpu_s"] = costs
+    result["modelled_loop_speedup_50_steps"] = modelled_levers(costs)
 
     log("3. scaling")
     plot = HERE / ("scaling_quick.png" if quick else "scaling.png")
