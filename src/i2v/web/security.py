@@ -146,6 +146,8 @@ class TokenAuth:
                               [(b"retry-after", str(int(LOCKOUT_WINDOW_S)).encode())])
             return
         if self._authorised(headers.get(b"authorization", b"")):
+            if not failures:
+                self._failures.pop(address, None)  # keep the table to addresses that are guessing
             await self.app(scope, receive, send)
             return
         if headers.get(b"authorization"):
