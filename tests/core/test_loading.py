@@ -53,3 +53,14 @@ def test_hub_id_resolves_from_the_local_cache_with_its_revision(checkpoint, tmp_
 def test_folder_without_unet_is_refused_with_guidance(tmp_path):
     with pytest.raises(ModelNotAvailable, match="not an I2VGen-XL folder"):
         resolve_checkpoint(str(tmp_path))
+
+
+def test_pickled_weights_are_never_loaded(checkpoint, tmp_path):
+    """A folder whose UNet is a pickle (`.bin`, which can run code when loaded) is refused, not unpickled."""
+    folder = tmp_path / "pickled"
+    shutil.copytree(checkpoint, folder)
+    shutil.rmtree(folder / "unet")
+    tiny_components().unet.save_pretrained(folder / "unet", safe_serialization=False)
+    assert not list((folder / "unet").glob("*.safetensors")) and list((folder / "unet").glob("*.bin"))
+    with pytest.raises(OSError, match="safetensors"):
+        I2VGenXLEngine.load(str(folder), plan_for("cpu"))

@@ -123,13 +123,14 @@ def load_components(folder: Path, plan: MemoryPlan) -> Components:
     variant = _variant(folder, plan)
     dtype, vae_dtype = plan.torch_dtype, plan.torch_vae_dtype
     common = {"local_files_only": True}
+    weights = {**common, "use_safetensors": True}  # never unpickle a .bin: a pickle can run code
     return Components(
-        unet=I2VGenXLUNet.from_pretrained(folder, subfolder="unet", torch_dtype=dtype, variant=variant, **common),
-        vae=AutoencoderKL.from_pretrained(folder, subfolder="vae", torch_dtype=vae_dtype, variant=variant, **common),
-        text_encoder=CLIPTextModel.from_pretrained(folder, subfolder="text_encoder", dtype=dtype, variant=variant, **common),
+        unet=I2VGenXLUNet.from_pretrained(folder, subfolder="unet", torch_dtype=dtype, variant=variant, **weights),
+        vae=AutoencoderKL.from_pretrained(folder, subfolder="vae", torch_dtype=vae_dtype, variant=variant, **weights),
+        text_encoder=CLIPTextModel.from_pretrained(folder, subfolder="text_encoder", dtype=dtype, variant=variant, **weights),
         tokenizer=CLIPTokenizer.from_pretrained(folder, subfolder="tokenizer", **common),
         image_encoder=CLIPVisionModelWithProjection.from_pretrained(
-            folder, subfolder="image_encoder", dtype=dtype, variant=variant, **common
+            folder, subfolder="image_encoder", dtype=dtype, variant=variant, **weights
         ),
         feature_extractor=CLIPImageProcessorPil.from_pretrained(folder, subfolder="feature_extractor", **common),
         scheduler_config=dict(DDIMScheduler.load_config(folder, subfolder="scheduler", **common)),
