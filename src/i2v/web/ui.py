@@ -8,6 +8,7 @@ the switch at the top changes it, and every visible text comes from `strings.jso
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from datetime import datetime
@@ -18,6 +19,7 @@ import gradio as gr
 
 from i2v.archive import ArchivePathError
 from i2v.image_input import ImageInputError
+from i2v.jobs.service import NotYourJob
 from i2v.jobs.store import FINISHED, JobNotFound, JobStatus, QueueFull
 from i2v.request import (
     DEFAULT_NEGATIVE_PROMPT, FAST_SPEEDUP, MAX_SEED, RESOLUTIONS, GenerationRequest, RequestError,
@@ -58,6 +60,11 @@ STEP_SLIDER_MIN = 10  # the API accepts 1–150; below 10 the model gives unusab
 LANGUAGE_CHOICES = [("EN", "en"), ("中文", "zh")]
 
 
+def _client(request: gr.Request | None) -> str:
+    """Who is asking, as the job service records it: the browser's address (as the API uses)."""
+    return request.client.host if request is not None and request.client is not None else "ui"
+
+
 def build_ui(services: Services) -> gr.Blocks:
     return build_studio(services)[0]
 
@@ -79,9 +86,9 @@ def build_studio(services: Services) -> tuple[gr.Blocks, UiText]:
             "frames": frames, "fps": fps, "steps": steps, "guidance": guidance, "scheduler": scheduler,
             "quality": quality,
         }
-        if seed not in (None, "") and int(seed) >= 0:
+        if seed not in (None, "") and math.isfinite(float(seed)) and float(seed) >= 0:
             fields["seed"] = int(seed)
-        client = request.client.host if request and request.client else "ui"
+        client = _client(request)
         try:
             job = jobs.submit(Path(image_path).read_bytes(), fields, client)
         except (RequestError, ImageInputError, QueueFull) as exc:
@@ -103,12 +110,14 @@ def build_studio(services: Services) -> tuple[gr.Blocks, UiText]:
         video = str(jobs.video_file(job))
         yield job.id, progress_html(job, lang=lang), gr.skip(), video, gr.DownloadButton(value=video, visible=True), job.result["recipe"]
 
-    def cancel(job_id):
+    def cancel(job_id, request: gr.Request):
         if job_id:
             try:
-                jobs.cancel(job_id)
+                jobs.cancel(job_id, _client(request))
             except JobNotFound:
                 pass
+            except NotYourJob as exc:
+                raise gr.Error(str(exc)) from None
         return gr.skip()
 
     def dice():
@@ -146,11 +155,11 @@ def build_studio(services: Services) -> tuple[gr.Blocks, UiText]:
             req.get("quality", "standard"),
         )
 
-    def delete(job_id, lang):
+    def delete(job_id, lang, request: gr.Request):
         if not job_id:
             raise gr.Error(t("ui.pick_first", lang))
         try:
-            jobs.delete(job_id)
+            jobs.delete(job_id, _client(request))
         except Exception as exc:  # noqa: BLE001 - shown to the teacher as is
             raise gr.Error(str(exc)) from None
         items, ids = history()
