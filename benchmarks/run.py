@@ -330,12 +330,12 @@ def fit_exponent(xs, ys) -> float:
 def scaling(engine: I2VGenXLEngine, frame_grid, size_grid, base_size: int, base_frames: int, plot: Path) -> dict:
     by_frames = {}
     for frames in frame_grid:
-        by_frames[frames] = seconds_per_step(engine, base_size, frames)
+        by_frames[frames] = seconds_per_step(engine, base_size, frames, repeats=2)
         log(f"  {base_size} px, {frames:2d} frames: {by_frames[frames]:6.2f} s/step")
     by_size = {base_size: by_frames[base_frames]} if base_frames in by_frames else {}
     for size in size_grid:
         if size not in by_size:
-            by_size[size] = seconds_per_step(engine, size, base_frames)
+            by_size[size] = seconds_per_step(engine, size, base_frames, repeats=2)
             log(f"  {size} px, {base_frames:2d} frames: {by_size[size]:6.2f} s/step")
     by_size = dict(sorted(by_size.items()))
     result = {
