@@ -509,7 +509,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fits in 10 minutes on the 2-core CPU")
     parser.add_argument("--model-folder", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--out", type=Path, help="also write the JSON here")
-    parser.add_argument("--step-costs", action="store_true", help="only the lever step costs and the 50-step model (≈3 min)")
+    parser.add_argument("--step-costs", action="store_true", help="only the lever step costs and the 50-step model (≈3 min at 64 px)")
+    parser.add_argument("--size", type=int, default=64, help="frame side in px for --step-costs")
     parser.add_argument("--report", type=Path, help="print BENCHMARKS.md tables from a result JSON and exit")
     args = parser.parse_args()
     if args.report:
@@ -529,8 +530,8 @@ def main() -> None:
     plan = plan_for("cpu")
     if args.step_costs:
         engine = I2VGenXLEngine.load(str(folder), plan)
-        costs = step_costs(engine, 64, 8)
-        print(json.dumps({"step_costs_cpu_s": costs, "modelled_loop_speedup_50_steps": modelled_levers(costs)}), flush=True)
+        costs = step_costs(engine, args.size, 8, repeats=2)
+        print(json.dumps({"size_px": args.size, "frames": 8, "step_costs_cpu_s": costs, "modelled_loop_speedup_50_steps": modelled_levers(costs)}), flush=True)
         return
 
     log("2. warm service vs reload per call (also pages every weight in before the comparisons)")
