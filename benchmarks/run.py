@@ -510,7 +510,8 @@ def main() -> None:
     parser.add_argument("--model-folder", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     parser.add_argument("--step-costs", action="store_true", help="only the lever step costs and the 50-step model (≈3 min at 64 px)")
-    parser.add_argument("--size", type=int, default=64, help="frame side in px for --step-costs")
+    parser.add_argument("--size", type=int, default=64, help="frame side in px for --step-costs and --reference-only")
+    parser.add_argument("--reference-only", action="store_true", help="only §1, engine vs reference, at --size")
     parser.add_argument("--report", type=Path, help="print BENCHMARKS.md tables from a result JSON and exit")
     args = parser.parse_args()
     if args.report:
@@ -528,6 +529,11 @@ def main() -> None:
     }
     folder = ensure_model_folder(args.model_folder)
     plan = plan_for("cpu")
+    if args.reference_only:
+        engine = I2VGenXLEngine.load(str(folder), plan)
+        engine.sample(request(steps=1), picture(64), 64, 64)  # page the weights in before timing
+        print(json.dumps({"engine_vs_reference": engine_vs_reference(engine, args.size, 8, 3, rounds=2)}), flush=True)
+        return
     if args.step_costs:
         engine = I2VGenXLEngine.load(str(folder), plan)
         costs = step_costs(engine, args.size, 8, repeats=2)
