@@ -142,6 +142,16 @@ def test_progress_speaks_the_chosen_language():
     assert CJK.search(progress_html(None, lang="zh"))
 
 
+def test_a_queued_job_shows_its_wait_when_it_is_known():
+    from types import SimpleNamespace
+
+    from i2v.jobs.store import JobStatus
+
+    queued = SimpleNamespace(status=JobStatus.QUEUED, position=2)
+    assert "2:05" in progress_html(queued, lang="en", wait_s=125) and "2:05" in progress_html(queued, lang="zh", wait_s=125)
+    assert "ready" not in progress_html(queued, lang="en")  # unknown: no made-up number
+
+
 class FakeJobs:
     """Just enough of JobService for the export section: records the call, returns its files."""
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from enum import StrEnum
 
 from i2v.engine.base import ModelNotAvailable, VideoEngine
 from i2v.engine.memory import choose_plan
 from i2v.settings import Settings
+
+if TYPE_CHECKING:
+    from i2v.request import GenerationRequest
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,15 @@ class EngineHost:
             self._status = ModelStatus(ModelState.READY, self._settings.model, f"{plan.device} {plan.dtype}, offload={plan.offload}")
             log.info("model ready: %s — memory plan: %s", self._settings.model, plan)
             return self._engine
+
+    def estimate_seconds(self, request: GenerationRequest, width: int, height: int) -> float | None:
+        """Run time of a job before it starts, from the measured figures of the full-size model.
+        None until a model is loaded, for the tiny test model (the figures would be 100× too
+        long), and wherever the hardware was never measured."""
+        engine = self._engine
+        if engine is None or engine.info.source == "tiny" or not hasattr(engine, "estimate_seconds"):
+            return None
+        return engine.estimate_seconds(request, width, height)
 
     def _load(self) -> VideoEngine:
         from i2v.engine.i2vgenxl import I2VGenXLEngine

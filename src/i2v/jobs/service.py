@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import time
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +82,17 @@ def is_operator(client: str | None) -> bool:
         return client == "localhost"
 
 
+Estimator = Callable[[GenerationRequest, int, int], float | None]
+"""(request, picture width, picture height) → expected seconds of one run, or None when unknown."""
+
+
 class JobService:
-    def __init__(self, store: JobStore, worker: JobWorker, archive: Archive, settings: Settings) -> None:
+    def __init__(
+        self, store: JobStore, worker: JobWorker, archive: Archive, settings: Settings, *,
+        estimate: Estimator | None = None,
+    ) -> None:
         self.store = store
+        self.estimate = estimate
         self.worker = worker
         self.archive = archive
         self.settings = settings
@@ -121,6 +130,7 @@ class JobService:
             job = self.store.create(
                 request=request.model_dump(), image=name, client=client,
                 max_queued=self.settings.max_queued, max_per_client=self.settings.max_queued_per_client,
+                eta_s=self.estimate(request, *picture.size) if self.estimate else None,
             )
         except Exception as exc:
             (self.uploads / name).unlink(missing_ok=True)
@@ -275,13 +285,23 @@ class JobService:
         return JobView(
             id=job.id, status=job.status, position=job.position,
             progress=JobProgress(step=job.step, total=job.total or job.request.get("steps", 0)),
-            eta_s=job.eta_s, error=job.error, created_at=job.created_at, started_at=job.started_at,
+            eta_s=self.wait_seconds(job) if job.status == JobStatus.QUEUED else job.eta_s,
+            error=job.error, created_at=job.created_at, started_at=job.started_at,
             finished_at=job.finished_at, request=job.request,
             recipe=job.result.get("recipe") if job.result else None,
             video=job.result.get("video") if job.result else None,
             video_url=video_url, thumbnail_url=f"{API_PREFIX}/jobs/{job.id}/thumbnail" if done else None,
             exports={name: f"{API_PREFIX}/jobs/{job.id}/exports/{name}" for name in exports},
         )
+
+
+    def wait_seconds(self, job: Job) -> float | None:
+        """Seconds until a queued job is done: what is left of the running job, the estimates of
+        the jobs ahead of it, and its own. None when any of them is unknown (an honest blank)."""
+        ahead = [j for j in self.store.list(limit=self.settings.max_queued + 1, statuses=[JobStatus.RUNNING, JobStatus.QUEUED])
+                 if j.status == JobStatus.RUNNING or (j.position or 0) < (job.position or 0)]
+        parts = [j.eta_s for j in ahead] + [job.eta_s]
+        return None if any(p is None for p in parts) else round(sum(parts), 1)
 
 
 def is_finished(job: Job) -> bool:

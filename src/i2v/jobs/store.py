@@ -318,8 +318,14 @@ class JobStore:
 
     # ---- commands ----------------------------------------------------------------------------
 
-    def create(self, *, request: dict, image: str, client: str, max_queued: int, max_per_client: int) -> Job:
+    def create(
+        self, *, request: dict, image: str, client: str, max_queued: int, max_per_client: int,
+        eta_s: float | None = None,
+    ) -> Job:
         """Queue a new job, or raise `QueueFull` (user-facing message) if either limit is reached.
+
+        `eta_s` is the estimated run time before it starts (None: unknown); it stays until the
+        running job reports a measured ETA.
 
         Both limits count *queued* jobs only (the running one is not waiting). They are checked
         and the row inserted in one `BEGIN IMMEDIATE` transaction, so concurrent creates, from
@@ -328,6 +334,8 @@ class JobStore:
         if max_queued < 1 or max_per_client < 1:
             raise ValueError(f"limits must be >= 1, got max_queued={max_queued}, max_per_client={max_per_client}")
         request_json = _json(request, "request")
+        if eta_s is not None and not eta_s >= 0:  # also refuses NaN
+            raise ValueError(f"eta_s must be None or >= 0 seconds, got {eta_s}")
         with self._writing() as conn:
             queued = conn.execute("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").fetchone()[0]
             if queued >= max_queued:
@@ -343,8 +351,8 @@ class JobStore:
                 )
             job_id = secrets.token_hex(8)
             conn.execute(
-                "INSERT INTO jobs (id, status, client, request, image, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (job_id, JobStatus.QUEUED.value, client, request_json, image, time.time()),
+                "INSERT INTO jobs (id, status, client, request, image, created_at, eta_s) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (job_id, JobStatus.QUEUED.value, client, request_json, image, time.time(), eta_s),
             )
             return self._fetch(conn, job_id)
 
@@ -368,7 +376,6 @@ class JobStore:
                 started_at=time.time(),
                 step=0,
                 total=0,
-                eta_s=None,
             )
 
     def update_progress(self, job_id: str, step: int, total: int, eta_s: float | None) -> None:

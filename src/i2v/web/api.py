@@ -40,6 +40,7 @@ class Created(BaseModel):
     id: str
     status: JobStatus
     position: int | None
+    eta_s: float | None = None  # estimated seconds until the video is ready; None when unknown
 
 
 class JobPage(BaseModel):
@@ -110,7 +111,7 @@ async def create_job(
         raise HTTPException(status.HTTP_507_INSUFFICIENT_STORAGE, str(exc)) from None
     except QueueFull as exc:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None
-    return Created(id=job.id, status=job.status, position=job.position)
+    return Created(id=job.id, status=job.status, position=job.position, eta_s=services.jobs.wait_seconds(job))
 
 
 @router.get("/jobs", response_model=JobPage, summary="History, newest first")

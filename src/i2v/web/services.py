@@ -32,7 +32,7 @@ class Services:
         archive = Archive(settings.home)
         store = JobStore(settings.db_path)
         worker = JobWorker(store, GenerationService(host, archive), settings.home / "uploads")
-        return cls(settings, host, archive, store, worker, JobService(store, worker, archive, settings))
+        return cls(settings, host, archive, store, worker, JobService(store, worker, archive, settings, estimate=host.estimate_seconds))
 
     def start(self) -> None:
         """Recover jobs a dead process left running, load the model in the background, start the worker."""

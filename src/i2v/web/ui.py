@@ -102,7 +102,8 @@ def build_studio(services: Services) -> tuple[gr.Blocks, UiText]:
                 last_step = live.preview_step
             if job.status in FINISHED:
                 break
-            yield job.id, progress_html(job, lang=lang), preview, gr.skip(), gr.skip(), gr.skip()
+            wait = jobs.wait_seconds(job) if job.status == JobStatus.QUEUED else None
+            yield job.id, progress_html(job, lang=lang, wait_s=wait), preview, gr.skip(), gr.skip(), gr.skip()
             time.sleep(POLL_S)
         if job.status != JobStatus.SUCCEEDED:
             yield job.id, progress_html(job, lang=lang), gr.skip(), None, None, None

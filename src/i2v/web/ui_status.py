@@ -17,8 +17,9 @@ def _fmt_seconds(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def progress_html(job, now: float | None = None, lang: str = "en") -> str:
-    """The progress panel: queue position while waiting, then a bar with step, elapsed and ETA."""
+def progress_html(job, now: float | None = None, lang: str = "en", wait_s: float | None = None) -> str:
+    """The progress panel: queue position (and `wait_s`, the estimated seconds until a queued job
+    is done, when known) while waiting, then a bar with step, elapsed and ETA."""
     if job is None:
         return f"<div class='i2v-progress'>{t('ui.progress.idle', lang)}</div>"
     now = now or time.time()
@@ -26,6 +27,8 @@ def progress_html(job, now: float | None = None, lang: str = "en") -> str:
         ahead = (job.position or 1) - 1
         text = (t("ui.progress.next", lang, position=job.position) if ahead == 0
                 else t("ui.progress.waiting", lang, ahead=ahead, position=job.position))
+        if wait_s is not None:
+            text += t("ui.progress.wait", lang, eta=_fmt_seconds(wait_s))
         return f"<div class='i2v-progress' data-status='queued'>{text}</div>"
     total = max(job.total, 1)
     percent = 100 * job.step / total
