@@ -1,6 +1,5 @@
 """The studio in a real browser: Playwright drives Debian's Chromium (headless) against the real server."""
 
-import shutil
 import time
 from pathlib import Path
 
@@ -8,27 +7,13 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
+from tests.web.conftest import CHROMIUM
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium missing: run scripts/install_browser.sh"),
 ]
-LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 def set_number(page, elem_id: str, value: int, attempts: int = 5) -> None:

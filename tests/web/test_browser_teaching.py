@@ -7,20 +7,10 @@ import pytest
 
 from i2v.teaching.i18n import t
 from i2v.teaching.presets import get_preset
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS  # noqa: F401 - marks shared below
+from tests.web.test_browser import ARTIFACTS
 from tests.web.test_browser import pytestmark as browser_marks
 
 pytestmark = browser_marks
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
