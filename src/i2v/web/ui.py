@@ -235,8 +235,10 @@ def build_studio(services: Services) -> tuple[gr.Blocks, UiText]:
         with presets_slot:
             build_presets_panel(tx, lang, Controls(image, prompt, negative, resolution, frames, fps, steps, guidance))
         with tx.add(gr.Accordion(t("ui.history", en), open=True), label="ui.history"):
-            gallery = tx.add(gr.Gallery(label=t("ui.history.gallery", en), columns=6, height=260, object_fit="cover",
-                                        allow_preview=False, preview=False, elem_id="i2v-history"), label="ui.history.gallery")
+            # fit_columns=False: a short history keeps small thumbnails instead of one stretched across the page
+            gallery = tx.add(gr.Gallery(label=t("ui.history.gallery", en), columns=6, fit_columns=False, height=260,
+                                        object_fit="cover", allow_preview=False, preview=False, elem_id="i2v-history"),
+                             label="ui.history.gallery")
             with gr.Row():
                 refresh_btn = tx.add(gr.Button(t("ui.history.refresh", en)), value="ui.history.refresh")
                 delete_btn = tx.add(gr.Button(t("ui.history.delete", en), variant="stop"), value="ui.history.delete")
