@@ -24,7 +24,7 @@ import torch  # noqa: E402
 from i2v.engine.i2vgenxl import I2VGenXLEngine  # noqa: E402
 from i2v.engine.memory import plan_for  # noqa: E402
 from i2v.engine.random_models import full_size_components, full_size_info  # noqa: E402
-from i2v.request import GenerationRequest, frame_size  # noqa: E402
+from i2v.request import GenerationRequest  # noqa: E402
 
 
 def rss_gib() -> float:

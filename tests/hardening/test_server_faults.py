@@ -9,11 +9,10 @@ import time
 
 import httpx
 import psutil
-import pytest
 
 from tests.hardening import images
 from tests.hardening.conftest import assert_refused, count
-from tests.web.conftest import FAST, SLOW, Server, finished, free_port, start_server, submit, wait_for
+from tests.web.conftest import SLOW, Server, finished, free_port, start_server, submit, wait_for
 
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
 
