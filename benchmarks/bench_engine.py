@@ -21,9 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import torch  # noqa: E402
 
-from i2v.engine.i2vgenxl import I2VGenXLEngine  # noqa: E402
+from i2v.engine.i2vgenxl import load_engine  # noqa: E402
+from i2v.engine.i2vgenxl.engine import I2VGenXLEngine  # noqa: E402
 from i2v.engine.memory import plan_for  # noqa: E402
-from i2v.engine.random_models import full_size_components, full_size_info  # noqa: E402
+from i2v.engine.i2vgenxl.test_model import full_size_components, full_size_info  # noqa: E402
 from i2v.request import GenerationRequest  # noqa: E402
 
 
@@ -38,7 +39,7 @@ def picture(width: int, height: int):
 
 
 def bench_tiny() -> None:
-    engine = I2VGenXLEngine.load("tiny", plan_for("cpu"))
+    engine = load_engine("tiny", plan_for("cpu"))
     for resolution, frames, steps in (("256p", 16, 10), ("512p", 16, 50)):
         request = GenerationRequest(prompt="a cell dividing", resolution=resolution, frames=frames, steps=steps, seed=1)
         image = picture(640, 480)

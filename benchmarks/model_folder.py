@@ -1,6 +1,6 @@
 """The full-size random-weight I2VGen-XL saved once as a diffusers-format folder (fp32 safetensors).
 
-Benchmarks load it through the engine's real loading code (`I2VGenXLEngine.load(folder, plan)`),
+Benchmarks load it through the engine's real loading code (`I2VGenXLEngine.from_hub_or_folder(folder, plan)`),
 so loading time and memory are those of a real checkpoint of the same size. ~10 GiB on disk,
 cached under ~/.cache/i2v-bench (override: I2V_BENCH_MODEL); never commit it.
 
@@ -25,7 +25,7 @@ def ensure_model_folder(folder: Path = DEFAULT_FOLDER) -> Path:
     import torch
     from diffusers import DDIMScheduler
 
-    from i2v.engine.random_models import full_size_components
+    from i2v.engine.i2vgenxl.test_model import full_size_components
 
     started = time.perf_counter()
     parts = full_size_components(torch.float32)

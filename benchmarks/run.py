@@ -34,7 +34,7 @@ import psutil  # noqa: E402
 import torch  # noqa: E402
 from model_folder import DEFAULT_FOLDER, ensure_model_folder  # noqa: E402
 
-from i2v.engine.i2vgenxl import FAST_LEVERS, OFF, DeepFeatureCache, I2VGenXLEngine, Levers  # noqa: E402
+from i2v.engine.i2vgenxl.engine import FAST_LEVERS, OFF, DeepFeatureCache, I2VGenXLEngine, Levers  # noqa: E402
 from i2v.engine.memory import plan_for  # noqa: E402
 from i2v.request import GenerationRequest  # noqa: E402
 
@@ -180,12 +180,12 @@ def warm_vs_reload(folder: Path, plan) -> tuple[I2VGenXLEngine, dict]:
     load, video). Safetensors are memory-mapped, so loading returns fast and the first video pays
     for paging the weights in; both count, exactly as for a user."""
     req, image, size = request(steps=2), picture(64), 64
-    load_s, engine = timed(lambda: I2VGenXLEngine.load(str(folder), plan))
+    load_s, engine = timed(lambda: I2VGenXLEngine.from_hub_or_folder(str(folder), plan))
     gen1, _ = timed(lambda: engine.sample(req, image, size, size))
     gen2, _ = timed(lambda: engine.sample(req, image, size, size))
     del engine
     trim()
-    reload_s, engine = timed(lambda: I2VGenXLEngine.load(str(folder), plan))
+    reload_s, engine = timed(lambda: I2VGenXLEngine.from_hub_or_folder(str(folder), plan))
     gen3, _ = timed(lambda: engine.sample(req, image, size, size))
     warm, cold = load_s + gen1 + gen2, load_s + gen1 + reload_s + gen3
     log(f"  load {load_s:.1f} s, videos {gen1:.1f} / {gen2:.1f} s; reload {reload_s:.1f} s, video {gen3:.1f} s")
@@ -530,12 +530,12 @@ def main() -> None:
     folder = ensure_model_folder(args.model_folder)
     plan = plan_for("cpu")
     if args.reference_only:
-        engine = I2VGenXLEngine.load(str(folder), plan)
+        engine = I2VGenXLEngine.from_hub_or_folder(str(folder), plan)
         engine.sample(request(steps=1), picture(64), 64, 64)  # page the weights in before timing
         print(json.dumps({"engine_vs_reference": engine_vs_reference(engine, args.size, 8, 3, rounds=2)}), flush=True)
         return
     if args.step_costs:
-        engine = I2VGenXLEngine.load(str(folder), plan)
+        engine = I2VGenXLEngine.from_hub_or_folder(str(folder), plan)
         costs = step_costs(engine, args.size, 8, repeats=2)
         print(json.dumps({"size_px": args.size, "frames": 8, "step_costs_cpu_s": costs, "modelled_loop_speedup_50_steps": modelled_levers(costs)}), flush=True)
         return

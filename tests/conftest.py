@@ -44,7 +44,7 @@ def picture_file(tmp_path: Path, picture: Image.Image) -> Path:
 @pytest.fixture(scope="session")
 def tiny_engine():
     """The tiny random-weight I2VGen-XL, built once per test session on the CPU."""
-    from i2v.engine.i2vgenxl import I2VGenXLEngine
+    from i2v.engine.i2vgenxl import SPEC, load_engine
     from i2v.engine.memory import choose_plan
 
-    return I2VGenXLEngine.load("tiny", choose_plan(device="cpu"))
+    return load_engine("tiny", choose_plan(device="cpu", tiers=SPEC.memory_tiers))

@@ -12,10 +12,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from i2v.request import FAST_SPEEDUP
+from i2v.engine.registry import DEFAULT_SPEC, SPECS
 from i2v.settings import DEFAULT_MODEL, Settings
 
 REQUEST_FLAGS = ("prompt", "negative_prompt", "resolution", "frames", "fps", "steps", "guidance", "seed", "scheduler", "quality")
+_D = DEFAULT_SPEC  # `--help` names the default family's ranges; `i2v models` lists every family's
 
 
 class UsageError(Exception):
@@ -58,26 +59,34 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser("generate", help="make a video from a picture and a prompt", parents=[post])
     gen.add_argument("image", nargs="?", type=Path, help="the picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")
     gen.add_argument("--prompt", help="English description of the motion, e.g. 'chromosomes separating to opposite poles'")
-    gen.add_argument("--negative-prompt", help="what to avoid (default: the original recipe's list)")
-    gen.add_argument("--resolution", help="256p (draft), 512p (default), 768p or 1024p")
-    gen.add_argument("--frames", type=int, help="8–32 (default 16)")
-    gen.add_argument("--fps", type=int, help="4–30 (default 8)")
-    gen.add_argument("--steps", type=int, help="1–150 denoising steps (default 50)")
-    gen.add_argument("--guidance", type=float, help="1–20 (default 9.0): higher follows the prompt more")
+    family = f"for {_D.title}; other models: see `i2v models`"
+    gen.add_argument("--negative-prompt", help="what to avoid (default: the model family's own list)")
+    gen.add_argument("--resolution", help=f"{', '.join(_D.resolution_names)} (default {_D.default_resolution}, {family})")
+    gen.add_argument("--frames", type=int, help=f"{_D.frames.describe()} (default {_D.frames.default}, {family})")
+    gen.add_argument("--fps", type=int, help=f"{_D.fps.describe()} (default {_D.fps.default:g}, {family})")
+    gen.add_argument("--steps", type=int, help=f"denoising steps, {_D.steps.describe()} (default {_D.steps.default:g}, {family})")
+    gen.add_argument("--guidance", type=float, help=f"{_D.guidance.describe()} (default {_D.guidance.default:g}, {family}): higher follows the prompt more")
     gen.add_argument("--seed", type=int, help="0–4294967295; random when omitted (and recorded)")
-    gen.add_argument("--scheduler", help="ddim (default) or dpmpp")
-    gen.add_argument("--quality", choices=("standard", "fast"), help=f"standard (default, the original recipe) or fast (≈{FAST_SPEEDUP:g}× faster, small measured deviation; BENCHMARKS.md)")
+    gen.add_argument("--scheduler", help=f"{' or '.join(_D.schedulers)} (default {_D.schedulers[0]}, {family})")
+    gen.add_argument("--quality", choices=("standard", "fast"), help=f"standard (default, the family's recipe) or fast ({_D.title}: ≈{_D.fast.speedup:g}× faster, small measured deviation; BENCHMARKS.md)")
     gen.add_argument("--allow-downgrade", action="store_true", help="on out-of-memory, allow a lower resolution")
     gen.add_argument("--recipe", type=Path, help="make a video again from its recipe .json (flags override it)")
-    gen.add_argument("--model", help=f"hub id, local folder or 'tiny' (default: I2V_MODEL or {DEFAULT_MODEL})")
+    tests = ", ".join(spec.test_model for spec in SPECS)
+    gen.add_argument("--model", help=f"hub id, local folder or a test model ({tests}); default: I2V_MODEL or {DEFAULT_MODEL}")
     gen.add_argument("--out", type=Path, help="archive folder (default: I2V_HOME or ./outputs)")
     gen.set_defaults(handler=cmd_generate)
 
-    dl = commands.add_parser("download", help="fetch the model weights (~11 GB) and verify them")
-    dl.add_argument("--model", default=DEFAULT_MODEL)
+    sizes = ", ".join(f"{spec.title} {spec.hub_id} ≈{spec.weights.download_gb:g} GB" for spec in SPECS)
+    dl = commands.add_parser("download", help=f"fetch a model's weights and verify them ({sizes})")
+    dl.add_argument("--model", default=DEFAULT_MODEL, help=f"a hub id (default {DEFAULT_MODEL})")
+    dl.add_argument("--family", choices=[spec.family for spec in SPECS], help="the model's family, for a hub id i2v does not know")
     dl.add_argument("--revision")
-    dl.add_argument("--full-precision", action="store_true", help="fp32 files instead of fp16 (twice the size)")
+    dl.add_argument("--full-precision", action="store_true", help="fp32 files instead of fp16 where the repository has both")
     dl.set_defaults(handler=cmd_download)
+
+    mod = commands.add_parser("models", help="list the model families, their licences and ranges, and what is installed")
+    mod.add_argument("--model", help="the default model to list besides the known ones (default: I2V_MODEL)")
+    mod.set_defaults(handler=cmd_models)
 
     exp = commands.add_parser("export", help="smooth/loop/export an archived video again, without regenerating", parents=[post])
     exp.add_argument("video", type=Path, help="an archived .mp4, or its recipe .json")
@@ -114,6 +123,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _request_and_image(args: argparse.Namespace):
     """Merge recipe values (if any) with the flags given, validate, and load the picture."""
+    from i2v.engine.registry import complete_request
     from i2v.image_input import ImageInputError, load_image
     from i2v.recipe import request_from_recipe, sha256_file
     from i2v.request import GenerationRequest, RequestError
@@ -133,8 +143,8 @@ def _request_and_image(args: argparse.Namespace):
             image_path = args.recipe.parent / name
             if image_path.is_file() and sha256_file(image_path) != recipe["input_image"]["sha256"]:
                 raise UsageError(f"{image_path} has changed since the recipe was written; pass the original picture")
-        if not args.model and recipe.get("model", {}).get("id"):
-            recorded = str(recipe["model"]["id"])
+        recorded = str(fields.get("model") or "")
+        if not args.model and recorded:
             if recorded.startswith(("/", ".", "~")) or "\\" in recorded or ":" in recorded or Path(recorded).exists():
                 # A shared recipe must not make i2v load weights from a folder it names; say so instead.
                 raise UsageError(f"recipe {args.recipe} was made with the local model {recorded[:80]!r}; "
@@ -150,11 +160,12 @@ def _request_and_image(args: argparse.Namespace):
         raise UsageError("give a picture: i2v generate IMAGE --prompt '...' (or --recipe FILE.json)")
     if "prompt" not in fields:
         raise UsageError("give a prompt: --prompt 'what should move, how, in which direction'")
+    settings = _settings(args)
+    fields["model"] = settings.model
     try:
-        request = GenerationRequest.parse(fields)
+        request = complete_request(GenerationRequest.parse(fields), settings.model)
     except RequestError as exc:
         raise UsageError(str(exc)) from None
-    settings = _settings(args)
     try:
         image = load_image(image_path, max_pixels=settings.max_image_pixels, max_bytes=settings.max_upload_mb * 2**20)
     except FileNotFoundError:
@@ -199,6 +210,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from i2v.archive import Archive
     from i2v.engine.base import ModelNotAvailable, NonFiniteError
     from i2v.engine.host import EngineHost
+    from i2v.request import RequestError
     from i2v.service import GenerationService
 
     settings, request, image = _request_and_image(args)
@@ -220,7 +232,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (NonFiniteError, MemoryError) as exc:
+    except (NonFiniteError, MemoryError, RequestError) as exc:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -264,14 +276,42 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_download(args: argparse.Namespace) -> int:
     from i2v.download import download
+    from i2v.engine.registry import UnknownModel, family_spec, spec_for
 
-    print(f"Downloading {args.model} (fp{'32' if args.full_precision else '16'} weights) …", file=sys.stderr)
     try:
-        folder = download(args.model, revision=args.revision, variant=None if args.full_precision else "fp16")
+        spec = family_spec(args.family) if args.family else spec_for(args.model)
+    except UnknownModel as exc:
+        raise UsageError(f"{exc} For another repository of a known family, add --family.") from None
+    print(f"Downloading {args.model} ({spec.title}, about {spec.weights.download_gb:g} GB; licence: {spec.licence.name}) …",
+          file=sys.stderr)
+    try:
+        folder = download(args.model, spec, revision=args.revision, full_precision=args.full_precision)
     except Exception as exc:  # noqa: BLE001 - network and hub errors are many; all end the command
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"verified: {folder}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """One block per model this machine offers, then the families not installed with their download line."""
+    from i2v.engine.registry import offered_models
+
+    settings = _settings(args)
+    offered = offered_models(settings.model, settings.extra_models)
+    shown = {choice.spec.family for choice in offered if not choice.is_test}
+    for choice in offered:
+        spec = choice.spec
+        state = "test model (random weights)" if choice.is_test else "installed" if choice.installed else "not downloaded"
+        default = " [default]" if choice.id == settings.model else ""
+        print(f"{choice.id}{default} — {spec.title}, {state}; licence: {spec.licence.name}")
+        print(f"    frames {spec.frames.describe()} (default {spec.frames.default}), fps {spec.fps.describe()} "
+              f"(default {spec.fps.default:g}), resolutions {', '.join(spec.resolution_names)} "
+              f"(default {spec.default_resolution}), steps default {spec.steps.default:g}, guidance default {spec.guidance.default:g}")
+    for spec in SPECS:
+        if spec.family not in shown:
+            print(f"{spec.hub_id} — {spec.title}, not installed (≈{spec.weights.download_gb:g} GB; licence: {spec.licence.name}): "
+                  f"i2v download --model {spec.hub_id}")
     return 0
 
 

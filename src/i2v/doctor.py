@@ -10,7 +10,8 @@ import torch
 
 from i2v.engine.base import ModelNotAvailable
 from i2v.engine.memory import GIB, choose_plan
-from i2v.settings import TINY_MODEL, Settings
+from i2v.engine.registry import UnknownModel, is_test_model, spec_for
+from i2v.settings import Settings
 
 MIN_DISK_GIB = 15
 
@@ -42,28 +43,41 @@ def _device() -> Check:
 
 
 def _memory(settings: Settings) -> Check:
-    plan = choose_plan(device=settings.device, dtype=settings.dtype, offload=settings.offload, vae_chunk=settings.vae_chunk)
+    try:
+        spec = spec_for(settings.model, settings.revision)
+    except UnknownModel as exc:
+        return Check("Memory", False, str(exc), "Set I2V_MODEL to a model i2v knows (see README: the model families).")
+    plan = choose_plan(device=settings.device, dtype=settings.dtype, offload=settings.offload, vae_chunk=settings.vae_chunk,
+                       tiers=spec.memory_tiers)
     ram = psutil.virtual_memory()
-    detail = f"RAM {ram.available / GIB:.1f} of {ram.total / GIB:.1f} GiB free; plan: {plan.device} {plan.dtype}, offload={plan.offload} ({plan.reason})"
-    ok = ram.available >= 12 * GIB or settings.model == TINY_MODEL
-    return Check("Memory", ok, detail, "" if ok else "Close other programs: loading the model needs about 12 GiB of free RAM.")
+    # Loading reads the weights into RAM first: about their half-precision size (twice that in fp32).
+    need_gib = spec.weights.download_gb * (1 if plan.dtype != "fp32" else 2) * 0.5 + 2
+    detail = (f"RAM {ram.available / GIB:.1f} of {ram.total / GIB:.1f} GiB free; {spec.title} plan: {plan.device} "
+              f"{plan.dtype}, offload={plan.offload} ({plan.reason})")
+    ok = ram.available >= need_gib * GIB or is_test_model(settings.model)
+    return Check("Memory", ok, detail, "" if ok else f"Close other programs: loading {spec.title} needs about {need_gib:.0f} GiB of free RAM.")
 
 
 def _weights(settings: Settings) -> Check:
-    if settings.model == TINY_MODEL:
-        return Check("Weights", True, "tiny test model (random weights, built in memory)")
-    from i2v.engine.i2vgenxl import resolve_checkpoint
+    if is_test_model(settings.model):
+        return Check("Weights", True, f"{settings.model}: test model (random weights, built in memory)")
+    from i2v.download import verify
+    from i2v.engine.checkpoints import download_command, resolve_checkpoint
 
     try:
-        folder, info = resolve_checkpoint(settings.model, settings.revision)
+        spec = spec_for(settings.model, settings.revision)
+        folder, info = resolve_checkpoint(settings.model, spec, settings.revision)
+    except UnknownModel as exc:
+        return Check("Weights", False, str(exc))
     except ModelNotAvailable as exc:
-        return Check("Weights", False, str(exc).split(". ")[0], f"i2v download --model {settings.model}")
-    from i2v.download import verify
-
-    problems = verify(folder, "fp16" if any((folder / "unet").glob("*.fp16.*")) else None)
+        return Check("Weights", False, str(exc).split(". ")[0], download_command(settings.model, settings.revision))
+    wanted = spec.weights.variant
+    variant = wanted if wanted and any((folder / name).glob(f"*.{wanted}.*") for name in spec.weights.components) else None
+    problems = verify(folder, spec, variant)
     if problems:
-        return Check("Weights", False, f"{folder}: " + "; ".join(problems[:3]), f"i2v download --model {settings.model}")
-    return Check("Weights", True, f"{info.id} at {folder} ({info.revision or info.fingerprint}); configs and tensor headers readable")
+        return Check("Weights", False, f"{folder}: " + "; ".join(problems[:3]), download_command(settings.model, settings.revision))
+    return Check("Weights", True, f"{spec.title}: {info.id} at {folder} ({info.revision or info.fingerprint}); "
+                                  "configs and tensor headers readable")
 
 
 def _encoder() -> Check:
@@ -80,4 +94,4 @@ def _disk(settings: Settings) -> Check:
     settings.home.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(settings.home).free / GIB
     ok = free >= MIN_DISK_GIB
-    return Check("Disk", ok, f"{free:.0f} GiB free at {settings.home.resolve()}", "" if ok else f"Free at least {MIN_DISK_GIB} GiB (weights take ~11 GB).")
+    return Check("Disk", ok, f"{free:.0f} GiB free at {settings.home.resolve()}", "" if ok else f"Free at least {MIN_DISK_GIB} GiB for videos (downloads of weights need more: see README).")

@@ -1,6 +1,7 @@
-"""Fetch the I2VGen-XL weights from the Hugging Face hub and check that they are complete.
+"""Fetch a model family's weights from the Hugging Face hub and check that they are complete.
 
-The only code in i2v that downloads anything; the server and the CLI's `generate` never do.
+The only code in i2v that downloads anything; the server and the CLI's `generate` never do. What to
+fetch and what to check comes from the family's spec (`ModelSpec.weights`).
 """
 
 from __future__ import annotations
@@ -8,48 +9,39 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-COMPONENT_FILES = {
-    "unet": "diffusion_pytorch_model",
-    "vae": "diffusion_pytorch_model",
-    "text_encoder": "model",
-    "image_encoder": "model",
-}
-CONFIG_FILES = (
-    "model_index.json",
-    "unet/config.json",
-    "vae/config.json",
-    "text_encoder/config.json",
-    "image_encoder/config.json",
-    "scheduler/scheduler_config.json",
-    "feature_extractor/preprocessor_config.json",
-    "tokenizer/vocab.json",
-    "tokenizer/merges.txt",
-)
+from i2v.engine.spec import ModelSpec
 
 
-def allow_patterns(variant: str | None) -> list[str]:
-    """fp16 files only by default (~11 GB); full precision doubles that and is only for CPU tests."""
-    weights = "*.fp16.safetensors" if variant == "fp16" else "*[!6].safetensors"
-    return ["*.json", "*.txt", weights]
+def allow_patterns(spec: ModelSpec, variant: str | None) -> list[str]:
+    """The family's diffusers folders only (some hub repositories also hold multi-GB single-file
+    checkpoints at their root), in the half-precision variant where the repository has one."""
+    weights = "*.safetensors"
+    if spec.weights.variant is not None:
+        weights = f"*.{variant}.safetensors" if variant else "*[!6].safetensors"
+    folders = sorted({*spec.weights.components, *(Path(c).parent.as_posix() for c in spec.weights.configs)} - {"."})
+    patterns = ["model_index.json"]
+    for folder in folders:
+        patterns += [f"{folder}/*.json", f"{folder}/*.txt", f"{folder}/*.model", f"{folder}/{weights}"]
+    return patterns
 
 
-def download(model: str, *, revision: str | None = None, variant: str | None = "fp16") -> Path:
+def download(model: str, spec: ModelSpec, *, revision: str | None = None, full_precision: bool = False) -> Path:
     """Download (resuming if interrupted; the hub client shows progress) and verify. Returns the folder."""
     from huggingface_hub import snapshot_download
 
-    folder = Path(snapshot_download(model, revision=revision, allow_patterns=allow_patterns(variant)))
-    problems = verify(folder, variant)
+    variant = None if full_precision else spec.weights.variant
+    folder = Path(snapshot_download(model, revision=revision, allow_patterns=allow_patterns(spec, variant)))
+    problems = verify(folder, spec, variant)
     if problems:
         raise RuntimeError("The download is incomplete or damaged:\n- " + "\n- ".join(problems) + "\nRun the command again to resume.")
     return folder
 
 
-def verify(folder: Path, variant: str | None) -> list[str]:
-    """Every config present and parseable; every weight file's safetensors header readable."""
-    from safetensors import safe_open
-
+def verify(folder: Path, spec: ModelSpec, variant: str | None) -> list[str]:
+    """Every config present and parseable; every weight file's safetensors header readable. Weights
+    may be one file or shards listed in a `.safetensors.index.json`."""
     problems: list[str] = []
-    for rel in CONFIG_FILES:
+    for rel in spec.weights.configs:
         path = folder / rel
         if not path.is_file():
             problems.append(f"missing {rel}")
@@ -59,15 +51,38 @@ def verify(folder: Path, variant: str | None) -> list[str]:
             except ValueError as exc:
                 problems.append(f"{rel} is not valid JSON ({exc})")
     suffix = f".{variant}.safetensors" if variant else ".safetensors"
-    for component, stem in COMPONENT_FILES.items():
-        path = folder / component / f"{stem}{suffix}"
-        if not path.is_file():
-            problems.append(f"missing {component}/{path.name}")
-            continue
-        try:
-            with safe_open(str(path), framework="pt") as handle:
-                if not list(handle.keys()):
-                    problems.append(f"{component}/{path.name} holds no tensors")
-        except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged file
-            problems.append(f"{component}/{path.name} is damaged ({exc})")
+    for component, stem in spec.weights.components.items():
+        problems += _check_weights(folder / component, f"{stem}{suffix}")
     return problems
+
+
+def _check_weights(folder: Path, name: str) -> list[str]:
+    single, index = folder / name, folder / f"{name}.index.json"
+    if single.is_file():
+        files = [single]
+    elif index.is_file():
+        try:
+            shards = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return [f"{folder.name}/{index.name} is damaged ({exc})"]
+        files = [folder / shard for shard in shards]
+    else:
+        return [f"missing {folder.name}/{name}"]
+    problems = []
+    for path in files:
+        problems += _check_safetensors(path, f"{folder.name}/{path.name}")
+    return problems
+
+
+def _check_safetensors(path: Path, shown: str) -> list[str]:
+    from safetensors import safe_open
+
+    if not path.is_file():
+        return [f"missing {shown}"]
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            if not list(handle.keys()):
+                return [f"{shown} holds no tensors"]
+    except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged file
+        return [f"{shown} is damaged ({exc})"]
+    return []

@@ -51,8 +51,9 @@ def build_recipe(
     model: ModelInfo,
     input_image: Path,
     timings: dict[str, float],
+    family_title: str = "",
 ) -> dict[str, Any]:
-    """The recipe of a finished generation. `request` must be seeded."""
+    """The recipe of a finished generation. `request` must be seeded and completed."""
     return {
         "recipe_version": RECIPE_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -86,7 +87,14 @@ def build_recipe(
 
 
 def request_from_recipe(recipe: dict[str, Any]) -> GenerationRequest:
-    """The exact request a recipe recorded (seed included), validated again."""
-    if "request" not in recipe:
+    """The exact request a recipe recorded (seed and model included), validated again.
+
+    Recipes written before model families existed name no model in their request: they were made
+    by the model their `model.id` records (I2VGen-XL)."""
+    if not isinstance(recipe.get("request"), dict):
         raise ValueError("This JSON file is not an i2v recipe (no 'request' section).")
-    return GenerationRequest.parse(recipe["request"])
+    fields = dict(recipe["request"])
+    recorded = recipe.get("model", {}).get("id") if isinstance(recipe.get("model"), dict) else None
+    if fields.get("model") is None and isinstance(recorded, str):
+        fields["model"] = recorded
+    return GenerationRequest.parse(fields)

@@ -1,36 +1,22 @@
 """The one validated generation request every entry point (CLI, HTTP API, web UI, recipes) builds.
 
-Validation happens here and only here; a bad value fails with a message naming the field and
-its allowed range, so a teacher can fix it without reading code.
+Family-neutral: a field left out means "the chosen model family's default", and the family's own
+rules (frame counts, sizes, ranges) are checked by its `ModelSpec.complete`, which fills every
+default in. Here only what holds for every family is checked: types, the prompt, the seed, and no
+unknown fields. A bad value fails with a message naming the field and what is allowed, so a teacher
+can fix it without reading code.
 """
 
 from __future__ import annotations
 
-import math
 import secrets
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-# The negative prompt of the original I2VGen-XL recipe (diffusers docs example).
-DEFAULT_NEGATIVE_PROMPT = (
-    "Distorted, discontinuous, Ugly, blurry, low resolution, motionless, static, disfigured, "
-    "disconnected limbs, Ugly faces, incomplete arms"
-)
 MAX_SEED = 2**32 - 1
-Resolution = Literal["256p", "512p", "768p", "1024p"]
-Scheduler = Literal["ddim", "dpmpp"]
 Quality = Literal["standard", "fast"]
-RESOLUTIONS: tuple[str, ...] = ("256p", "512p", "768p", "1024p")
-SCHEDULERS: tuple[str, ...] = ("ddim", "dpmpp")
 QUALITIES: tuple[str, ...] = ("standard", "fast")
-# Expected speed-up of the "fast" preset over "standard" for a whole job (same size, frames,
-# guidance): the denoising loop measures 3.8× (64 px) and 4.0× (128 px) at 50 steps on the
-# full-size model, fp32, 2-core CPU; encoders and VAE decode are unchanged (BENCHMARKS.md §5b).
-# Shown next to the preset in UI/API/CLI.
-FAST_SPEEDUP = 3.5
-SIDE_MULTIPLE = 64
-MAX_ASPECT = 2.5  # wider or taller inputs are centre-cropped to this ratio
 
 
 class RequestError(ValueError):
@@ -38,36 +24,55 @@ class RequestError(ValueError):
 
 
 class GenerationRequest(BaseModel):
-    """What to make. Defaults are those of the original I2VGen-XL recipe."""
+    """What to make. `None` means "the family's default" until `ModelSpec.complete` fills it in;
+    engines, the job table and recipes only ever see completed requests."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    model: str | None = Field(
+        None, max_length=500, description="Which model makes the video (an id from GET /api/v1/models); the server's default when omitted."
+    )
     prompt: str = Field(min_length=1, max_length=2000)
-    negative_prompt: str = Field(DEFAULT_NEGATIVE_PROMPT, max_length=2000)
-    resolution: Resolution = "512p"
-    frames: int = Field(16, ge=8, le=32)
-    fps: int = Field(8, ge=4, le=30)
-    steps: int = Field(50, ge=1, le=150)
-    guidance: float = Field(9.0, ge=1.0, le=20.0)
+    negative_prompt: str | None = Field(None, max_length=2000)
+    resolution: str | None = Field(None, max_length=20)
+    frames: int | None = None
+    fps: int | None = None
+    steps: int | None = None
+    guidance: float | None = None
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
-    scheduler: Scheduler = "ddim"
+    scheduler: str | None = Field(None, max_length=20)
     quality: Quality = Field(
         "standard",
-        description='"standard" is the original recipe; "fast" trades a small, measured deviation '
-        "for speed (see FAST_SPEEDUP and BENCHMARKS.md).",
+        description='"standard" is the family\'s recipe; "fast" trades a small, measured deviation for speed '
+        "(each family's speed-up is in GET /api/v1/models and BENCHMARKS.md).",
     )
     allow_downgrade: bool = Field(
         False, description="On out-of-memory, may the engine lower resolution as a last resort?"
     )
 
-    @field_validator("prompt", "negative_prompt")
+    @property
+    def is_complete(self) -> bool:
+        """Every family default filled in (by `ModelSpec.complete`)."""
+        fields = (self.negative_prompt, self.resolution, self.frames, self.fps, self.steps, self.guidance, self.scheduler)
+        return all(value is not None for value in fields)
+
+    @field_validator("guidance")
     @classmethod
-    def _strip(cls, value: str) -> str:
-        return value.strip()
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not -1e6 < value < 1e6:  # also refuses NaN and infinities
+            raise ValueError("must be a finite number")
+        return value
 
     @field_validator("prompt", "negative_prompt")
     @classmethod
-    def _printable(cls, value: str) -> str:
+    def _strip(cls, value: str | None) -> str | None:
+        return None if value is None else value.strip()
+
+    @field_validator("prompt", "negative_prompt")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         # NUL and other control characters break file names, MP4 metadata and terminals; tabs and
         # newlines are ordinary typing and allowed.
         bad = sorted({f"U+{ord(c):04X}" for c in value if (ord(c) < 32 and c not in "\t\n\r") or 0x7F <= ord(c) < 0xA0})
@@ -98,22 +103,11 @@ class GenerationRequest(BaseModel):
 
 
 def _allowed(field: str) -> str:
-    info = GenerationRequest.model_fields[field]
-    low = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
-    high = next((m.le for m in info.metadata if hasattr(m, "le")), None)
-    if field == "resolution":
-        return "one of " + ", ".join(RESOLUTIONS)
-    if field == "scheduler":
-        return "one of " + ", ".join(SCHEDULERS)
     if field == "quality":
         return "one of " + ", ".join(QUALITIES)
-    if low is not None and high is not None:
-        return f"between {_number(low)} and {_number(high)}"
+    if field == "seed":
+        return f"between 0 and {MAX_SEED}"
     return ""
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _explain(exc: ValidationError) -> str:
@@ -129,37 +123,14 @@ def _explain(exc: ValidationError) -> str:
             continue
         allowed = _allowed(field) if field in GenerationRequest.model_fields else ""
         detail = f"must be {allowed}" if allowed else error["msg"].removeprefix("Value error, ")
-        shown = repr(got) if len(repr(got)) <= 60 else f"{repr(got)[:40]}… ({len(got) if isinstance(got, str) else '?'} characters)"
-        problems.append(f"{field}: {detail} (got {shown})")
+        problems.append(f"{field}: {detail} (got {shown(got)})")
     return "; ".join(problems)
 
 
-def frame_size(resolution: str, width: int, height: int) -> tuple[int, int]:
-    """Output (width, height) for a preset: about N×N pixels, the input's aspect kept, sides ×64.
-
-    "512p" means a budget of 512² pixels rather than a short side of 512, so wide pictures are
-    not made larger (and slower) than square ones. Aspect beyond 2.5:1 is clamped (then cropped).
-    """
-    if resolution not in RESOLUTIONS:
-        raise RequestError(f"resolution: must be one of {', '.join(RESOLUTIONS)} (got {resolution!r})")
-    side = int(resolution.removesuffix("p"))
-    aspect = min(max(width / height, 1 / MAX_ASPECT), MAX_ASPECT)
-    ideal_w = math.sqrt(side * side * aspect)
-
-    def snap(x: float) -> int:
-        return max(SIDE_MULTIPLE, round(x / SIDE_MULTIPLE) * SIDE_MULTIPLE)
-
-    def distortion(size: tuple[int, int]) -> float:
-        # aspect error counts double the pixel-budget error: a squashed cell is worse than a slower clip
-        w, h = size
-        return abs(math.log(w / h / aspect)) + 0.5 * abs(math.log(w * h / (side * side)))
-
-    low = max(SIDE_MULTIPLE, math.floor(ideal_w / SIDE_MULTIPLE) * SIDE_MULTIPLE)
-    candidates = [(w, snap(w / aspect)) for w in (low, low + SIDE_MULTIPLE)]
-    return min(candidates, key=distortion)
-
-
-def lower_resolution(resolution: str) -> str | None:
-    """The next smaller preset, or None at the smallest."""
-    index = RESOLUTIONS.index(resolution)
-    return RESOLUTIONS[index - 1] if index > 0 else None
+def shown(value: Any) -> str:
+    """A value as it may appear in an error message: its repr, cut short (never the whole input)."""
+    text = repr(value)
+    if len(text) <= 60:
+        return text
+    size = f"{len(value)} characters" if isinstance(value, str) else f"{len(text)} digits" if isinstance(value, int) else "long"
+    return f"{text[:40]}… ({size})"

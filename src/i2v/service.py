@@ -19,7 +19,8 @@ from PIL import Image, ImageDraw
 from i2v.archive import Archive, Entry
 from i2v.engine.base import ProgressCallback
 from i2v.engine.host import EngineHost
-from i2v.engine.i2vgenxl import free_accelerator_memory
+from i2v.engine.placement import free_accelerator_memory
+from i2v.engine.registry import complete_request
 from i2v.media import encode_mp4, save_thumbnail
 from i2v.recipe import build_recipe
 from i2v.request import GenerationRequest
@@ -51,17 +52,24 @@ class GenerationService:
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> GenerationResult:
-        """Make and archive one video. The request is seeded here if it has no seed, and the
-        seed is recorded. On any failure nothing half-made is left in the archive."""
-        request = request.with_seed()
-        engine = self.host.get()
+        """Make and archive one video. The request is seeded and completed by its model's spec here
+        (the server's default model when it names none), and both are recorded. On any failure
+        nothing half-made is left in the archive. Raises `RequestError` for a request the model's
+        family refuses, `ModelNotAvailable` when its weights are missing."""
+        request = complete_request(request, self.host.default_model).with_seed()
+        engine = self.host.get(request.model)
+        switch = self.host.last_switch if self.host.last_switch and self.host.last_switch.model == request.model else None
         entry = self.archive.allocate(request.prompt)
         try:
             image.save(entry.input_image, format="PNG")
             started = time.perf_counter()
             output = engine.generate(request, image, on_progress=on_progress, cancel=cancel)
             frames = label_test_output(output.frames) if engine.info.is_test_model else output.frames
-            recipe = build_recipe(request=request, output=output, model=engine.info, input_image=entry.input_image, timings=output.timings)
+            recipe = build_recipe(request=request, output=output, model=engine.info, input_image=entry.input_image,
+                                  timings=output.timings, family_title=engine.spec.title)
+            if switch is not None:
+                recipe["model_switch"] = {"from": switch.previous, "to": switch.model, "load_s": switch.load_s}
+                self.host.last_switch = None  # recorded once, with the job it was made for
             recipe["video"] = entry.name + ".mp4"
             save_thumbnail(frames[len(frames) // 2], entry.thumbnail)
             encode_started = time.perf_counter()

@@ -8,8 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL = "ali-vilab/i2vgen-xl"
-TINY_MODEL = "tiny"
+DEFAULT_MODEL = "ali-vilab/i2vgen-xl"  # I2VGen-XL stays the default family
 
 
 class Settings(BaseSettings):
@@ -17,8 +16,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="I2V_", env_file=".env", extra="ignore")
 
-    model: str = Field(DEFAULT_MODEL, description="Hub id, local folder, or 'tiny' for the test model.")
-    revision: str | None = Field(None, description="Hub revision (branch, tag or commit) to load.")
+    model: str = Field(DEFAULT_MODEL, description="The default model: hub id, local folder, or a test model ('tiny', 'tiny-wan', 'tiny-ltx').")
+    models: str = Field(
+        "", description="Comma-separated further model ids (hub ids or local folders) jobs may choose; downloaded "
+        "known hub ids are offered anyway."
+    )
+    revision: str | None = Field(None, description="Hub revision (branch, tag or commit) of the default model.")
     home: Path = Field(Path("outputs"), description="Archive root for videos, recipes and the job database.")
     device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
     dtype: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
@@ -46,6 +49,10 @@ class Settings(BaseSettings):
     max_archive_gb: float | None = Field(
         None, gt=0, description="Retention: delete the oldest finished videos while the archive is larger than this."
     )
+
+    @property
+    def extra_models(self) -> tuple[str, ...]:
+        return tuple(m.strip() for m in self.models.split(",") if m.strip())
 
     @property
     def db_path(self) -> Path:

@@ -82,7 +82,7 @@ def test_another_seed_gives_another_video(generated):
 def test_bad_input_exits_2_with_a_clear_message(tmp_path, picture_file):
     result = run_cli("generate", str(picture_file), "--prompt", "x", "--frames", "64", "--model", "tiny", home=tmp_path)
     assert result.returncode == 2
-    assert "frames: must be between 8 and 32 (got 64)" in result.stderr
+    assert "frames: must be between 8 and 32 for I2VGen-XL (got 64)" in result.stderr
     not_image = tmp_path / "notes.png"
     not_image.write_text("hello")
     result = run_cli("generate", str(not_image), "--prompt", "x", "--model", "tiny", home=tmp_path)

@@ -9,7 +9,8 @@ from diffusers import DDIMScheduler
 from diffusers.pipelines.deprecated.i2vgen_xl.pipeline_i2vgen_xl import I2VGenXLPipeline
 
 from i2v.engine.base import GenerationCancelled, NonFiniteError
-from i2v.request import GenerationRequest, frame_size
+from i2v.engine.i2vgenxl import SPEC
+from i2v.request import GenerationRequest
 
 SMALL = {"resolution": "256p", "frames": 8, "steps": 3, "fps": 8}
 
@@ -22,7 +23,7 @@ def test_matches_the_reference_pipeline(tiny_engine, picture):
     """Our loop and diffusers' I2VGenXLPipeline (clip_skip=None) on identical weights, seed and DDIM."""
     parts = tiny_engine.parts
     req = request(negative_prompt="blurry, static", guidance=9.0, steps=4)
-    width, height = frame_size(req.resolution, picture.width, picture.height)
+    width, height = SPEC.frame_size(req.resolution, picture.width, picture.height)
     ours = tiny_engine.sample(req, picture, width, height).numpy()
 
     reference = I2VGenXLPipeline(
@@ -138,5 +139,5 @@ def test_out_of_memory_lowers_resolution_when_allowed_and_records_it(tiny_engine
     finally:
         hook.handle.remove()
     assert output.resolution == "256p"
-    assert (output.width, output.height) == frame_size("256p", picture.width, picture.height)
+    assert (output.width, output.height) == SPEC.frame_size("256p", picture.width, picture.height)
     assert output.plan_changes == ["out of memory at 512p; lowered to 256p (allowed by the request)"]

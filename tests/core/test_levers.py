@@ -3,14 +3,15 @@
 import pytest
 import torch
 
-from i2v.engine.i2vgenxl import FAST_LEVERS, OFF, Levers, make_scheduler, recipe_for
+from i2v.engine.i2vgenxl import SPEC
+from i2v.engine.i2vgenxl.engine import FAST_LEVERS, OFF, Levers, make_scheduler, recipe_for
 from i2v.image_input import fit_image
 from i2v.request import GenerationRequest
 
 
 def request(**overrides) -> GenerationRequest:
     fields = {"prompt": "a cell dividing", "seed": 5, "resolution": "256p", "frames": 8, "steps": 6, **overrides}
-    return GenerationRequest(**fields)
+    return SPEC.complete(GenerationRequest(**fields))
 
 
 SIZE = 64  # pixels; small enough that the whole file runs in seconds

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 from i2v.engine.base import ModelNotAvailable
-from i2v.engine.i2vgenxl import I2VGenXLEngine, resolve_checkpoint
+from i2v.engine.checkpoints import resolve_checkpoint
+from i2v.engine.i2vgenxl import SPEC
+from i2v.engine.i2vgenxl.engine import I2VGenXLEngine
+from i2v.engine.i2vgenxl.test_model import tiny_components
 from i2v.engine.memory import plan_for
-from i2v.engine.random_models import tiny_components
+from i2v.engine.registry import load_engine, spec_for
 from i2v.request import GenerationRequest
 
 REQUEST = GenerationRequest(prompt="water molecules vibrating", resolution="256p", frames=8, steps=2, seed=9)
@@ -29,8 +32,10 @@ def checkpoint(tmp_path_factory):
 
 
 def test_local_folder_loads_and_matches_the_in_memory_model(checkpoint, tiny_engine, picture):
-    engine = I2VGenXLEngine.load(str(checkpoint), plan_for("cpu"))
+    assert spec_for(str(checkpoint)) is SPEC  # the family comes from model_index.json
+    engine = load_engine(str(checkpoint), plan_for("cpu"))
     assert engine.info.source == "local" and engine.info.fingerprint.startswith("sha256:")
+    assert engine.info.family == "i2vgenxl"
     loaded = engine.generate(REQUEST, picture).frames
     in_memory = tiny_engine.generate(REQUEST, picture).frames
     assert np.array_equal(loaded, in_memory)
@@ -46,13 +51,13 @@ def test_hub_id_resolves_from_the_local_cache_with_its_revision(checkpoint, tmp_
     import huggingface_hub.constants as constants
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
-    folder, info = resolve_checkpoint("ali-vilab/i2vgen-xl")
+    folder, info = resolve_checkpoint("ali-vilab/i2vgen-xl", SPEC)
     assert folder.name == commit and info.revision == commit and info.source == "hub"
 
 
 def test_folder_without_unet_is_refused_with_guidance(tmp_path):
-    with pytest.raises(ModelNotAvailable, match="not an I2VGen-XL folder"):
-        resolve_checkpoint(str(tmp_path))
+    with pytest.raises(ModelNotAvailable, match="not a checkpoint folder of I2VGen-XL"):
+        resolve_checkpoint(str(tmp_path), SPEC)
 
 
 def test_pickled_weights_are_never_loaded(checkpoint, tmp_path):
@@ -63,4 +68,4 @@ def test_pickled_weights_are_never_loaded(checkpoint, tmp_path):
     tiny_components().unet.save_pretrained(folder / "unet", safe_serialization=False)
     assert not list((folder / "unet").glob("*.safetensors")) and list((folder / "unet").glob("*.bin"))
     with pytest.raises(OSError, match="safetensors"):
-        I2VGenXLEngine.load(str(folder), plan_for("cpu"))
+        I2VGenXLEngine.from_hub_or_folder(str(folder), plan_for("cpu"))

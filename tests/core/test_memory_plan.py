@@ -1,4 +1,7 @@
+from i2v.engine.i2vgenxl import SPEC
 from i2v.engine.memory import GIB, MemoryPlan, plan_for
+
+TIERS = SPEC.memory_tiers
 
 
 def test_cpu_uses_fp32_and_no_offload():
@@ -7,34 +10,45 @@ def test_cpu_uses_fp32_and_no_offload():
 
 
 def test_cuda_offload_follows_free_memory():
-    assert plan_for("cuda", free_bytes=40 * GIB, bf16=True).offload == "none"
-    assert plan_for("cuda", free_bytes=12 * GIB, bf16=True).offload == "model"
-    assert plan_for("cuda", free_bytes=7 * GIB, bf16=True).offload == "sequential"
+    assert plan_for("cuda", free_bytes=40 * GIB, bf16=True, tiers=TIERS).offload == "none"
+    assert plan_for("cuda", free_bytes=12 * GIB, bf16=True, tiers=TIERS).offload == "model"
+    assert plan_for("cuda", free_bytes=7 * GIB, bf16=True, tiers=TIERS).offload == "group"
+    assert plan_for("cuda", free_bytes=4 * GIB, bf16=True, tiers=TIERS).offload == "sequential"
 
 
 def test_dtype_prefers_bf16_and_keeps_the_vae_safe_under_fp16():
-    assert plan_for("cuda", free_bytes=40 * GIB, bf16=True).dtype == "bf16"
-    old_gpu = plan_for("cuda", free_bytes=40 * GIB, bf16=False)
+    assert plan_for("cuda", free_bytes=40 * GIB, bf16=True, tiers=TIERS).dtype == "bf16"
+    old_gpu = plan_for("cuda", free_bytes=40 * GIB, bf16=False, tiers=TIERS)
     assert (old_gpu.dtype, old_gpu.vae_dtype) == ("fp16", "fp32")
 
 
 def test_operator_overrides_win():
-    plan = plan_for("cuda", dtype="fp32", offload="sequential", vae_chunk=3, free_bytes=80 * GIB, bf16=True)
+    plan = plan_for("cuda", dtype="fp32", offload="sequential", vae_chunk=3, free_bytes=80 * GIB, bf16=True, tiers=TIERS)
     assert (plan.dtype, plan.offload, plan.vae_chunk) == ("fp32", "sequential", 3)
     assert "operator" in plan.reason
 
 
 def test_cheaper_walks_down_the_ladder_once_per_rung():
-    plan = plan_for("cuda", free_bytes=40 * GIB, bf16=True)
+    plan = plan_for("cuda", free_bytes=40 * GIB, bf16=True, tiers=TIERS)
     rungs = []
     while plan is not None:
-        rungs.append((plan.offload, plan.vae_chunk))
+        rungs.append((plan.offload, plan.vae_chunk, plan.vae_tiling))
         plan = plan.cheaper()
-    assert rungs == [("none", 8), ("model", 1), ("sequential", 1)]
+    assert rungs == [("none", 8, False), ("model", 1, False), ("group", 1, False), ("sequential", 1, False),
+                     ("sequential", 1, True)]
     assert plan_for("cpu").cheaper() is None
 
 
 def test_plan_is_recordable():
-    record = plan_for("cuda", free_bytes=12 * GIB, bf16=True).as_dict()
+    record = plan_for("cuda", free_bytes=12 * GIB, bf16=True, tiers=TIERS).as_dict()
     assert record["offload"] == "model" and "GiB free" in record["reason"]
-    assert MemoryPlan(**record) == plan_for("cuda", free_bytes=12 * GIB, bf16=True)
+    assert MemoryPlan(**record) == plan_for("cuda", free_bytes=12 * GIB, bf16=True, tiers=TIERS)
+
+
+def test_each_family_brings_its_own_tiers():
+    from i2v.engine.registry import family_spec
+
+    wan = family_spec("wan").memory_tiers
+    assert plan_for("cuda", free_bytes=24 * GIB, bf16=True, tiers=wan).offload == "model"
+    assert plan_for("cuda", free_bytes=24 * GIB, bf16=True, tiers=TIERS).offload == "none"
+    assert plan_for("cuda", free_bytes=24 * GIB, bf16=True, tiers=wan).vae_tiling

@@ -34,7 +34,7 @@ def _service(tmp_path: Path, estimate) -> JobService:
 def test_queued_jobs_add_the_work_ahead_of_them(tmp_path):
     seen = []
 
-    def estimate(request, width, height):
+    def estimate(request, width, height, *, after=None):
         seen.append((width, height))
         return float(request.steps)
 
@@ -53,11 +53,26 @@ def test_queued_jobs_add_the_work_ahead_of_them(tmp_path):
     assert service.view(service.get(c.id)).eta_s == 34.0
 
 
-@pytest.mark.parametrize("estimate", [None, lambda request, width, height: None])
+@pytest.mark.parametrize("estimate", [None, lambda request, width, height, after=None: None])
 def test_unknown_estimates_give_no_eta_rather_than_a_guess(tmp_path, estimate):
     service = _service(tmp_path, estimate)
     job = service.submit(_png(64, 64), {"prompt": "cells dividing"}, "10.0.0.1")
     assert service.view(service.get(job.id)).eta_s is None
+
+
+def test_each_estimate_knows_which_model_runs_before_it(tmp_path):
+    """A job for another family pays for the switch: the estimator is told the model resident before it."""
+    calls = []
+
+    def estimate(request, width, height, *, after=None):
+        calls.append((request.model, after))
+        return 1.0
+
+    service = _service(tmp_path, estimate)
+    service.submit(_png(64, 64), {"prompt": "cells dividing"}, "10.0.0.1")
+    service.submit(_png(64, 64), {"prompt": "cells dividing", "model": "tiny-wan"}, "10.0.0.2")
+    service.submit(_png(64, 64), {"prompt": "cells dividing", "model": "tiny-wan"}, "10.0.0.3")
+    assert calls == [("tiny", None), ("tiny-wan", "tiny"), ("tiny-wan", "tiny-wan")]
 
 
 def test_the_test_model_and_an_unloaded_model_give_no_estimate(tmp_path):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from i2v.engine.tokenizer import CLIP_MAX_TOKENS, load_clip_tokenizer
+from i2v.engine.tokenizers import CLIP_MAX_TOKENS, load_clip_tokenizer
 from i2v.teaching.presets import get_preset, load_presets
-from i2v.teaching.prompt_check import CHIPS, PROMPT_TOKEN_BUDGET, build_prompt, check_prompt, chips
+from i2v.teaching.prompt_check import CHIPS, build_prompt, check_prompt, chips
+
+PROMPT_TOKEN_BUDGET = CLIP_MAX_TOKENS - 2  # I2VGen-XL (the default family): start and end markers take two
 
 LONG = (
     "chromosomes separating and moving to opposite poles of a large round animal cell while spindle fibres "

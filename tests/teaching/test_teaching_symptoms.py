@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from i2v.engine.registry import family_spec
 from i2v.request import GenerationRequest
 from i2v.teaching.symptoms import SYMPTOMS, apply_symptom, get_symptom, list_symptoms
 
@@ -55,7 +56,7 @@ def test_listing_is_translated() -> None:
     en, zh = list_symptoms("en"), list_symptoms("zh")
     assert [s["id"] for s in en] == [s["id"] for s in zh]
     weak = next(s for s in en if s["id"] == "motion_weak")
-    assert weak["title"] == "Motion too weak" and "10–12" in weak["explanation"]
+    assert weak["title"] == "Motion too weak" and "guidance to 11 or more" in weak["explanation"]
     assert weak["apply"] == {"guidance": 11.0}
     assert next(s for s in zh if s["id"] == "motion_weak")["title"] == "运动太弱"
 
@@ -63,3 +64,18 @@ def test_listing_is_translated() -> None:
 def test_unknown_symptom() -> None:
     with pytest.raises(KeyError, match="motion_weak"):
         apply_symptom(BASE, "too_purple")
+
+
+def test_targets_follow_the_chosen_familys_own_numbers() -> None:
+    """One guide for every family: Wan's targets come from its spec (4k+1 frames, its guidance scale)."""
+    wan = family_spec("wan")
+    current = {"prompt": "water molecules vibrating", "resolution": "720p", "frames": 121, "fps": 24, "steps": 50,
+               "guidance": 5.0, "model": "tiny-wan"}
+    assert apply_symptom(current, "motion_weak", wan)["guidance"] == 7.0
+    low_memory = apply_symptom(current, "out_of_memory", wan)
+    assert low_memory["resolution"] == "480p" and wan.frames.valid(low_memory["frames"]) and low_memory["frames"] < 121
+    for symptom in SYMPTOMS:
+        result = apply_symptom(current, symptom.id, wan)
+        wan.complete(GenerationRequest.parse({k: v for k, v in result.items() if k != "smooth"}))  # never refused
+    weak = next(s for s in list_symptoms("zh", wan) if s["id"] == "motion_weak")
+    assert "7" in weak["explanation"] and weak["apply"] == {"guidance": 7.0}

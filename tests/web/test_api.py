@@ -102,9 +102,11 @@ def test_queue_limit_answers_429_with_a_message(server, png_bytes):
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({"frames": "99"}, "frames: must be between 8 and 32 (got '99')"),
+        ({"frames": "99"}, "frames: must be between 8 and 32 for I2VGen-XL (got 99)"),
         ({"resolution": "8k"}, "resolution: must be one of 256p, 512p, 768p, 1024p"),
         ({"prompt": "   "}, "prompt: describe the motion"),
+        ({"model": "tiny-wan", "frames": "80"}, "frames: must be 4k+1 between 5 and 121, e.g. 81 or 121 for Wan 2.2 TI2V-5B"),
+        ({"model": "/etc"}, "this server does not offer '/etc'"),
     ],
 )
 def test_invalid_input_is_a_422_that_says_what_is_wrong(server, png_bytes, fields, expected):
@@ -131,10 +133,10 @@ def test_unknown_job_and_unsafe_names_are_404(server):
 def test_health_and_openapi_document_the_api(server):
     with server.client() as client:
         health = client.get("/api/v1/health").json()
-        assert health["model"] == {"state": "ready", "model": "tiny", "detail": "cpu fp32, offload=none"}
+        assert health["model"] == {"state": "ready", "model": "tiny", "detail": "I2VGen-XL, cpu fp32, offload=none"}
         paths = client.get("/api/v1/openapi.json").json()["paths"]
     for path in ("/api/v1/jobs", "/api/v1/jobs/{job_id}", "/api/v1/jobs/{job_id}/cancel", "/api/v1/jobs/{job_id}/video",
-                 "/api/v1/jobs/{job_id}/events", "/api/v1/health"):
+                 "/api/v1/jobs/{job_id}/events", "/api/v1/health", "/api/v1/models"):
         assert path in paths
 
 
@@ -150,3 +152,16 @@ def test_delete_removes_the_files_but_refuses_unfinished_jobs(server, png_bytes)
         assert client.delete(f"/api/v1/jobs/{running}").status_code == 409
         client.post(f"/api/v1/jobs/{running}/cancel")
         wait_for(client, running, finished)
+
+
+def test_models_lists_each_family_with_its_licence_and_spec(server):
+    """With a test model as the default, every family's test model is offered, each with its own ranges."""
+    with server.client() as client:
+        models = {m["id"]: m for m in client.get("/api/v1/models").json()}
+    assert set(models) >= {"tiny", "tiny-wan", "tiny-ltx"} and models["tiny"]["default"]
+    assert models["tiny-wan"]["family"] == "wan" and models["tiny-wan"]["licence"]["name"] == "Apache-2.0"
+    assert models["tiny-wan"]["spec"]["frames"]["rule"].startswith("4k+1")
+    assert models["tiny-ltx"]["spec"]["text_encoder"]["max_tokens"] == 128
+    assert models["tiny"]["spec"]["frames"] == {"low": 8, "high": 32, "default": 16, "step": 1, "rule": "between 8 and 32"}
+    assert all(m["test_model"] and m["installed"] for m in models.values())
+    assert models["tiny"]["memory_plan"]["device"] == "cpu"

@@ -56,7 +56,7 @@ def test_prompt_check_warnings(server):
             return response.json()
 
         vague = check("make something interesting happen, cool animation")
-        assert set(vague) == {"tokens", "truncated_text", "warnings"}
+        assert set(vague) == {"tokens", "limit", "truncated_text", "warnings"} and vague["limit"] == 75
         assert "vague" in {w["code"] for w in vague["warnings"]}
         assert all(set(w) == {"code", "message"} and w["message"] for w in vague["warnings"])
 
@@ -71,6 +71,16 @@ def test_prompt_check_warnings(server):
         for preset in presets[:5]:
             own = check(preset["prompt"])
             assert own["warnings"] == [] and own["truncated_text"] == "", preset["id"]
+
+        # Each family counts with its own tokenizer and limit; Wan's UMT5 reads Chinese, CLIP does not.
+        wan = client.post("/api/v1/prompt/check", json={"prompt": "细胞分裂，染色体移向两极", "model": "tiny-wan"}).json()
+        assert wan["limit"] == 511 and wan["warnings"] == [] and wan["tokens"] > 0
+        clip = check("细胞分裂，染色体移向两极")
+        assert "non_english" in {w["code"] for w in clip["warnings"]}
+        assert check(LONG_PROMPT)["tokens"] != client.post(
+            "/api/v1/prompt/check", json={"prompt": LONG_PROMPT, "model": "tiny-ltx"}).json()["tokens"]
+        unknown = client.post("/api/v1/prompt/check", json={"prompt": "cells", "model": "/etc"})
+        assert unknown.status_code == 422 and "does not offer" in unknown.json()["detail"]
 
         bad = client.post("/api/v1/prompt/check", json={"prompt": "x" * 2001})
         assert bad.status_code == 422 and isinstance(bad.json()["detail"], str)

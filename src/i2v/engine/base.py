@@ -1,7 +1,8 @@
 """What every model family offers the rest of i2v, and the errors it may raise.
 
-The service layer talks only to `VideoEngine`; a new model family is a new module that
-implements it, nothing else changes.
+The service layer talks only to `VideoEngine`; a new model family is a new package under
+`engine/` with its `ModelSpec`, an engine implementing this protocol and a test model, registered
+in `engine/registry.py`; nothing else changes.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from PIL import Image
 
-from i2v.engine.memory import MemoryPlan
 from i2v.request import GenerationRequest
+
+if TYPE_CHECKING:  # kept out of the import: the registry (and teaching through it) must not load torch
+    from i2v.engine.memory import MemoryPlan
+    from i2v.engine.spec import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class ModelInfo:
     source: str  # "hub" | "local" | "tiny"
     revision: str | None
     fingerprint: str
+    family: str = ""
     is_test_model: bool = False
 
 
@@ -67,8 +72,17 @@ class ModelNotAvailable(RuntimeError):
 
 
 class VideoEngine(Protocol):
+    spec: ModelSpec
     info: ModelInfo
     plan: MemoryPlan
+
+    def estimate_seconds(self, request: GenerationRequest, image_width: int, image_height: int) -> float | None:
+        """Expected run time of a completed request before it starts; None where nothing was measured."""
+        ...
+
+    def close(self) -> None:
+        """Drop the weights so another family can load (the host calls this before switching)."""
+        ...
 
     def generate(
         self,
@@ -78,5 +92,8 @@ class VideoEngine(Protocol):
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> EngineOutput:
-        """Make the frames for a seeded `request` from an RGB `image`."""
+        """Make the frames for a seeded, completed `request` from an RGB `image`.
+
+        Raises `GenerationCancelled` (the event was set), `NonFiniteError`, `MemoryError` (out of
+        memory even after the ladder), `RequestError` (a request its spec refuses)."""
         ...

@@ -15,9 +15,8 @@ import shutil
 import sqlite3
 import time
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -27,6 +26,7 @@ from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore, QueueFull
 from i2v.jobs.worker import JobWorker
 from i2v.post.deliver import deliver
 from i2v.post.spec import PostSpec
+from i2v.engine.registry import check_offered, complete_request, offered_models
 from i2v.request import GenerationRequest
 from i2v.settings import Settings
 
@@ -82,8 +82,10 @@ def is_operator(client: str | None) -> bool:
         return client == "localhost"
 
 
-Estimator = Callable[[GenerationRequest, int, int], float | None]
-"""(request, picture width, picture height) → expected seconds of one run, or None when unknown."""
+class Estimator(Protocol):
+    def __call__(self, request: GenerationRequest, width: int, height: int, *, after: str | None = None) -> float | None:
+        """Expected seconds of one run of a completed request for a picture of width×height, when
+        the model resident before it is `after`; None when unknown."""
 
 
 class JobService:
@@ -110,7 +112,7 @@ class JobService:
         except (OSError, ValueError):  # retention must never stop a teacher's submission
             log.exception("retention failed")
         self.check_free_space()
-        request = GenerationRequest.parse(fields).with_seed()
+        request = self.complete(GenerationRequest.parse(fields)).with_seed()
         picture = load_image(image, max_pixels=self.settings.max_image_pixels, max_bytes=self.settings.max_upload_mb * 2**20)
         name = f"{secrets.token_hex(8)}.png"
         buffer = io.BytesIO()
@@ -130,7 +132,7 @@ class JobService:
             job = self.store.create(
                 request=request.model_dump(), image=name, client=client,
                 max_queued=self.settings.max_queued, max_per_client=self.settings.max_queued_per_client,
-                eta_s=self.estimate(request, *picture.size) if self.estimate else None,
+                eta_s=self.estimate(request, *picture.size, after=self._model_before_new_job()) if self.estimate else None,
             )
         except Exception as exc:
             (self.uploads / name).unlink(missing_ok=True)
@@ -142,6 +144,24 @@ class JobService:
         self.worker.wake()
         log.info("job %s queued by %s at position %s", job.id, client, job.position)
         return job
+
+    def complete(self, request: GenerationRequest) -> GenerationRequest:
+        """The request with its model (one this server offers; the default when it names none)
+        and that family's defaults filled in. Raises RequestError naming the family's rule."""
+        if request.model is not None:
+            check_offered(request.model, self.models())
+        return complete_request(request, self.settings.model)
+
+    def models(self):
+        """The models jobs may choose on this server (see `engine.registry.offered_models`)."""
+        return offered_models(self.settings.model, self.settings.extra_models)
+
+    def _model_before_new_job(self) -> str | None:
+        """The model resident when a job queued now starts: the newest waiting job's, else the
+        running job's; None when the queue is empty (the loaded model)."""
+        for job in self.store.list(limit=1, statuses=[JobStatus.QUEUED]) or self.store.list(limit=1, statuses=[JobStatus.RUNNING]):
+            return job.request.get("model")
+        return None
 
     def check_free_space(self) -> None:
         """Raise StorageFull while the archive's disk has less than `min_free_mb` MB free."""

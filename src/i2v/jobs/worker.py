@@ -18,7 +18,7 @@ from PIL import Image
 
 from i2v.engine.base import GenerationCancelled, ModelNotAvailable, NonFiniteError, Progress
 from i2v.jobs.store import Job, JobStore
-from i2v.request import GenerationRequest
+from i2v.request import GenerationRequest, RequestError
 from i2v.service import GenerationService
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class JobWorker:
         except GenerationCancelled:
             self.store.mark_cancelled(job.id)
             log.info("job %s cancelled", job.id)
-        except (ModelNotAvailable, NonFiniteError, MemoryError) as exc:
+        except (ModelNotAvailable, NonFiniteError, MemoryError, RequestError) as exc:
             self.store.fail(job.id, str(exc))
             log.warning("job %s failed: %s", job.id, exc)
         except OSError as exc:

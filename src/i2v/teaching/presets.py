@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from i2v.request import GenerationRequest, RequestError, Resolution
+from i2v.engine.registry import DEFAULT_SPEC
+from i2v.request import GenerationRequest, RequestError
 
 SubjectArea = Literal["biology", "physics", "chemistry", "earth_space"]
 SUBJECT_AREAS: tuple[SubjectArea, ...] = ("biology", "physics", "chemistry", "earth_space")
@@ -55,9 +56,9 @@ class PromptParts(_Frozen):
 
 
 class PresetParams(_Frozen):
-    """Recommended generation settings (ranges are those of `GenerationRequest`)."""
+    """Recommended settings for the default family, I2VGen-XL (ranges are its spec's)."""
 
-    resolution: Resolution
+    resolution: str
     frames: int
     fps: int
     steps: int
@@ -97,7 +98,7 @@ class Preset(_Frozen):
         if self.prompt != built:
             raise ValueError(f"prompt must equal its parts joined: {built!r}")
         try:
-            GenerationRequest.parse(self.request_fields())
+            DEFAULT_SPEC.complete(GenerationRequest.parse(self.request_fields()))
         except RequestError as exc:
             raise ValueError(f"params outside what a job accepts: {exc}") from None
         return self

@@ -1,9 +1,10 @@
 """The prompt helper: a four-field builder with example chips, and a checker run as the teacher types.
 
-The checker counts tokens with the real CLIP tokenizer, because the text encoder sees only
-`<|startoftext|>` + 75 prompt tokens + `<|endoftext|>`: whatever lies beyond is silently dropped,
-and a teacher should see exactly which words. It also flags what makes I2VGen-XL ignore a prompt:
-vague phrases, no verb of motion, and non-English text (the encoder only understands English).
+The checker counts tokens with the chosen model family's tokenizer and limit, taken from its spec
+(I2VGen-XL: CLIP, `<|startoftext|>` + 75 prompt tokens + `<|endoftext|>`; Wan: UMT5, 512; LTX: T5,
+128): whatever lies beyond is silently dropped, and a teacher should see exactly which words. It
+also flags what makes a model ignore a prompt: vague phrases, no verb of motion, and text in a
+language the family's text encoder does not read (CLIP and T5 read English; UMT5 also Chinese).
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from i2v.engine.tokenizer import CLIP_MAX_TOKENS, load_clip_tokenizer
+from i2v.engine.registry import DEFAULT_SPEC
+from i2v.engine.spec import ModelSpec
 from i2v.teaching.i18n import t
 from i2v.teaching.presets import build_prompt
 from i2v.teaching.search import search_presets, stem
 
-__all__ = ["CHIPS", "PROMPT_TOKEN_BUDGET", "PromptCheck", "PromptWarning", "build_prompt", "check_prompt", "chips"]
+__all__ = ["CHIPS", "PromptCheck", "PromptWarning", "build_prompt", "check_prompt", "chips"]
 
-PROMPT_TOKEN_BUDGET = CLIP_MAX_TOKENS - 2  # start and end markers take two of the 77 places
 WarningCode = Literal["empty", "non_english", "too_long", "vague", "no_action"]
 
 CHIPS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType({
@@ -83,14 +84,16 @@ class PromptWarning(BaseModel):
 class PromptCheck(BaseModel):
     """What the text encoder will make of a prompt.
 
-    `tokens`: prompt tokens by the real CLIP tokenizer, start/end markers excluded.
-    `truncated_text`: the tokens beyond the 75-token budget, decoded ("" when nothing is cut).
+    `tokens`: prompt tokens by the family's tokenizer, start/end markers excluded.
+    `limit`: how many prompt tokens the family's text encoder reads (CLIP 75, UMT5 511, T5 127).
+    `truncated_text`: the tokens beyond `limit`, decoded ("" when nothing is cut).
     `cut_at`: where the cut starts in the original text (for highlighting), None when nothing is cut.
     """
 
     model_config = ConfigDict(frozen=True)
 
     tokens: int
+    limit: int
     truncated_text: str
     cut_at: int | None = None
     warnings: list[PromptWarning]
@@ -141,24 +144,27 @@ def _shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def check_prompt(text: str, lang: str = "en") -> PromptCheck:
-    """Check a prompt as typed; messages in `lang` ('en' or 'zh'). Fast enough for every keystroke."""
+def check_prompt(text: str, lang: str = "en", spec: ModelSpec = DEFAULT_SPEC) -> PromptCheck:
+    """Check a prompt as typed for the model family `spec`; messages in `lang` ('en' or 'zh').
+    Fast enough for every keystroke (each family's tokenizer is built once and cached)."""
+    budget = spec.text.budget
     if not text.strip():
-        return PromptCheck(tokens=0, truncated_text="", warnings=[PromptWarning(code="empty",
-                                                                             message=t("prompt.empty", lang))])
-    tokenizer = load_clip_tokenizer()
+        return PromptCheck(tokens=0, limit=budget, truncated_text="",
+                           warnings=[PromptWarning(code="empty", message=t("prompt.empty", lang))])
+    tokenizer = spec.text.load_tokenizer()
     encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     ids, offsets = encoded["input_ids"], encoded["offset_mapping"]
     warnings: list[PromptWarning] = []
     non_english = _looks_non_english(text)
-    if non_english:
+    readable = not non_english or (_CHINESE.search(text) is not None and "zh" in spec.text.languages)
+    if not readable:
         warnings.append(_non_english_warning(text, lang))
     truncated_text, cut_at = "", None
-    if len(ids) > PROMPT_TOKEN_BUDGET:
-        truncated_text = tokenizer.decode(ids[PROMPT_TOKEN_BUDGET:])
-        cut_at = offsets[PROMPT_TOKEN_BUDGET][0]
+    if len(ids) > budget:
+        truncated_text = tokenizer.decode(ids[budget:])
+        cut_at = offsets[budget][0]
         warnings.append(PromptWarning(code="too_long", message=t(
-            "prompt.too_long", lang, tokens=len(ids), limit=PROMPT_TOKEN_BUDGET, cut=_shorten(text[cut_at:]))))
+            "prompt.too_long", lang, tokens=len(ids), limit=budget, cut=_shorten(text[cut_at:]))))
     if not non_english:  # vague/no-verb checks only make sense on English words
         lower = text.lower()
         vague = _vague_phrases(lower)
@@ -167,7 +173,7 @@ def check_prompt(text: str, lang: str = "en") -> PromptCheck:
                 "prompt.vague", lang, phrases=", ".join(f"“{p}”" for p in vague))))
         if not _has_action(lower):
             warnings.append(PromptWarning(code="no_action", message=t("prompt.no_action", lang)))
-    return PromptCheck(tokens=len(ids), truncated_text=truncated_text, cut_at=cut_at, warnings=warnings)
+    return PromptCheck(tokens=len(ids), limit=budget, truncated_text=truncated_text, cut_at=cut_at, warnings=warnings)
 
 
 def _non_english_warning(text: str, lang: str) -> PromptWarning:

@@ -20,13 +20,15 @@ from i2v.archive import ArchivePathError
 from i2v.image_input import ImageInputError
 from i2v.jobs.service import ExportsBusy, JobView, NotYourJob, StorageFull
 from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, QueueFull
+from i2v.engine.registry import DEFAULT_SPEC
 from i2v.post.spec import PostSpec
-from i2v.request import FAST_SPEEDUP, GenerationRequest, RequestError
+from i2v.request import GenerationRequest, RequestError
 from i2v.web.deps import ClientDep, ServicesDep
 
 router = APIRouter()
 # Form fields POST /jobs accepts: the upload plus the request's fields (allow_downgrade is CLI-only).
 JOB_FIELDS = frozenset({"image", *GenerationRequest.model_fields} - {"allow_downgrade"})
+_D = DEFAULT_SPEC  # the form's help names the default family's ranges; other families: GET /models
 EVENT_POLL_S = 0.25
 EXPORT_BODY_MAX = 64_000  # bytes: an export request is a few settings and labels
 GIF_MAX_MB_RANGE = (0.5, 50.0)
@@ -56,6 +58,22 @@ class ModelHealth(BaseModel):
     detail: str
 
 
+class ModelView(BaseModel):
+    """One model a job may choose: its family's spec, licence, whether its weights are here, and
+    the memory plan it would get on this machine."""
+
+    id: str
+    family: str
+    title: str
+    default: bool
+    installed: bool
+    test_model: bool
+    state: str
+    licence: dict[str, str]
+    spec: dict[str, Any]
+    memory_plan: dict[str, Any]
+
+
 class Health(BaseModel):
     status: str
     version: str
@@ -78,15 +96,17 @@ async def create_job(
     http: Request,
     image: Annotated[UploadFile, File(description="The picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")],
     prompt: Annotated[str, Form(description="English description of the motion")],
-    negative_prompt: Annotated[str | None, Form()] = None,
-    resolution: Annotated[str | None, Form(description="256p, 512p (default), 768p or 1024p")] = None,
-    frames: Annotated[str | None, Form(description="8–32 (default 16)")] = None,
-    fps: Annotated[str | None, Form(description="4–30 (default 8)")] = None,
-    steps: Annotated[str | None, Form(description="1–150 (default 50)")] = None,
-    guidance: Annotated[str | None, Form(description="1–20 (default 9.0)")] = None,
+    model: Annotated[str | None, Form(description="an id from GET /api/v1/models; the server's default model when omitted. "
+                                                     "Every other field's range and default is that model family's")] = None,
+    negative_prompt: Annotated[str | None, Form(description="the family's default when omitted")] = None,
+    resolution: Annotated[str | None, Form(description=f"{_D.title}: {', '.join(_D.resolution_names)} (default {_D.default_resolution})")] = None,
+    frames: Annotated[str | None, Form(description=f"{_D.title}: {_D.frames.describe()} (default {_D.frames.default})")] = None,
+    fps: Annotated[str | None, Form(description=f"{_D.title}: {_D.fps.describe()} (default {_D.fps.default:g})")] = None,
+    steps: Annotated[str | None, Form(description=f"{_D.title}: {_D.steps.describe()} (default {_D.steps.default:g})")] = None,
+    guidance: Annotated[str | None, Form(description=f"{_D.title}: {_D.guidance.describe()} (default {_D.guidance.default:g})")] = None,
     seed: Annotated[str | None, Form(description="0–4294967295; random when omitted")] = None,
-    scheduler: Annotated[str | None, Form(description="ddim (default) or dpmpp")] = None,
-    quality: Annotated[str | None, Form(description=f"standard (default, the original recipe) or fast (≈{FAST_SPEEDUP:g}× faster, small measured deviation; see BENCHMARKS.md)")] = None,
+    scheduler: Annotated[str | None, Form(description=f"{_D.title}: {' or '.join(_D.schedulers)} (default {_D.schedulers[0]})")] = None,
+    quality: Annotated[str | None, Form(description=f"standard (default, the family's recipe) or fast ({_D.title}: ≈{_D.fast.speedup:g}× faster, small measured deviation; see BENCHMARKS.md)")] = None,
 ) -> Created:
     unknown = sorted(set((await http.form()).keys()) - JOB_FIELDS)
     if unknown:
@@ -99,7 +119,7 @@ async def create_job(
     data = await image.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The picture is larger than {services.settings.max_upload_mb} MB.")
-    given = {"negative_prompt": negative_prompt, "resolution": resolution, "frames": frames, "fps": fps,
+    given = {"model": model, "negative_prompt": negative_prompt, "resolution": resolution, "frames": frames, "fps": fps,
              "steps": steps, "guidance": guidance, "seed": seed, "scheduler": scheduler,
              "quality": quality}
     fields: dict[str, Any] = {"prompt": prompt, **{k: v for k, v in given.items() if v not in (None, "")}}
@@ -284,6 +304,23 @@ async def job_events(services: ServicesDep, job_id: str, request: Request) -> St
             await asyncio.sleep(EVENT_POLL_S)
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/models", response_model=list[ModelView], summary="The models jobs may choose, with their families' specs")
+def list_models(services: ServicesDep) -> list[ModelView]:
+    """The default model first. `spec` holds the family's ranges and defaults (what POST /jobs
+    accepts for that model), `memory_plan` what this machine would run it with."""
+    views = []
+    for choice in services.jobs.models():
+        plan = services.host.plan_for(choice.id)
+        views.append(ModelView(
+            id=choice.id, family=choice.spec.family, title=choice.spec.title, default=choice.id == services.settings.model,
+            installed=choice.installed, test_model=choice.is_test, state=services.host.status_of(choice.id).state,
+            licence=choice.spec.describe()["licence"], spec=choice.spec.describe(),
+            memory_plan={"device": plan.device, "dtype": plan.dtype, "offload": plan.offload,
+                         "vae_tiling": plan.vae_tiling, "reason": plan.reason},
+        ))
+    return views
 
 
 @router.get("/health", response_model=Health, summary="Model state and queue size")

@@ -13,6 +13,8 @@ from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, 
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from i2v.engine.registry import UnknownModel, check_offered, spec_for
+from i2v.engine.spec import ModelSpec
 from i2v.image_input import ImageInputError, load_image
 from i2v.teaching.i18n import Lang, normalize_lang
 from i2v.teaching.input_check import check_image
@@ -104,10 +106,22 @@ def preset_template(preset_id: str) -> FileResponse:
 
 
 class PromptCheckBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     prompt: str = Field(max_length=PROMPT_MAX)
     lang: str = "en"
+    model: str | None = Field(None, max_length=500)
+
+
+def _spec(request: Request, model: str | None) -> ModelSpec:
+    """The family spec of `model` (one GET /models offers; the server's default when None)."""
+    services = request.app.state.services
+    if model is None:
+        return spec_for(services.settings.model)
+    try:
+        return check_offered(model, services.jobs.models()).spec
+    except UnknownModel as exc:
+        raise _unprocessable(str(exc)) from None
 
 
 class PromptWarningView(BaseModel):
@@ -116,22 +130,25 @@ class PromptWarningView(BaseModel):
 
 
 class PromptCheckView(BaseModel):
-    tokens: int  # CLIP tokens of the prompt, start/end markers excluded
+    tokens: int  # tokens of the prompt by the family's tokenizer, start/end markers excluded
+    limit: int  # how many the family's text encoder reads
     truncated_text: str  # the part the text encoder never sees ("" when it all fits)
     warnings: list[PromptWarningView]
 
 
 @router.post("/prompt/check", response_model=PromptCheckView, summary="What the text encoder makes of a prompt")
 async def prompt_check(request: Request) -> PromptCheckView:
-    """JSON body `{"prompt": "...", "lang": "en"|"zh"}`; messages come in `lang`."""
+    """JSON body `{"prompt": "...", "lang": "en"|"zh", "model": "<id from GET /models>"}`; messages come in
+    `lang`; tokens are counted with that model family's tokenizer (the default model's when omitted)."""
     data = await _json_object(request, '{"prompt": "chromosomes separating", "lang": "en"}')
     try:
         body = PromptCheckBody.model_validate(data)
     except ValidationError as exc:
         raise _unprocessable(plain_errors(exc)) from None
-    result = await asyncio.to_thread(check_prompt, body.prompt, normalize_lang(body.lang))
+    spec = _spec(request, body.model)
+    result = await asyncio.to_thread(check_prompt, body.prompt, normalize_lang(body.lang), spec)
     return PromptCheckView(
-        tokens=result.tokens, truncated_text=result.truncated_text,
+        tokens=result.tokens, limit=result.limit, truncated_text=result.truncated_text,
         warnings=[PromptWarningView(code=w.code, message=w.message) for w in result.warnings],
     )
 
@@ -140,17 +157,21 @@ async def prompt_check(request: Request) -> PromptCheckView:
 
 
 @router.get("/symptoms", summary="The 'what went wrong?' guide")
-def symptoms(lang: LangQuery = "en") -> list[dict[str, Any]]:
-    return list_symptoms(normalize_lang(lang))
+def symptoms(request: Request, lang: LangQuery = "en", model: Annotated[str | None, Query(max_length=500)] = None) -> list[dict[str, Any]]:
+    """Targets are the family's own (`model`: an id from GET /models; the default model's when omitted)."""
+    return list_symptoms(normalize_lang(lang), _spec(request, model))
 
 
 @router.post("/symptoms/{symptom_id}/apply", summary="New parameters that address a symptom")
 async def symptom_apply(symptom_id: str, request: Request) -> dict[str, Any]:
-    """JSON body: the current parameters, e.g. `{"steps": 20, "guidance": 9, "resolution": "768p"}`.
-    Returns them with the symptom's changes made and every known number kept in range."""
+    """JSON body: the current parameters, e.g. `{"steps": 20, "guidance": 9, "resolution": "768p"}`, and
+    optionally `model` (an id from GET /models). Returns them with the symptom's changes made for that
+    model's family and every known number kept in its range."""
     params = await _json_object(request, '{"steps": 20, "guidance": 9}')
+    model = params.get("model")
+    spec = _spec(request, model if isinstance(model, str) else None)
     try:
-        return apply_symptom(params, symptom_id)
+        return apply_symptom(params, symptom_id, spec)
     except KeyError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No symptom with id {symptom_id!r}.") from None
     except (TypeError, ValueError) as exc:

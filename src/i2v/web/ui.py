@@ -21,9 +21,8 @@ from i2v.archive import ArchivePathError
 from i2v.image_input import ImageInputError
 from i2v.jobs.service import NotYourJob
 from i2v.jobs.store import FINISHED, JobNotFound, JobStatus, QueueFull
-from i2v.request import (
-    DEFAULT_NEGATIVE_PROMPT, FAST_SPEEDUP, MAX_SEED, RESOLUTIONS, GenerationRequest, RequestError,
-)
+from i2v.engine.registry import DEFAULT_SPEC
+from i2v.request import MAX_SEED, RequestError
 from i2v.teaching.i18n import pick_language, t
 from i2v.teaching.labels import FONT_PATH
 from i2v.web.services import Services
@@ -55,7 +54,7 @@ CSS = CJK_FONT_FACE + """
 .i2v-cut-view {color: #475569; font-size: .85rem}
 @media (min-width: 1800px) { .gradio-container {font-size: 1.2rem} }
 """
-DEFAULTS = GenerationRequest(prompt="-")
+SPEC = DEFAULT_SPEC
 STEP_SLIDER_MIN = 10  # the API accepts 1–150; below 10 the model gives unusable results
 LANGUAGE_CHOICES = [("EN", "en"), ("中文", "zh")]
 
@@ -188,29 +187,29 @@ def build_studio(services: Services) -> tuple[gr.Blocks, UiText]:
                 tx.add(gr.Markdown(t("prompt.english_only", en), elem_id="i2v-english-only"), value="prompt.english_only")
                 helper = build_prompt_helper(tx, lang, prompt)
                 with gr.Row():
-                    resolution = tx.add(gr.Dropdown(list(RESOLUTIONS), value=DEFAULTS.resolution, label=t("ui.resolution", en),
+                    resolution = tx.add(gr.Dropdown(list(SPEC.resolution_names), value=SPEC.default_resolution, label=t("ui.resolution", en),
                                                     min_width=120, elem_id="i2v-resolution"), label="ui.resolution")
-                    frames = tx.add(gr.Slider(8, 32, value=DEFAULTS.frames, step=1, label=t("ui.frames", en),
+                    frames = tx.add(gr.Slider(SPEC.frames.low, SPEC.frames.high, value=SPEC.frames.default, step=SPEC.frames.step, label=t("ui.frames", en),
                                               elem_id="i2v-frames"), label="ui.frames")
-                    fps = tx.add(gr.Slider(4, 30, value=DEFAULTS.fps, step=1, label=t("ui.fps", en), elem_id="i2v-fps"),
+                    fps = tx.add(gr.Slider(SPEC.fps.low, SPEC.fps.high, value=SPEC.fps.default, step=1, label=t("ui.fps", en), elem_id="i2v-fps"),
                                  label="ui.fps")
                 with tx.add(gr.Accordion(t("ui.advanced", en), open=False, elem_id="i2v-advanced"), label="ui.advanced"):
-                    negative = tx.add(gr.Textbox(label=t("ui.negative", en), value=DEFAULT_NEGATIVE_PROMPT, lines=2,
+                    negative = tx.add(gr.Textbox(label=t("ui.negative", en), value=SPEC.negative_prompt, lines=2,
                                                  elem_id="i2v-negative"), label="ui.negative")
-                    steps = tx.add(gr.Slider(STEP_SLIDER_MIN, 150, value=DEFAULTS.steps, step=1, label=t("ui.steps", en),
+                    steps = tx.add(gr.Slider(STEP_SLIDER_MIN, SPEC.steps.high, value=SPEC.steps.default, step=1, label=t("ui.steps", en),
                                              elem_id="i2v-steps"), label="ui.steps")
-                    guidance = tx.add(gr.Slider(1, 20, value=DEFAULTS.guidance, step=0.5, label=t("ui.guidance", en),
+                    guidance = tx.add(gr.Slider(SPEC.guidance.low, SPEC.guidance.high, value=SPEC.guidance.default, step=0.5, label=t("ui.guidance", en),
                                                 elem_id="i2v-guidance"), label="ui.guidance")
                     with gr.Row():
                         seed = tx.add(gr.Number(value=-1, precision=0, label=t("ui.seed", en), minimum=-1, maximum=MAX_SEED),
                                       label="ui.seed")
                         dice_btn = tx.add(gr.Button(t("ui.dice", en), scale=0, min_width=120, elem_id="i2v-dice"),
                                           value="ui.dice")
-                    scheduler = tx.add(gr.Radio(["ddim", "dpmpp"], value=DEFAULTS.scheduler, label=t("ui.scheduler", en)),
+                    scheduler = tx.add(gr.Radio(list(SPEC.schedulers), value=SPEC.schedulers[0], label=t("ui.scheduler", en)),
                                        label="ui.scheduler")
                     quality_choices = [(lambda lang_code: t("ui.quality.standard", lang_code), "standard"),
-                                       (lambda lang_code: t("ui.quality.fast", lang_code, speedup=f"{FAST_SPEEDUP:g}"), "fast")]
-                    quality = tx.add(gr.Radio([(text(en), v) for text, v in quality_choices], value=DEFAULTS.quality,
+                                       (lambda lang_code: t("ui.quality.fast", lang_code, speedup=f"{SPEC.fast.speedup:g}"), "fast")]
+                    quality = tx.add(gr.Radio([(text(en), v) for text, v in quality_choices], value="standard",
                                               label=t("ui.quality", en), elem_id="i2v-quality"),
                                      label="ui.quality",
                                      choices=lambda lang_code: [(text(lang_code), v) for text, v in quality_choices])

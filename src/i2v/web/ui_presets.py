@@ -14,7 +14,7 @@ import gradio as gr
 
 from i2v.teaching.i18n import t
 from i2v.teaching.presets import Preset, build_prompt, get_preset, load_presets, template_path
-from i2v.teaching.prompt_check import PROMPT_TOKEN_BUDGET, check_prompt, chips
+from i2v.teaching.prompt_check import check_prompt, chips
 from i2v.teaching.search import search_presets
 from i2v.web.ui_text import UiText
 
@@ -48,7 +48,7 @@ def prompt_check_html(text: str, lang: str) -> str:
     """Token count, each warning, and the exact words past the encoder's limit highlighted."""
     text = text or ""
     check = check_prompt(text, lang)
-    parts = [f"<div class='i2v-tokens'>{html.escape(t('prompt.tokens_used', lang, tokens=check.tokens, limit=PROMPT_TOKEN_BUDGET))}</div>"]
+    parts = [f"<div class='i2v-tokens'>{html.escape(t('prompt.tokens_used', lang, tokens=check.tokens, limit=check.limit))}</div>"]
     if check.warnings:
         items = "".join(f"<li data-code='{w.code}'>{html.escape(w.message)}</li>" for w in check.warnings)
         parts.append(f"<ul class='i2v-warnings'>{items}</ul>")

@@ -9,9 +9,6 @@ step for step (with `clip_skip=None`) and a test holds the two within 1e-3 on id
 from __future__ import annotations
 
 import contextlib
-import gc
-import hashlib
-import json
 import logging
 import threading
 import time
@@ -22,23 +19,18 @@ from typing import Any
 
 import numpy as np
 import torch
-from diffusers import AutoencoderKL, DDIMScheduler, DPMSolverMultistepScheduler
+from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
 from diffusers.models.unets.unet_i2vgen_xl import I2VGenXLUNet
 from PIL import Image
-from transformers import CLIPImageProcessorPil, CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
 
-from i2v.engine.base import (
-    EngineOutput,
-    GenerationCancelled,
-    ModelInfo,
-    ModelNotAvailable,
-    NonFiniteError,
-    Progress,
-    ProgressCallback,
-)
-from i2v.engine.memory import MemoryPlan, estimate_seconds
+from i2v.engine.base import EngineOutput, GenerationCancelled, ModelInfo, Progress, ProgressCallback
+from i2v.engine.checkpoints import resolve_checkpoint
+from i2v.engine.i2vgenxl.components import Components, load_components
+from i2v.engine.i2vgenxl.spec import SPEC
+from i2v.engine.memory import MemoryPlan
+from i2v.engine.placement import check_finite, free_accelerator_memory, run_with_memory_ladder
 from i2v.image_input import fit_image
-from i2v.request import FAST_SPEEDUP, GenerationRequest, frame_size, lower_resolution
+from i2v.request import GenerationRequest
 
 log = logging.getLogger(__name__)
 
@@ -48,93 +40,6 @@ COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "image_encoder", "feat
 LATENT_RGB = torch.tensor(
     [[0.3512, 0.2297, 0.3227], [0.3250, 0.4974, 0.2350], [-0.2829, 0.1762, 0.2721], [-0.2120, -0.2616, -0.7177]]
 )
-
-
-@dataclass
-class Components:
-    """The parts of an I2VGen-XL checkpoint, as diffusers/transformers model objects."""
-
-    unet: I2VGenXLUNet
-    vae: AutoencoderKL
-    text_encoder: CLIPTextModel
-    tokenizer: CLIPTokenizer
-    image_encoder: CLIPVisionModelWithProjection
-    feature_extractor: CLIPImageProcessorPil
-    scheduler_config: dict
-
-    def modules(self) -> dict[str, torch.nn.Module]:
-        return {"text_encoder": self.text_encoder, "image_encoder": self.image_encoder, "unet": self.unet, "vae": self.vae}
-
-
-# --------------------------------------------------------------------------------------------
-# Loading
-# --------------------------------------------------------------------------------------------
-
-
-def resolve_checkpoint(model: str, revision: str | None = None) -> tuple[Path, ModelInfo]:
-    """Find the weights on disk without downloading: a local folder, or a hub id already fetched.
-
-    Raises `ModelNotAvailable` with the exact download command when they are not here. The
-    server never downloads 11 GB on its own; `i2v download` does that, with progress.
-    """
-    folder = Path(model).expanduser()
-    if folder.is_dir():
-        if not (folder / "unet").is_dir():
-            raise ModelNotAvailable(
-                f"{folder} is not an I2VGen-XL folder (no unet/ inside). Point I2V_MODEL at the folder that "
-                "holds model_index.json, or download the weights with: i2v download"
-            )
-        return folder, ModelInfo(id=str(folder.resolve()), source="local", revision=None, fingerprint=_folder_fingerprint(folder))
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
-
-    try:
-        snapshot = Path(snapshot_download(model, revision=revision, local_files_only=True))
-    except (LocalEntryNotFoundError, FileNotFoundError, OSError, ValueError):
-        raise ModelNotAvailable(
-            f"The weights for {model} are not on this machine. Fetch them (about 11 GB) with: "
-            f"i2v download --model {model}" + (f" --revision {revision}" if revision else "")
-        ) from None
-    if not (snapshot / "unet").is_dir():
-        raise ModelNotAvailable(f"The download of {model} is incomplete. Run again: i2v download --model {model}")
-    return snapshot, ModelInfo(id=model, source="hub", revision=snapshot.name, fingerprint=snapshot.name)
-
-
-def _folder_fingerprint(folder: Path) -> str:
-    """Cheap identity of a local checkpoint: hash of every config and every weight file's name and size."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            rel = path.relative_to(folder).as_posix()
-            digest.update(rel.encode())
-            digest.update(path.read_bytes() if path.suffix == ".json" else str(path.stat().st_size).encode())
-    return "sha256:" + digest.hexdigest()[:16]
-
-
-def _variant(folder: Path, plan: MemoryPlan) -> str | None:
-    """Use the fp16 files when running in half precision and they were downloaded (the hub's default)."""
-    if plan.dtype == "fp32":
-        return None
-    return "fp16" if any((folder / "unet").glob("*.fp16.*")) else None
-
-
-def load_components(folder: Path, plan: MemoryPlan) -> Components:
-    """Read each component from a diffusers-format folder, in the plan's precisions, on the CPU."""
-    variant = _variant(folder, plan)
-    dtype, vae_dtype = plan.torch_dtype, plan.torch_vae_dtype
-    common = {"local_files_only": True}
-    weights = {**common, "use_safetensors": True}  # never unpickle a .bin: a pickle can run code
-    return Components(
-        unet=I2VGenXLUNet.from_pretrained(folder, subfolder="unet", torch_dtype=dtype, variant=variant, **weights),
-        vae=AutoencoderKL.from_pretrained(folder, subfolder="vae", torch_dtype=vae_dtype, variant=variant, **weights),
-        text_encoder=CLIPTextModel.from_pretrained(folder, subfolder="text_encoder", dtype=dtype, variant=variant, **weights),
-        tokenizer=CLIPTokenizer.from_pretrained(folder, subfolder="tokenizer", **common),
-        image_encoder=CLIPVisionModelWithProjection.from_pretrained(
-            folder, subfolder="image_encoder", dtype=dtype, variant=variant, **weights
-        ),
-        feature_extractor=CLIPImageProcessorPil.from_pretrained(folder, subfolder="feature_extractor", **common),
-        scheduler_config=dict(DDIMScheduler.load_config(folder, subfolder="scheduler", **common)),
-    )
 
 
 def make_scheduler(name: str, config: dict) -> DDIMScheduler | DPMSolverMultistepScheduler:
@@ -188,14 +93,15 @@ FAST_LEVERS = Levers(deep_cache_interval=3, cfg_stop_fraction=0.2)
 
 
 def recipe_for(request: GenerationRequest) -> tuple[str, int, Levers]:
-    """(scheduler, steps, levers) that a request's quality preset runs.
+    """(scheduler, steps, levers) that a completed request's quality preset runs.
 
     "standard" is the request as given. "fast" runs DPM-Solver++ with half the steps (50 → 25),
     plus `FAST_LEVERS`."""
+    request = SPEC.complete(request)
     if request.quality == "standard":
         return request.scheduler, request.steps, OFF
     if request.quality == "fast":
-        return "dpmpp", max(1, (request.steps + 1) // 2), FAST_LEVERS
+        return "dpmpp", SPEC.fast_steps(request.steps), FAST_LEVERS
     raise ValueError(f"unknown quality {request.quality!r}; use standard or fast")
 
 
@@ -255,6 +161,8 @@ class DeepFeatureCache:
 class I2VGenXLEngine:
     """One loaded I2VGen-XL. Load once, call `generate` for every job (one at a time)."""
 
+    spec = SPEC
+
     def __init__(self, components: Components, info: ModelInfo, plan: MemoryPlan) -> None:
         self.parts = components
         self.info = info
@@ -262,24 +170,32 @@ class I2VGenXLEngine:
         self.vae_scale = 2 ** (len(components.vae.config.block_out_channels) - 1)
         for module in components.modules().values():
             module.eval().requires_grad_(False)
-        self._place(plan)
+        self.place(plan)
 
     @classmethod
-    def load(cls, model: str, plan: MemoryPlan, *, revision: str | None = None) -> I2VGenXLEngine:
-        """Load from a hub id (already downloaded), a local folder, or "tiny" (random test weights)."""
-        if model == "tiny":
-            from i2v.engine.random_models import tiny_components, tiny_info
-
-            return cls(tiny_components(), tiny_info(), plan)
-        folder, info = resolve_checkpoint(model, revision)
+    def load(cls, folder: Path, info: ModelInfo, plan: MemoryPlan) -> I2VGenXLEngine:
+        """Load the weights of a diffusers-format folder (see `engine.checkpoints.resolve_checkpoint`)."""
         started = time.perf_counter()
         engine = cls(load_components(folder, plan), info, plan)
         log.info("loaded %s (%s) in %.1f s with plan %s", info.id, info.revision or info.fingerprint, time.perf_counter() - started, plan)
         return engine
 
+    @classmethod
+    def from_hub_or_folder(cls, model: str, plan: MemoryPlan, *, revision: str | None = None) -> I2VGenXLEngine:
+        """Load from a hub id (already downloaded) or a local folder; `ModelNotAvailable` otherwise."""
+        folder, info = resolve_checkpoint(model, SPEC, revision)
+        return cls.load(folder, info, plan)
+
+    def close(self) -> None:
+        """Drop the weights (the host switches to another family)."""
+        for module in self.parts.modules().values():
+            module.to("cpu")
+        self.parts = None  # type: ignore[assignment]
+        free_accelerator_memory()
+
     # ---- placement ------------------------------------------------------------------------
 
-    def _place(self, plan: MemoryPlan) -> None:
+    def place(self, plan: MemoryPlan) -> None:
         """Put weights where the plan says. Moving only ever goes towards more offload."""
         modules = self.parts.modules()
         if plan.offload == "none":
@@ -288,12 +204,23 @@ class I2VGenXLEngine:
         elif plan.offload == "model":
             for module in modules.values():
                 module.to("cpu")
+        elif plan.offload == "group":
+            device = torch.device(plan.device)
+            for name, module in modules.items():
+                module.to("cpu")
+                if name in ("unet", "vae"):  # diffusers models: layers streamed with CUDA streams
+                    module.enable_group_offload(device, offload_type="leaf_level", use_stream=True)
+                else:
+                    from accelerate import cpu_offload
+
+                    cpu_offload(module, execution_device=device)
         else:
             from accelerate import cpu_offload
 
             for module in modules.values():
                 module.to("cpu")
                 cpu_offload(module, execution_device=torch.device(plan.device))
+        (self.parts.vae.enable_tiling if plan.vae_tiling else self.parts.vae.disable_tiling)()
         self.plan = plan
 
     @contextlib.contextmanager
@@ -318,9 +245,10 @@ class I2VGenXLEngine:
 
     def estimate_seconds(self, request: GenerationRequest, image_width: int, image_height: int) -> float | None:
         """The ETA to show before a job starts; None where this hardware was never measured."""
-        width, height = frame_size(request.resolution, image_width, image_height)
-        speedup = FAST_SPEEDUP if request.quality == "fast" else 1.0
-        return estimate_seconds(self.plan, width, height, request.frames, request.steps, speedup=speedup)
+        request = SPEC.complete(request)
+        width, height = SPEC.frame_size(request.resolution, image_width, image_height)
+        kind = f"{self.plan.device}-{self.plan.dtype}"
+        return SPEC.estimate_seconds(kind, width, height, request.frames, request.steps, request.quality)
 
     def generate(
         self,
@@ -334,43 +262,20 @@ class I2VGenXLEngine:
         lower the resolution only when `request.allow_downgrade` and no cheaper plan is left."""
         if request.seed is None:
             raise ValueError("generate() needs a seeded request; call request.with_seed() first")
-        changes: list[str] = []
-        resolution = request.resolution
-        retried = False
-        while True:
-            width, height = frame_size(resolution, image.width, image.height)
+        request = SPEC.complete(request)
+
+        def attempt(resolution: str) -> EngineOutput:
+            width, height = SPEC.frame_size(resolution, image.width, image.height)
             started = time.perf_counter()
-            try:
-                video = self.sample(request, image, width, height, on_progress=on_progress, cancel=cancel)
-                frames = to_uint8(video)
-                timings = {"generate_s": round(time.perf_counter() - started, 3)}
-                return EngineOutput(frames, width, height, resolution, self.plan, changes, timings)
-            except torch.OutOfMemoryError:
-                pass  # leave the except block so the exception (and its frames' tensors) can be freed
-            free_accelerator_memory()
-            if retried:
-                raise MemoryError(
-                    "The GPU ran out of memory again after switching to a cheaper memory plan "
-                    f"({self.plan.offload} offload). Choose a smaller resolution or fewer frames"
-                    + ("" if request.allow_downgrade else ", or allow a lower resolution")
-                    + "."
-                )
-            retried = True
-            cheaper = self.plan.cheaper()
-            if cheaper is not None:
-                changes.append(cheaper.reason)
-                log.warning("CUDA out of memory: %s", cheaper.reason)
-                self._place(cheaper)
-                continue
-            smaller = lower_resolution(resolution) if request.allow_downgrade else None
-            if smaller is None:
-                raise MemoryError(
-                    "The GPU ran out of memory even with the most economical plan "
-                    "(layers streamed to the GPU, one frame decoded at a time). "
-                    "Choose a smaller resolution or fewer frames."
-                )
-            changes.append(f"out of memory at {resolution}; lowered to {smaller} (allowed by the request)")
-            resolution = smaller
+            video = self.sample(request, image, width, height, on_progress=on_progress, cancel=cancel)
+            timings = {"generate_s": round(time.perf_counter() - started, 3)}
+            return EngineOutput(to_uint8(video), width, height, resolution, self.plan, [], timings)
+
+        output, _, changes = run_with_memory_ladder(
+            attempt, self, SPEC, request.resolution, allow_downgrade=request.allow_downgrade
+        )
+        output.plan_changes = changes
+        return output
 
     # ---- the algorithm --------------------------------------------------------------------
 
@@ -403,6 +308,7 @@ class I2VGenXLEngine:
     ) -> torch.Tensor:
         """Encode and denoise; returns the final latents (1, C, T, h, w). The request's quality
         preset picks scheduler, steps and levers (`recipe_for`); `levers` overrides the levers."""
+        request = SPEC.complete(request)
         self.check_inputs(width, height, request.frames)
         guided = request.guidance > 1.0
         seed = request.seed if request.seed is not None else 0
@@ -564,34 +470,9 @@ class I2VGenXLEngine:
         return (video / 2 + 0.5).clamp(0, 1).permute(0, 2, 3, 1)
 
     def _check_finite(self, tensor: torch.Tensor, what: str) -> None:
-        if torch.isfinite(tensor).all():
-            return
-        if self.plan.dtype == "fp16":
-            hint = (
-                "This is a known problem of I2VGen-XL in fp16 (diffusers issue 8655). "
-                "Set I2V_DTYPE=bf16 if your GPU supports it (RTX 30xx and newer), otherwise I2V_DTYPE=fp32."
-            )
-        else:
-            hint = f"The model ran in {self.plan.dtype}; try I2V_DTYPE=fp32, and check the weights with `i2v doctor`."
-        raise NonFiniteError(f"The model produced invalid numbers (NaN/inf) in {what}. {hint}")
+        check_finite(tensor, what, self.plan, SPEC)
 
 
 def to_uint8(video: torch.Tensor) -> np.ndarray:
     """[0, 1] floats → uint8 with rounding (as diffusers' `numpy_to_pil`)."""
     return (video.numpy() * 255).round().astype(np.uint8)
-
-
-def free_accelerator_memory() -> None:
-    """Release cached blocks after a job or an OOM, so the next attempt starts clean."""
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
-def describe_components(components: Components) -> dict[str, int]:
-    """Parameter counts, for `i2v doctor` and the recipe."""
-    return {name: sum(p.numel() for p in m.parameters()) for name, m in components.modules().items()}
-
-
-def config_digest(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]

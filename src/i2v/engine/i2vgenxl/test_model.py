@@ -18,11 +18,9 @@ from diffusers.models.unets.unet_i2vgen_xl import I2VGenXLUNet
 from transformers import CLIPImageProcessorPil, CLIPTextConfig, CLIPTextModel, CLIPVisionConfig, CLIPVisionModelWithProjection
 
 from i2v.engine.base import ModelInfo
-from i2v.engine.i2vgenxl import Components
-from i2v.engine.tokenizer import load_clip_tokenizer
-
-TINY_ID = "tiny"
-TEST_MODEL_LABEL = "TEST MODEL: random weights, output is noise"
+from i2v.engine.i2vgenxl.components import Components
+from i2v.engine.i2vgenxl.spec import SPEC
+from i2v.engine.tokenizers import load_clip_tokenizer
 HIDDEN = 32  # text/image embedding width = the UNet's cross-attention width
 
 # The real checkpoint's scheduler (ali-vilab/i2vgen-xl scheduler_config.json).
@@ -96,7 +94,8 @@ def tiny_components(seed: int = 0) -> Components:
 def tiny_info() -> ModelInfo:
     configs = json.dumps([UNET_CONFIG, VAE_CONFIG, TEXT_CONFIG, VISION_CONFIG, REAL_SCHEDULER_CONFIG], sort_keys=True)
     digest = hashlib.sha256(configs.encode()).hexdigest()[:16]
-    return ModelInfo(id=TINY_ID, source="tiny", revision=None, fingerprint=f"tiny-seed0-{digest}", is_test_model=True)
+    return ModelInfo(id=SPEC.test_model, source="tiny", revision=None, fingerprint=f"tiny-seed0-{digest}",
+                     family=SPEC.family, is_test_model=True)
 
 
 def full_size_components(dtype: torch.dtype = torch.float32) -> Components:
@@ -127,4 +126,5 @@ def full_size_components(dtype: torch.dtype = torch.float32) -> Components:
 
 
 def full_size_info() -> ModelInfo:
-    return ModelInfo(id="random-full-size", source="random", revision=None, fingerprint="random-seed0", is_test_model=True)
+    return ModelInfo(id="random-full-size", source="random", revision=None, fingerprint="random-seed0",
+                     family=SPEC.family, is_test_model=True)

@@ -1,0 +1,65 @@
+"""LTX-Video 2B's numbers, once (Lightricks/LTX-Video model card and diffusers' LTX docs).
+
+The fast tier: a 2 B transformer over a VAE that compresses 32×32 pixels and 8 frames into one
+latent, so frames are 8k+1 and sides multiples of 32. It reads the frame rate (RoPE scaling), so fps
+conditions the model. T5-XXL reads English prompts up to 128 tokens.
+"""
+
+from __future__ import annotations
+
+from i2v.engine.spec import (
+    FastPreset, FrameRule, Licence, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
+)
+from i2v.engine.tokenizers import load_t5_tokenizer
+
+HUB_ID = "Lightricks/LTX-Video"
+TEST_MODEL = "tiny-ltx"
+MAX_TOKENS = 128
+NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
+
+
+def load_tokenizer():
+    return load_t5_tokenizer(MAX_TOKENS)
+
+
+SPEC = ModelSpec(
+    family="ltx",
+    title="LTX-Video 2B",
+    hub_id=HUB_ID,
+    known_hub_ids=(HUB_ID, "Lightricks/LTX-Video-0.9.1", "Lightricks/LTX-Video-0.9.5"),
+    pipeline_classes=("LTXPipeline", "LTXImageToVideoPipeline", "LTXConditionPipeline"),
+    licence=Licence("OpenRAIL-M (0.9.0–0.9.1) / LTX-Video Open Weights License (0.9.5 and later)",
+                    "https://huggingface.co/Lightricks/LTX-Video",
+                    "Open weights with use-based restrictions; read the licence of the version you download."),
+    test_model=TEST_MODEL,
+    frames=FrameRule(low=9, high=257, default=121, step=8),
+    fps=Span(8, 30, 24),
+    fps_conditions=True,
+    resolutions=(SizePreset("480p", 704, 480), SizePreset("512p", 768, 512), SizePreset("720p", 1216, 704)),
+    default_resolution="512p",
+    resolution_classes={"draft": "480p", "standard": "512p", "high": "720p"},
+    side_multiple=32,
+    steps=Span(1, 100, 50),
+    guidance=Span(1.0, 10.0, 3.0),
+    schedulers=("flow_euler",),
+    negative_prompt=NEGATIVE_PROMPT,
+    text=TextEncoderSpec("T5-XXL", max_tokens=MAX_TOKENS, special_tokens=1, languages=("en",),
+                         load_tokenizer=load_tokenizer),
+    weights=WeightLayout(
+        components={"transformer": "diffusion_pytorch_model", "vae": "diffusion_pytorch_model", "text_encoder": "model"},
+        configs=("model_index.json", "transformer/config.json", "vae/config.json", "text_encoder/config.json",
+                 "scheduler/scheduler_config.json", "tokenizer/tokenizer_config.json"),
+        variant=None,
+        download_gb=28.0,
+    ),
+    # Half-precision weights: transformer 3.8 GB, T5-XXL 9.5 GB, VAE 0.8 GB. Model offload must hold
+    # T5-XXL whole, so 8 GB cards stream layers. Estimates until benchmarks/gpu.py measures them.
+    memory_tiers=(
+        MemoryTier(20, "none"),
+        MemoryTier(12, "model", vae_tiling=True),
+        MemoryTier(6, "group", vae_tiling=True),
+        MemoryTier(0, "sequential", vae_tiling=True),
+    ),
+    fast=FastPreset("half the steps with diffusers' first-block cache (residual threshold 0.05)", speedup=2.0),
+    notes="Frames are 8k+1 (121 = 5 s at 24 fps); the fast tier for 8–12 GB cards.",
+)

@@ -1,0 +1,147 @@
+"""Which family a model id belongs to, which models this machine offers, and loading them.
+
+A model id is what a teacher or operator names: a hub id ("Wan-AI/Wan2.2-TI2V-5B-Diffusers"), a local
+diffusers folder, or a test model's id ("tiny", "tiny-wan", "tiny-ltx"). The family comes from the
+id when it is known, else from the folder's `model_index.json` (`_class_name`). Everything else —
+the request's rules, the sliders, the prompt check, the memory plan — then asks that family's spec.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from i2v.engine.base import ModelNotAvailable
+from i2v.engine.checkpoints import cached_snapshot, local_folder, pipeline_class
+from i2v.engine.i2vgenxl.spec import SPEC as I2VGENXL
+from i2v.engine.ltx.spec import SPEC as LTX
+from i2v.engine.spec import ModelSpec
+from i2v.engine.wan.spec import SPEC as WAN
+from i2v.request import GenerationRequest, RequestError
+
+log = logging.getLogger(__name__)
+
+SPECS: tuple[ModelSpec, ...] = (I2VGENXL, WAN, LTX)
+DEFAULT_SPEC = I2VGENXL
+
+
+class UnknownModel(RequestError):
+    """A model id that names no family i2v knows, or one this server does not offer."""
+
+
+def family_spec(family: str) -> ModelSpec:
+    for spec in SPECS:
+        if spec.family == family:
+            return spec
+    raise KeyError(f"unknown model family {family!r}; known: {', '.join(s.family for s in SPECS)}")
+
+
+def is_test_model(model: str) -> bool:
+    return any(model == spec.test_model for spec in SPECS)
+
+
+def spec_for(model: str, revision: str | None = None) -> ModelSpec:
+    """The family of `model`. Raises `UnknownModel` when neither its id nor its folder tells."""
+    for spec in SPECS:
+        if model == spec.test_model or model in spec.known_hub_ids:
+            return spec
+    folder = local_folder(model) or (cached_snapshot(model, revision) if "/" in model and not model.startswith((".", "/", "~")) else None)
+    if folder is not None:
+        name = pipeline_class(folder)
+        for spec in SPECS:
+            if name in spec.pipeline_classes:
+                return spec
+        raise UnknownModel(
+            f"{model} holds a {name or 'non-diffusers'} checkpoint; i2v runs "
+            + ", ".join(f"{s.title} ({'/'.join(s.pipeline_classes)})" for s in SPECS) + "."
+        )
+    raise UnknownModel(
+        f"i2v does not know the model {model!r}. Use one of {', '.join(s.hub_id for s in SPECS)}, a local "
+        "diffusers folder of one of them, or a test model (" + ", ".join(s.test_model for s in SPECS) + ")."
+    )
+
+
+def load_engine(model: str, plan: Any, *, revision: str | None = None):
+    """Load `model` with memory plan `plan` through its family's package (`<family>.load_engine`).
+
+    Raises `ModelNotAvailable` (weights not here: the message holds the download command) or
+    `UnknownModel`.
+    """
+    spec = spec_for(model, revision)
+    package = importlib.import_module(f"i2v.engine.{spec.family}")
+    return package.load_engine(model, plan, revision=revision)
+
+
+def complete_request(request: GenerationRequest, default_model: str) -> GenerationRequest:
+    """`request` with its model set (the default when it names none) and completed by that
+    family's spec. Raises `RequestError` (including `UnknownModel`)."""
+    model = request.model or default_model
+    return spec_for(model).complete(request.model_copy(update={"model": model}))
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """One model this server offers: its id, family spec, and whether its weights are here."""
+
+    id: str
+    spec: ModelSpec
+    installed: bool
+    is_test: bool
+    detail: str = ""
+
+
+def offered_models(default_model: str, extra: tuple[str, ...] = ()) -> list[ModelChoice]:
+    """The models a job may name on this server: the default, the operator's extra ids
+    (I2V_MODELS), every known hub id already downloaded, and — when the default is a test model —
+    all test models. Anything else is refused, so a request can never make the server load an
+    arbitrary folder."""
+    choices: dict[str, ModelChoice] = {}
+
+    def add(model: str) -> None:
+        if model in choices:
+            return
+        try:
+            spec = spec_for(model)
+        except UnknownModel as exc:
+            log.warning("model %s is not offered: %s", model, exc)
+            return
+        test = is_test_model(model)
+        installed = test or local_folder(model) is not None or cached_snapshot(model) is not None
+        choices[model] = ModelChoice(model, spec, installed, test)
+
+    add(default_model)
+    for model in extra:
+        add(model)
+    if is_test_model(default_model):
+        for spec in SPECS:
+            add(spec.test_model)
+    for spec in SPECS:
+        for hub_id in spec.known_hub_ids:
+            if cached_snapshot(hub_id) is not None:
+                add(hub_id)
+    return list(choices.values())
+
+
+def check_offered(model: str, offered: list[ModelChoice]) -> ModelChoice:
+    """The offered choice for `model`, or `UnknownModel` listing what may be asked for."""
+    for choice in offered:
+        if choice.id == model:
+            return choice
+    names = ", ".join(c.id for c in offered)
+    raise UnknownModel(f"model: this server does not offer {model[:80]!r}; choose one of {names} (GET /api/v1/models)")
+
+
+def prompt_tokenizer(spec: ModelSpec, folder: Path | None = None):
+    """The tokenizer the prompt check counts with: the real one from an installed checkpoint's
+    `tokenizer/` folder when given, else the family's offline tokenizer (see `engine.tokenizers`)."""
+    if folder is not None and (folder / "tokenizer").is_dir():
+        from transformers import AutoTokenizer
+
+        try:
+            return AutoTokenizer.from_pretrained(folder, subfolder="tokenizer", local_files_only=True)
+        except (OSError, ValueError):
+            log.warning("could not read the tokenizer in %s; counting with the offline one", folder)
+    return spec.text.load_tokenizer()

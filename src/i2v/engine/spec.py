@@ -1,0 +1,351 @@
+"""A model family in numbers: one `ModelSpec` per family holds every limit and default once.
+
+The request validator, the studio's sliders, the API's form, the CLI's help, the presets, the
+prompt checker, `download`, `doctor`, the memory plan and the ETA all read a family's spec instead of
+repeating I2VGen-XL's numbers. A spec is plain data plus a few pure functions; importing it loads no
+model and no deep-learning library (the tokenizer is built lazily, on first use).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from i2v.request import GenerationRequest
+
+Offload = Literal["none", "model", "group", "sequential"]
+ResolutionClass = Literal["draft", "standard", "high"]
+Motion = Literal["slow", "moderate", "fast"]
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+@dataclass(frozen=True)
+class Span:
+    """An inclusive numeric range with the family's default inside it."""
+
+    low: float
+    high: float
+    default: float
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.default <= self.high:
+            raise ValueError(f"default {self.default} outside {self.low}–{self.high}")
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    def describe(self) -> str:
+        return f"between {_number(self.low)} and {_number(self.high)}"
+
+    def clamp(self, value: float) -> float:
+        return min(max(value, self.low), self.high)
+
+
+@dataclass(frozen=True)
+class FrameRule:
+    """Which frame counts a family can make: `low`–`high`, and `step`·k + 1 when `step` > 1.
+
+    Video VAEs that compress time by 4 (Wan) or 8 (LTX) need 4k+1 or 8k+1 frames: the first frame
+    is encoded alone, every later latent frame stands for `step` video frames.
+    """
+
+    low: int
+    high: int
+    default: int
+    step: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.valid(self.default) or not self.valid(self.low):
+            raise ValueError(f"frame rule {self} does not admit its own default or minimum")
+
+    def valid(self, frames: int) -> bool:
+        return self.low <= frames <= self.high and (self.step == 1 or (frames - 1) % self.step == 0)
+
+    def choices(self) -> list[int]:
+        return [n for n in range(self.low, self.high + 1) if self.valid(n)]
+
+    def nearest(self, frames: float) -> int:
+        """The valid count closest to `frames` (ties go to the longer clip)."""
+        return min(self.choices(), key=lambda n: (abs(n - frames), -n))
+
+    def describe(self) -> str:
+        if self.step == 1:
+            return f"between {self.low} and {self.high}"
+        examples = sorted({self.nearest(self.high * 2 / 3), self.default})
+        shown = " or ".join(str(n) for n in examples)
+        return f"{self.step}k+1 between {self.low} and {self.high}, e.g. {shown}"
+
+
+@dataclass(frozen=True)
+class SizePreset:
+    """A named pixel budget: "512p" is about 512×512 pixels whatever the picture's aspect."""
+
+    name: str
+    width: int  # the budget's landscape shape, as the family's own examples name it
+    height: int
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+@dataclass(frozen=True)
+class Licence:
+    name: str
+    url: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TextEncoderSpec:
+    """What the prompt checker needs: the tokenizer, how many tokens the encoder reads, which
+    languages it understands. `special_tokens` are the markers the tokenizer adds (CLIP: start and
+    end; T5: end), so the prompt's own budget is `max_tokens - special_tokens`."""
+
+    name: str
+    max_tokens: int
+    special_tokens: int
+    languages: tuple[str, ...]
+    load_tokenizer: Callable[[], Any] = field(compare=False, repr=False)
+
+    @property
+    def budget(self) -> int:
+        return self.max_tokens - self.special_tokens
+
+
+@dataclass(frozen=True)
+class WeightLayout:
+    """The files `download` fetches and `doctor` checks: component folder → weight file stem.
+
+    `variant` is the hub's half-precision file variant ("fp16") when the repository has one.
+    `download_gb` is what a download takes on disk (the variant's files when there is one).
+    """
+
+    components: dict[str, str]
+    configs: tuple[str, ...]
+    variant: str | None
+    download_gb: float
+
+
+@dataclass(frozen=True)
+class MemoryTier:
+    """From `min_free_gib` of free VRAM, this offload mode (with VAE tiling when `vae_tiling`)."""
+
+    min_free_gib: float
+    offload: Offload
+    vae_tiling: bool = False
+    source: str = "estimate"  # "estimate" (from weight sizes) or where it was measured
+
+
+@dataclass(frozen=True)
+class MeasuredCost:
+    """Run time of this family measured on one kind of device (e.g. "cpu-fp32"), at a reference
+    size, and how it grows: the ETA before a job starts. Families or devices never measured have
+    none, and the ETA stays blank rather than invented."""
+
+    step_s: float  # one denoising step (with guidance) at the reference size
+    width: int
+    height: int
+    frames: int
+    pixel_exponent: float
+    frame_exponent: float
+    decode_s_per_frame: float  # at the reference size
+    encode_s: float  # text/image encoders and the first frame's latent
+    source: str
+
+    def seconds(self, width: int, height: int, frames: int, steps: int, speedup: float = 1.0) -> float:
+        pixels = width * height / (self.width * self.height)
+        step = self.step_s * pixels**self.pixel_exponent * (frames / self.frames) ** self.frame_exponent
+        decode = self.decode_s_per_frame * pixels * frames
+        return self.encode_s + steps * step / speedup + decode
+
+
+@dataclass(frozen=True)
+class FastPreset:
+    """The "fast" quality preset of a family: what it changes, and its measured speed-up."""
+
+    description: str
+    speedup: float  # expected whole-job speed-up over "standard" (measured; see BENCHMARKS.md)
+    steps_factor: float = 0.5  # fast runs ceil(steps × factor) steps
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything i2v knows about one model family, written once."""
+
+    family: str
+    title: str
+    hub_id: str
+    known_hub_ids: tuple[str, ...]
+    pipeline_classes: tuple[str, ...]  # model_index.json `_class_name` values that mean this family
+    licence: Licence
+    test_model: str
+    frames: FrameRule
+    fps: Span
+    fps_conditions: bool  # does the model read the frame rate (else fps is playback speed only)?
+    resolutions: tuple[SizePreset, ...]
+    default_resolution: str
+    resolution_classes: dict[str, str]  # draft/standard/high → a preset name
+    side_multiple: int
+    steps: Span
+    guidance: Span
+    schedulers: tuple[str, ...]
+    negative_prompt: str
+    text: TextEncoderSpec
+    weights: WeightLayout
+    memory_tiers: tuple[MemoryTier, ...]  # highest first; the last one is the floor
+    fast: FastPreset
+    costs: dict[str, MeasuredCost] = field(default_factory=dict)  # device kind → measured cost
+    fp16_issue: str = ""  # a known half-precision problem of the family, named in the NaN message
+    keeps_trained_frames: bool = False
+    max_aspect: float = 2.5
+    notes: str = ""
+
+    # ---- resolutions ----------------------------------------------------------------------
+
+    @property
+    def resolution_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.resolutions)
+
+    def preset(self, resolution: str) -> SizePreset:
+        for preset in self.resolutions:
+            if preset.name == resolution:
+                return preset
+        raise KeyError(f"{self.title} has no resolution {resolution!r}; use one of {', '.join(self.resolution_names)}")
+
+    def frame_size(self, resolution: str, width: int, height: int) -> tuple[int, int]:
+        """Output (width, height) for a preset: about the preset's pixel count, the picture's aspect
+        kept (clamped to `max_aspect`, then centre-cropped), sides multiples of `side_multiple`.
+
+        A budget of pixels rather than a short side, so a wide picture is not made larger (and
+        slower) than a square one.
+        """
+        budget = self.preset(resolution).pixels
+        multiple = self.side_multiple
+        aspect = min(max(width / height, 1 / self.max_aspect), self.max_aspect)
+        ideal_w = math.sqrt(budget * aspect)
+
+        def snap(x: float) -> int:
+            return max(multiple, round(x / multiple) * multiple)
+
+        def distortion(size: tuple[int, int]) -> float:
+            # aspect error counts double the pixel-budget error: a squashed cell is worse than a slower clip
+            w, h = size
+            return abs(math.log(w / h / aspect)) + 0.5 * abs(math.log(w * h / budget))
+
+        low = max(multiple, math.floor(ideal_w / multiple) * multiple)
+        candidates = [(w, snap(w / aspect)) for w in (low, low + multiple)]
+        return min(candidates, key=distortion)
+
+    def lower_resolution(self, resolution: str) -> str | None:
+        """The next smaller preset, or None at the smallest."""
+        names = self.resolution_names
+        index = names.index(resolution)
+        return names[index - 1] if index > 0 else None
+
+    # ---- requests -------------------------------------------------------------------------
+
+    def complete(self, request: GenerationRequest) -> GenerationRequest:
+        """The request with this family's defaults filled in, checked against its rules.
+
+        Raises `RequestError` naming every broken rule in words a teacher can act on ("I2VGen-XL
+        makes 8 to 32 frames", "Wan 2.2 TI2V-5B needs 4k+1 frames, e.g. 81 or 121").
+        """
+        from i2v.request import RequestError  # the base never imports the engine; the engine may import the base
+
+        values = {
+            "resolution": request.resolution or self.default_resolution,
+            "frames": request.frames if request.frames is not None else self.frames.default,
+            "fps": request.fps if request.fps is not None else int(self.fps.default),
+            "steps": request.steps if request.steps is not None else int(self.steps.default),
+            "guidance": request.guidance if request.guidance is not None else self.guidance.default,
+            "scheduler": request.scheduler or self.schedulers[0],
+            "negative_prompt": self.negative_prompt if request.negative_prompt is None else request.negative_prompt,
+        }
+        problems = self.problems(values)
+        if problems:
+            raise RequestError("; ".join(problems))
+        return request.model_copy(update=values)
+
+    def problems(self, values: dict[str, Any]) -> list[str]:
+        """Each value that breaks this family's rules, as "field: must be …, for <family> (got …)"."""
+        from i2v.request import shown
+
+        found: list[str] = []
+
+        def refuse(name: str, rule: str) -> None:
+            found.append(f"{name}: must be {rule} for {self.title} (got {shown(values[name])})")
+
+        if values["resolution"] not in self.resolution_names:
+            refuse("resolution", "one of " + ", ".join(self.resolution_names))
+        if not self.frames.valid(values["frames"]):
+            refuse("frames", self.frames.describe())
+        if not self.fps.contains(values["fps"]):
+            refuse("fps", self.fps.describe())
+        if not self.steps.contains(values["steps"]):
+            refuse("steps", self.steps.describe())
+        if not self.guidance.contains(values["guidance"]):
+            refuse("guidance", self.guidance.describe())
+        if values["scheduler"] not in self.schedulers:
+            refuse("scheduler", "one of " + ", ".join(self.schedulers))
+        return found
+
+    def fast_steps(self, steps: int) -> int:
+        """Steps the "fast" preset runs for a request of `steps`."""
+        return max(1, math.ceil(steps * self.fast.steps_factor))
+
+    def estimate_seconds(self, device_kind: str, width: int, height: int, frames: int, steps: int, quality: str) -> float | None:
+        """Expected run time where this family was measured on `device_kind`, else None."""
+        cost = self.costs.get(device_kind)
+        if cost is None:
+            return None
+        speedup = self.fast.speedup if quality == "fast" else 1.0
+        return cost.seconds(width, height, frames, steps, speedup)
+
+    # ---- what a clip should be → this family's numbers ---------------------------------------
+
+    def clip_params(self, seconds: float, resolution_class: str = "standard") -> dict[str, Any]:
+        """Frames, fps and resolution for a clip of about `seconds`. Presets and lessons say what a
+        clip should be; each family turns that into its own numbers: a family trained on one clip
+        length (`keeps_trained_frames`, I2VGen-XL's 16) keeps it and changes the frame rate, the
+        others keep their frame rate and change the frame count."""
+        if self.keeps_trained_frames:
+            frames = self.frames.default
+            fps = int(self.fps.clamp(round(frames / seconds)))
+        else:
+            fps = int(self.fps.default)
+            frames = self.frames.nearest(seconds * fps)
+        return {"frames": frames, "fps": fps, "resolution": self.resolution_classes[resolution_class]}
+
+    # ---- what the outside sees --------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        """The spec as JSON for `GET /api/v1/models` and the studio."""
+        return {
+            "family": self.family,
+            "title": self.title,
+            "hub_id": self.hub_id,
+            "licence": {"name": self.licence.name, "url": self.licence.url, "note": self.licence.note},
+            "frames": {"low": self.frames.low, "high": self.frames.high, "default": self.frames.default,
+                       "step": self.frames.step, "rule": self.frames.describe()},
+            "fps": {"low": self.fps.low, "high": self.fps.high, "default": self.fps.default,
+                    "conditions_model": self.fps_conditions},
+            "resolutions": [{"name": p.name, "width": p.width, "height": p.height} for p in self.resolutions],
+            "default_resolution": self.default_resolution,
+            "side_multiple": self.side_multiple,
+            "steps": {"low": self.steps.low, "high": self.steps.high, "default": self.steps.default},
+            "guidance": {"low": self.guidance.low, "high": self.guidance.high, "default": self.guidance.default},
+            "schedulers": list(self.schedulers),
+            "negative_prompt": self.negative_prompt,
+            "text_encoder": {"name": self.text.name, "max_tokens": self.text.max_tokens,
+                             "prompt_tokens": self.text.budget, "languages": list(self.text.languages)},
+            "download_gb": self.weights.download_gb,
+            "fast": {"description": self.fast.description, "speedup": self.fast.speedup},
+            "notes": self.notes,
+        }

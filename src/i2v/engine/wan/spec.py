@@ -1,0 +1,71 @@
+"""Wan 2.2 TI2V-5B's numbers, once (Wan-AI/Wan2.2-TI2V-5B model card and diffusers' Wan docs).
+
+The 5 B text-image-to-video model: 1280×704 at 24 fps, 121 frames by default; its VAE compresses
+16×16 pixels and 4 frames into one latent, so frames are 4k+1 and sides multiples of 32 (VAE 16 ×
+transformer patch 2). UMT5-XXL reads English and Chinese prompts up to 512 tokens.
+"""
+
+from __future__ import annotations
+
+from i2v.engine.spec import (
+    FastPreset, FrameRule, Licence, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
+)
+from i2v.engine.tokenizers import load_t5_tokenizer
+
+HUB_ID = "Wan-AI/Wan2.2-TI2V-5B-Diffusers"
+TEST_MODEL = "tiny-wan"
+MAX_TOKENS = 512
+# The negative prompt of Wan's own examples (English translation of the model card's Chinese one).
+NEGATIVE_PROMPT = (
+    "bright tones, overexposed, static, blurred details, subtitles, style, artwork, painting, picture, still, "
+    "overall grey, worst quality, low quality, JPEG artefacts, ugly, incomplete, extra fingers, poorly drawn hands, "
+    "poorly drawn faces, deformed, disfigured, malformed limbs, fused fingers, motionless frame, cluttered "
+    "background, three legs, many people in the background, walking backwards"
+)
+
+
+def load_tokenizer():
+    return load_t5_tokenizer(MAX_TOKENS)
+
+
+SPEC = ModelSpec(
+    family="wan",
+    title="Wan 2.2 TI2V-5B",
+    hub_id=HUB_ID,
+    known_hub_ids=(HUB_ID,),
+    pipeline_classes=("WanPipeline", "WanImageToVideoPipeline"),
+    licence=Licence("Apache-2.0", "https://huggingface.co/Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+                    "Open weights under Apache-2.0; no use restrictions beyond the licence."),
+    test_model=TEST_MODEL,
+    frames=FrameRule(low=5, high=121, default=121, step=4),
+    fps=Span(8, 30, 24),
+    fps_conditions=False,
+    resolutions=(SizePreset("480p", 832, 480), SizePreset("720p", 1280, 704)),
+    default_resolution="720p",
+    resolution_classes={"draft": "480p", "standard": "720p", "high": "720p"},
+    side_multiple=32,
+    steps=Span(1, 100, 50),
+    guidance=Span(1.0, 10.0, 5.0),
+    schedulers=("unipc",),
+    negative_prompt=NEGATIVE_PROMPT,
+    text=TextEncoderSpec("UMT5-XXL", max_tokens=MAX_TOKENS, special_tokens=1, languages=("en", "zh"),
+                         load_tokenizer=load_tokenizer),
+    weights=WeightLayout(
+        components={"transformer": "diffusion_pytorch_model", "vae": "diffusion_pytorch_model", "text_encoder": "model"},
+        configs=("model_index.json", "transformer/config.json", "vae/config.json", "text_encoder/config.json",
+                 "scheduler/scheduler_config.json", "tokenizer/tokenizer_config.json"),
+        variant=None,
+        download_gb=34.0,
+    ),
+    # Half-precision weights: transformer 10 GB, UMT5-XXL 11.4 GB, VAE 1.4 GB; the 720p/121-frame
+    # latent is 27,280 tokens. Estimates from those sizes until benchmarks/gpu.py measures them.
+    memory_tiers=(
+        MemoryTier(40, "none"),
+        MemoryTier(22, "model", vae_tiling=True),
+        MemoryTier(10, "group", vae_tiling=True),
+        MemoryTier(0, "sequential", vae_tiling=True),
+    ),
+    fast=FastPreset("UniPC at half the steps with diffusers' first-block cache (residual threshold 0.1)",
+                    speedup=2.0),
+    notes="Frames are 4k+1 (121 = 5 s at 24 fps); prompts may be English or Chinese.",
+)
