@@ -12,16 +12,13 @@ import argparse
 import os
 import platform
 import resource
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import torch  # noqa: E402
 
-from i2v.engine.i2vgenxl import load_engine  # noqa: E402
+from i2v.engine.i2vgenxl import SPEC, load_engine  # noqa: E402
 from i2v.engine.i2vgenxl.engine import I2VGenXLEngine  # noqa: E402
 from i2v.engine.memory import plan_for  # noqa: E402
 from i2v.engine.i2vgenxl.test_model import full_size_components, full_size_info  # noqa: E402
@@ -33,7 +30,7 @@ def rss_gib() -> float:
 
 
 def picture(width: int, height: int):
-    from conftest import gradient_picture
+    from i2v.samples import gradient_picture
 
     return gradient_picture(width, height)
 
@@ -55,7 +52,7 @@ def bench_full(frames: int, size: int) -> None:
     built = time.perf_counter() - started
     params = {name: sum(p.numel() for p in m.parameters()) / 1e6 for name, m in engine.parts.modules().items()}
     print(f"full-size build: {built:.1f} s, peak RSS {rss_gib():.1f} GiB, params (M): " + ", ".join(f"{k} {v:.0f}" for k, v in params.items()))
-    request = GenerationRequest(prompt="a cell dividing", frames=frames, steps=1, seed=1)
+    request = SPEC.complete(GenerationRequest(prompt="a cell dividing", frames=frames, steps=1, seed=1))
     image = picture(size * 2, size * 2)
     width = height = size
     with torch.inference_mode():

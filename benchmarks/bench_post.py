@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_post.py [--size 512] [--frames 16] [--write benchmarks/POST_RESULTS.md]
 
 Quality: a textured star translating and rotating over a textured background is rendered at any
-time t (tests/post/conftest.py), so the true in-between frames exist; interpolated frames are
+time t (i2v.samples.MovingShape, shared with tests/post), so the true in-between frames exist; interpolated frames are
 scored by PSNR against them, next to frame duplication (nearest frame) and a linear cross-fade.
 Speed: frames per second at size×size (default 512×512), best of `--repeats` runs. Prints figures and
 ratios; asserts nothing.
@@ -12,10 +12,8 @@ ratios; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import platform
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -36,12 +34,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def load_synthetic():
-    """The test suite's MovingShape renderer, loaded by path (tests/post is not a package)."""
-    spec = importlib.util.spec_from_file_location("post_synthetic_clip", REPO / "tests/post/conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.MovingShape
+    """The synthetic moving-star clip the post tests also use (i2v.samples)."""
+    from i2v.samples import MovingShape
+
+    return MovingShape
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -27,7 +27,6 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests"))
 
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
@@ -35,6 +34,7 @@ import torch  # noqa: E402
 from model_folder import DEFAULT_FOLDER, ensure_model_folder  # noqa: E402
 
 from i2v.engine.i2vgenxl.engine import FAST_LEVERS, OFF, DeepFeatureCache, I2VGenXLEngine, Levers  # noqa: E402
+from i2v.engine.i2vgenxl import SPEC  # noqa: E402
 from i2v.engine.memory import plan_for  # noqa: E402
 from i2v.request import GenerationRequest  # noqa: E402
 
@@ -97,13 +97,14 @@ def log(message: str) -> None:
 
 
 def picture(size: int):
-    from conftest import gradient_picture
+    from i2v.samples import gradient_picture
 
     return gradient_picture(size * 2, size * 2)
 
 
 def request(**fields) -> GenerationRequest:
-    return GenerationRequest(**{"prompt": PROMPT, "seed": 7, "frames": 8, "fps": 8, **fields})
+    """A completed I2VGen-XL request (every default filled in by the family's spec)."""
+    return SPEC.complete(GenerationRequest(**{"prompt": PROMPT, "seed": 7, "frames": 8, "fps": 8, **fields}))
 
 
 def rel_l2(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from i2v.engine.base import ModelNotAvailable
 from i2v.engine.checkpoints import cached_snapshot, local_folder, pipeline_class
 from i2v.engine.i2vgenxl.spec import SPEC as I2VGENXL
 from i2v.engine.ltx.spec import SPEC as LTX
