@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 
 import torch
 from diffusers import AutoencoderKL
@@ -98,29 +99,42 @@ def tiny_info() -> ModelInfo:
                      family=SPEC.family, is_test_model=True)
 
 
-def full_size_components(dtype: torch.dtype = torch.float32) -> Components:
-    """The real architecture at its real size with random weights (~9.6 GiB RSS in fp32)."""
-    torch.manual_seed(0)
-    unet = I2VGenXLUNet()  # the default config is the released model's
-    vae = AutoencoderKL(
-        block_out_channels=(128, 256, 512, 512), down_block_types=["DownEncoderBlock2D"] * 4,
-        up_block_types=["UpDecoderBlock2D"] * 4, latent_channels=4, layers_per_block=2,
-        sample_size=768, scaling_factor=0.18215,
-    )
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        hidden_size=1024, intermediate_size=4096, num_attention_heads=16, num_hidden_layers=23,
-        projection_dim=1024, hidden_act="gelu", vocab_size=49408, max_position_embeddings=77,
-        bos_token_id=49406, eos_token_id=49407, pad_token_id=49407,
-    ))
-    image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
-        hidden_size=1280, intermediate_size=5120, num_attention_heads=16, num_hidden_layers=32,
-        image_size=224, patch_size=14, projection_dim=1024, hidden_act="gelu",
-    ))
-    for module in (unet, vae, text_encoder, image_encoder):
-        module.to(dtype)
+def full_size_factories() -> dict[str, Callable[[], torch.nn.Module]]:
+    """How to build each full-size component (the released model's configs), for `random_weights`."""
+    return {
+        "unet": lambda: I2VGenXLUNet(),  # the default config is the released model's
+        "vae": lambda: AutoencoderKL(
+            block_out_channels=(128, 256, 512, 512), down_block_types=["DownEncoderBlock2D"] * 4,
+            up_block_types=["UpDecoderBlock2D"] * 4, latent_channels=4, layers_per_block=2,
+            sample_size=768, scaling_factor=0.18215,
+        ),
+        "text_encoder": lambda: CLIPTextModel(CLIPTextConfig(
+            hidden_size=1024, intermediate_size=4096, num_attention_heads=16, num_hidden_layers=23,
+            projection_dim=1024, hidden_act="gelu", vocab_size=49408, max_position_embeddings=77,
+            bos_token_id=49406, eos_token_id=49407, pad_token_id=49407,
+        )),
+        "image_encoder": lambda: CLIPVisionModelWithProjection(CLIPVisionConfig(
+            hidden_size=1280, intermediate_size=5120, num_attention_heads=16, num_hidden_layers=32,
+            image_size=224, patch_size=14, projection_dim=1024, hidden_act="gelu",
+        )),
+    }
+
+
+def full_size_components(dtype: torch.dtype = torch.float32, device: str = "cpu", *, on_device: bool = False) -> Components:
+    """The real architecture at its real size with random weights (~9.6 GiB RSS in fp32 on the CPU).
+
+    `on_device=True` builds each component straight onto `device` in `dtype` (meta init, seeded fill;
+    see `engine.random_weights`) — how the GPU benchmark builds it without a trip through the CPU."""
+    factories = full_size_factories()
+    if on_device:
+        from i2v.engine.random_weights import materialize
+
+        modules = {name: materialize(factory, device, dtype) for name, factory in factories.items()}
+    else:
+        torch.manual_seed(0)
+        modules = {name: factory().to(device=device, dtype=dtype) for name, factory in factories.items()}
     return Components(
-        unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=load_clip_tokenizer(),
-        image_encoder=image_encoder, feature_extractor=CLIPImageProcessorPil(crop_size=224, size=224),
+        **modules, tokenizer=load_clip_tokenizer(), feature_extractor=CLIPImageProcessorPil(crop_size=224, size=224),
         scheduler_config=dict(REAL_SCHEDULER_CONFIG),
     )
 
