@@ -18,6 +18,7 @@ script never writes into another checkout's package.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import random
 from collections.abc import Callable, Iterable, Sequence
@@ -34,17 +35,14 @@ RGB = tuple[int, int, int]
 Colour = tuple[int, ...]
 Point = tuple[float, float]
 
-PAPER: RGB = (246, 243, 236)
 SKY: RGB = (232, 242, 250)
 SPACE_LIGHT: RGB = (236, 236, 248)
-INK: RGB = (70, 72, 86)
 GLASS: Colour = (130, 156, 180)
 WATER: RGB = (212, 232, 246)
 TABLE: RGB = (220, 204, 180)
 RED_POLE: RGB = (214, 66, 66)  # N is red and S blue, as in Chinese and most English textbooks
 BLUE_POLE: RGB = (66, 104, 204)
 COPPER: RGB = (196, 118, 58)
-STEEL: RGB = (150, 154, 166)
 
 
 class Sketch:
@@ -465,7 +463,7 @@ def draw_dna_helix() -> Image.Image:
             segment(p, q, base_colour[base if k < 4 else pair[base]], 9)  # type: ignore[arg-type]
     for phase, colour in ((0.0, (74, 80, 156)), (groove, (126, 100, 176))):
         ys = [26 + i * 3 for i in range(154)]
-        for y0, y1 in zip(ys, ys[1:], strict=False):
+        for y0, y1 in itertools.pairwise(ys):
             segment(point(y0, phase), point(y1, phase), colour, 17)
     for _, draw in sorted(items, key=lambda item: item[0]):
         draw()
@@ -527,7 +525,7 @@ def draw_double_circulation() -> Image.Image:
         for k in range(5):
             yy = y0 + k * 14
             pts = [(262 + i * 9, yy + 5 * math.sin(i * 0.9 + k)) for i in range(28)]
-            for (xa, ya), (xb, yb) in zip(pts, pts[1:], strict=False):
+            for (xa, ya), (xb, yb) in itertools.pairwise(pts):
                 t = (xa - 262) / 243
                 s.line([(xa, ya), (xb, yb)], _mix(blue, red, t), 6)
     for path, colour in vessels:

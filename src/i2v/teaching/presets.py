@@ -24,13 +24,11 @@ SUBJECT_AREAS: tuple[SubjectArea, ...] = ("biology", "physics", "chemistry", "ea
 _HERE = Path(__file__).resolve().parent
 PRESETS_FILE = _HERE / "presets.json"
 TEMPLATES_DIR = _HERE / "templates"
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class Bilingual(_Frozen):
