@@ -17,6 +17,7 @@ from PIL import Image
 from i2v.request import GenerationRequest
 from i2v.teaching.input_check import check_image
 from i2v.teaching.presets import (
+    CLIP_SECONDS_TOLERANCE,
     PRESETS_FILE,
     SUBJECT_AREAS,
     TEMPLATES_DIR,
@@ -70,7 +71,8 @@ def test_every_preset_holds_to_the_schema() -> None:
         assert (request.frames, request.fps, request.resolution) == (
             preset.params.frames, preset.params.fps, preset.params.resolution)
         assert 1 <= preset.clip.seconds <= 10
-        assert abs(preset.params.frames / preset.params.fps - preset.clip.seconds) <= 0.1 * preset.clip.seconds
+        played = preset.params.frames / preset.params.fps
+        assert abs(played - preset.clip.seconds) <= CLIP_SECONDS_TOLERANCE * preset.clip.seconds
         assert "illustrative" in preset.cannot_show.en and "示意" in preset.cannot_show.zh
         assert preset.misconception.en != preset.cannot_show.en
 
