@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -13,47 +17,95 @@ from PIL import Image
 from i2v.request import GenerationRequest
 from i2v.teaching.input_check import check_image
 from i2v.teaching.presets import (
+    CLIP_SECONDS_TOLERANCE,
     PRESETS_FILE,
     SUBJECT_AREAS,
     TEMPLATES_DIR,
+    Bilingual,
+    Preset,
     PresetFileError,
     build_prompt,
     get_preset,
     load_presets,
     template_path,
 )
-from i2v.teaching.templates_draw import HEIGHT, TEMPLATES, WIDTH
 
+DRAW_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "draw_templates.py"
+
+
+def _drawing_script():
+    """scripts/draw_templates.py is a build step, not a package module: load it by path."""
+    spec = importlib.util.spec_from_file_location("draw_templates", DRAW_SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+DRAW = _drawing_script()
+TEXT_FIELDS = [name for name, field in Preset.model_fields.items() if field.annotation is Bilingual]
+CJK = re.compile(r"[\u4e00-\u9fff]")
 PRESETS = load_presets()
 
 
-def test_at_least_sixteen_presets_four_per_area() -> None:
-    assert len(PRESETS) >= 16
+def test_at_least_thirty_two_presets_four_per_area() -> None:
+    assert len(PRESETS) >= 32
     counts = Counter(p.subject_area for p in PRESETS)
     assert all(counts[area] >= 4 for area in SUBJECT_AREAS), counts
     assert len({p.id for p in PRESETS}) == len(PRESETS)
 
 
-def test_every_preset_is_bilingual_and_builds_a_valid_request() -> None:
+def test_every_preset_holds_to_the_schema() -> None:
+    """Both languages for every text field, the start picture present, parameters a job accepts."""
+    assert {"title", "knowledge_point", "params_reason", "can_show", "cannot_show", "misconception"} <= set(TEXT_FIELDS)
     for preset in PRESETS:
-        for text in (preset.title, preset.knowledge_point, preset.params_reason, preset.can_show, preset.cannot_show):
-            assert text.en.strip() and text.zh.strip()
-            assert any("\u4e00" <= ch <= "\u9fff" for ch in text.zh), (preset.id, text.zh)
+        for name in TEXT_FIELDS:
+            text = getattr(preset, name)
+            assert text.en.strip() and not CJK.search(text.en), (preset.id, name, text.en)
+            assert CJK.search(text.zh), (preset.id, name, text.zh)
         assert preset.keywords.en and preset.keywords.zh
+        assert template_path(preset).is_file(), preset.template
         assert preset.prompt == build_prompt(**preset.prompt_parts.model_dump())
         assert preset.prompt.isascii(), preset.id  # prompts stay English
         request = GenerationRequest.parse(preset.request_fields())
-        assert request.frames == preset.params.frames
+        assert (request.frames, request.fps, request.resolution) == (
+            preset.params.frames, preset.params.fps, preset.params.resolution)
+        assert 1 <= preset.clip.seconds <= 10
+        played = preset.params.frames / preset.params.fps
+        assert abs(played - preset.clip.seconds) <= CLIP_SECONDS_TOLERANCE * preset.clip.seconds
         assert "illustrative" in preset.cannot_show.en and "示意" in preset.cannot_show.zh
+        assert preset.misconception.en != preset.cannot_show.en
+
+
+def test_params_reason_says_what_the_clip_should_be() -> None:
+    """16 frames (what I2VGen-XL was trained on) unless the reason says why; the reason names the clip's length."""
+    for preset in PRESETS:
+        if preset.params.frames != 16:
+            assert f"{preset.params.frames} frames" in preset.params_reason.en, preset.id
+        for text, pattern in ((preset.params_reason.en, r"(\d+(?:\.\d+)?)[- ]seconds?"),
+                              (preset.params_reason.zh, r"(\d+(?:\.\d+)?) ?秒")):
+            said = [float(x) for x in re.findall(pattern, text)]
+            assert any(abs(x - preset.clip.seconds) <= 0.25 for x in said), (preset.id, preset.clip.seconds, text)
+
+
+def test_prompts_avoid_directions_the_model_ignores() -> None:
+    ignored = re.compile(r"\b(counter)?clockwise\b|\b(west|east) to (east|west)\b", re.IGNORECASE)
+    for preset in PRESETS:
+        assert not ignored.search(preset.prompt), (preset.id, preset.prompt)
 
 
 def test_classic_cases_are_exact() -> None:
     mitosis = get_preset("mitosis")
-    assert mitosis.prompt == "chromosomes separating and moving to opposite poles"
-    assert mitosis.params.model_dump() == {"resolution": "512p", "frames": 24, "fps": 12, "steps": 60, "guidance": 10.0}
+    assert mitosis.prompt == ("the coloured chromosomes in the middle of the cell splitting into two identical groups "
+                              "and moving apart toward the opposite ends of the cell, pulled along the green spindle "
+                              "fibres, slow smooth motion")
+    assert mitosis.params.model_dump() == {"resolution": "512p", "frames": 16, "fps": 8, "steps": 60, "guidance": 10.0}
+    assert mitosis.clip.model_dump() == {"seconds": 2.0, "motion": "moderate"}
     orbit = get_preset("earth-orbit")
-    assert orbit.prompt == "Earth orbiting around the Sun slowly, tilt axis fixed"
-    assert orbit.params.model_dump() == {"resolution": "768p", "frames": 32, "fps": 8, "steps": 80, "guidance": 11.0}
+    assert orbit.prompt == ("the Earth travelling slowly around the Sun along its orbit its tilted axis always "
+                            "pointing the same way, space diagram on a light background")
+    assert orbit.params.model_dump() == {"resolution": "768p", "frames": 16, "fps": 4, "steps": 80, "guidance": 11.0}
+    assert orbit.clip.model_dump() == {"seconds": 4.0, "motion": "slow"}
 
 
 def test_load_presets_returns_a_fresh_list_from_the_cache() -> None:
@@ -90,12 +142,27 @@ def _broken_file(tmp_path: Path, **changes: object) -> Path:
         ({"prompt": "chromosomes dancing"}, "prompt must equal"),
         ({"subject_area": "history"}, "subject_area"),
         ({"title__zh": ""}, "title.zh"),
+        ({"misconception__zh": "Pupils think homologues separate."}, "misconception: the zh text holds no Chinese"),
+        ({"can_show__en": "染色体移向两极"}, "can_show: the en text holds Chinese"),
+        ({"clip__seconds": 12}, "clip.seconds"),
+        ({"clip__motion": "zippy"}, "clip.motion"),
+        ({"params__fps": 4}, "play for 4.00 s"),
     ],
 )
 def test_schema_violations_are_reported_by_preset_and_field(tmp_path: Path, changes: dict, message: str) -> None:
     with pytest.raises(PresetFileError, match=message) as info:
         load_presets(_broken_file(tmp_path, **changes))
     assert "mitosis" in str(info.value)
+
+
+def test_a_preset_without_a_misconception_or_clip_is_refused(tmp_path: Path) -> None:
+    for field in ("misconception", "clip"):
+        data = json.loads(PRESETS_FILE.read_text("utf-8"))
+        del data["presets"][0][field]
+        path = tmp_path / f"no-{field}.json"
+        path.write_text(json.dumps(data), "utf-8")
+        with pytest.raises(PresetFileError, match=f"mitosis: {field}: Field required"):
+            load_presets(path)
 
 
 def test_every_template_exists_loads_and_suits_the_model() -> None:
@@ -105,7 +172,7 @@ def test_every_template_exists_loads_and_suits_the_model() -> None:
         assert path.is_file(), path
         with Image.open(path) as image:
             image.load()
-            assert image.size == (WIDTH, HEIGHT)
+            assert image.size == (DRAW.WIDTH, DRAW.HEIGHT)
             assert image.mode == "RGB"
             assert check_image(image) == [], preset.template  # light background, filled shapes, big subject
     for path in TEMPLATES_DIR.glob("*.png"):
@@ -113,12 +180,40 @@ def test_every_template_exists_loads_and_suits_the_model() -> None:
         assert size < 150 * 1024, path
         total += size
     assert total < 2 * 1024 * 1024
-    assert {p.template.removesuffix(".png") for p in PRESETS} <= set(TEMPLATES)
+    used = {p.template.removesuffix(".png") for p in PRESETS}
+    assert used == set(DRAW.TEMPLATES), "every preset's picture is drawn, and every drawing is used"
+    assert {p.stem for p in TEMPLATES_DIR.glob("*.png")} == set(DRAW.TEMPLATES), "no stale PNGs"
 
 
 def test_shipped_templates_match_the_drawing_code() -> None:
-    for name, draw in TEMPLATES.items():
+    for name, draw in DRAW.TEMPLATES.items():
         drawn = np.asarray(draw(), dtype=np.int16)
         with Image.open(TEMPLATES_DIR / f"{name}.png") as shipped:
             diff = np.abs(drawn - np.asarray(shipped.convert("RGB"), dtype=np.int16)).mean()
         assert diff < 1.0, f"{name}.png is stale: run scripts/draw_templates.py"
+
+
+def test_drawing_script_runs_from_the_repository_root(tmp_path: Path) -> None:
+    """The build step works as a plain program (no i2v import needed) and writes only what it is asked to."""
+    root = DRAW_SCRIPT.parents[1]
+    done = subprocess.run([sys.executable, str(DRAW_SCRIPT), "--out", str(tmp_path), "circuit", "pendulum"],
+                          cwd=root, capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"},
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["circuit.png", "pendulum.png"]
+    assert (tmp_path / "circuit.png").read_bytes() == (TEMPLATES_DIR / "circuit.png").read_bytes()
+    with pytest.raises(KeyError, match="unknown templates"):
+        DRAW.draw_all(tmp_path, ["no_such_picture"])
+
+
+def test_every_preset_gives_each_family_a_request_it_accepts() -> None:
+    """Presets say what the clip should be; each family turns that into its own frames, fps and size."""
+    from i2v.engine.registry import SPECS
+
+    for preset in load_presets():
+        for spec in SPECS:
+            fields = preset.request_fields(spec)
+            request = spec.complete(GenerationRequest.parse(fields))
+            seconds = request.frames / request.fps
+            assert abs(seconds - preset.clip.seconds) <= 0.25 * preset.clip.seconds + 0.2, (preset.id, spec.family, seconds)
+            assert request.resolution == spec.resolution_classes[preset.resolution_class]

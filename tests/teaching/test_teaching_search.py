@@ -41,10 +41,50 @@ QUERIES = [
     ("种子发芽", "seed-germination"),
     ("三棱镜 色散", "prism-dispersion"),
     ("DNA 双螺旋", "dna-helix"),
+    ("电离", "dissolving-salt"),
+    ("子染色体", "mitosis"),
+    ("晨昏线", "earth-rotation"),
+    ("上弦月", "moon-phases"),
+    ("品红在水中扩散", "diffusion"),
+    ("heart valves", "heartbeat"),
 ]
 
 
-@pytest.mark.parametrize(("query", "expected"), QUERIES)
+# The topics teachers ask for first (issue 16): each found from a teacher's phrasing in English and in Chinese.
+NEW_TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "free-fall": (("do heavy objects fall faster", "feather and coin in a vacuum"), ("自由落体", "羽毛和硬币谁下落得快")),
+    "projectile": (("projectile motion", "ball thrown horizontally"), ("平抛运动",)),
+    "refraction-straw": (("why does a straw look bent", "refraction of light in water"),
+                         ("筷子在水中为什么看起来弯折", "光的折射")),
+    "light-reflection": (("law of reflection with a mirror",), ("光的反射定律", "平面镜反射")),
+    "sound-vibration": (("how is sound produced", "sound is made by vibrations"), ("声音是怎样产生的", "音叉 乒乓球")),
+    "longitudinal-wave": (("longitudinal waves", "compressions on a slinky"), ("纵波", "声波是纵波")),
+    "em-induction": (("electromagnetic induction", "magnet pushed into a coil"), ("电磁感应", "感应电流")),
+    "electric-motor": (("how does an electric motor work",), ("电动机的原理", "电动机")),
+    "electrolysis-water": (("electrolysis of water", "splitting water into hydrogen and oxygen"), ("电解水", "水的电解实验")),
+    "neutralisation": (("acid alkali neutralisation with an indicator", "neutralization phenolphthalein"),
+                       ("酸碱中和反应", "酚酞 中和")),
+    "boiling": (("boiling water", "evaporation and boiling"), ("水的沸腾", "蒸发和沸腾的区别")),
+    "convection": (("convection currents in water",), ("对流", "热对流")),
+    "breathing": (("how do we breathe", "diaphragm and lungs"), ("呼吸运动", "膈肌运动模型")),
+    "double-circulation": (("double circulation", "pulmonary and systemic circulation"), ("体循环和肺循环", "血液循环")),
+    "plate-tectonics": (("plate tectonics", "why do earthquakes happen"), ("板块运动", "地震是怎样形成的")),
+    "plasmolysis": (("osmosis in plant cells", "plasmolysis"), ("质壁分离", "渗透作用")),
+    "solar-eclipse": (("solar eclipse", "lunar eclipse"), ("日食", "月食")),
+    "floating-sinking": (("why do things float or sink", "egg floats in salt water"), ("浮力", "物体的浮沉条件")),
+}
+NEW_TOPIC_QUERIES = [(q, topic) for topic, (en, zh) in NEW_TOPICS.items() for q in (*en, *zh)]
+
+
+def test_every_new_topic_is_asked_in_both_languages() -> None:
+    ids = {p.id for p in load_presets()}
+    assert len(NEW_TOPICS) >= 12 and set(NEW_TOPICS) <= ids
+    for topic, (en, zh) in NEW_TOPICS.items():
+        assert en and all(q.isascii() for q in en), topic
+        assert zh and all(any("\u4e00" <= ch <= "\u9fff" for ch in q) for q in zh), topic
+
+
+@pytest.mark.parametrize(("query", "expected"), QUERIES + NEW_TOPIC_QUERIES)
 def test_best_hit(query: str, expected: str) -> None:
     hits = search_presets(query)
     assert hits, query

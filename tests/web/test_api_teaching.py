@@ -31,6 +31,9 @@ def test_presets_list_with_fetchable_png_templates(server):
                 assert picture.format == "PNG" and min(picture.size) >= 64
         zh = client.get("/api/v1/presets", params={"lang": "zh"}).json()[0]
         assert zh["text"]["title"] == zh["title"]["zh"] != zh["title"]["en"]
+        assert zh["text"]["misconception"] == zh["misconception"]["zh"] != zh["misconception"]["en"]
+        assert first["text"]["misconception"] == first["misconception"]["en"]
+        assert set(first["clip"]) == {"seconds", "motion"} and 1 <= first["clip"]["seconds"] <= 10
         assert client.get("/api/v1/presets/no-such/template").status_code == 404
 
 

@@ -62,7 +62,11 @@ def test_search_in_chinese_and_pick_mitosis_fills_the_form(zh_page):
     steps = page.locator("#i2v-steps input[type=number]")
     steps.wait_for(state="visible")
     assert steps.input_value() == str(mitosis.params.steps)
-    assert mitosis.knowledge_point.zh[:10] in page.locator("#i2v-preset-details").inner_text()
+    details = page.locator("#i2v-preset-details")
+    assert mitosis.knowledge_point.zh[:10] in details.inner_text()
+    assert f"{t('preset.misconception', 'zh')}: {mitosis.misconception.zh[:10]}" in details.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    details.screenshot(path=str(ARTIFACTS / "preset-details-zh.png"))
 
 
 def test_vague_prompt_shows_a_warning(zh_page):

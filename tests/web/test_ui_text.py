@@ -91,8 +91,13 @@ def test_preset_details_have_knowledge_point_reason_and_limits():
 
     preset = get_preset("mitosis")
     text = preset_details_md(preset, "zh")
-    for part in (preset.knowledge_point.zh, preset.params_reason.zh, preset.can_show.zh, preset.cannot_show.zh):
+    for part in (preset.knowledge_point.zh, preset.params_reason.zh, preset.can_show.zh, preset.cannot_show.zh,
+                 preset.misconception.zh, t("preset.misconception", "zh")):
         assert part in text
+    assert text.index(preset.cannot_show.zh) < text.index(preset.misconception.zh)  # shown beside "cannot show"
+    english = preset_details_md(preset, "en")
+    assert f"**{t('preset.misconception', 'en')}:** {preset.misconception.en}" in english
+    assert preset.misconception.zh not in english
     assert preset_details_md(None, "en") == t("ui.presets.pick", "en")
 
 

@@ -1,20 +1,24 @@
 """Science presets: the typed schema of `presets.json` and where each preset's template image lives.
 
 A preset is data a teacher picks to fill the picture, the English prompt and the parameters in one
-click. Parameters are checked against `GenerationRequest` itself, so the preset file can never hold
-values a job would refuse.
+click, with what the clip can and cannot show and the common misconception it meets. Parameters are
+checked against `GenerationRequest` itself, so the preset file can never hold values a job would
+refuse; `clip` says what the clip should be (seconds, how fast things move) for any model family,
+and the I2VGen-XL `params` must play for that long.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from i2v.engine.registry import DEFAULT_SPEC
+from i2v.engine.spec import ModelSpec
 from i2v.request import GenerationRequest, RequestError
 
 SubjectArea = Literal["biology", "physics", "chemistry", "earth_space"]
@@ -22,6 +26,7 @@ SUBJECT_AREAS: tuple[SubjectArea, ...] = ("biology", "physics", "chemistry", "ea
 _HERE = Path(__file__).resolve().parent
 PRESETS_FILE = _HERE / "presets.json"
 TEMPLATES_DIR = _HERE / "templates"
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class _Frozen(BaseModel):
@@ -29,10 +34,18 @@ class _Frozen(BaseModel):
 
 
 class Bilingual(_Frozen):
-    """One text in English and Simplified Chinese."""
+    """One text in English and Simplified Chinese (the zh text must hold Chinese, the en text none)."""
 
     en: str = Field(min_length=1)
     zh: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _languages(self) -> Bilingual:
+        if _CJK.search(self.en):
+            raise ValueError(f"the en text holds Chinese characters: {self.en!r}")
+        if not _CJK.search(self.zh):
+            raise ValueError(f"the zh text holds no Chinese: {self.zh!r}")
+        return self
 
     def get(self, lang: str) -> str:
         """The text in `lang`; anything but 'zh…' gets English."""
@@ -56,13 +69,28 @@ class PromptParts(_Frozen):
 
 
 class PresetParams(_Frozen):
-    """Recommended settings for the default family, I2VGen-XL (ranges are its spec's)."""
+    """Recommended settings for the default family, I2VGen-XL, reviewed for this preset (ranges are
+    its spec's). Other families derive theirs from the preset's `clip` (see `Preset.request_fields`)."""
 
     resolution: str
     frames: int
     fps: int
     steps: int
     guidance: float
+
+
+ClipMotion = Literal["slow", "moderate", "fast"]
+CLIP_SECONDS_TOLERANCE = 0.1
+"""How far (as a share of `clip.seconds`) the params' frames ÷ fps may stray from the intended length."""
+
+
+class ClipPlan(_Frozen):
+    """What the clip should be, independent of any model family: its length and how fast things move
+    in it. A family turns this into its own frames and fps (I2VGen-XL was trained on 16-frame clips,
+    so its params keep 16 frames and set the fps to fit)."""
+
+    seconds: float = Field(ge=1.0, le=10.0)
+    motion: ClipMotion
 
 
 def build_prompt(subject: str, action: str, direction: str = "", environment: str = "") -> str:
@@ -87,10 +115,12 @@ class Preset(_Frozen):
     prompt_parts: PromptParts
     prompt: str = Field(min_length=1)
     negative_prompt: str = Field(min_length=1)
+    clip: ClipPlan
     params: PresetParams
     params_reason: Bilingual
     can_show: Bilingual
     cannot_show: Bilingual
+    misconception: Bilingual  # the common wrong idea this topic meets; a lesson handout prints it
 
     @model_validator(mode="after")
     def _consistent(self) -> Preset:
@@ -101,11 +131,30 @@ class Preset(_Frozen):
             DEFAULT_SPEC.complete(GenerationRequest.parse(self.request_fields()))
         except RequestError as exc:
             raise ValueError(f"params outside what a job accepts: {exc}") from None
+        played = self.params.frames / self.params.fps
+        if abs(played - self.clip.seconds) > CLIP_SECONDS_TOLERANCE * self.clip.seconds:
+            raise ValueError(f"params play for {played:.2f} s (frames / fps), but clip.seconds is "
+                             f"{self.clip.seconds:g}; make them agree within {CLIP_SECONDS_TOLERANCE:.0%}")
         return self
 
-    def request_fields(self) -> dict[str, Any]:
-        """The fields a UI fills into a generation request when this preset is picked."""
-        return {"prompt": self.prompt, "negative_prompt": self.negative_prompt, **self.params.model_dump()}
+    def request_fields(self, spec: ModelSpec = DEFAULT_SPEC) -> dict[str, Any]:
+        """The fields a UI fills into a generation request for the model family `spec` when this
+        preset is picked: the reviewed `params` for the default family; for another family, its own
+        frames, fps and resolution for this `clip` (its steps and guidance stay the family's defaults)."""
+        texts = {"prompt": self.prompt, "negative_prompt": self.negative_prompt}
+        if spec.family == DEFAULT_SPEC.family:
+            return {**texts, **self.params.model_dump()}
+        return {**texts, **spec.clip_params(self.clip.seconds, self.resolution_class)}
+
+    @property
+    def resolution_class(self) -> str:
+        """draft / standard / high: what the reviewed resolution stands for, in any family's terms."""
+        classes = DEFAULT_SPEC.resolution_classes
+        named = [cls for cls, name in classes.items() if name == self.params.resolution]
+        if named:
+            return named[0]
+        order = DEFAULT_SPEC.resolution_names
+        return "high" if order.index(self.params.resolution) > order.index(classes["high"]) else "draft"
 
 
 class PresetFileError(ValueError):

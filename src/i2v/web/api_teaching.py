@@ -54,9 +54,10 @@ async def _json_object(request: Request, example: str) -> dict[str, Any]:
 
 
 class PresetView(BaseModel):
-    """A preset as stored (bilingual texts as {en, zh}) plus what a client needs to use it:
-    `text` in the asked language, `request` (the fields to fill a job with), `template_url`, and
-    `score` (0–1) when the list answers a search."""
+    """A preset as stored (bilingual texts as {en, zh}, `clip` as {seconds, motion}) plus what a
+    client needs to use it: `text` in the asked language (title, knowledge point, why these
+    settings, can show, cannot show, common misconception), `request` (the fields to fill a job
+    with), `template_url`, and `score` (0–1) when the list answers a search."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -68,7 +69,7 @@ class PresetView(BaseModel):
 
 
 def _preset_view(preset: Preset, lang: Lang, score: float | None = None) -> dict[str, Any]:
-    localised = ("title", "knowledge_point", "params_reason", "can_show", "cannot_show")
+    localised = ("title", "knowledge_point", "params_reason", "can_show", "cannot_show", "misconception")
     return {
         **preset.model_dump(mode="json"),
         "template_url": f"{API_PREFIX}/presets/{preset.id}/template",

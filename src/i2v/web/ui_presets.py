@@ -30,7 +30,8 @@ def preset_cards(query: str, lang: str) -> tuple[list[tuple[str, str]], list[str
 
 
 def preset_details_md(preset: Preset | None, lang: str) -> str:
-    """Knowledge point, why these settings, what the clip can and cannot show."""
+    """Knowledge point, why these settings, what the clip can and cannot show, and the common
+    misconception beside "cannot show" (what to warn the class about)."""
     if preset is None:
         return t("ui.presets.pick", lang)
     rows = [
@@ -39,6 +40,7 @@ def preset_details_md(preset: Preset | None, lang: str) -> str:
         f"**{t('preset.params_reason', lang)}:** {preset.params_reason.get(lang)}",
         f"**{t('preset.can_show', lang)}:** {preset.can_show.get(lang)}",
         f"**{t('preset.cannot_show', lang)}:** {preset.cannot_show.get(lang)}",
+        f"**{t('preset.misconception', lang)}:** {preset.misconception.get(lang)}",
         f"_{t('preset.illustrative', lang)}_",
     ]
     return "\n\n".join(rows)
