@@ -36,4 +36,4 @@ def tiny_engine():
     from i2v.engine.i2vgenxl import SPEC, load_engine
     from i2v.engine.memory import choose_plan
 
-    return load_engine("tiny", choose_plan(device="cpu", tiers=SPEC.memory_tiers))
+    return load_engine("tiny", choose_plan(SPEC, device="cpu"))

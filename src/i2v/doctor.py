@@ -47,8 +47,7 @@ def _memory(settings: Settings) -> Check:
         spec = spec_for(settings.model, settings.revision)
     except UnknownModel as exc:
         return Check("Memory", False, str(exc), "Set I2V_MODEL to a model i2v knows (see README: the model families).")
-    plan = choose_plan(device=settings.device, dtype=settings.dtype, offload=settings.offload, vae_chunk=settings.vae_chunk,
-                       tiers=spec.memory_tiers)
+    plan = choose_plan(spec, device=settings.device, dtype=settings.dtype, offload=settings.offload, vae_chunk=settings.vae_chunk)
     ram = psutil.virtual_memory()
     # Loading reads the weights into RAM first: about their half-precision size (twice that in fp32).
     need_gib = spec.weights.download_gb * (1 if plan.dtype != "fp32" else 2) * 0.5 + 2

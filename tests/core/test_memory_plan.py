@@ -52,3 +52,28 @@ def test_each_family_brings_its_own_tiers():
     assert plan_for("cuda", free_bytes=24 * GIB, bf16=True, tiers=wan).offload == "model"
     assert plan_for("cuda", free_bytes=24 * GIB, bf16=True, tiers=TIERS).offload == "none"
     assert plan_for("cuda", free_bytes=24 * GIB, bf16=True, tiers=wan).vae_tiling
+
+
+def test_every_rung_of_the_ladder_places_the_model_and_gives_the_same_frames(tiny_engine, picture):
+    """Placement is reversible and exact: walking none → model → group → sequential (+ tiling) and
+    back to none changes where weights live, never what the engine makes (CPU stands in for the GPU)."""
+    import dataclasses
+
+    import numpy as np
+
+    from i2v.request import GenerationRequest
+
+    request = SPEC.complete(GenerationRequest(prompt="cells dividing", seed=3, resolution="256p", frames=8, steps=1))
+    start = tiny_engine.plan
+    reference = tiny_engine.generate(request, picture).frames
+    try:
+        for offload in ("model", "group", "sequential", "none"):
+            tiny_engine.place(dataclasses.replace(start, offload=offload))
+            frames = tiny_engine.generate(request, picture).frames
+            assert np.abs(frames.astype(int) - reference.astype(int)).max() <= 1, offload
+        # VAE tiling decodes tile by tile and blends the seams: an approximation, the same video in outline.
+        tiny_engine.place(dataclasses.replace(start, vae_tiling=True))
+        tiled = tiny_engine.generate(request, picture).frames
+        assert tiled.shape == reference.shape and np.abs(tiled.astype(int) - reference.astype(int)).mean() < 20
+    finally:
+        tiny_engine.place(start)

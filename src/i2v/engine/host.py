@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+import torch
+
 from i2v.engine.base import ModelNotAvailable, VideoEngine
+from i2v.engine.measured import gpu_seconds
 from i2v.engine.memory import choose_plan
 from i2v.engine.placement import free_accelerator_memory
 from i2v.engine.registry import load_engine, spec_for
@@ -149,7 +152,10 @@ class EngineHost:
         plan = self.plan_for(model)
         w, h = spec.frame_size(request.resolution or spec.default_resolution, width, height)
         request = spec.complete(request)
-        seconds = spec.estimate_seconds(f"{plan.device}-{plan.dtype}", w, h, request.frames, request.steps, request.quality)
+        if plan.device == "cuda":
+            seconds = gpu_seconds(spec, torch.cuda.get_device_name(), w, h, request.frames, request.steps, request.quality)
+        else:
+            seconds = spec.estimate_seconds(f"{plan.device}-{plan.dtype}", w, h, request.frames, request.steps, request.quality)
         previous = self._loaded if after is None else after
         if seconds is None or previous == model:
             return seconds
@@ -162,7 +168,7 @@ class EngineHost:
             return self._engine.plan
         s = self._settings
         spec = spec_for(model)
-        return choose_plan(device=s.device, dtype=s.dtype, offload=s.offload, vae_chunk=s.vae_chunk, tiers=spec.memory_tiers)
+        return choose_plan(spec, device=s.device, dtype=s.dtype, offload=s.offload, vae_chunk=s.vae_chunk)
 
     def _load(self, model: str) -> VideoEngine:
         revision = self._settings.revision if model == self._settings.model else None

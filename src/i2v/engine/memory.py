@@ -15,7 +15,8 @@ from typing import Literal
 import psutil
 import torch
 
-from i2v.engine.spec import MemoryTier, Offload
+from i2v.engine.memory_model import cheapest_fitting
+from i2v.engine.spec import MemoryTier, ModelSpec, Offload
 
 Device = Literal["cuda", "mps", "cpu"]
 DType = Literal["bf16", "fp16", "fp32"]
@@ -95,13 +96,15 @@ def free_memory(device: Device) -> int:
 
 
 def choose_plan(
-    *, device: str = "auto", dtype: str = "auto", offload: str = "auto", vae_chunk: int = 0,
-    tiers: tuple[MemoryTier, ...],
+    spec: ModelSpec, *, device: str = "auto", dtype: str = "auto", offload: str = "auto", vae_chunk: int = 0,
 ) -> MemoryPlan:
-    """Measure the hardware, then decide with `plan_for` (`tiers`: the family's, from its spec)."""
+    """Measure the hardware, then decide with `plan_for` for the family `spec`."""
     dev = detect_device(device)
     bf16 = dev == "cuda" and torch.cuda.is_bf16_supported()
-    return plan_for(dev, dtype=dtype, offload=offload, vae_chunk=vae_chunk, free_bytes=free_memory(dev), bf16=bf16, tiers=tiers)
+    from i2v.engine.measured import measured_tiers
+
+    return plan_for(dev, dtype=dtype, offload=offload, vae_chunk=vae_chunk, free_bytes=free_memory(dev), bf16=bf16,
+                    tiers=spec.memory_tiers, spec=spec, measured=measured_tiers(spec))
 
 
 def plan_for(
@@ -113,8 +116,14 @@ def plan_for(
     free_bytes: int = 0,
     bf16: bool = False,
     tiers: tuple[MemoryTier, ...] = (),
+    spec: ModelSpec | None = None,
+    measured: tuple[MemoryTier, ...] | None = None,
 ) -> MemoryPlan:
     """The decision itself, from facts only (so every branch is testable on any machine).
+
+    On CUDA the offload mode comes from, in this order: tiers measured on a real GPU
+    (`engine.measured`), the fastest mode whose predicted peak for the family's default job fits
+    (`engine.memory_model`, when `spec` has a measured footprint), the family's estimated tiers.
 
     Precision: bf16 where the GPU supports it (fp16 gives black/NaN frames with I2VGen-XL,
     diffusers #8655), fp16 on older GPUs and MPS, fp32 on CPU (bf16 there is ~20× slower).
@@ -133,13 +142,37 @@ def plan_for(
         why = f"offload={offload} set by the operator"
     elif device != "cuda":
         mode, why = "none", f"{device}: weights stay in {'RAM' if device == 'cpu' else 'unified memory'}"
+    elif measured:
+        mode, tiling, why = _by_tiers(measured, free_bytes)
+    elif (fit := _predicted_fit(spec, free_bytes, dt, vae_dt)) is not None:
+        mode, tiling, why = fit
     elif not tiers:
         raise ValueError("a CUDA plan needs the model family's memory tiers (its spec's memory_tiers)")
     else:
-        tier = next((t for t in tiers if free_bytes >= t.min_free_gib * GIB), tiers[-1])
-        mode, tiling = tier.offload, tier.vae_tiling
-        why = (f"{free_bytes / GIB:.1f} GiB free VRAM ≥ {tier.min_free_gib:g} GiB ({tier.source}): {OFFLOAD_WORDS[mode]}"
-               + (", VAE decoded in tiles" if tiling else ""))
+        mode, tiling, why = _by_tiers(tiers, free_bytes)
     chunk = vae_chunk or (8 if mode == "none" and device == "cuda" else 1 if device == "cuda" else 4)
     return MemoryPlan(device=device, dtype=dt, vae_dtype=vae_dt, offload=mode, vae_chunk=chunk, reason=why,
                       free_bytes=free_bytes, vae_tiling=tiling)
+
+
+def _predicted_fit(spec: ModelSpec | None, free_bytes: int, dtype: str, vae_dtype: str) -> tuple[Offload, bool, str] | None:
+    """(offload, VAE tiling, reason) from the memory model for the family's default job, or None."""
+    if spec is None:
+        return None
+    preset = spec.preset(spec.default_resolution)
+    fit = cheapest_fitting(spec, free_bytes, dtype=dtype, vae_dtype=vae_dtype, width=preset.width,
+                           height=preset.height, frames=spec.frames.default)
+    if fit is None:
+        return None
+    offload, tiling, prediction = fit
+    why = (f"{free_bytes / GIB:.1f} GiB free VRAM; a default {spec.title} job ({preset.width}×{preset.height}, "
+           f"{spec.frames.default} frames) is predicted at {prediction.describe()} with {OFFLOAD_WORDS[offload]}"
+           + (", VAE decoded in tiles" if tiling else ""))
+    return offload, tiling, why  # type: ignore[return-value]
+
+
+def _by_tiers(tiers: tuple[MemoryTier, ...], free_bytes: int) -> tuple[Offload, bool, str]:
+    tier = next((t for t in tiers if free_bytes >= t.min_free_gib * GIB), tiers[-1])
+    why = (f"{free_bytes / GIB:.1f} GiB free VRAM ≥ {tier.min_free_gib:g} GiB ({tier.source}): {OFFLOAD_WORDS[tier.offload]}"
+           + (", VAE decoded in tiles" if tier.vae_tiling else ""))
+    return tier.offload, tier.vae_tiling, why

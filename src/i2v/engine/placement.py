@@ -90,12 +90,34 @@ def check_finite(tensor: torch.Tensor, what: str, plan: MemoryPlan, spec: ModelS
     raise NonFiniteError(f"The model produced invalid numbers (NaN/inf) in {what}. {hint}")
 
 
+def strip_offload_hooks(module: torch.nn.Module) -> None:
+    """Remove what an earlier plan attached — accelerate's offload hooks and diffusers' group
+    offloading — so a module can be placed again under another plan (the OOM ladder moves down it;
+    the GPU benchmark also moves back up)."""
+    from accelerate.hooks import remove_hook_from_module
+
+    remove_hook_from_module(module, recurse=True)
+    if getattr(module, "_diffusers_hook", None) is not None or any(
+            getattr(m, "_diffusers_hook", None) is not None for m in module.modules()):
+        from diffusers.hooks import HookRegistry
+        from diffusers.hooks.group_offloading import (
+            _GROUP_OFFLOADING, _LAYER_EXECUTION_TRACKER, _LAZY_PREFETCH_GROUP_OFFLOADING,
+        )
+
+        registry = HookRegistry.check_if_exists_or_initialize(module)
+        for name in (_GROUP_OFFLOADING, _LAYER_EXECUTION_TRACKER, _LAZY_PREFETCH_GROUP_OFFLOADING):
+            registry.remove_hook(name, recurse=True)
+
+
 def place_pipeline(pipe: Any, plan: MemoryPlan, *, denoiser: str = "transformer") -> None:
     """Apply `plan` to a diffusers pipeline: whole on the device, model offload (one component on
     the GPU at a time), group offload (layers streamed with CUDA streams, overlapping compute), or
     sequential offload; VAE tiling when the plan asks. Hooks from an earlier plan are removed first.
     """
     pipe.remove_all_hooks()
+    for component in pipe.components.values():
+        if isinstance(component, torch.nn.Module):
+            strip_offload_hooks(component)
     pipe.to("cpu")
     device = torch.device(plan.device)
     if plan.offload == "none":
@@ -110,9 +132,10 @@ def place_pipeline(pipe: Any, plan: MemoryPlan, *, denoiser: str = "transformer"
                 level = "leaf_level" if name == denoiser else "block_level"
                 kwargs = {"num_blocks_per_group": 1} if level == "block_level" and hasattr(component, "enable_group_offload") else {}
                 if hasattr(component, "enable_group_offload"):
-                    component.enable_group_offload(device, offload_type=level, use_stream=True, **kwargs)
+                    component.enable_group_offload(device, offload_type=level, use_stream=device.type == "cuda", **kwargs)
                 else:  # transformers models: diffusers' hook function works on any module
-                    apply_group_offloading(component, onload_device=device, offload_type="leaf_level", use_stream=True)
+                    apply_group_offloading(component, onload_device=device, offload_type="leaf_level",
+                                           use_stream=device.type == "cuda")
     else:
         pipe.enable_sequential_cpu_offload(device=device)
     vae = getattr(pipe, "vae", None)

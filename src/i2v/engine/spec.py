@@ -167,6 +167,45 @@ class MeasuredCost:
 
 
 @dataclass(frozen=True)
+class LatentGeometry:
+    """How the VAE and the denoiser see a video: pixels per latent pixel (`spatial`), video frames per
+    latent frame after the first (`temporal`), the denoiser's patch side, latent channels, and how
+    many copies of the latents one guided step runs at once (2 when the pipeline batches the
+    unconditional half with the conditional one, 1 when it runs them one after the other)."""
+
+    spatial: int
+    temporal: int
+    patch: int
+    channels: int
+    guided_batch: int
+
+    def tokens(self, width: int, height: int, frames: int) -> int:
+        """Latent positions the denoiser attends over for one video (one copy, no guidance)."""
+        latent_frames = 1 + (frames - 1) // self.temporal if self.temporal > 1 else frames
+        side = self.spatial * self.patch
+        return latent_frames * (height // side) * (width // side)
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What the memory model needs to predict a job's peak memory before loading (see
+    `engine.memory_model`): parameters per component (counted on the meta device from the released
+    configs), which component denoises and which decodes, and activation sizes measured on the CPU
+    at small sizes and fitted: peak bytes of one denoiser call ≈ `act_fixed` + `act_per_token` ×
+    tokens × batch, and of one VAE decode ≈ `decode_per_pixel` × pixels × frames decoded at once
+    (all in fp32 bytes; half precision halves them)."""
+
+    parameters: dict[str, int]
+    denoiser: str
+    vae: str
+    act_per_token: float
+    act_fixed: float
+    decode_per_pixel: float
+    largest_layer: int  # parameters of the biggest single layer: what sequential offload holds at once
+    source: str
+
+
+@dataclass(frozen=True)
 class FastPreset:
     """The "fast" quality preset of a family: what it changes, and its measured speed-up."""
 
@@ -201,6 +240,8 @@ class ModelSpec:
     weights: WeightLayout
     memory_tiers: tuple[MemoryTier, ...]  # highest first; the last one is the floor
     fast: FastPreset
+    latent: LatentGeometry | None = None
+    footprint: Footprint | None = None
     costs: dict[str, MeasuredCost] = field(default_factory=dict)  # device kind → measured cost
     fp16_issue: str = ""  # a known half-precision problem of the family, named in the NaN message
     keeps_trained_frames: bool = False

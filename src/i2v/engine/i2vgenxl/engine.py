@@ -28,7 +28,7 @@ from i2v.engine.checkpoints import resolve_checkpoint
 from i2v.engine.i2vgenxl.components import Components, load_components
 from i2v.engine.i2vgenxl.spec import SPEC
 from i2v.engine.memory import MemoryPlan
-from i2v.engine.placement import check_finite, free_accelerator_memory, run_with_memory_ladder
+from i2v.engine.placement import check_finite, free_accelerator_memory, run_with_memory_ladder, strip_offload_hooks
 from i2v.image_input import fit_image
 from i2v.request import GenerationRequest
 
@@ -196,8 +196,10 @@ class I2VGenXLEngine:
     # ---- placement ------------------------------------------------------------------------
 
     def place(self, plan: MemoryPlan) -> None:
-        """Put weights where the plan says. Moving only ever goes towards more offload."""
+        """Put weights where the plan says, removing what an earlier plan attached first."""
         modules = self.parts.modules()
+        for module in modules.values():
+            strip_offload_hooks(module)
         if plan.offload == "none":
             for module in modules.values():
                 module.to(plan.device)
@@ -208,8 +210,8 @@ class I2VGenXLEngine:
             device = torch.device(plan.device)
             for name, module in modules.items():
                 module.to("cpu")
-                if name in ("unet", "vae"):  # diffusers models: layers streamed with CUDA streams
-                    module.enable_group_offload(device, offload_type="leaf_level", use_stream=True)
+                if name in ("unet", "vae"):  # diffusers models: layers streamed, overlapped on a CUDA stream
+                    module.enable_group_offload(device, offload_type="leaf_level", use_stream=device.type == "cuda")
                 else:
                     from accelerate import cpu_offload
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from i2v.engine.spec import (
-    FastPreset, FrameRule, Licence, MeasuredCost, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
+    FastPreset, FrameRule, LatentGeometry, Licence, MeasuredCost, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
 )
 from i2v.engine.tokenizers import CLIP_MAX_TOKENS, load_clip_tokenizer
 
@@ -73,6 +73,8 @@ SPEC = ModelSpec(
     costs={"cpu-fp32": MeasuredCost(step_s=11.5, width=128, height=128, frames=8, pixel_exponent=1.13,
                                     frame_exponent=1.0, decode_s_per_frame=1.65, encode_s=3.0,
                                     source="2-core CPU, full-size random weights, fp32 (BENCHMARKS.md)")},
+    # SD-2.1's VAE: 8×8 pixels per latent, 4 channels, each frame apart; the UNet batches the guided halves.
+    latent=LatentGeometry(spatial=8, temporal=1, patch=1, channels=4, guided_batch=2),
     fp16_issue="a known problem of I2VGen-XL in fp16 (diffusers issue 8655)",
     keeps_trained_frames=True,
     notes="Trained on 16-frame clips; prompts must be English (CLIP text encoder).",

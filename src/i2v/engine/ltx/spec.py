@@ -8,7 +8,7 @@ conditions the model. T5-XXL reads English prompts up to 128 tokens.
 from __future__ import annotations
 
 from i2v.engine.spec import (
-    FastPreset, FrameRule, Licence, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
+    FastPreset, FrameRule, LatentGeometry, Licence, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
 )
 from i2v.engine.tokenizers import load_t5_tokenizer
 
@@ -60,6 +60,8 @@ SPEC = ModelSpec(
         MemoryTier(6, "group", vae_tiling=True),
         MemoryTier(0, "sequential", vae_tiling=True),
     ),
+    # LTX VAE: 32×32 pixels and 8 frames per latent, 128 channels, patch 1; the pipeline batches guidance.
+    latent=LatentGeometry(spatial=32, temporal=8, patch=1, channels=128, guided_batch=2),
     fast=FastPreset("half the steps with diffusers' first-block cache (residual threshold 0.05)", speedup=2.0),
     notes="Frames are 8k+1 (121 = 5 s at 24 fps); the fast tier for 8–12 GB cards.",
 )

@@ -8,7 +8,7 @@ transformer patch 2). UMT5-XXL reads English and Chinese prompts up to 512 token
 from __future__ import annotations
 
 from i2v.engine.spec import (
-    FastPreset, FrameRule, Licence, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
+    FastPreset, FrameRule, LatentGeometry, Licence, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
 )
 from i2v.engine.tokenizers import load_t5_tokenizer
 
@@ -65,6 +65,9 @@ SPEC = ModelSpec(
         MemoryTier(10, "group", vae_tiling=True),
         MemoryTier(0, "sequential", vae_tiling=True),
     ),
+    # Wan 2.2 VAE: 16×16 pixels and 4 frames per latent, 48 channels; the transformer patches 2×2 and
+    # diffusers' pipeline runs the conditional and unconditional passes one after the other.
+    latent=LatentGeometry(spatial=16, temporal=4, patch=2, channels=48, guided_batch=1),
     fast=FastPreset("UniPC at half the steps with diffusers' first-block cache (residual threshold 0.1)",
                     speedup=2.0),
     notes="Frames are 4k+1 (121 = 5 s at 24 fps); prompts may be English or Chinese.",

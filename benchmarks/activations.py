@@ -1,0 +1,135 @@
+"""Measure activation memory of each family's denoiser and VAE decode on the CPU, and fit the
+memory model's coefficients (`Footprint` in the family's spec; used by `i2v.engine.memory_model`).
+
+    .venv/bin/python benchmarks/activations.py --family i2vgenxl        # ≈5 min on the 2-core CPU
+
+Each point runs in a fresh subprocess: the full-width model is built (random weights, fp32), the
+peak resident memory is read, one guided denoiser call (or one VAE decode) runs, and the peak is
+read again; the difference is that call's activation peak. In inference mode nothing is kept for a
+backward pass, so the peak is set by the widest layer, not by depth: families too large for this
+machine in fp32 run with fewer layers at full width (said in the output). The fit is linear in
+latent tokens (× the guided batch) and in decoded pixels; the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+from i2v.engine.random_weights import count_parameters, materialize  # noqa: E402
+from i2v.engine.registry import family_spec  # noqa: E402
+
+
+def peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+# ---- what each family's denoiser call and decode look like -------------------------------------
+
+
+def i2vgenxl_denoise(width: int, height: int, frames: int) -> tuple[torch.nn.Module, Callable[[], object], int]:
+    from i2v.engine.i2vgenxl.test_model import full_size_factories
+
+    spec = family_spec("i2vgenxl")
+    unet = materialize(full_size_factories()["unet"], "cpu", torch.float32)
+    batch, h, w = spec.latent.guided_batch, height // 8, width // 8
+    inputs = {
+        "sample": torch.randn(batch, 4, frames, h, w), "timestep": torch.tensor(500),
+        "encoder_hidden_states": torch.randn(batch, 77, 1024), "fps": torch.tensor([8] * batch),
+        "image_latents": torch.randn(batch, 4, frames, h, w), "image_embeddings": torch.randn(batch, 1, 1024),
+    }
+
+    def call() -> object:
+        return unet(**inputs, return_dict=False)[0]
+
+    return unet, call, spec.latent.tokens(width, height, frames) * batch
+
+
+def i2vgenxl_decode(width: int, height: int, frames: int) -> tuple[torch.nn.Module, Callable[[], object], int]:
+    from i2v.engine.i2vgenxl.test_model import full_size_factories
+
+    vae = materialize(full_size_factories()["vae"], "cpu", torch.float32)
+    latents = torch.randn(frames, 4, height // 8, width // 8)
+
+    def call() -> object:
+        return vae.decode(latents).sample
+
+    return vae, call, width * height * frames
+
+
+PROBES: dict[str, dict[str, Callable]] = {
+    "i2vgenxl": {"denoise": i2vgenxl_denoise, "decode": i2vgenxl_decode},
+}
+SIZES: dict[str, dict[str, list[tuple[int, int, int]]]] = {
+    "i2vgenxl": {"denoise": [(64, 64, 8), (128, 128, 8), (128, 128, 16)], "decode": [(128, 128, 1), (256, 256, 1)]},
+}
+
+
+def child(family: str, phase: str, width: int, height: int, frames: int) -> None:
+    """Build, read the peak RSS (the weights plus the build's small transients), call once, read it
+    again: the growth is this call's activation peak."""
+    torch.set_grad_enabled(False)
+    _module, call, units = PROBES[family][phase](width, height, frames)
+    weights = peak_rss()
+    with torch.inference_mode():
+        call()
+    print(json.dumps({"phase": phase, "width": width, "height": height, "frames": frames, "units": units,
+                      "weights_rss": weights, "activation": peak_rss() - weights}))
+
+
+def fit(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """Least-squares line y = a + b·x."""
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    var = sum((x - mean_x) ** 2 for x, _ in points) or 1.0
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / var
+    return mean_y - slope * mean_x, slope
+
+
+def largest_layer(factory: Callable[[], torch.nn.Module]) -> int:
+    with torch.device("meta"):
+        module = factory()
+    return max(sum(p.numel() for p in m.parameters(recurse=False)) for m in module.modules())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--family", default="i2vgenxl", choices=sorted(PROBES))
+    parser.add_argument("--child", nargs=5, metavar=("FAMILY", "PHASE", "W", "H", "F"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        family, phase, w, h, f = args.child
+        child(family, phase, int(w), int(h), int(f))
+        return
+    started = time.perf_counter()
+    result: dict = {"family": args.family, "machine": "2-core CPU, fp32, random full-width weights", "points": {}}
+    for phase, sizes in SIZES[args.family].items():
+        rows = []
+        for size in sizes:
+            out = subprocess.run([sys.executable, __file__, "--child", args.family, phase, *map(str, size)],
+                                 capture_output=True, text=True, check=True)
+            point = json.loads(out.stdout.strip().splitlines()[-1])
+            rows.append(point)
+            print(f"{phase} {size[0]}×{size[1]}×{size[2]}: {point['units']} units, activation "
+                  f"{point['activation'] / 2**20:.0f} MiB (weights {point['weights_rss'] / 2**30:.2f} GiB RSS)", flush=True)
+        fixed, per_unit = fit([(r["units"], r["activation"]) for r in rows])
+        result["points"][phase] = rows
+        result[phase] = {"fixed_bytes": round(fixed), "bytes_per_unit": round(per_unit, 1)}
+        print(f"{phase}: activation ≈ {fixed / 2**20:.0f} MiB + {per_unit:.0f} B × units", flush=True)
+    print(json.dumps(result))
+    print(f"took {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,634 @@
+"""Everything a GPU can show about i2v, in one prepared run that fits a short device loan.
+
+    .venv/bin/python benchmarks/gpu.py                    # on a CUDA machine: ≤ --budget-s (450 s)
+    .venv/bin/python benchmarks/gpu.py --dry-run          # the same code on the CPU with the test models (< 1 min)
+    .venv/bin/python benchmarks/gpu.py --report           # BENCHMARKS.md's GPU section from results_gpu.json
+
+Per family (I2VGen-XL, Wan 2.2 TI2V-5B, LTX-Video), the full-size architecture is built with random
+weights straight onto the GPU in the production dtype (meta init, seeded fill — `engine.random_weights`),
+then the product's own engine runs it:
+
+1. Standard and Fast at the family's default size: seconds per denoising step (warm, synchronised,
+   median), time to the first live preview, VAE decode, the whole job extrapolated to the recipe's
+   steps, peak VRAM (allocated and reserved), and utilisation (FLOPs per step, counted on the meta
+   device, over time, against the device's dense bf16 peak).
+2. Memory plans under simulated cards: the process capped at 8, 12, 16 and 24 GiB
+   (`torch.cuda.set_per_process_memory_fraction`), each plan down the ladder until one fits; with
+   the memory model's prediction beside each measurement. `--write-tables` turns the result into
+   src/i2v/engine/measured_gpu.json, which the memory plan and the ETA read.
+3. Levers only a GPU can judge: SDPA backends, `torch.compile` of the denoiser (compile time apart),
+   channels-last (I2VGen-XL's UNet), fp8 layerwise storage (Wan, LTX); each as a speed-up and a
+   deviation of the frames against Standard.
+4. fp16 against bf16: does I2VGen-XL make NaN/inf in fp16 at 512p, and does the guard name the fix?
+
+Every section is time-boxed by --budget-s: what does not fit is skipped and said so; an error in one
+measurement is recorded and the run goes on. The last line printed is one JSON object, also written
+to benchmarks/results_gpu.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from i2v.engine.measured import TABLE as MEASURED_TABLE  # noqa: E402
+from i2v.engine.measured import peak_tflops as lookup_peak  # noqa: E402
+from i2v.engine.memory import MemoryPlan, plan_for  # noqa: E402
+from i2v.engine.memory_model import GIB, predict  # noqa: E402
+from i2v.engine.registry import family_spec  # noqa: E402
+from i2v.engine.spec import ModelSpec  # noqa: E402
+from i2v.request import GenerationRequest  # noqa: E402
+from i2v.samples import gradient_picture  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results_gpu.json"
+CAPS_GIB = (8, 12, 16, 24)
+LADDER: tuple[tuple[str, bool], ...] = (("none", False), ("model", False), ("model", True), ("group", True), ("sequential", True))
+PROMPT = "chromosomes separating and moving to opposite poles, slow motion"
+
+
+# ---- time budget ---------------------------------------------------------------------------------
+
+
+class Budget:
+    """Seconds left for the run; sections ask before starting and say what they skipped."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.skipped: list[str] = []
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def allows(self, cost_s: float, what: str) -> bool:
+        if self.left() >= cost_s:
+            return True
+        self.skipped.append(f"{what} (needs ~{cost_s:.0f} s, {max(self.left(), 0):.0f} s left)")
+        log(f"skip: {what}")
+        return False
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def guarded(results: dict, key: str) -> Callable:
+    """Run a measurement; an exception is recorded under `key` and the run goes on."""
+
+    def wrap(work: Callable[[], Any]) -> Any:
+        try:
+            results[key] = work()
+        except Exception as exc:  # noqa: BLE001 - one failed measurement must not lose the others
+            results[key] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+            log(f"{key} failed: {type(exc).__name__}: {exc}")
+            traceback.print_exc(limit=3)
+        return results[key]
+
+    return wrap
+
+
+# ---- the device ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Device:
+    """Where the run happens and what it can do (the dry run stands a CPU in for the GPU)."""
+
+    kind: str  # "cuda" | "cpu"
+    dtype: str
+    vae_dtype: str
+    name: str
+    total_bytes: int
+    peak_tflops: float | None
+
+    @classmethod
+    def detect(cls, dry_run: bool) -> Device:
+        if dry_run or not torch.cuda.is_available():
+            import psutil
+
+            return cls("cpu", "fp32", "fp32", f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)",
+                       psutil.virtual_memory().total, None)
+        name = torch.cuda.get_device_name()
+        bf16 = torch.cuda.is_bf16_supported()
+        peak = lookup_peak(name)
+        return cls("cuda", "bf16" if bf16 else "fp16", "bf16" if bf16 else "fp32", name,
+                   torch.cuda.get_device_properties(0).total_memory, peak)
+
+    def sync(self) -> None:
+        if self.kind == "cuda":
+            torch.cuda.synchronize()
+
+    def reset_peak(self) -> None:
+        if self.kind == "cuda":
+            torch.cuda.synchronize()
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
+
+    def peaks(self) -> dict[str, float | None]:
+        if self.kind != "cuda":
+            return {"allocated_gib": None, "reserved_gib": None}
+        return {"allocated_gib": round(torch.cuda.max_memory_allocated() / GIB, 2),
+                "reserved_gib": round(torch.cuda.max_memory_reserved() / GIB, 2)}
+
+    @contextlib.contextmanager
+    def capped(self, gib: float | None) -> Iterator[None]:
+        """The process limited to `gib` of this GPU, as if it were a smaller card (no-op on the CPU)."""
+        if self.kind != "cuda" or gib is None:
+            yield
+            return
+        torch.cuda.empty_cache()
+        torch.cuda.set_per_process_memory_fraction(min(1.0, gib * GIB / self.total_bytes))
+        try:
+            yield
+        finally:
+            torch.cuda.set_per_process_memory_fraction(1.0)
+            torch.cuda.empty_cache()
+
+    def plan(self, spec: ModelSpec, offload: str = "none", tiling: bool = False) -> MemoryPlan:
+        plan = plan_for(self.kind, dtype=self.dtype, offload=offload, free_bytes=self.total_bytes, tiers=spec.memory_tiers)
+        return dataclasses.replace(plan, vae_dtype=self.vae_dtype, vae_tiling=tiling)
+
+
+# ---- one family -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Family:
+    """How the run builds and drives one family: full size on the GPU, the test model in a dry run."""
+
+    spec: ModelSpec
+    build: Callable[[Device, MemoryPlan], Any]  # → an engine of the product
+    width: int
+    height: int
+    frames: int
+    steps_timed: int = 4
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def request(self, steps: int, quality: str = "standard", **overrides: Any) -> GenerationRequest:
+        fields = {"prompt": PROMPT, "seed": 7, "steps": steps, "quality": quality, "frames": self.frames,
+                  "model": self.spec.test_model, **overrides}
+        return self.spec.complete(GenerationRequest(**fields))
+
+    def picture(self):
+        return gradient_picture(self.width, self.height)
+
+
+def _i2vgenxl_full(device: Device, plan: MemoryPlan):
+    from i2v.engine.i2vgenxl.engine import I2VGenXLEngine
+    from i2v.engine.i2vgenxl.test_model import full_size_components, full_size_info
+
+    components = full_size_components(plan.torch_dtype, device.kind, on_device=True)
+    components.vae.to(plan.torch_vae_dtype)
+    return I2VGenXLEngine(components, full_size_info(), plan)
+
+
+def _test_model(family: str) -> Callable[[Device, MemoryPlan], Any]:
+    def build(_device: Device, plan: MemoryPlan):
+        from i2v.engine.registry import load_engine
+
+        return load_engine(family_spec(family).test_model, plan)
+
+    return build
+
+
+def families(device: Device, wanted: list[str]) -> list[Family]:
+    """The families to measure: full size at the default size on a GPU; the test models small on the CPU."""
+    chosen = []
+    for name in wanted:
+        spec = family_spec(name)
+        if device.kind == "cpu":
+            frames = spec.frames.nearest(9)
+            chosen.append(Family(spec, _test_model(name), 128, 128, frames, steps_timed=3))
+            continue
+        preset = spec.preset(spec.default_resolution)
+        full = {"i2vgenxl": _i2vgenxl_full}.get(name) or _full_size_builder(name)
+        if full is None:
+            log(f"{spec.title}: no full-size builder in this version; skipped")
+            continue
+        chosen.append(Family(spec, full, preset.width, preset.height, spec.frames.default if name != "i2vgenxl" else 16))
+    return chosen
+
+
+def _full_size_builder(name: str) -> Callable[[Device, MemoryPlan], Any] | None:
+    """The family package's full-size random-weight builder (`test_model.full_size_engine`), if any."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"i2v.engine.{name}.test_model")
+    except ImportError:
+        return None
+    builder = getattr(module, "full_size_engine", None)
+    if builder is None:
+        return None
+    return lambda device, plan: builder(plan, device=device.kind)
+
+
+# ---- measuring a generation -----------------------------------------------------------------------
+
+
+def timed_generate(device: Device, engine, request: GenerationRequest, picture) -> dict[str, Any]:
+    """One generation through the engine, with each step's time, the first preview and the decode."""
+    marks: list[float] = []
+    first_preview: list[float] = []
+    device.reset_peak()
+    started = time.perf_counter()
+
+    def on_progress(progress) -> None:
+        device.sync()
+        now = time.perf_counter()
+        marks.append(now)
+        if progress.preview is not None and not first_preview:
+            first_preview.append(now - started)
+
+    output = engine.generate(request, picture, on_progress=on_progress)
+    device.sync()
+    total = time.perf_counter() - started
+    steps = [b - a for a, b in zip(marks, marks[1:])]
+    return {
+        "steps_run": len(marks),
+        "step_s": [round(s, 4) for s in steps],
+        "median_step_s": round(statistics.median(steps), 4) if steps else None,
+        "first_step_s": round(marks[0] - started, 3) if marks else None,
+        "first_preview_s": round(first_preview[0], 3) if first_preview else None,
+        "decode_s": round(total - marks[-1], 3) if marks else None,
+        "total_s": round(total, 3),
+        "frames": output.frames,
+        "plan_changes": output.plan_changes,
+        **device.peaks(),
+    }
+
+
+def extrapolate(run: dict[str, Any], steps: int) -> float | None:
+    """The whole job at `steps` steps: what came before the first step, the steps, the decode."""
+    if run.get("median_step_s") is None:
+        return None
+    before = run["first_step_s"] - run["median_step_s"]
+    return round(before + steps * run["median_step_s"] + run["decode_s"], 1)
+
+
+def frame_deviation(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of two clips' frames, in units of 255 (0 = identical)."""
+    return round(float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean()), 3)
+
+
+def flops_per_step(family: Family, device: Device) -> float | None:
+    """FLOPs of one guided denoising step at the measured size, counted on the meta device."""
+    from flops import denoiser_flops
+
+    return denoiser_flops(family.spec.family, family.width, family.height, family.frames, test_model=device.kind == "cpu")
+
+
+def measure_family(family: Family, device: Device, budget: Budget) -> dict[str, Any]:
+    spec = family.spec
+    result: dict[str, Any] = {"title": spec.title, "size": f"{family.width}×{family.height}", "frames": family.frames}
+    plan = device.plan(spec)
+    log(f"{spec.title}: building ({'test model' if device.kind == 'cpu' else 'full size, random weights'}) …")
+    started = time.perf_counter()
+    engine = family.build(device, plan)
+    device.sync()
+    result["build_s"] = round(time.perf_counter() - started, 1)
+    result["weights_gib"] = round(sum(p.numel() * p.element_size() for p in _parameters(engine)) / GIB, 2)
+    picture = family.picture()
+    runs: dict[str, Any] = {}
+    with torch.inference_mode():
+        guarded(runs, "standard")(lambda: timed_generate(device, engine, family.request(family.steps_timed), picture))
+        if budget.allows(30, f"{spec.title} fast"):
+            guarded(runs, "fast")(lambda: timed_generate(device, engine, family.request(family.steps_timed * 2, "fast"), picture))
+    standard, fast = runs.get("standard", {}), runs.get("fast", {})
+    recipe_steps = int(spec.steps.default)
+    result["standard"] = _public(standard) | {"job_s_at_recipe_steps": extrapolate(standard, recipe_steps)}
+    if fast:
+        result["fast"] = _public(fast) | {"job_s_at_recipe_steps": extrapolate(fast, spec.fast_steps(recipe_steps))}
+        if "frames" in standard and "frames" in fast:
+            result["fast"]["frame_deviation"] = frame_deviation(fast["frames"], standard["frames"])
+        if result["standard"]["job_s_at_recipe_steps"] and result["fast"].get("job_s_at_recipe_steps"):
+            result["fast"]["job_speedup"] = round(result["standard"]["job_s_at_recipe_steps"] / result["fast"]["job_s_at_recipe_steps"], 2)
+    flops = guarded(result, "flops_per_step")(lambda: flops_per_step(family, device))
+    if isinstance(flops, (int, float)) and standard.get("median_step_s"):
+        achieved = flops / standard["median_step_s"] / 1e12
+        result["tflops_per_s"] = round(achieved, 2)
+        if device.peak_tflops:
+            result["utilisation"] = round(achieved / device.peak_tflops, 3)
+    prediction = predict(spec, offload="none", dtype=plan.dtype, vae_dtype=plan.vae_dtype, width=family.width,
+                         height=family.height, frames=family.frames, vae_chunk=plan.vae_chunk)
+    if prediction is not None:
+        result["predicted_peak_gib"] = round(prediction.peak / GIB, 2)
+    family.extra["engine"], family.extra["standard"] = engine, standard
+    return result
+
+
+def _parameters(engine) -> Iterator[torch.nn.Parameter]:
+    modules = engine.parts.modules().values() if hasattr(engine, "parts") else [
+        m for m in getattr(engine, "pipe").components.values() if isinstance(m, torch.nn.Module)]
+    for module in modules:
+        yield from module.parameters()
+
+
+def _public(run: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in run.items() if k != "frames"}
+
+
+# ---- memory plans under simulated cards ---------------------------------------------------------
+
+
+def measure_plans(family: Family, device: Device, budget: Budget) -> list[dict[str, Any]]:
+    """For each simulated card, walk the ladder from the fastest plan until one fits (1 step + decode)."""
+    engine, spec = family.extra["engine"], family.spec
+    caps: tuple[float | None, ...] = CAPS_GIB if device.kind == "cuda" else (None,)
+    ladder = LADDER if device.kind == "cuda" else (("none", False),)
+    rows = []
+    picture = family.picture()
+    for cap in caps:
+        for offload, tiling in ladder:
+            if not budget.allows(20, f"{spec.title} plan {offload}{'+tiling' if tiling else ''} at {cap} GiB"):
+                return rows
+            row: dict[str, Any] = {"cap_gib": cap, "offload": offload, "vae_tiling": tiling}
+            plan = dataclasses.replace(device.plan(spec, offload, tiling), vae_chunk=1 if offload != "none" else 8)
+            prediction = predict(spec, offload=offload, dtype=plan.dtype, vae_dtype=plan.vae_dtype, width=family.width,
+                                 height=family.height, frames=family.frames, vae_chunk=plan.vae_chunk, vae_tiling=tiling)
+            row["predicted_peak_gib"] = round(prediction.peak / GIB, 2) if prediction else None
+            try:
+                engine.place(plan)
+                with device.capped(cap), torch.inference_mode():
+                    run = timed_generate(device, engine, family.request(1), picture)
+                row.update(fits=True, total_s=run["total_s"], decode_s=run["decode_s"],
+                           measured_peak_gib=run["allocated_gib"], reserved_gib=run["reserved_gib"])
+            except torch.OutOfMemoryError:
+                row.update(fits=False)
+            except Exception as exc:  # noqa: BLE001
+                row.update(fits=False, error=f"{type(exc).__name__}: {str(exc)[:200]}")
+            finally:
+                from i2v.engine.placement import free_accelerator_memory
+
+                free_accelerator_memory()
+            rows.append(row)
+            log(f"{spec.title} cap {cap} GiB, {offload}{'+tiling' if tiling else ''}: "
+                f"{'fits' if row['fits'] else 'out of memory'}"
+                + (f", {row['total_s']:.1f} s, peak {row['measured_peak_gib']} GiB (predicted {row['predicted_peak_gib']})" if row.get("fits") else ""))
+            if row["fits"]:
+                break
+    with contextlib.suppress(Exception):
+        engine.place(device.plan(spec))
+    return rows
+
+
+# ---- levers only a GPU can judge -------------------------------------------------------------------
+
+
+def measure_levers(family: Family, device: Device, budget: Budget) -> dict[str, Any]:
+    engine, spec, base = family.extra["engine"], family.spec, family.extra.get("standard") or {}
+    picture = family.picture()
+    request = family.request(family.steps_timed)
+    levers: dict[str, Any] = {}
+
+    def compare(name: str, context: Callable[[], contextlib.AbstractContextManager]) -> None:
+        if not budget.allows(25, f"{spec.title} lever {name}"):
+            return
+
+        def run() -> dict[str, Any]:
+            with context(), torch.inference_mode():
+                out = timed_generate(device, engine, request, picture)
+            row = {"median_step_s": out["median_step_s"]}
+            if base.get("median_step_s") and out["median_step_s"]:
+                row["step_speedup"] = round(base["median_step_s"] / out["median_step_s"], 3)
+            if "frames" in base:
+                row["frame_deviation"] = frame_deviation(out["frames"], base["frames"])
+            return row
+
+        guarded(levers, name)(run)
+
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    for name, backend in (("sdpa_flash", SDPBackend.FLASH_ATTENTION), ("sdpa_efficient", SDPBackend.EFFICIENT_ATTENTION),
+                          ("sdpa_math", SDPBackend.MATH), ("sdpa_cudnn", SDPBackend.CUDNN_ATTENTION)):
+        compare(name, lambda backend=backend: sdpa_kernel([backend]))
+    denoiser = _denoiser(engine)
+    if device.kind == "cuda" and budget.allows(120, f"{spec.title} torch.compile"):
+        guarded(levers, "torch_compile")(lambda: _compile_lever(engine, denoiser, device, request, picture, base))
+    elif device.kind == "cpu":
+        levers["torch_compile"] = {"skipped": "dry run: compiling on the CPU says nothing about the GPU"}
+    if spec.family == "i2vgenxl":
+        compare("channels_last", lambda: _swapped_memory_format(denoiser))
+    elif device.kind == "cuda" and hasattr(denoiser, "enable_layerwise_casting"):
+        compare("fp8_layerwise", lambda: _fp8_storage(denoiser, device))
+    return levers
+
+
+def _denoiser(engine) -> torch.nn.Module:
+    return engine.parts.unet if hasattr(engine, "parts") else engine.pipe.transformer
+
+
+@contextlib.contextmanager
+def _swapped_memory_format(module: torch.nn.Module) -> Iterator[None]:
+    module.to(memory_format=torch.channels_last)
+    try:
+        yield
+    finally:
+        module.to(memory_format=torch.contiguous_format)
+
+
+@contextlib.contextmanager
+def _fp8_storage(module: torch.nn.Module, device: Device) -> Iterator[None]:
+    """diffusers' layerwise casting: weights stored in fp8, cast to the compute dtype per layer.
+    Casting is not undone in place, so the module is rebuilt afterwards by the caller's next build;
+    here the lever runs last."""
+    compute = torch.bfloat16 if device.dtype == "bf16" else torch.float16
+    module.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=compute)
+    yield
+
+
+def _compile_lever(engine, denoiser: torch.nn.Module, device: Device, request, picture, base) -> dict[str, Any]:
+    original = denoiser.forward
+    compiled = torch.compile(denoiser.forward, mode="max-autotune-no-cudagraphs", dynamic=False)
+    denoiser.forward = compiled
+    try:
+        with torch.inference_mode():
+            first = timed_generate(device, engine, request, picture)  # compiles on its first step
+            second = timed_generate(device, engine, request, picture)
+    finally:
+        denoiser.forward = original
+    row = {"compile_and_first_run_s": first["total_s"], "compile_s": round(first["total_s"] - second["total_s"], 1),
+           "median_step_s": second["median_step_s"]}
+    if base.get("median_step_s") and second["median_step_s"]:
+        row["step_speedup"] = round(base["median_step_s"] / second["median_step_s"], 3)
+    if "frames" in base:
+        row["frame_deviation"] = frame_deviation(second["frames"], base["frames"])
+    return row
+
+
+# ---- fp16 against bf16 ------------------------------------------------------------------------------
+
+
+def measure_fp16(device: Device, budget: Budget) -> dict[str, Any]:
+    """I2VGen-XL's UNet and VAE in fp16 at 512p (the test model on the CPU): finite or not, and what
+    the product's guard says when they are not."""
+    from i2v.engine.base import NonFiniteError
+
+    spec = family_spec("i2vgenxl")
+    if not budget.allows(60, "fp16 check"):
+        return {"skipped": True}
+    plan = dataclasses.replace(device.plan(spec), dtype="fp16", vae_dtype="fp16")
+    if device.kind == "cuda":
+        engine = _i2vgenxl_full(device, plan)
+        width = height = 512
+    else:
+        engine = _test_model("i2vgenxl")(device, dataclasses.replace(plan, dtype="fp32", vae_dtype="fp32"))
+        width = height = 128
+    request = spec.complete(GenerationRequest(prompt=PROMPT, seed=7, steps=2, frames=16 if device.kind == "cuda" else 8,
+                                              model=spec.test_model))
+    row: dict[str, Any] = {"size": f"{width}×{height}", "dtype": engine.plan.dtype}
+    try:
+        with torch.inference_mode():
+            latents = engine.sample_latents(request, gradient_picture(width, height), width, height)
+            row["unet_finite"] = bool(torch.isfinite(latents).all())
+            video = engine.decode(latents)
+            row["vae_finite"] = bool(torch.isfinite(video).all())
+    except NonFiniteError as exc:
+        row["guard_message"] = str(exc)
+        row["guard_names_fix"] = "I2V_DTYPE=bf16" in str(exc)
+    del engine
+    from i2v.engine.placement import free_accelerator_memory
+
+    free_accelerator_memory()
+    return row
+
+
+# ---- the run ------------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    budget = Budget(args.budget_s)
+    device = Device.detect(args.dry_run)
+    log(f"device: {device.name}, {device.total_bytes / GIB:.0f} GiB, {device.dtype}; dense bf16 peak "
+        f"{device.peak_tflops or 'unknown'} TFLOP/s; budget {args.budget_s:.0f} s")
+    results: dict[str, Any] = {
+        "device": {"name": device.name, "kind": device.kind, "dtype": device.dtype, "vae_dtype": device.vae_dtype,
+                   "total_gib": round(device.total_bytes / GIB, 1), "dense_bf16_peak_tflops": device.peak_tflops},
+        "dry_run": device.kind == "cpu", "versions": {"torch": torch.__version__, "python": platform.python_version()},
+        "families": {},
+    }
+    for family in families(device, args.families):
+        name = family.spec.family
+        if not budget.allows(45 if device.kind == "cuda" else 5, f"{family.spec.title}"):
+            continue
+        entry = guarded(results["families"], name)(lambda: measure_family(family, device, budget))
+        if "error" in entry or "engine" not in family.extra:
+            continue
+        guarded(entry, "memory_plans")(lambda: measure_plans(family, device, budget))
+        guarded(entry, "levers")(lambda: measure_levers(family, device, budget))
+        family.extra.clear()
+        from i2v.engine.placement import free_accelerator_memory
+
+        free_accelerator_memory()
+    guarded(results, "fp16")(lambda: measure_fp16(device, budget))
+    results["skipped"] = budget.skipped
+    results["took_s"] = round(args.budget_s - budget.left(), 1)
+    return results
+
+
+def measured_table(results: dict[str, Any]) -> dict[str, Any]:
+    """What the product reads back (src/i2v/engine/measured_gpu.json): per family, the smallest
+    simulated card each plan fitted on, and the measured step cost with the device's peak."""
+    table: dict[str, Any] = {"device": results["device"]["name"], "peak_tflops": results["device"]["dense_bf16_peak_tflops"],
+                             "dtype": results["device"]["dtype"], "families": {}}
+    for name, entry in results["families"].items():
+        if not isinstance(entry, dict) or "error" in entry:
+            continue
+        tiers: dict[str, float] = {}
+        for row in entry.get("memory_plans") or []:
+            if isinstance(row, dict) and row.get("fits") and row.get("cap_gib"):
+                key = row["offload"] + ("+tiling" if row.get("vae_tiling") else "")
+                tiers[key] = min(tiers.get(key, math.inf), row["cap_gib"])
+        standard = entry.get("standard") or {}
+        table["families"][name] = {
+            "fits_from_gib": tiers,
+            "step_s": standard.get("median_step_s"), "width": entry.get("size", "0×0").split("×")[0],
+            "size": entry.get("size"), "frames": entry.get("frames"),
+            "decode_s": standard.get("decode_s"), "before_first_step_s": (
+                round(standard["first_step_s"] - standard["median_step_s"], 3)
+                if standard.get("first_step_s") is not None and standard.get("median_step_s") else None),
+        }
+    return table
+
+
+def report(results: dict[str, Any]) -> str:
+    """BENCHMARKS.md's GPU section, rendered from the results."""
+    device = results["device"]
+    lines = [f"## GPU: {device['name']} ({device['total_gib']} GiB, {device['dtype']})", ""]
+    if results.get("dry_run"):
+        lines += ["**Dry run on the CPU with the test models: these are not GPU figures.**", ""]
+    lines += ["| family | size × frames | s/step (std) | s/step (fast) | first preview s | decode s | job s (recipe steps) | "
+              "fast job speed-up | peak GiB alloc / reserved | TFLOP/s | utilisation |", "|" + "---|" * 11]
+    for name, entry in results["families"].items():
+        if not isinstance(entry, dict) or "error" in entry:
+            lines.append(f"| {name} | error: {entry.get('error', '?') if isinstance(entry, dict) else entry} |" + " |" * 9)
+            continue
+        std, fast = entry.get("standard") or {}, entry.get("fast") or {}
+        lines.append(
+            f"| {entry['title']} | {entry['size']} × {entry['frames']} | {std.get('median_step_s')} | {fast.get('median_step_s')} | "
+            f"{std.get('first_preview_s')} | {std.get('decode_s')} | {std.get('job_s_at_recipe_steps')} | {fast.get('job_speedup')} | "
+            f"{std.get('allocated_gib')} / {std.get('reserved_gib')} | {entry.get('tflops_per_s')} | {entry.get('utilisation')} |")
+    lines += ["", "Memory plans under simulated cards (first plan down the ladder that fits):", "",
+              "| family | cap GiB | plan | fits | s (1 step + decode) | peak GiB measured | predicted |", "|" + "---|" * 7]
+    for name, entry in results["families"].items():
+        for row in (entry.get("memory_plans") or []) if isinstance(entry, dict) else []:
+            if isinstance(row, dict):
+                plan = row["offload"] + (" + VAE tiling" if row.get("vae_tiling") else "")
+                lines.append(f"| {name} | {row.get('cap_gib')} | {plan} | {'yes' if row.get('fits') else 'no'} | "
+                             f"{row.get('total_s', '')} | {row.get('measured_peak_gib', '')} | {row.get('predicted_peak_gib')} |")
+    lines += ["", "Levers (speed-up per step and frame deviation against Standard, mean |Δ| of 255):", "",
+              "| family | lever | step speed-up | deviation | note |", "|---|---|---|---|---|"]
+    for name, entry in results["families"].items():
+        for lever, row in ((entry.get("levers") or {}) if isinstance(entry, dict) else {}).items():
+            note = row.get("error") or row.get("skipped") or (f"compile + first run {row['compile_and_first_run_s']} s"
+                                                               if "compile_and_first_run_s" in row else "")
+            lines.append(f"| {name} | {lever} | {row.get('step_speedup', '')} | {row.get('frame_deviation', '')} | {note} |")
+    fp16 = results.get("fp16") or {}
+    lines += ["", f"fp16 check (I2VGen-XL, {fp16.get('size')}): UNet finite {fp16.get('unet_finite')}, VAE finite "
+                  f"{fp16.get('vae_finite')}; guard message names the fix: {fp16.get('guard_names_fix', 'not triggered')}.", ""]
+    if results.get("skipped"):
+        lines += ["Skipped to stay within the budget: " + "; ".join(results["skipped"]), ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--budget-s", type=float, default=450.0, help="stop starting new measurements after this (default 450)")
+    parser.add_argument("--dry-run", action="store_true", help="the same code on the CPU with the test models")
+    parser.add_argument("--families", default="i2vgenxl,wan,ltx", help="comma-separated (default all)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"results JSON (default {RESULTS.name})")
+    parser.add_argument("--report", action="store_true", help="print BENCHMARKS.md's GPU section from --out, run nothing")
+    parser.add_argument("--write-tables", action="store_true", help="write the measured tables the product reads")
+    args = parser.parse_args(argv)
+    args.families = [f.strip() for f in args.families.split(",") if f.strip()]
+    if args.report:
+        print(report(json.loads(args.out.read_text(encoding="utf-8"))))
+        return 0
+    results = run(args)
+    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    if args.write_tables and not results["dry_run"]:
+        MEASURED_TABLE.write_text(json.dumps(measured_table(results), indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""benchmarks/gpu.py runs the same code on the CPU with the test models (`--dry-run`), so the script
+is known to work before a GPU is ever lent, and its report renders from what it wrote."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def dry_run(tmp_path_factory) -> tuple[dict, str]:
+    out = tmp_path_factory.mktemp("gpu") / "results_gpu.json"
+    # A generous budget: the dry run takes well under a minute on a quiet 2-core machine; a loaded
+    # machine must not turn measurements into "skipped".
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu.py"), "--dry-run", "--budget-s", "900",
+                           "--out", str(out)], capture_output=True, text=True, timeout=1200, cwd=REPO)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    last = json.loads(done.stdout.strip().splitlines()[-1])
+    assert last == json.loads(out.read_text())  # the last line is the whole result, also written to --out
+    report = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu.py"), "--report", "--out", str(out)],
+                            capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert report.returncode == 0, report.stderr
+    return last, report.stdout
+
+
+def test_every_family_is_measured_through_the_engine(dry_run):
+    results, _ = dry_run
+    assert results["dry_run"] and results["device"]["kind"] == "cpu"
+    assert set(results["families"]) == {"i2vgenxl", "wan", "ltx"}
+    for name, entry in results["families"].items():
+        assert "error" not in entry, (name, entry)
+        standard = entry["standard"]
+        assert standard["steps_run"] >= 2 and standard["median_step_s"] > 0, name
+        assert standard["first_preview_s"] is not None and standard["decode_s"] >= 0, name
+        assert standard["job_s_at_recipe_steps"] > standard["total_s"], name  # 50 steps cost more than 3
+        # Fast was asked for twice the steps and runs half of them, with its cache on
+        assert entry["fast"]["steps_run"] == standard["steps_run"] and entry["fast"]["frame_deviation"] > 0, name
+        assert entry["flops_per_step"] > 0, name
+
+
+def test_memory_plans_levers_and_fp16_sections_are_filled(dry_run):
+    results, _ = dry_run
+    for name, entry in results["families"].items():
+        plans = entry["memory_plans"]
+        assert plans and plans[0]["fits"] and plans[0]["offload"] == "none", name
+        assert "sdpa_math" in entry["levers"] and "step_speedup" in entry["levers"]["sdpa_math"], name
+    assert results["fp16"]["unet_finite"] in (True, False) and "size" in results["fp16"]
+    assert results["skipped"] == []
+
+
+def test_the_report_renders_the_benchmarks_section(dry_run):
+    _, report = dry_run
+    assert report.startswith("## GPU:") and "Dry run on the CPU" in report
+    assert "| I2VGen-XL |" in report and "| Wan 2.2 TI2V-5B |" in report and "| LTX-Video 2B |" in report
+    assert "Memory plans under simulated cards" in report and "fp16 check" in report
+
+
+def test_the_measured_table_turns_fitting_plans_into_thresholds():
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import gpu
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    results = {
+        "device": {"name": "NVIDIA H200", "dense_bf16_peak_tflops": 989.0, "dtype": "bf16"},
+        "families": {"wan": {"size": "1280×704", "frames": 121,
+                             "standard": {"median_step_s": 2.5, "first_step_s": 4.0, "decode_s": 12.0},
+                             "memory_plans": [
+                                 {"cap_gib": 8, "offload": "none", "vae_tiling": False, "fits": False},
+                                 {"cap_gib": 8, "offload": "group", "vae_tiling": True, "fits": True},
+                                 {"cap_gib": 24, "offload": "model", "vae_tiling": False, "fits": True},
+                                 {"cap_gib": 12, "offload": "group", "vae_tiling": True, "fits": True}]}},
+    }
+    table = gpu.measured_table(results)
+    wan = table["families"]["wan"]
+    assert wan["fits_from_gib"] == {"group+tiling": 8, "model": 24}
+    assert wan["step_s"] == 2.5 and wan["before_first_step_s"] == 1.5 and table["peak_tflops"] == 989.0
