@@ -77,3 +77,18 @@ def test_every_rung_of_the_ladder_places_the_model_and_gives_the_same_frames(tin
         assert tiled.shape == reference.shape and np.abs(tiled.astype(int) - reference.astype(int)).mean() < 20
     finally:
         tiny_engine.place(start)
+
+
+def test_the_memory_model_picks_the_fastest_plan_that_fits_and_says_why():
+    """With a measured footprint the plan predicts the default job's peak instead of guessing tiers."""
+    from i2v.engine.memory_model import predict
+
+    none = predict(SPEC, offload="none", dtype="bf16", vae_dtype="bf16", width=512, height=512, frames=16, vae_chunk=8)
+    model = predict(SPEC, offload="model", dtype="bf16", vae_dtype="bf16", width=512, height=512, frames=16)
+    bigger = predict(SPEC, offload="none", dtype="bf16", vae_dtype="bf16", width=768, height=768, frames=16, vae_chunk=8)
+    assert model.peak < none.peak < bigger.peak
+    assert none.weights_denoise > 4.5 * GIB  # all four components in half precision (≈4.65 GiB)
+    roomy = plan_for("cuda", free_bytes=int(none.peak / 0.85), bf16=True, tiers=TIERS, spec=SPEC)
+    tight = plan_for("cuda", free_bytes=int(none.peak * 0.95), bf16=True, tiers=TIERS, spec=SPEC)
+    assert roomy.offload == "none" and tight.offload == "model"
+    assert "predicted at" in tight.reason and "512×512" in tight.reason

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from i2v.engine.spec import (
-    FastPreset, FrameRule, LatentGeometry, Licence, MeasuredCost, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
+    FastPreset, Footprint, FrameRule, LatentGeometry, Licence, MeasuredCost, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
 )
 from i2v.engine.tokenizers import CLIP_MAX_TOKENS, load_clip_tokenizer
 
@@ -75,6 +75,13 @@ SPEC = ModelSpec(
                                     source="2-core CPU, full-size random weights, fp32 (BENCHMARKS.md)")},
     # SD-2.1's VAE: 8×8 pixels per latent, 4 channels, each frame apart; the UNet batches the guided halves.
     latent=LatentGeometry(spatial=8, temporal=1, patch=1, channels=4, guided_batch=2),
+    # Parameters counted on the meta device from the released configs; activations measured with
+    # benchmarks/activations.py (2-core CPU, fp32, full-size random weights; 3 denoiser and 2 decode points).
+    footprint=Footprint(
+        parameters={"unet": 1_420_469_224, "vae": 83_653_863, "text_encoder": 340_387_840, "image_encoder": 632_076_800},
+        denoiser="unet", vae="vae", act_per_token=92_344, act_fixed=222_451_269, decode_per_pixel=5_776,
+        largest_layer=50_593_792, source="benchmarks/activations.py --family i2vgenxl (CPU, fp32)",
+    ),
     fp16_issue="a known problem of I2VGen-XL in fp16 (diffusers issue 8655)",
     keeps_trained_frames=True,
     notes="Trained on 16-frame clips; prompts must be English (CLIP text encoder).",
