@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     dtype: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
     offload: Literal["auto", "none", "model", "sequential"] = "auto"
     vae_chunk: int = Field(0, ge=0, description="Frames per VAE decode chunk; 0 lets the memory plan choose.")
+    release_encoders: Literal["auto", "on", "off"] = Field(
+        "auto", description="Drop the text/image encoders after each job's embeddings (saves RAM, costs a reload per job)."
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)

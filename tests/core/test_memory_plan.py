@@ -92,3 +92,42 @@ def test_the_memory_model_picks_the_fastest_plan_that_fits_and_says_why():
     tight = plan_for("cuda", free_bytes=int(none.peak * 0.95), bf16=True, tiers=TIERS, spec=SPEC)
     assert roomy.offload == "none" and tight.offload == "model"
     assert "predicted at" in tight.reason and "512×512" in tight.reason
+
+
+def test_released_encoders_come_back_for_the_next_job_with_the_same_video(tiny_engine, picture):
+    """The RAM-saving mode drops the encoders after the embeddings and reads them again next job:
+    memory changes, the video does not, and the reload time is recorded for the recipe."""
+    import dataclasses
+
+    import numpy as np
+
+    from i2v.request import GenerationRequest
+
+    request = SPEC.complete(GenerationRequest(prompt="cells dividing", seed=4, resolution="256p", frames=8, steps=1))
+    start = tiny_engine.plan
+    reference = tiny_engine.generate(request, picture).frames
+    try:
+        tiny_engine.place(dataclasses.replace(start, release_encoders=True))
+        first = tiny_engine.generate(request, picture)
+        assert tiny_engine.parts.text_encoder is None and tiny_engine.parts.image_encoder is None
+        second = tiny_engine.generate(request, picture)
+        assert "encoders_reload_s" not in first.timings and second.timings["encoders_reload_s"] >= 0
+        assert np.array_equal(first.frames, reference) and np.array_equal(second.frames, reference)
+    finally:
+        tiny_engine.place(start)
+        tiny_engine.generate(request, picture)  # leaves the encoders loaded for the other tests
+        assert tiny_engine.parts.text_encoder is not None
+
+
+def test_encoders_are_released_automatically_only_when_ram_is_short():
+    from i2v.engine.memory import with_encoder_release
+
+    cpu = plan_for("cpu")
+    weights = sum(SPEC.footprint.parameters.values()) * 4
+    assert not with_encoder_release(cpu, SPEC, "auto", ram_bytes=weights * 3).release_encoders
+    short = with_encoder_release(cpu, SPEC, "auto", ram_bytes=int(weights * 1.1))
+    assert short.release_encoders and "RAM short" in short.reason
+    assert not with_encoder_release(cpu, SPEC, "off", ram_bytes=weights).release_encoders
+    assert with_encoder_release(cpu, SPEC, "on", ram_bytes=weights * 9).release_encoders
+    gpu = plan_for("cuda", free_bytes=80 * GIB, bf16=True, tiers=TIERS)  # weights live in VRAM: RAM is not the limit
+    assert not with_encoder_release(gpu, SPEC, "auto", ram_bytes=GIB).release_encoders

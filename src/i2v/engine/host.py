@@ -168,7 +168,8 @@ class EngineHost:
             return self._engine.plan
         s = self._settings
         spec = spec_for(model)
-        return choose_plan(spec, device=s.device, dtype=s.dtype, offload=s.offload, vae_chunk=s.vae_chunk)
+        return choose_plan(spec, device=s.device, dtype=s.dtype, offload=s.offload, vae_chunk=s.vae_chunk,
+                           release_encoders=s.release_encoders)
 
     def _load(self, model: str) -> VideoEngine:
         revision = self._settings.revision if model == self._settings.model else None

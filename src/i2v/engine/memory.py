@@ -44,6 +44,7 @@ class MemoryPlan:
     reason: str
     free_bytes: int | None = None
     vae_tiling: bool = False
+    release_encoders: bool = False  # drop the text/image encoders after each job's embeddings; reload next job
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -97,14 +98,37 @@ def free_memory(device: Device) -> int:
 
 def choose_plan(
     spec: ModelSpec, *, device: str = "auto", dtype: str = "auto", offload: str = "auto", vae_chunk: int = 0,
+    release_encoders: str = "auto",
 ) -> MemoryPlan:
     """Measure the hardware, then decide with `plan_for` for the family `spec`."""
     dev = detect_device(device)
     bf16 = dev == "cuda" and torch.cuda.is_bf16_supported()
     from i2v.engine.measured import measured_tiers
 
-    return plan_for(dev, dtype=dtype, offload=offload, vae_chunk=vae_chunk, free_bytes=free_memory(dev), bf16=bf16,
+    plan = plan_for(dev, dtype=dtype, offload=offload, vae_chunk=vae_chunk, free_bytes=free_memory(dev), bf16=bf16,
                     tiers=spec.memory_tiers, spec=spec, measured=measured_tiers(spec))
+    return with_encoder_release(plan, spec, release_encoders, ram_bytes=int(psutil.virtual_memory().available))
+
+
+def with_encoder_release(plan: MemoryPlan, spec: ModelSpec, setting: str, *, ram_bytes: int) -> MemoryPlan:
+    """Release the encoders after each job's embeddings (`setting` "on"), never ("off"), or — "auto" —
+    when the weights the plan keeps in RAM would leave less than a quarter of the free RAM: the
+    encoders (≈3.45 GiB of I2VGen-XL's fp32 weights) are then read again at the next job's start,
+    a cost measured in BENCHMARKS.md and recorded in each recipe's timings."""
+    if setting == "off" or spec.footprint is None:
+        return plan
+    if setting == "on":
+        return dataclasses.replace(plan, release_encoders=True, reason=plan.reason + "; encoders released after each job's embeddings (operator)")
+    in_ram = plan.device == "cpu" or plan.offload != "none"
+    if not in_ram:
+        return plan
+    size = 4 if plan.dtype == "fp32" else 2
+    weights = sum(spec.footprint.parameters.values()) * size
+    if ram_bytes - weights >= 0.25 * ram_bytes:
+        return plan
+    return dataclasses.replace(plan, release_encoders=True, reason=(
+        plan.reason + f"; RAM short ({ram_bytes / GIB:.1f} GiB free for {weights / GIB:.1f} GiB of weights): "
+        "encoders released after each job's embeddings"))
 
 
 def plan_for(

@@ -18,5 +18,9 @@ def load_engine(model: str, plan, *, revision: str | None = None):
     if model == SPEC.test_model:
         from i2v.engine.i2vgenxl.test_model import tiny_components, tiny_info
 
-        return I2VGenXLEngine(tiny_components(), tiny_info(), plan)
+        def rebuild_encoders(_plan):
+            fresh = tiny_components()  # seeded: the same weights every time
+            return fresh.text_encoder, fresh.image_encoder
+
+        return I2VGenXLEngine(tiny_components(), tiny_info(), plan, reload_encoders=rebuild_encoders)
     return I2VGenXLEngine.from_hub_or_folder(model, plan, revision=revision)

@@ -23,14 +23,16 @@ class Components:
 
     unet: I2VGenXLUNet
     vae: AutoencoderKL
-    text_encoder: CLIPTextModel
+    text_encoder: CLIPTextModel | None  # None while released (MemoryPlan.release_encoders)
     tokenizer: CLIPTokenizer
-    image_encoder: CLIPVisionModelWithProjection
+    image_encoder: CLIPVisionModelWithProjection | None
     feature_extractor: CLIPImageProcessorPil
     scheduler_config: dict
 
     def modules(self) -> dict[str, torch.nn.Module]:
-        return {"text_encoder": self.text_encoder, "image_encoder": self.image_encoder, "unet": self.unet, "vae": self.vae}
+        """The loaded weights by component (released encoders are absent)."""
+        parts = {"text_encoder": self.text_encoder, "image_encoder": self.image_encoder, "unet": self.unet, "vae": self.vae}
+        return {name: module for name, module in parts.items() if module is not None}
 
     def parameter_counts(self) -> dict[str, int]:
         """Parameters per component, for `i2v doctor` and benchmarks."""
@@ -42,6 +44,16 @@ def _variant(folder: Path, plan: MemoryPlan) -> str | None:
     if plan.dtype == "fp32":
         return None
     return "fp16" if any((folder / "unet").glob("*.fp16.*")) else None
+
+
+def load_encoders(folder: Path, plan: MemoryPlan) -> tuple[CLIPTextModel, CLIPVisionModelWithProjection]:
+    """Only the text and image encoders, as `load_components` reads them (for a plan that releases them)."""
+    variant, weights = _variant(folder, plan), {"local_files_only": True, "use_safetensors": True}
+    return (
+        CLIPTextModel.from_pretrained(folder, subfolder="text_encoder", dtype=plan.torch_dtype, variant=variant, **weights),
+        CLIPVisionModelWithProjection.from_pretrained(folder, subfolder="image_encoder", dtype=plan.torch_dtype,
+                                                      variant=variant, **weights),
+    )
 
 
 def load_components(folder: Path, plan: MemoryPlan) -> Components:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from PIL import Image
 
 from i2v.engine.base import EngineOutput, GenerationCancelled, ModelInfo, Progress, ProgressCallback
 from i2v.engine.checkpoints import resolve_checkpoint
-from i2v.engine.i2vgenxl.components import Components, load_components
+from i2v.engine.i2vgenxl.components import Components, load_components, load_encoders
 from i2v.engine.i2vgenxl.spec import SPEC
 from i2v.engine.memory import MemoryPlan
 from i2v.engine.placement import check_finite, free_accelerator_memory, run_with_memory_ladder, strip_offload_hooks
@@ -163,10 +163,15 @@ class I2VGenXLEngine:
 
     spec = SPEC
 
-    def __init__(self, components: Components, info: ModelInfo, plan: MemoryPlan) -> None:
+    def __init__(
+        self, components: Components, info: ModelInfo, plan: MemoryPlan,
+        reload_encoders: Callable[[MemoryPlan], tuple[torch.nn.Module, torch.nn.Module]] | None = None,
+    ) -> None:
         self.parts = components
         self.info = info
         self.plan = plan
+        self._reload_encoders = reload_encoders  # how released encoders come back (None: never released)
+        self.last_reload_s: float | None = None
         self.vae_scale = 2 ** (len(components.vae.config.block_out_channels) - 1)
         for module in components.modules().values():
             module.eval().requires_grad_(False)
@@ -176,7 +181,7 @@ class I2VGenXLEngine:
     def load(cls, folder: Path, info: ModelInfo, plan: MemoryPlan) -> I2VGenXLEngine:
         """Load the weights of a diffusers-format folder (see `engine.checkpoints.resolve_checkpoint`)."""
         started = time.perf_counter()
-        engine = cls(load_components(folder, plan), info, plan)
+        engine = cls(load_components(folder, plan), info, plan, reload_encoders=lambda p: load_encoders(folder, p))
         log.info("loaded %s (%s) in %.1f s with plan %s", info.id, info.revision or info.fingerprint, time.perf_counter() - started, plan)
         return engine
 
@@ -271,6 +276,8 @@ class I2VGenXLEngine:
             started = time.perf_counter()
             video = self.sample(request, image, width, height, on_progress=on_progress, cancel=cancel)
             timings = {"generate_s": round(time.perf_counter() - started, 3)}
+            if self.last_reload_s is not None:
+                timings["encoders_reload_s"] = self.last_reload_s
             return EngineOutput(to_uint8(video), width, height, resolution, self.plan, [], timings)
 
         output, _, changes = run_with_memory_ladder(
@@ -317,8 +324,11 @@ class I2VGenXLEngine:
         scheduler_name, steps, preset_levers = recipe_for(request)
         levers = preset_levers if levers is None else levers
 
+        self._ensure_encoders()
         text = self.encode_prompt(request.prompt, request.negative_prompt, guided)
         image_embeddings = self.encode_image(image, width, guided)
+        if self.plan.release_encoders:
+            self._release_encoders()
         pixels = fit_image(image, width, height)
         image_latents = self.prepare_image_latents(pixels, request.frames, guided, seed, dtype=image_embeddings.dtype)
         fps = torch.tensor([request.fps] * (2 if guided else 1), device=self.device)
@@ -330,6 +340,26 @@ class I2VGenXLEngine:
             scheduler, latents, text, image_embeddings, image_latents, fps, request.guidance,
             on_progress=on_progress, cancel=cancel, levers=levers,
         )
+
+    def _release_encoders(self) -> None:
+        """Drop the encoders once this job's embeddings exist (the plan's RAM-saving mode)."""
+        if self._reload_encoders is None or self.parts.text_encoder is None:
+            return
+        for module in (self.parts.text_encoder, self.parts.image_encoder):
+            strip_offload_hooks(module)
+        self.parts.text_encoder = self.parts.image_encoder = None
+        free_accelerator_memory()
+
+    def _ensure_encoders(self) -> None:
+        """Bring released encoders back (read again from the checkpoint) before a job's embeddings."""
+        self.last_reload_s = None
+        if self.parts.text_encoder is not None:
+            return
+        started = time.perf_counter()
+        self.parts.text_encoder, self.parts.image_encoder = (m.eval().requires_grad_(False) for m in self._reload_encoders(self.plan))
+        self.place(self.plan)
+        self.last_reload_s = round(time.perf_counter() - started, 3)
+        log.info("encoders read again in %.1f s (memory plan releases them after each job)", self.last_reload_s)
 
     def check_inputs(self, width: int, height: int, frames: int) -> None:
         if width % self.vae_scale or height % self.vae_scale:
