@@ -35,7 +35,10 @@ SPEC = ModelSpec(
     frames=FrameRule(low=9, high=257, default=121, step=8),
     fps=Span(8, 30, 24),
     fps_conditions=True,
-    resolutions=(SizePreset("480p", 704, 480), SizePreset("512p", 768, 512), SizePreset("720p", 1216, 704)),
+    # 256p (384×256, 96 latent pixels a frame) is the draft size: a quick look on the smallest cards
+    # and the size the test model runs at in the test suite; LTX reads any multiple of 32.
+    resolutions=(SizePreset("256p", 384, 256), SizePreset("480p", 704, 480), SizePreset("512p", 768, 512),
+                 SizePreset("720p", 1216, 704)),
     default_resolution="512p",
     resolution_classes={"draft": "480p", "standard": "512p", "high": "720p"},
     side_multiple=32,
