@@ -99,7 +99,7 @@ def load_pipeline(folder: Path, plan: MemoryPlan) -> LTXPipelines:
     try:
         # Every component in the plan's precision, the VAE too: LTXImageToVideoPipeline feeds the
         # picture to the VAE in the text encoder's dtype, and diffusers' LTX notes allow a half-precision VAE.
-        return pipeline.from_pretrained(folder, torch_dtype=plan.torch_dtype, local_files_only=True, use_safetensors=True)
+        return pipeline.from_pretrained(folder, dtype=plan.torch_dtype, local_files_only=True, use_safetensors=True)
     except (OSError, ValueError) as exc:  # e.g. only pickled `.bin` weights, which can run code when loaded
         raise ModelNotAvailable(
             f"{folder} could not be loaded as LTX-Video ({exc}). i2v reads only safetensors weights; "
