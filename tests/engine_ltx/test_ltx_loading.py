@@ -76,7 +76,7 @@ def test_an_ltx_pipeline_folder_runs_image_to_video(ltx_checkpoint, tmp_path):
 
 
 def test_a_downloaded_hub_id_resolves_from_the_cache_with_its_revision(ltx_checkpoint, tmp_path, monkeypatch):
-    import huggingface_hub.constants as constants
+    from huggingface_hub import constants
 
     commit = "89abcdef0123456789abcdef0123456789abcdef"
     repo = tmp_path / "hub" / "models--Lightricks--LTX-Video"
@@ -89,7 +89,7 @@ def test_a_downloaded_hub_id_resolves_from_the_cache_with_its_revision(ltx_check
 
 
 def test_missing_weights_name_the_download_command(tmp_path, monkeypatch):
-    import huggingface_hub.constants as constants
+    from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty"))
     with pytest.raises(ModelNotAvailable, match="i2v download --model Lightricks/LTX-Video"):

@@ -46,7 +46,7 @@ from i2v.request import GenerationRequest
 log = logging.getLogger(__name__)
 
 LTXPipelines = LTXImageToVideoPipeline | LTXConditionPipeline
-PIPELINES: dict[str, type[LTXImageToVideoPipeline] | type[LTXConditionPipeline]] = {
+PIPELINES: dict[str, type[LTXImageToVideoPipeline | LTXConditionPipeline]] = {
     "LTXPipeline": LTXImageToVideoPipeline,  # the 0.9.0/0.9.1 text-to-video folders carry the same parts
     "LTXImageToVideoPipeline": LTXImageToVideoPipeline,
     "LTXConditionPipeline": LTXConditionPipeline,
@@ -295,7 +295,6 @@ class LTXEngine:
         if latents.ndim == 3:  # LTXImageToVideoPipeline returns packed tokens (B, F·h·w, C)
             latents = pipe._unpack_latents(latents, *latent_shape, pipe.transformer_spatial_patch_size,
                                            pipe.transformer_temporal_patch_size)
-        self._check_finite(latents, "the final latents")
         latents = pipe._denormalize_latents(latents, vae.latents_mean, vae.latents_std, vae.config.scaling_factor)
         latents = latents.to(vae.dtype)
         timestep = None

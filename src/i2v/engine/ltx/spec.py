@@ -65,8 +65,9 @@ SPEC = ModelSpec(
     ),
     # Measured by benchmarks/bench_ltx.py on the 2-core CPU (random weights): the denoising loop runs
     # 2.05× faster on a full-width 2-block transformer (the cache never skipped there: half the steps
-    # alone) and 2.96× on the tiny model (the cache skipped 12 of 25 steps); the loop is 98.5 % of a
-    # job's FLOPs at 768×512×121, so ≈ 2.0× for a whole job. Real weights may skip more steps.
+    # alone) and 2.0–3.0× on the tiny model in two runs on a busy machine (the cache skipped 12 of 25
+    # steps); the loop is 98.5 % of a job's FLOPs at 768×512×121, so ≈ 2.0× for a whole job. Real
+    # weights may let the cache skip more steps.
     fast=FastPreset("half the steps with diffusers' first-block cache (residual threshold 0.05)", speedup=2.0),
     notes="Frames are 8k+1 (121 = 5 s at 24 fps); the fast tier for 8–12 GB cards.",
 )
