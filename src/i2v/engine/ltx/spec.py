@@ -35,7 +35,10 @@ SPEC = ModelSpec(
     frames=FrameRule(low=9, high=257, default=121, step=8),
     fps=Span(8, 30, 24),
     fps_conditions=True,
-    resolutions=(SizePreset("480p", 704, 480), SizePreset("512p", 768, 512), SizePreset("720p", 1216, 704)),
+    # 256p (384×256, 96 latent pixels a frame) is the draft size: a quick look on the smallest cards
+    # and the size the test model runs at in the test suite; LTX reads any multiple of 32.
+    resolutions=(SizePreset("256p", 384, 256), SizePreset("480p", 704, 480), SizePreset("512p", 768, 512),
+                 SizePreset("720p", 1216, 704)),
     default_resolution="512p",
     resolution_classes={"draft": "480p", "standard": "512p", "high": "720p"},
     side_multiple=32,
@@ -62,6 +65,11 @@ SPEC = ModelSpec(
     ),
     # LTX VAE: 32×32 pixels and 8 frames per latent, 128 channels, patch 1; the pipeline batches guidance.
     latent=LatentGeometry(spatial=32, temporal=8, patch=1, channels=128, guided_batch=2),
+    # Measured by benchmarks/bench_ltx.py on the 2-core CPU (random weights): the denoising loop runs
+    # 2.05× faster on a full-width 2-block transformer (the cache never skipped there: half the steps
+    # alone) and 2.0–3.0× on the tiny model in two runs on a busy machine (the cache skipped 12 of 25
+    # steps); the loop is 98.5 % of a job's FLOPs at 768×512×121, so ≈ 2.0× for a whole job. Real
+    # weights may let the cache skip more steps.
     fast=FastPreset("half the steps with diffusers' first-block cache (residual threshold 0.05)", speedup=2.0),
     notes="Frames are 8k+1 (121 = 5 s at 24 fps); the fast tier for 8–12 GB cards.",
 )
