@@ -28,9 +28,10 @@ SPEC = ModelSpec(
     hub_id=HUB_ID,
     known_hub_ids=(HUB_ID, "Lightricks/LTX-Video-0.9.1", "Lightricks/LTX-Video-0.9.5"),
     pipeline_classes=("LTXPipeline", "LTXImageToVideoPipeline", "LTXConditionPipeline"),
-    licence=Licence("OpenRAIL-M (0.9.0–0.9.1) / LTX-Video Open Weights License (0.9.5 and later)",
+    licence=Licence("LTX-Video licence by version: OpenRAIL-M (earliest releases) / LTXV Open Weights License (later)",
                     "https://huggingface.co/Lightricks/LTX-Video",
-                    "Open weights with use-based restrictions; read the licence of the version you download."),
+                    "Open weights, not Apache-2.0: use-based restrictions, and for the later licence a revenue threshold "
+                    "for commercial use. Read the licence file of the version you download."),
     test_model=TEST_MODEL,
     frames=FrameRule(low=9, high=257, default=121, step=8),
     fps=Span(8, 30, 24),
