@@ -20,7 +20,7 @@ def ltx_engine():
     from i2v.engine.ltx import SPEC, load_engine
     from i2v.engine.memory import choose_plan
 
-    return load_engine(SPEC.test_model, choose_plan(device="cpu", tiers=SPEC.memory_tiers))
+    return load_engine(SPEC.test_model, choose_plan(SPEC, device="cpu"))
 
 
 @pytest.fixture(scope="session")
