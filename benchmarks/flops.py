@@ -8,7 +8,6 @@ forward on meta tensors; a guided step runs the unconditional half too (batched 
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -49,14 +48,26 @@ def _i2vgenxl(width: int, height: int, frames: int, test_model: bool) -> int:
         return _count(unet, lambda m: m(**inputs, return_dict=False))
 
 
+def _ltx(width: int, height: int, frames: int, test_model: bool) -> int:
+    from bench_ltx import latent_grid, transformer_inputs
+    from diffusers import LTXVideoTransformer3DModel
+
+    from i2v.engine.ltx.test_model import FULL_TRANSFORMER_CONFIG, TRANSFORMER_CONFIG
+
+    config = TRANSFORMER_CONFIG if test_model else FULL_TRANSFORMER_CONFIG
+    with torch.device("meta"):
+        transformer = LTXVideoTransformer3DModel(**config)
+        inputs = transformer_inputs(2, latent_grid(width, height, frames), "meta", torch.float32, config["caption_channels"])
+        return _count(transformer, lambda m: m(**inputs))
+
+
+PROBES: dict[str, Callable[[int, int, int, bool], int]] = {"i2vgenxl": _i2vgenxl, "ltx": _ltx}
+
+
 def denoiser_flops(family: str, width: int, height: int, frames: int, *, test_model: bool = False) -> int:
     """FLOPs of one guided step of `family`'s denoiser at width×height×frames (full size, or the
-    test model's when `test_model`). Families other than I2VGen-XL provide `step_flops(width, height,
-    frames, test_model=…)` in their `test_model` module."""
-    if family == "i2vgenxl":
-        return _i2vgenxl(width, height, frames, test_model)
-    module = importlib.import_module(f"i2v.engine.{family}.test_model")
-    return int(module.step_flops(width, height, frames, test_model=test_model))
+    test model's when `test_model`)."""
+    return PROBES[family](width, height, frames, test_model)
 
 
 def main() -> int:
@@ -66,7 +77,7 @@ def main() -> int:
         frames = 16 if spec.family == "i2vgenxl" else spec.frames.default
         try:
             flops = denoiser_flops(spec.family, preset.width, preset.height, frames)
-        except (ImportError, AttributeError) as exc:
+        except KeyError as exc:
             print(f"{spec.title}: not counted ({exc})", file=sys.stderr)
             continue
         rows[spec.family] = {"size": f"{preset.width}×{preset.height}", "frames": frames, "tflops_per_step": round(flops / 1e12, 1)}

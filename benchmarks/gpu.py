@@ -260,7 +260,8 @@ def timed_generate(device: Device, engine, request: GenerationRequest, picture) 
 
     output = engine.generate(request, picture, on_progress=on_progress)
     device.sync()
-    total = time.perf_counter() - started
+    ended = time.perf_counter()
+    total = ended - started
     steps = [b - a for a, b in zip(marks, marks[1:])]
     return {
         "steps_run": len(marks),
@@ -268,7 +269,7 @@ def timed_generate(device: Device, engine, request: GenerationRequest, picture) 
         "median_step_s": round(statistics.median(steps), 4) if steps else None,
         "first_step_s": round(marks[0] - started, 3) if marks else None,
         "first_preview_s": round(first_preview[0], 3) if first_preview else None,
-        "decode_s": round(total - marks[-1], 3) if marks else None,
+        "decode_s": round(ended - marks[-1], 3) if marks else None,
         "total_s": round(total, 3),
         "frames": output.frames,
         "plan_changes": output.plan_changes,
@@ -324,7 +325,7 @@ def measure_family(family: Family, device: Device, budget: Budget) -> dict[str, 
     flops = guarded(result, "flops_per_step")(lambda: flops_per_step(family, device))
     if isinstance(flops, (int, float)) and standard.get("median_step_s"):
         achieved = flops / standard["median_step_s"] / 1e12
-        result["tflops_per_s"] = round(achieved, 2)
+        result["tflops_per_s"] = float(f"{achieved:.3g}")
         if device.peak_tflops:
             result["utilisation"] = round(achieved / device.peak_tflops, 3)
     prediction = predict(spec, offload="none", dtype=plan.dtype, vae_dtype=plan.vae_dtype, width=family.width,
@@ -350,7 +351,7 @@ def _public(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def measure_plans(family: Family, device: Device, budget: Budget) -> list[dict[str, Any]]:
-    """For each simulated card, walk the ladder from the fastest plan until one fits (1 step + decode)."""
+    """For each simulated card, walk the ladder from the fastest plan until one fits (2 steps + decode)."""
     engine, spec = family.extra["engine"], family.spec
     caps: tuple[float | None, ...] = CAPS_GIB if device.kind == "cuda" else (None,)
     ladder = LADDER if device.kind == "cuda" else (("none", False),)
@@ -368,11 +369,11 @@ def measure_plans(family: Family, device: Device, budget: Budget) -> list[dict[s
             try:
                 engine.place(plan)
                 with device.capped(cap), torch.inference_mode():
-                    run = timed_generate(device, engine, family.request(1), picture)
+                    run = timed_generate(device, engine, family.request(2), picture)
                 row.update(fits=True, total_s=run["total_s"], decode_s=run["decode_s"],
                            measured_peak_gib=run["allocated_gib"], reserved_gib=run["reserved_gib"])
-            except torch.OutOfMemoryError:
-                row.update(fits=False)
+            except torch.OutOfMemoryError as exc:
+                row.update(fits=False, error=f"out of memory: {str(exc)[:120]}")
             except Exception as exc:  # noqa: BLE001
                 row.update(fits=False, error=f"{type(exc).__name__}: {str(exc)[:200]}")
             finally:
@@ -381,7 +382,7 @@ def measure_plans(family: Family, device: Device, budget: Budget) -> list[dict[s
                 free_accelerator_memory()
             rows.append(row)
             log(f"{spec.title} cap {cap} GiB, {offload}{'+tiling' if tiling else ''}: "
-                f"{'fits' if row['fits'] else 'out of memory'}"
+                f"{'fits' if row['fits'] else row.get('error', 'does not fit')}"
                 + (f", {row['total_s']:.1f} s, peak {row['measured_peak_gib']} GiB (predicted {row['predicted_peak_gib']})" if row.get("fits") else ""))
             if row["fits"]:
                 break
@@ -587,7 +588,7 @@ def report(results: dict[str, Any]) -> str:
             f"{std.get('first_preview_s')} | {std.get('decode_s')} | {std.get('job_s_at_recipe_steps')} | {fast.get('job_speedup')} | "
             f"{std.get('allocated_gib')} / {std.get('reserved_gib')} | {entry.get('tflops_per_s')} | {entry.get('utilisation')} |")
     lines += ["", "Memory plans under simulated cards (first plan down the ladder that fits):", "",
-              "| family | cap GiB | plan | fits | s (1 step + decode) | peak GiB measured | predicted |", "|" + "---|" * 7]
+              "| family | cap GiB | plan | fits | s (2 steps + decode) | peak GiB measured | predicted |", "|" + "---|" * 7]
     for name, entry in results["families"].items():
         for row in (entry.get("memory_plans") or []) if isinstance(entry, dict) else []:
             if isinstance(row, dict):

@@ -171,3 +171,13 @@ def test_the_plan_records_the_vae_in_the_models_precision():
     assert (plan.dtype, plan.vae_dtype) == ("fp16", "fp32")
     assert _vae_in_model_dtype(plan).vae_dtype == "fp16"
     assert _vae_in_model_dtype(plan_for("cpu")) == plan_for("cpu")
+
+
+def test_one_step_is_refused_with_the_familys_rule():
+    """The LTX scheduler cannot run a single step (its terminal shift divides by zero): the request
+    is refused up front with a message, instead of failing inside diffusers."""
+    from i2v.engine.registry import complete_request
+    from i2v.request import GenerationRequest, RequestError
+
+    with pytest.raises(RequestError, match="steps: must be between 2 and 100 for LTX-Video 2B"):
+        complete_request(GenerationRequest(prompt="cells dividing", model="tiny-ltx", steps=1), "tiny")

@@ -118,8 +118,9 @@ def place_pipeline(pipe: Any, plan: MemoryPlan, *, denoiser: str = "transformer"
     for component in pipe.components.values():
         if isinstance(component, torch.nn.Module):
             strip_offload_hooks(component)
-    pipe.to("cpu")
     device = torch.device(plan.device)
+    if plan.offload != "none":
+        pipe.to("cpu")  # offload hooks move weights in from the CPU
     if plan.offload == "none":
         pipe.to(device)
     elif plan.offload == "model":

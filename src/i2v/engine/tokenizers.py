@@ -90,12 +90,15 @@ def _t5_pieces() -> list[tuple[str, float]]:
 
 
 @functools.lru_cache(maxsize=4)
-def load_t5_tokenizer(max_length: int) -> T5Tokenizer:
-    """The offline T5-family tokenizer (see the module docstring), cut at `max_length` tokens.
-
-    Cached per length: building it takes about a second.
+def load_t5_tokenizer(max_length: int, vocab_size: int | None = None) -> T5Tokenizer:
+    """The offline T5-family tokenizer (see the module docstring), cut at `max_length` tokens, with
+    at most `vocab_size` tokens (the best-scored pieces; e.g. T5-XXL's 32,128 for a full-size text
+    encoder built with random weights). Cached: building it takes about a second.
     """
     from transformers import T5Tokenizer
 
-    vocab = [(token, 0.0) for token in T5_SPECIALS] + _t5_pieces()
+    pieces = _t5_pieces()
+    if vocab_size is not None:
+        pieces = pieces[: vocab_size - len(T5_SPECIALS)]
+    vocab = [(token, 0.0) for token in T5_SPECIALS] + pieces
     return T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=max_length)

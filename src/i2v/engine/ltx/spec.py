@@ -43,7 +43,9 @@ SPEC = ModelSpec(
     default_resolution="512p",
     resolution_classes={"draft": "480p", "standard": "512p", "high": "720p"},
     side_multiple=32,
-    steps=Span(1, 100, 50),
+    # At least 2: with one step the scheduler's terminal shift (shift_terminal 0.1) divides by zero
+    # and diffusers' LTX pipeline fails (found by benchmarks/gpu.py --dry-run).
+    steps=Span(2, 100, 50),
     guidance=Span(1.0, 10.0, 3.0),
     schedulers=("flow_euler",),
     negative_prompt=NEGATIVE_PROMPT,

@@ -90,6 +90,33 @@ def full_size_configs() -> dict[str, dict[str, Any]]:
     return {"transformer": dict(FULL_TRANSFORMER_CONFIG), "vae": dict(FULL_VAE_CONFIG), "text_encoder": dict(FULL_TEXT_CONFIG)}
 
 
+def full_size_factories() -> dict[str, Any]:
+    """How to build each full-size component, for `engine.random_weights`."""
+    configs = full_size_configs()
+    return {
+        "transformer": lambda: LTXVideoTransformer3DModel(**configs["transformer"]),
+        "vae": lambda: AutoencoderKLLTXVideo(**configs["vae"]),
+        "text_encoder": lambda: T5EncoderModel(T5Config(**configs["text_encoder"])),
+    }
+
+
+def full_size_engine(plan, device: str = "cuda"):
+    """The full-size 2 B architecture with random weights, built straight onto `device` in the plan's
+    precisions (no trip through the CPU), driven by the product's engine — for benchmarks/gpu.py."""
+    from i2v.engine.ltx.engine import LTXEngine
+    from i2v.engine.random_weights import materialize
+
+    factories = full_size_factories()
+    parts = {name: materialize(factory, device, plan.torch_vae_dtype if name == "vae" else plan.torch_dtype)
+             for name, factory in factories.items()}
+    tokenizer = load_t5_tokenizer(SPEC.text.max_tokens, vocab_size=FULL_TEXT_CONFIG["vocab_size"])
+    scheduler = FlowMatchEulerDiscreteScheduler.from_config(REAL_SCHEDULER_CONFIG)
+    pipe = LTXImageToVideoPipeline(scheduler=scheduler, tokenizer=tokenizer, **parts)
+    info = ModelInfo(id="random-full-size", source="random", revision=None, fingerprint="random-seed0",
+                     family=SPEC.family, is_test_model=True)
+    return LTXEngine(pipe, info, plan)
+
+
 # ---- the tiny model ----------------------------------------------------------------------------
 
 HIDDEN = 32  # T5 width = the transformer's caption and cross-attention width
