@@ -11,6 +11,7 @@ timestep 0 (`expand_timesteps=True`), UniPC on flow sigmas with the checkpoint's
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -91,13 +92,12 @@ def _wan_plan(plan: MemoryPlan) -> MemoryPlan:
     """The plan with the VAE in fp32 whenever the rest runs in half precision.
 
     diffusers' Wan examples load `AutoencoderKLWan` in float32 beside a bf16 pipeline: the 2.2
-    VAE's decoder loses visible detail (and can overflow in fp16) at half precision, and at 1.4 G
-    parameters fp32 costs only ~2.8 GB. The recorded plan says so, so a video's recipe is true.
+    VAE's decoder loses visible detail (and can overflow in fp16) at half precision, and at 0.7 B
+    parameters fp32 costs 2.6 GiB (1.3 GiB more than bf16; benchmarks/bench_wan.py). The recorded
+    plan says so, so a video's recipe is true.
     """
     if plan.dtype == "fp32" or plan.vae_dtype == "fp32":
         return plan
-    import dataclasses
-
     return dataclasses.replace(plan, vae_dtype="fp32")
 
 
@@ -127,7 +127,8 @@ def _check_runnable(folder: Path) -> None:
     if present("image_encoder") or transformer.get("image_dim") is not None:
         reasons.append("a CLIP image encoder (a Wan 2.1 image-to-video checkpoint)")
     if transformer.get("in_channels") != LATENT_CHANNELS or vae.get("z_dim") != LATENT_CHANNELS:
-        reasons.append(f"{vae.get('z_dim', '?')}-channel latents (Wan 2.2 TI2V-5B has {LATENT_CHANNELS})")
+        reasons.append(f"{vae.get('z_dim', '?')}-channel latents and a {transformer.get('in_channels', '?')}-channel "
+                       f"transformer input (Wan 2.2 TI2V-5B has {LATENT_CHANNELS} and {LATENT_CHANNELS})")
     if reasons:
         raise ModelNotAvailable(
             f"{folder} holds a Wan checkpoint i2v cannot run: it has {' and '.join(reasons)}. i2v runs "
@@ -162,17 +163,19 @@ class WanEngine:
     # ---- memory ---------------------------------------------------------------------------
 
     def place(self, plan: MemoryPlan) -> None:
-        """Put the weights where `plan` says (the OOM ladder calls this with a cheaper plan)."""
+        """Put the weights where `plan` says (the OOM ladder calls this with a cheaper plan).
+        `plan.vae_chunk` does not apply: the Wan VAE decodes one latent frame at a time anyway,
+        carrying its causal convolution cache; `plan.vae_tiling` does."""
         plan = _wan_plan(plan)
         place_pipeline(self.pipe, plan)
         self.plan = plan
 
     def close(self) -> None:
-        """Drop the weights so another family can load."""
+        """Drop the weights so another family can load. Offload hooks are removed (they hold
+        references); nothing is copied back to RAM first, since the weights are being let go."""
         pipe, self.pipe = self.pipe, None
         if pipe is not None:
             pipe.remove_all_hooks()
-            pipe.to("cpu")
         del pipe
         self._latent_rgb = None
         free_accelerator_memory()

@@ -81,7 +81,8 @@ FULL_TRANSFORMER_CONFIG: dict[str, Any] = {  # the script's "Wan2.2-TI2V-5B" dif
     "qk_norm": "rms_norm_across_heads",
     "text_dim": 4096,
 }
-FULL_VAE_CONFIG: dict[str, Any] = {**VAE_22_OPTIONS, "base_dim": 160, "decoder_base_dim": 256, "clip_output": False}
+# (The script also sets `clip_output=False`, an option newer than diffusers 0.42's AutoencoderKLWan.)
+FULL_VAE_CONFIG: dict[str, Any] = {**VAE_22_OPTIONS, "base_dim": 160, "decoder_base_dim": 256}
 # google/umt5-xxl (the script loads it as the text encoder): the mT5-XXL shape (d_model 4096,
 # 64 heads of 64, 24 layers, gated-GELU feed-forward of 10240) with UMT5's 256,384-piece vocabulary.
 FULL_TEXT_CONFIG: dict[str, Any] = {
