@@ -68,7 +68,7 @@ def build_recipe(
         "frames": int(output.frames.shape[0]),
         "fps": request.fps,
         "model": {
-            "family": model.family or "i2vgen-xl",  # older engines recorded no family: I2VGen-XL
+            "family": model.family or "i2vgenxl",  # the engine's family (ModelInfo), not a constant
             "id": model.id,
             "source": model.source,
             "revision": model.revision,
