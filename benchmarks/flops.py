@@ -61,7 +61,22 @@ def _ltx(width: int, height: int, frames: int, test_model: bool) -> int:
         return _count(transformer, lambda m: m(**inputs))
 
 
-PROBES: dict[str, Callable[[int, int, int, bool], int]] = {"i2vgenxl": _i2vgenxl, "ltx": _ltx}
+def _wan(width: int, height: int, frames: int, test_model: bool) -> int:
+    from bench_wan import transformer_inputs
+    from diffusers import WanTransformer3DModel
+
+    from i2v.engine.wan.test_model import FULL_TRANSFORMER_CONFIG, TINY_TRANSFORMER_CONFIG
+
+    config = TINY_TRANSFORMER_CONFIG if test_model else FULL_TRANSFORMER_CONFIG
+    with torch.device("meta"):
+        transformer = WanTransformer3DModel(**config)
+        inputs = transformer_inputs(width, height, frames, "meta", torch.float32)
+        inputs["encoder_hidden_states"] = inputs["encoder_hidden_states"][..., : config["text_dim"]]
+        # diffusers' Wan pipeline runs the unconditional pass separately: a guided step is two forwards
+        return 2 * _count(transformer, lambda m: m(**inputs, return_dict=False))
+
+
+PROBES: dict[str, Callable[[int, int, int, bool], int]] = {"i2vgenxl": _i2vgenxl, "wan": _wan, "ltx": _ltx}
 
 
 def denoiser_flops(family: str, width: int, height: int, frames: int, *, test_model: bool = False) -> int:

@@ -25,7 +25,7 @@ def wan_engine():
     from i2v.engine.registry import load_engine
     from i2v.engine.wan import SPEC
 
-    return load_engine(SPEC.test_model, choose_plan(device="cpu", tiers=SPEC.memory_tiers))
+    return load_engine(SPEC.test_model, choose_plan(SPEC, device="cpu"))
 
 
 @pytest.fixture(scope="session")

@@ -151,3 +151,24 @@ def full_size_configs() -> dict[str, dict[str, Any]]:
         "text_encoder": FULL_TEXT_CONFIG,
         "scheduler": REAL_SCHEDULER_CONFIG,
     }))
+
+
+def full_size_engine(plan, device: str = "cuda"):
+    """The full-size 5 B architecture with random weights, built straight onto `device` in the plan's
+    precisions (meta init, seeded fill: `engine.random_weights`), driven by the product's engine —
+    for benchmarks/gpu.py. The VAE keeps the plan's VAE precision (fp32 under half precision)."""
+    from i2v.engine.random_weights import materialize
+    from i2v.engine.wan.engine import WanEngine
+
+    configs = full_size_configs()
+    transformer = materialize(lambda: WanTransformer3DModel(**configs["transformer"]), device, plan.torch_dtype)
+    text_encoder = materialize(lambda: UMT5EncoderModel(UMT5Config(**configs["text_encoder"])), device, plan.torch_dtype)
+    vae = materialize(lambda: AutoencoderKLWan(**configs["vae"]), device, plan.torch_vae_dtype)
+    pipe = WanImageToVideoPipeline(
+        tokenizer=load_t5_tokenizer(SPEC.text.max_tokens), text_encoder=text_encoder, vae=vae, transformer=transformer,
+        scheduler=UniPCMultistepScheduler(**REAL_SCHEDULER_CONFIG), transformer_2=None, image_encoder=None,
+        image_processor=None, boundary_ratio=None, expand_timesteps=True,
+    )
+    info = ModelInfo(id="random-full-size", source="random", revision=None, fingerprint="random-seed0",
+                     family=SPEC.family, is_test_model=True)
+    return WanEngine(pipe, info, plan)
