@@ -39,6 +39,7 @@ class Point:
     section: str = ""
     picture: Picture | None = None
     lang: Lang | None = None  # None: detected from the text
+    prompt: str = ""  # the teacher's own English prompt ("prompt: …" in an outline), used as written
 
     @property
     def language(self) -> Lang:
@@ -64,6 +65,27 @@ class Outline:
 def detect_lang(text: str) -> Lang:
     """'zh' when the text holds Chinese characters, else 'en'."""
     return "zh" if _HAN.search(text) else "en"
+
+
+_PROMPT_LINE = re.compile(r"^\s*(?:prompt|提示词)\s*[:：]\s*(?P<prompt>\S.*)$", re.IGNORECASE)
+
+
+def prompt_line(text: str) -> str | None:
+    """The prompt of a "prompt: chromosomes condensing …" line, else None."""
+    match = _PROMPT_LINE.match(text)
+    return " ".join(match.group("prompt").split()) if match else None
+
+
+def join_sentences(lines: list[str]) -> str:
+    """Lines of a description as one text, each line ending as a sentence (so the first sentence
+    stays the first line)."""
+    out = []
+    for line in (" ".join(line.split()) for line in lines):
+        if line and not line.endswith((".", "!", "?", "。", "！", "？", ";", "；")):
+            line += "。" if _HAN.search(line[-1:]) else "."
+        if line:
+            out.append(line)
+    return " ".join(out)
 
 
 def split_point(text: str) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from i2v.lessons.bundle import Bundle, decode_text, is_picture_name, read_folder, read_zip
-from i2v.lessons.outline import LessonInputError, Outline, Picture, Point, check_points, split_point
+from i2v.lessons.outline import LessonInputError, Outline, Picture, Point, check_points, join_sentences, prompt_line, split_point
 from i2v.lessons.parse_graph import parse_graph
 from i2v.lessons.parse_text import looks_like_markdown, parse_markdown, parse_plain
 
@@ -127,10 +127,11 @@ def parse_bundle(bundle: Bundle, limits: Limits, *, title: str = "") -> Outline:
         if not lines:
             raise LessonInputError(f"{caption_file} is empty; write the knowledge point the picture shows.")
         point, description = split_point(lines[0])
-        description = " ".join(part for part in (description, *lines[1:]) if part)
+        prompt = next((found for line in lines[1:] if (found := prompt_line(line)) is not None), "")
+        description = join_sentences([description, *(line for line in lines[1:] if prompt_line(line) is None)])
         folder = PurePosixPath(name).parent
         section = _humane(folder.name) if str(folder) != "." else ""
-        points.append(Point(point, description, section, Picture(name, bundle.files[name])))
+        points.append(Point(point, description, section, Picture(name, bundle.files[name]), prompt=prompt))
     points_t = check_points(points, limits.max_scenes, "folder")
     title_file = bundle.files.get(TITLE_FILE)
     if not title and title_file is not None:

@@ -1,7 +1,8 @@
 """A JSON knowledge graph → `Outline`.
 
     {"title": "Mitosis", "lang": "en",
-     "nodes": [{"id": "pro", "label": "Prophase", "description": "…", "image": "pro.png", "lang": "en"}, …],
+     "nodes": [{"id": "pro", "label": "Prophase", "description": "…", "image": "pro.png", "lang": "en",
+                "prompt": "an English prompt, when the description is not one"}, …],
      "edges": [{"from": "pro", "to": "meta", "relation": "then"},
                {"from": "pro", "to": "phases", "relation": "part_of"}, …]}
 
@@ -22,7 +23,7 @@ from i2v.lessons.outline import LessonInputError, Outline, Picture, Point, check
 
 RELATIONS = ("then", "causes", "part_of")
 ORDERING = ("then", "causes")
-MAX_TEXT = {"id": 100, "label": 200, "description": 2000, "image": 300}
+MAX_TEXT = {"id": 100, "label": 200, "description": 2000, "image": 300, "prompt": 2000}
 
 
 def parse_graph(data: Any, *, max_scenes: int, pictures: Bundle | None = None, title: str = "") -> Outline:
@@ -55,7 +56,8 @@ def parse_graph(data: Any, *, max_scenes: int, pictures: Bundle | None = None, t
         if node.get("image"):
             picture = _picture(node["image"], pictures, node_id)
         section = nodes[parent[node_id]]["label"] if node_id in parent else ""
-        points.append(Point(node["label"], node.get("description", ""), section, picture, node.get("lang")))
+        points.append(Point(node["label"], node.get("description", ""), section, picture, node.get("lang"),
+                            prompt=" ".join(str(node.get("prompt") or "").split())))
     points_t = check_points(points, max_scenes, "graph")
     graph_title = data.get("title")
     if graph_title is not None and not (isinstance(graph_title, str) and 0 < len(graph_title.strip()) <= 200):
@@ -74,10 +76,10 @@ def _nodes(raw: list[Any]) -> dict[str, dict[str, str]]:
         where = f"Node {number}"
         if not isinstance(node, dict):
             raise LessonInputError(f'{where} must be an object like {{"id": "pro", "label": "Prophase"}}.')
-        unknown = sorted(set(node) - {"id", "label", "description", "image", "lang"})
+        unknown = sorted(set(node) - {"id", "label", "description", "image", "lang", "prompt"})
         if unknown:
             raise LessonInputError(f"{where} has unknown field(s) {', '.join(map(repr, unknown[:5]))}; a node has "
-                                   "id, label, description, image and lang.")
+                                   "id, label, description, image, lang and prompt.")
         for key in ("id", "label"):
             if not isinstance(node.get(key), str) or not node[key].strip():
                 raise LessonInputError(f'{where} needs a "{key}" (text).')

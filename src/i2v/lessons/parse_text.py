@@ -4,7 +4,8 @@ Plain text: one knowledge point per line ("Prophase: chromosomes condensing" spl
 and its description); a first line ending in a colon is the title. Markdown: a lone level-1 heading
 is the title, the other headings are sections, bullets are points (indented lines and sub-bullets
 add to the point's description), and `![](picture.png)` on a bullet gives it the teacher's picture.
-A section with no bullets becomes one point from its heading and paragraph.
+A section with no bullets becomes one point from its heading and paragraph; without any section
+headings, unbulleted lines are points too (a typed list where only some lines have bullets).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from i2v.lessons.bundle import Bundle, normalise_name
-from i2v.lessons.outline import LessonInputError, Outline, Picture, Point, check_points, split_point
+from i2v.lessons.outline import LessonInputError, Outline, Picture, Point, check_points, prompt_line, split_point
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)、]|[①-⑳])\s+(.*)$")
@@ -63,6 +64,15 @@ class _Draft:
     line: int
     extra: list[str] = field(default_factory=list)
     picture: Picture | None = None
+    prompt: str = ""
+
+    def add(self, line: str) -> None:
+        """A detail line: "prompt: …" sets the English prompt, anything else adds to the description."""
+        prompt = prompt_line(line)
+        if prompt is not None:
+            self.prompt = prompt
+        elif line:
+            self.extra.append(line)
 
 
 def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None, title: str = "") -> Outline:
@@ -76,6 +86,7 @@ def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None
     if title_line is not None:
         title = title or level_one[0][2]
 
+    sectioned = any(i != title_line for i, _, _ in headings)
     drafts: list[_Draft] = []
     section = ""
     section_text: list[str] = []
@@ -119,7 +130,7 @@ def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None
         if bullet:
             indent = len(bullet.group(1).expandtabs(4))
             if current is not None and base_indent is not None and indent > base_indent:
-                current.extra.append(_clean(_IMAGE.sub("", bullet.group(2))))  # a sub-bullet: details
+                current.add(_clean(_IMAGE.sub("", bullet.group(2))))  # a sub-bullet: details
                 for _, ref in images:
                     attach(current, ref, number)
                 continue
@@ -137,7 +148,7 @@ def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None
         continued = current is not None and (raw[:1].isspace() or images)
         if continued:
             if body.strip():
-                current.extra.append(_clean(body))
+                current.add(_clean(body))
             for _, ref in images:
                 attach(current, ref, number)
             continue
@@ -146,13 +157,21 @@ def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None
         current, base_indent = None, None
         if section:
             section_text.append(_clean(body))
+        elif not sectioned:  # a typed list where only some lines have bullets: every line is a point
+            line = _clean(body)
+            if not drafts and not title and line.endswith((":", "：")):
+                title = line.rstrip(":：").strip()
+            else:
+                current = _Draft(line, "", number)
+                drafts.append(current)
+                base_indent = len(body) - len(body.lstrip())
     close_section()
 
     points = []
     for draft in drafts:
         point, description = split_point(draft.text)
         description = " ".join(part for part in (description, *draft.extra) if part)
-        points.append(Point(point, description, draft.section, draft.picture))
+        points.append(Point(point, description, draft.section, draft.picture, prompt=draft.prompt))
     points_t = check_points(points, max_scenes, "outline")
     return Outline(title or points_t[0].section or points_t[0].text, points_t, "markdown")
 

@@ -243,18 +243,22 @@ class LessonService:
         numbers = clip_numbers(lesson, scene)
         fp = fingerprint(lesson, scene)
         state, job_id, position, step, total, error = "not_started", None, None, 0, 0, None
-        if self.files.has_clip(lesson.id, scene.id, fp):
-            state = "done"
-        elif row is not None and row.fingerprint == fp:
+        current = row is not None and row.fingerprint == fp
+        if current:
             job_id, error = row.job_id, row.error
+        if self.files.has_clip(lesson.id, scene.id, fp):
+            state, error = "done", None
+        elif current:
             state = {"pending": "waiting", "submitting": "waiting"}.get(row.state, row.state)
             if row.state == "submitted" and self.jobs is not None and row.job_id:
                 try:
                     job = self.jobs.get(row.job_id)
-                    state = {JobStatus.QUEUED: "queued", JobStatus.RUNNING: "running"}.get(job.status, "waiting")
-                    position, step, total = job.position, job.step, job.total
                 except JobNotFound:
                     state = "waiting"
+                else:  # a finished job counts at once, before the feeder has copied its clip
+                    state = {JobStatus.QUEUED: "queued", JobStatus.RUNNING: "running", JobStatus.SUCCEEDED: "done",
+                             JobStatus.FAILED: "failed", JobStatus.CANCELLED: "cancelled"}[job.status]
+                    position, step, total = job.position, job.step, job.total
         warnings = [w.model_dump() for w in scene_warnings(lesson, scene, lang)]
         return SceneStatus(id=scene.id, number=number, point=scene.point, section=scene.section, state=state,
                            job_id=job_id, position=position, step=step, total=total, error=error,

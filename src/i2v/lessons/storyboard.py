@@ -168,7 +168,7 @@ def make_scene(point: Point, spec: ModelSpec, *, context: str = "", picture: str
 
 def match_preset(point: Point, context: str = "") -> Preset | None:
     """The preset best matching the point: its own words decide when they match well, otherwise the
-    lesson's title and the point's section break the tie; None when nothing matches."""
+    lesson's title and the point's section break the tie; None when the point's words match nothing."""
     def scores(query: str) -> dict[str, float]:
         return {p.id: s for p, s in search_presets(query, limit=5)} if query.strip() else {}
 
@@ -176,7 +176,9 @@ def match_preset(point: Point, context: str = "") -> Preset | None:
     for preset_id, score in scores(f"{point.text} {point.description}").items():
         own[preset_id] = max(own.get(preset_id, 0.0), 0.8 * score)
     best = max(own.items(), key=lambda item: item[1], default=None)
-    if best and best[1] >= STRONG_MATCH:
+    if best is None:  # nothing in the point's own words: the lesson's topic alone is no reason
+        return None
+    if best[1] >= STRONG_MATCH:
         return get_preset(best[0])
     combined = dict(own)
     for preset_id, score in scores(f"{point.section} {context}").items():
@@ -194,12 +196,16 @@ def _english_motion(text: str, spec: ModelSpec) -> bool:
 
 
 def scene_prompt(point: Point, preset: Preset | None, spec: ModelSpec) -> str:
-    """Four elements: the teacher's own English words when they describe motion (with the preset's
-    environment), else the preset's prompt, else the point as subject with a gentle motion."""
+    """The teacher's own prompt when the outline gives one; else four elements: the teacher's own
+    English words when their first sentence describes motion (with the preset's environment), else
+    the preset's prompt, else the point as subject with a gentle motion."""
+    if point.prompt:
+        return point.prompt[:2000]
     environment = (preset.prompt_parts.environment if preset else "") or DEFAULT_ENVIRONMENT
-    for words in (point.description, f"{point.text} {point.description}".strip()):
+    first = _SENTENCE_END.split(point.description.strip())[0] if point.description.strip() else ""
+    for words in (first, f"{point.text} {first}".strip()):
         words = words.strip().rstrip(".。")
-        if _english_motion(words, spec):
+        if len(words.split()) <= 30 and _english_motion(words, spec):
             return build_prompt(words[:1].lower() + words[1:], "", "", environment)
     if preset is not None:
         return preset.prompt
@@ -213,15 +219,18 @@ def key_terms(point: str, description: str, preset: Preset | None, lang: Lang) -
     main = re.split(r"[,;，；。(（]", point)[0].strip()[:LABEL_CHARS].strip() or point[:LABEL_CHARS]
     labels = [main]
     if preset is not None:
-        text = f"{point} {description}".lower()
+        text = f"{point} {description}"
         keywords = sorted(getattr(preset.keywords, lang), key=len, reverse=True)
         for keyword in keywords:
             if len(labels) > 2:
                 break
             word = keyword.strip()
-            if (3 <= len(word) <= 24 or (lang == "zh" and 2 <= len(word) <= 12)) and word.lower() in text \
-                    and not any(word.lower() in label.lower() or label.lower() in word.lower() for label in labels):
-                labels.append(word)
+            at = text.lower().find(word.lower())
+            if at < 0 or not (3 <= len(word) <= 24 or (lang == "zh" and 2 <= len(word) <= 12)):
+                continue
+            as_written = text[at : at + len(word)]  # "Sun", not the keyword's "sun"
+            if not any(word.lower() in label.lower() or label.lower() in word.lower() for label in labels):
+                labels.append(as_written)
     return [drawable(label) for label in labels if drawable(label).strip()]
 
 
