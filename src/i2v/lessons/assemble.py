@@ -73,9 +73,10 @@ class Assembly:
 
 
 def canvas(clips: list[tuple[int, int, float]]) -> tuple[int, int, float]:
-    """The common (width, height, fps): the largest clip's size (even sides) and the highest frame
-    rate, at most 30."""
-    width, height, _ = max(clips, key=lambda c: c[0] * c[1])
+    """The common (width, height, fps): the size most clips have (the larger on a tie; even sides),
+    so most scenes show without letterboxing, and the highest frame rate, at most 30."""
+    sizes = [(w, h) for w, h, _ in clips]
+    width, height = max(set(sizes), key=lambda size: (sizes.count(size), size[0] * size[1]))
     fps = min(MAX_FPS, max(c[2] for c in clips))
     return width - width % 2, height - height % 2, float(fps)
 
