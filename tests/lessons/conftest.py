@@ -63,3 +63,38 @@ def make_clips(service: LessonService, lesson_id: str, shapes: list[tuple[int, i
     for seed, (scene, (frames, fps, width, height)) in enumerate(zip(lesson.scenes, shapes, strict=True)):
         clips[scene.id] = write_clip(service.files.clip(lesson_id, scene.id, fingerprint(lesson, scene)), frames, fps, width, height, seed)
     return clips
+
+
+@pytest.fixture(scope="session")
+def lesson_server(tmp_path_factory):
+    """One real server (tiny model, loopback) shared by the lesson API and browser tests."""
+    from tests.web.conftest import start_server
+
+    srv = start_server(tmp_path_factory.mktemp("lesson-home"), I2V_LESSON_MAX_UPLOAD_MB="2")
+    yield srv
+    srv.stop()
+
+
+def wait_lesson(client, lesson_id: str, states=("ready", "failed", "cancelled"), timeout: float = 900.0, seen: list | None = None) -> dict:
+    """Poll GET /lessons/ID until its state is one of `states`; `seen` collects every scene state observed."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        view = client.get(f"/api/v1/lessons/{lesson_id}").json()
+        if seen is not None:
+            seen.extend(s["state"] for s in view["scenes"])
+        if view["state"] in states:
+            return view
+        time.sleep(0.5)
+    raise AssertionError(f"lesson {lesson_id} never reached {states}; last state {view['state']}: {view['scenes']}")
+
+
+def small(client, view: dict, frames: int = 8) -> dict:
+    """PUT the lesson back with every scene at `frames` frames, 8 fps (fast on the tiny model)."""
+    lesson = view["lesson"]
+    for scene in lesson["scenes"]:
+        scene["frames"], scene["fps"] = frames, 8
+    response = client.put(f"/api/v1/lessons/{lesson['id']}", json=lesson)
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -22,7 +22,7 @@ from i2v.image_input import ImageInputError, load_image
 from i2v.jobs.service import is_operator
 from i2v.jobs.store import JobNotFound, JobStatus
 from i2v.lessons import assemble as assembly
-from i2v.lessons.batch import JobsPort, LessonBatch, fingerprint
+from i2v.lessons.batch import JobsPort, LessonBatch, fingerprint, picture_bytes
 from i2v.lessons.captions import Cue, render_vtt
 from i2v.lessons.examples import example_outline, match_topic
 from i2v.lessons.files import LessonFiles, picture_name, png_bytes
@@ -32,9 +32,10 @@ from i2v.lessons.pack import render_pack
 from i2v.lessons.parse import Limits, parse_graph, parse_path, parse_text, parse_upload
 from i2v.lessons.store import ACTIVE, LessonNotFound, LessonRow, LessonStore, SceneRow
 from i2v.lessons.storyboard import (
-    Lesson, Options, build_storyboard, check_lesson, clip_numbers, parse_lesson, scene_warnings,
+    Lesson, Options, build_storyboard, check_lesson, clip_numbers, parse_lesson, request_fields, scene_warnings,
 )
 from i2v.post.archive_io import write_atomic
+from i2v.request import GenerationRequest
 from i2v.settings import Settings
 from i2v.teaching.i18n import t
 from i2v.teaching.presets import get_preset
@@ -356,6 +357,35 @@ class LessonService:
             return self.files.resolve_output(lesson_id, kind)
         except KeyError:
             raise ArchivePathError(f"a lesson has no {kind[:20]!r} file; ask for video, captions, handout, pack or lesson") from None
+
+    def generate_here(self, lesson_id: str, generator: Any, *, on_progress: Callable[[int, Any], None] | None = None) -> Path:
+        """Generate the lesson in this process, without the queue (the CLI): every scene not made yet
+        through `generator` (a `GenerationService`), one after another, then assemble. Returns the
+        lesson video. `on_progress(scene_number, progress)` follows each scene's denoising steps.
+
+        The lesson stays a draft while this runs, so a server sharing the archive never feeds it too."""
+        lesson = self.files.load(lesson_id)
+        self._check(lesson, self.files.pictures(lesson_id))
+        wanted = {scene.id: fingerprint(lesson, scene) for scene in lesson.scenes}
+        made = {scene_id for scene_id, fp in wanted.items() if self.files.has_clip(lesson_id, scene_id, fp)}
+        self.store.plan(lesson_id, wanted, made)
+        for number, scene in enumerate(lesson.scenes, start=1):
+            if scene.id in made:
+                continue
+            image = load_image(picture_bytes(self.files, lesson, scene), max_pixels=self.settings.max_image_pixels,
+                               max_bytes=self.settings.max_upload_mb * 2**20)
+            request = GenerationRequest.parse(request_fields(lesson, scene))
+            callback = (lambda progress, n=number: on_progress(n, progress)) if on_progress else None
+            try:
+                result = generator.generate(request, image, on_progress=callback)
+            except BaseException as exc:
+                self.store.set_scene(lesson_id, scene.id, "failed", error=str(exc) or type(exc).__name__)
+                raise
+            self.files.adopt_clip(lesson_id, scene.id, wanted[scene.id], result.video)
+            self.store.set_scene(lesson_id, scene.id, "done")
+        digest = self.assemble(lesson_id)
+        self.store.set_state(lesson_id, "ready", assembled=digest)
+        return self.files.output(lesson_id, "video")
 
     # ---- assemble --------------------------------------------------------------------------------
 
