@@ -138,7 +138,7 @@ def build_lessons_tab(services, tx: UiText, lang: gr.State) -> None:
     outline = tx.add(gr.Textbox(label=t("lesson.outline", en), placeholder=t("lesson.outline.placeholder", en), lines=5,
                                 elem_id="i2v-lesson-outline"), label="lesson.outline", placeholder="lesson.outline.placeholder")
     upload = tx.add(gr.File(label=t("lesson.upload", en), file_types=[".md", ".markdown", ".txt", ".json", ".zip"],
-                            type="filepath", elem_id="i2v-lesson-file", height=90), label="lesson.upload")
+                            type="filepath", elem_id="i2v-lesson-file", height=130), label="lesson.upload")
     with gr.Row():
         model = tx.add(gr.Dropdown(models, value=services.settings.model, label=t("lesson.model", en), elem_id="i2v-lesson-model"),
                        label="lesson.model")
