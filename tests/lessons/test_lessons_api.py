@@ -6,14 +6,19 @@ to fix, leaving nothing in the archive."""
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 
 import pytest
 
 from i2v.lessons import cards
 from i2v.media import probe, read_video
-from tests.lessons.conftest import THREE_POINTS, pdf_text, render_pdf, small, wait_lesson
+from tests.lessons.conftest import (
+    THREE_POINTS,
+    pdf_text,
+    render_pdf,
+    small,
+    wait_lesson,
+)
 from tests.lessons.test_lessons_parse import png, zipped
 
 pytestmark = pytest.mark.slow
@@ -128,7 +133,7 @@ def bad_zip_cases():
         ("file", ("bomb.zip", bomb), 422, "zip bomb"),
         ("file", ("cells.zip", zipped({"cell.png": b"not a picture at all", "cell.txt": b"Prophase"})), 422, "cell.png: This file is not a picture"),
         ("file", ("cells.zip", zipped({"cell.png": png(), "cell.txt": "有丝分裂前期".encode("gbk")})), 422, "cell.txt is not UTF-8"),
-        ("file", ("outline.md", "- Prophase ![](cell.png)".encode()), 422, "not uploaded with the outline"),
+        ("file", ("outline.md", b"- Prophase ![](cell.png)"), 422, "not uploaded with the outline"),
         ("file", ("big.zip", b"PK\x03\x04" + b"\0" * (3 * 2**20)), 413, "larger than 2 MB"),
     ]
 

@@ -35,7 +35,7 @@ def cues(vtt: str) -> list[tuple[float, float, str]]:
 
 
 def test_video_lasts_the_cards_plus_the_scenes_at_one_size_and_rate(assembled):
-    service, lesson, clips, _ = assembled
+    service, lesson, _, _ = assembled
     info = probe(service.files.output(lesson.id, "video"))
     fps = float(info.fps)
     assert fps == 8 and (info.width, info.height) == (320, 192) and info.codec == "h264"
@@ -58,7 +58,7 @@ def test_captions_have_one_cue_per_scene_starting_where_the_scene_starts(assembl
 
 
 def test_the_scene_frames_in_the_video_are_the_clips_letterboxed(assembled):
-    service, lesson, clips, _ = assembled
+    service, lesson, _, _ = assembled
     frames, fps = read_video(service.files.output(lesson.id, "video"))
     square = frames[int((cards.TITLE_S + 1.5) * fps)]  # inside the 256×256 clip, fitted into 320×192
     assert np.abs(square[:, :20].astype(int) - cards.BACKGROUND).max() < 30  # bars of card colour left and right

@@ -126,7 +126,7 @@ def test_a_thousand_nodes_are_refused_before_any_work():
 
 def test_zip_of_pictures_with_captions_in_natural_order_with_folders_as_sections():
     data = zipped({
-        "lesson/part_1/cell10.png": png(1), "lesson/part_1/cell10.txt": "Telophase: two nuclei".encode(),
+        "lesson/part_1/cell10.png": png(1), "lesson/part_1/cell10.txt": b"Telophase: two nuclei",
         "lesson/part_1/cell2.png": png(2), "lesson/part_1/cell2.txt": "\ufeffProphase\nchromosomes condense\nprompt: chromosomes condensing".encode(),
         "lesson/title.txt": b"Mitosis in pictures", "lesson/__MACOSX/._cell2.png": b"junk",
         "lesson/zh.png": png(3), "lesson/zh.txt": "后期：染色体移向两极".encode("utf-16"),

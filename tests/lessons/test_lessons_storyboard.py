@@ -6,7 +6,14 @@ import pytest
 from i2v.engine.registry import family_spec
 from i2v.lessons.outline import LessonInputError, Outline, Point
 from i2v.lessons.parse import Limits, parse_text
-from i2v.lessons.storyboard import Options, build_storyboard, check_lesson, clip_numbers, parse_lesson, request_fields
+from i2v.lessons.storyboard import (
+    Options,
+    build_storyboard,
+    check_lesson,
+    clip_numbers,
+    parse_lesson,
+    request_fields,
+)
 from i2v.teaching.presets import get_preset
 from i2v.teaching.prompt_check import check_prompt
 

@@ -28,8 +28,8 @@ from i2v.image_input import ImageInputError
 from i2v.jobs.service import StorageFull
 from i2v.jobs.store import Job, JobNotFound, JobStatus, QueueFull
 from i2v.lessons.files import LessonFiles
-from i2v.lessons.storyboard import Lesson, Scene, preset_picture, request_fields
 from i2v.lessons.store import LessonStore
+from i2v.lessons.storyboard import Lesson, Scene, preset_picture, request_fields
 from i2v.request import RequestError
 
 log = logging.getLogger(__name__)
@@ -129,52 +129,51 @@ class LessonBatch:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.step()
+            try:
+                self.step()
+            except Exception:  # the feeder must outlive any one failure (a full disk, a locked table)
+                log.exception("lessons: the feeder's pass failed; trying again")
             self._wake.wait(POLL_S)
             self._wake.clear()
 
     def step(self) -> None:
         """One pass over every lesson being generated."""
         with self._lock:
-            try:
-                active = self.store.active()
-            except Exception:  # noqa: BLE001 - the database is busy or the disk full: try again next pass
-                log.exception("lessons: could not read the lesson table")
-                return
-            for lesson_id in active:
+            for lesson_id in self.store.active():
                 try:
                     self.advance(lesson_id)
                 except sqlite3.OperationalError:  # busy or full for now: the next pass tries again
                     log.exception("lesson %s: the database refused a change", lesson_id)
-                except Exception as exc:  # noqa: BLE001 - one broken lesson must not stop the others
+                except Exception as exc:  # one broken lesson must not stop the others
                     log.exception("lesson %s could not advance", lesson_id)
                     self.store.set_state(lesson_id, "failed", error=f"Unexpected error ({type(exc).__name__}: {exc}). The log has details.")
 
     def advance(self, lesson_id: str) -> None:
         """Follow the lesson's queued scenes, queue more while there is room, assemble when all are made."""
         lesson = self.files.load(lesson_id)
-        owner = self.store.get(lesson_id).client
+        row = self.store.get(lesson_id)
         rows = self.store.scenes(lesson_id)
         waiting = 0
         for scene in lesson.scenes:
-            row = rows.get(scene.id)
-            if row is None or row.state != "submitted":
+            scene_row = rows.get(scene.id)
+            if scene_row is None or scene_row.state != "submitted":
                 continue
-            waiting += self._follow(lesson_id, scene.id, row.fingerprint, row.job_id)
+            waiting += self._follow(lesson_id, scene.id, scene_row.fingerprint, scene_row.job_id)
         rows = self.store.scenes(lesson_id)
         note = None
         for scene in lesson.scenes:
-            row = rows.get(scene.id)
-            if row is None or row.state != "pending":
+            scene_row = rows.get(scene.id)
+            if scene_row is None or scene_row.state != "pending":
                 continue
             if waiting >= self.share:
                 break
-            outcome = self._submit(lesson, scene, row.fingerprint, owner)
+            outcome = self._submit(lesson, scene, scene_row.fingerprint, row.client)
             if outcome in ("queue_full", "storage_full"):
                 note = outcome
                 break
             waiting += outcome == "queued"
-        self.store.set_note(lesson_id, note)
+        if note != row.note:
+            self.store.set_note(lesson_id, note)
         states = [row.state for row in self.store.scenes(lesson_id).values()]
         if states and all(state == "done" for state in states):
             self._assemble(lesson_id)
@@ -195,6 +194,9 @@ class LessonBatch:
                 self.files.adopt_clip(lesson_id, scene_id, fp, self.jobs.video_file(job))
             except (ArchivePathError, FileNotFoundError):  # deleted from the history meanwhile: make it again
                 self.store.set_scene(lesson_id, scene_id, "pending", fingerprint=fp, only_from=("submitted",))
+                return 0
+            except OSError as exc:  # the disk is full or not writable: copy it on a later pass
+                log.warning("lesson %s: the clip of scene %s could not be copied yet (%s)", lesson_id, scene_id, exc)
                 return 0
             self.store.set_scene(lesson_id, scene_id, "done", job_id=job.id, fingerprint=fp, only_from=("submitted",))
         elif job.status == JobStatus.FAILED:

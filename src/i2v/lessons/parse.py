@@ -12,8 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from i2v.lessons.bundle import Bundle, decode_text, is_picture_name, read_folder, read_zip
-from i2v.lessons.outline import LessonInputError, Outline, Picture, Point, check_points, join_sentences, prompt_line, split_point
+from i2v.lessons.bundle import (
+    Bundle,
+    decode_text,
+    is_picture_name,
+    read_folder,
+    read_zip,
+)
+from i2v.lessons.outline import (
+    LessonInputError,
+    Outline,
+    Picture,
+    Point,
+    check_points,
+    join_sentences,
+    prompt_line,
+    split_point,
+)
 from i2v.lessons.parse_graph import parse_graph
 from i2v.lessons.parse_text import looks_like_markdown, parse_markdown, parse_plain
 

@@ -14,7 +14,15 @@ import re
 from dataclasses import dataclass, field
 
 from i2v.lessons.bundle import Bundle, normalise_name
-from i2v.lessons.outline import LessonInputError, Outline, Picture, Point, check_points, prompt_line, split_point
+from i2v.lessons.outline import (
+    LessonInputError,
+    Outline,
+    Picture,
+    Point,
+    check_points,
+    prompt_line,
+    split_point,
+)
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)、]|[①-⑳])\s+(.*)$")

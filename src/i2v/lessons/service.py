@@ -32,7 +32,14 @@ from i2v.lessons.pack import render_pack
 from i2v.lessons.parse import Limits, parse_graph, parse_path, parse_text, parse_upload
 from i2v.lessons.store import ACTIVE, LessonNotFound, LessonRow, LessonStore, SceneRow
 from i2v.lessons.storyboard import (
-    Lesson, Options, build_storyboard, check_lesson, clip_numbers, parse_lesson, request_fields, scene_warnings,
+    Lesson,
+    Options,
+    build_storyboard,
+    check_lesson,
+    clip_numbers,
+    parse_lesson,
+    request_fields,
+    scene_warnings,
 )
 from i2v.post.archive_io import write_atomic
 from i2v.request import GenerationRequest
@@ -310,6 +317,9 @@ class LessonService:
             return
         lesson = self.files.load(lesson_id)
         self._check(lesson, self.files.pictures(lesson_id))
+        made = all(self.files.has_clip(lesson_id, scene.id, fingerprint(lesson, scene)) for scene in lesson.scenes)
+        if made and row.state == "ready" and row.assembled == lesson.digest():
+            return  # every clip and output is current: nothing to make
         self.batch.plan(lesson)
         self.store.set_state(lesson_id, "generating", client=client or row.client)
         self.batch.wake()
@@ -405,7 +415,7 @@ class LessonService:
             end_note=t("lesson.card.illustrative", lang), sources=sources,
         )
         made = assembly.assemble_video(lesson, clips, self.files.output(lesson_id, "video"), texts)
-        cues = [Cue(s.start_s, s.end_s, s.text) for s in made.timeline if s.kind == "scene"]
+        cues = [Cue(s.start_s, s.end_s, s.text) for s in made.timeline if s.kind == "scene" and s.text]
         write_atomic(self.files.output(lesson_id, "captions"), render_vtt(cues).encode("utf-8"))
         handout_scenes = [
             HandoutScene(number, scene.section, scene.point, scene.description, scene.caption, made.strips[scene.id],

@@ -322,10 +322,9 @@ def check_lesson(lesson: Lesson, *, max_scenes: int, max_frames: int, offered: l
     ids = [scene.id for scene in lesson.scenes]
     if len(set(ids)) != len(ids):
         problems.append("two scenes have the same id")
-    for name, text in (("title", lesson.title),):
-        missing = unsupported_characters(text)
-        if missing:
-            problems.append(f"{name}: the bundled font cannot draw {' '.join(missing[:5])}; change those characters")
+    missing = unsupported_characters(lesson.title)
+    if missing:
+        problems.append(f"title: the bundled font cannot draw {' '.join(missing[:5])}; change those characters")
     total = 0
     for number, scene in enumerate(lesson.scenes, start=1):
         where = f"scene {number} ({scene.point[:30]})"

@@ -129,8 +129,10 @@ def build_lessons_tab(services, tx: UiText, lang: gr.State) -> None:
     # ---- layout ----------------------------------------------------------------------------------
     gr.HTML(f"<style>{LESSON_CSS}</style>", visible=True, padding=False)
     tx.add(gr.Markdown(t("lesson.intro", en), elem_id="i2v-lesson-intro"), value="lesson.intro")
+    def example_choices(code: str) -> list[tuple[str, str]]:
+        return [(e.title.get(code, e.title["en"]), e.id) for e in examples()]
+
     with gr.Row(equal_height=True):
-        example_choices = lambda code: [(e.title.get(code, e.title["en"]), e.id) for e in examples()]  # noqa: E731
         example = tx.add(gr.Dropdown(example_choices(en), value=examples()[0].id, label=t("lesson.example", en),
                                      elem_id="i2v-lesson-example", scale=3), label="lesson.example", choices=example_choices)
         use_example = tx.add(gr.Button(t("lesson.example.use", en), elem_id="i2v-lesson-use-example", scale=1),
