@@ -187,3 +187,30 @@ def test_upload_example_edit_and_refusals(http, lesson_server):
     assert forged.status_code == 403
     assert http.delete(f"/api/v1/lessons/{made.json()['id']}").status_code == 204
     assert made.json()["id"] not in lesson_folders(lesson_server)
+
+
+ODD_BODIES = [
+    {"outline": 5}, {"graph": "x"}, {"graph": {"nodes": "x"}}, {"graph": {"nodes": [1, 2]}}, {"graph": [1]},
+    {"graph": {"nodes": [{"id": "a", "label": "A", "lang": "fr"}]}}, {"graph": {"nodes": [{"id": "a", "label": "A"}], "edges": {}}},
+    {"outline": "Anaphase", "steps": "abc"}, {"outline": "Anaphase", "steps": -1}, {"outline": "Anaphase", "steps": True},
+    {"outline": "Anaphase", "resolution_class": "huge"}, {"outline": "Anaphase", "quality": 3}, {"outline": "Anaphase", "title": ["x"]},
+    {"outline": "\x00\x01"}, {"outline": "{not json"}, {"example": ["mitosis"]}, {"outline": "x" * 3_000},
+]
+
+
+@pytest.mark.parametrize("body", ODD_BODIES, ids=range(len(ODD_BODIES)))
+def test_odd_create_bodies_get_a_4xx_with_a_detail(http, body):
+    response = http.post("/api/v1/lessons", json={"model": "tiny", **body})
+    assert 400 <= response.status_code < 500, (body, response.status_code, response.text[:300])
+    assert response.json()["detail"]
+
+
+def test_odd_storyboard_edits_get_a_4xx_and_change_nothing(http):
+    view = http.post("/api/v1/lessons", json={"outline": "Anaphase\nPhotosynthesis", **FAST}).json()
+    url = f"/api/v1/lessons/{view['id']}"
+    for body in ([], {"scenes": []}, {**view["lesson"], "scenes": "x"}, {**view["lesson"], "id": "ffffffffffffffff"},
+                 {**view["lesson"], "model": "/etc"}, {**view["lesson"], "scenes": [{"point": "x"}]}):
+        response = http.put(url, json=body)
+        assert 400 <= response.status_code < 500, (body, response.status_code, response.text[:300])
+    assert http.put(url, content=b"\xff\xfe", headers={"Content-Type": "application/json"}).status_code == 422
+    assert http.get(url).json()["lesson"] == view["lesson"]
