@@ -142,3 +142,16 @@ def test_sections_get_cards_and_the_chinese_example_assembles(lesson_service, tm
     frames, fps = read_video(lesson_service.files.output(lesson.id, "video"))
     assert len(frames) / fps == pytest.approx(cards.TITLE_S + 3 * cards.SECTION_S + 4 * 1.0 + cards.END_S)
     Image.fromarray(frames[int(4 * fps)]).save(tmp_path / "section.png")  # for a look when debugging
+
+
+def test_burned_in_captions_and_smoothing_keep_the_timing(assembled):
+    service, lesson, _, _ = assembled
+    plain, fps = read_video(service.files.output(lesson.id, "video"))
+    service.update(lesson.id, {**lesson.model_dump(mode="json"), "burn_captions": True, "smooth": 0.5}, None)
+    service.assemble(lesson.id)
+    burned, burned_fps = read_video(service.files.output(lesson.id, "video"))
+    assert burned.shape == plain.shape and burned_fps == fps
+    middle = int((cards.TITLE_S + 0.5) * fps)  # inside the first scene
+    bottom = slice(int(0.85 * plain.shape[1]), None)
+    assert np.abs(burned[middle, bottom].astype(int) - plain[middle, bottom]).mean() > 10  # the caption box is there
+    assert np.array_equal(burned[0], plain[0])  # the title card is untouched

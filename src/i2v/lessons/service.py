@@ -307,8 +307,9 @@ class LessonService:
     # ---- generate ----------------------------------------------------------------------------------
 
     def generate(self, lesson_id: str, client: str | None) -> None:
-        """Queue every scene whose clip is not made yet (through the job queue, a few at a time), then
-        assemble. Asking again while it runs changes nothing."""
+        """Queue every scene whose clip is not made yet (through the job queue, a few at a time, as
+        jobs of the lesson's maker, whose queue limits apply), then assemble. Asking again while it
+        runs changes nothing."""
         row = self._row(lesson_id)
         self.check_owner(row, client)
         if self.batch is None:
@@ -321,7 +322,7 @@ class LessonService:
         if made and row.state == "ready" and row.assembled == lesson.digest():
             return  # every clip and output is current: nothing to make
         self.batch.plan(lesson)
-        self.store.set_state(lesson_id, "generating", client=client or row.client)
+        self.store.set_state(lesson_id, "generating")
         self.batch.wake()
 
     def retry(self, lesson_id: str, scene_id: str, client: str | None) -> None:
@@ -338,7 +339,7 @@ class LessonService:
             raise LessonBusy("Only a failed or cancelled scene can be retried; this one is not.")
         self.store.set_scene(lesson_id, scene_id, "pending", fingerprint=fingerprint(lesson, scene))
         if row.state not in ACTIVE:
-            self.store.set_state(lesson_id, "generating", client=client or row.client)
+            self.store.set_state(lesson_id, "generating")
         if self.batch is not None:
             self.batch.wake()
 

@@ -29,7 +29,7 @@ _SCHEMA = (
     """
 CREATE TABLE IF NOT EXISTS lessons (
     id          TEXT PRIMARY KEY,
-    client      TEXT NOT NULL,                 -- who created it; who last asked to generate it
+    client      TEXT NOT NULL,                 -- who made it (its scene jobs are queued as theirs)
     state       TEXT NOT NULL CHECK (state IN ('draft', 'generating', 'assembling', 'ready', 'failed', 'cancelled')),
     error       TEXT,
     note        TEXT,                          -- why it waits (e.g. the queue is full), for the teacher
@@ -144,7 +144,7 @@ class LessonStore:
             rows = conn.execute("SELECT id FROM lessons WHERE state IN ('generating', 'assembling') ORDER BY updated_at").fetchall()
         return [row[0] for row in rows]
 
-    def set_state(self, lesson_id: str, state: LessonState, *, error: str | None = None, client: str | None = None,
+    def set_state(self, lesson_id: str, state: LessonState, *, error: str | None = None,
                   assembled: str | None = None, only_from: tuple[LessonState, ...] | None = None) -> bool:
         """Move a lesson to `state` (clearing its note); with `only_from`, only from those states.
         Returns whether it moved. Raises LessonNotFound."""
@@ -153,9 +153,9 @@ class LessonStore:
             if only_from is not None and current.state not in only_from:
                 return False
             conn.execute(
-                "UPDATE lessons SET state = ?, error = ?, note = NULL, client = COALESCE(?, client), "
-                "assembled = COALESCE(?, assembled), updated_at = ? WHERE id = ?",
-                (state, error, client, assembled, time.time(), lesson_id),
+                "UPDATE lessons SET state = ?, error = ?, note = NULL, assembled = COALESCE(?, assembled), "
+                "updated_at = ? WHERE id = ?",
+                (state, error, assembled, time.time(), lesson_id),
             )
             return True
 
