@@ -106,6 +106,22 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--limit", type=int, default=5, help="how many matches a search shows (default 5)")
     pre.set_defaults(handler=cmd_presets)
 
+    les = commands.add_parser("lesson", help="turn a lesson outline, knowledge graph or folder of captioned pictures into one "
+                              "lesson video with cards, captions, a handout and a lesson pack")
+    les.add_argument("source", type=Path, help="OUTLINE.md, GRAPH.json, a .txt of points (one per line), a FOLDER of "
+                     "pictures with a caption .txt each, or a .zip of any of these")
+    les.add_argument("--out", type=Path, help="archive folder (default: I2V_HOME or ./outputs); the lesson goes to lessons/<id>/")
+    les.add_argument("--model", help=f"the model for every scene (default: I2V_MODEL or {DEFAULT_MODEL}); test models: {tests}")
+    les.add_argument("--quality", choices=("draft", "standard", "high"), default="standard",
+                     help="each family's draft/standard/high resolution (default standard)")
+    les.add_argument("--fast", action="store_true", help="the family's fast preset for every scene")
+    les.add_argument("--steps", type=int, help="denoising steps for every scene (default: the family's)")
+    les.add_argument("--frames", type=int, help="frames for every scene (default: the family's choice for each scene's length)")
+    les.add_argument("--title", help="the lesson's title (default: from the outline)")
+    les.add_argument("--burn-captions", action="store_true", help="draw the captions into the video too")
+    les.add_argument("--plan-only", action="store_true", help="make and save the storyboard, print it, generate nothing")
+    les.set_defaults(handler=cmd_lesson)
+
     doc = commands.add_parser("doctor", help="check GPU, memory, weights, video encoder and disk")
     doc.add_argument("--model")
     doc.set_defaults(handler=cmd_doctor)
@@ -355,6 +371,70 @@ def cmd_presets(args: argparse.Namespace) -> int:
     for preset in presets:
         params = " ".join(f"--{name} {value}" for name, value in preset.params.model_dump().items())
         print(f"{preset.id:<{width}}  {preset.title.get(lang)}  [{params}]")
+    return 0
+
+
+def cmd_lesson(args: argparse.Namespace) -> int:
+    """Storyboard → every scene generated here (the same GenerationService as `generate`) → assembly.
+    Prints the storyboard and the outputs on stderr, the lesson video's path (or with --plan-only the
+    lesson file's) last on stdout."""
+    from tqdm import tqdm
+
+    from i2v.archive import Archive
+    from i2v.engine.base import ModelNotAvailable, NonFiniteError
+    from i2v.engine.host import EngineHost
+    from i2v.engine.registry import offered_models
+    from i2v.lessons.outline import LessonInputError
+    from i2v.lessons.service import LessonService
+    from i2v.lessons.storyboard import clip_numbers
+    from i2v.request import RequestError
+    from i2v.service import GenerationService
+
+    settings = _settings(args)
+    archive = Archive(settings.home)
+    lessons = LessonService(settings, archive, None, lambda: [c.id for c in offered_models(settings.model, settings.extra_models)])
+    try:
+        options = lessons.options(settings.model, args.quality, "fast" if args.fast else None, args.steps)
+        lesson = lessons.create_from_path(args.source, options, None, title=args.title or "")
+        if args.frames is not None or args.burn_captions:
+            data = lesson.model_dump(mode="json")
+            data["burn_captions"] = args.burn_captions
+            for scene in data["scenes"]:
+                scene["frames"] = args.frames if args.frames is not None else scene["frames"]
+            lesson = lessons.update(lesson.id, data, None)
+    except LessonInputError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"{lesson.title} — {len(lesson.scenes)} scenes, model {lesson.model}", file=sys.stderr)
+    for number, scene in enumerate(lesson.scenes, start=1):
+        numbers = clip_numbers(lesson, scene)
+        picture = scene.picture_name or (f"preset {scene.preset}" if scene.preset else "no picture")
+        section = f"[{scene.section}] " if scene.section else ""
+        print(f"{number:2d}. {section}{scene.point} — {picture}; {numbers['frames']} frames at {numbers['fps']} fps, "
+              f"{numbers['resolution']}\n    prompt: {scene.prompt}\n    caption: {scene.caption}", file=sys.stderr)
+    lesson_file = lessons.files.output(lesson.id, "lesson")
+    if args.plan_only:
+        print(lesson_file)
+        return 0
+    generator = GenerationService(EngineHost(settings), archive)
+    print(f"Loading {settings.model} …", file=sys.stderr)
+    bar = tqdm(total=len(lesson.scenes), unit="scene", file=sys.stderr, dynamic_ncols=True, desc="scenes")
+
+    def on_progress(number: int, progress) -> None:
+        bar.n = (number - 1) + progress.step / max(progress.total, 1)
+        bar.set_postfix_str(f"scene {number}, step {progress.step}/{progress.total}")
+
+    try:
+        video = lessons.generate_here(lesson.id, generator, on_progress=on_progress)
+    except (ModelNotAvailable, NonFiniteError, MemoryError, RequestError, ValueError) as exc:
+        bar.close()
+        print(f"error: {exc}\nThe storyboard is saved: {lesson_file}", file=sys.stderr)
+        return 1
+    bar.n = len(lesson.scenes)
+    bar.close()
+    for kind in ("captions", "handout", "pack"):
+        print(f"{kind}: {lessons.files.output(lesson.id, kind)}", file=sys.stderr)
+    print(f"lesson file: {lesson_file}", file=sys.stderr)
+    print(video)
     return 0
 
 

@@ -64,29 +64,80 @@ def encode_mp4(
     container's tags (e.g. `comment` holding the recipe JSON). Returns `path`.
     """
     frames = _check_frames(frames)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _atomic_target(path)
-    try:
-        rate = Fraction(fps).limit_denominator(1001)
-        options = {"movflags": "+faststart"}
-        with av.open(str(tmp), mode="w", format="mp4", options=options) as container:
+    with Mp4Writer(path, fps, frames.shape[2], frames.shape[1], metadata=metadata, crf=crf, preset=preset) as writer:
+        writer.write(frames)
+    return Path(path)
+
+
+class Mp4Writer:
+    """An MP4 written a few frames at a time, for videos too long to hold in memory at once (a
+    lesson of many clips). Same encoding as `encode_mp4`; the file appears at `path` only when the
+    `with` block ends without an error, and a failed write leaves nothing behind.
+
+    `width` and `height` must be even (yuv420p); every frame written must have that size.
+    """
+
+    def __init__(self, path: Path, fps: float, width: int, height: int, *, metadata: dict[str, str] | None = None,
+                 crf: int = 18, preset: str = "medium") -> None:
+        if width % 2 or height % 2 or width < 2 or height < 2:
+            raise ValueError(f"an H.264 frame needs even sides of at least 2 px, got {width}x{height}")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.size = (width, height)
+        self.frames_written = 0
+        self._tmp = _atomic_target(self.path)
+        try:
+            self._container = av.open(str(self._tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
             for key, value in (metadata or {}).items():
-                container.metadata[key] = value
-            stream = container.add_stream("libx264", rate=rate)
-            stream.width, stream.height = frames.shape[2], frames.shape[1]
-            stream.pix_fmt = "yuv420p"
-            stream.options = {"crf": str(crf), "preset": preset}
-            for frame in frames:
-                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                    container.mux(packet)
-            for packet in stream.encode():
-                container.mux(packet)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+                self._container.metadata[key] = value
+            self._stream = self._container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+            self._stream.width, self._stream.height = width, height
+            self._stream.pix_fmt = "yuv420p"
+            self._stream.options = {"crf": str(crf), "preset": preset}
+        except BaseException:
+            self._tmp.unlink(missing_ok=True)
+            raise
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append uint8 RGB frames shaped (T, H, W, 3) (or one frame (H, W, 3)) of the writer's size."""
+        frames = np.asarray(frames)
+        if frames.ndim == 3:
+            frames = frames[None]
+        if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[1:] != (self.size[1], self.size[0], 3):
+            raise ValueError(f"frames must be uint8 (T, {self.size[1]}, {self.size[0]}, 3), got {frames.dtype} {frames.shape}")
+        for frame in frames:
+            for packet in self._stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                self._container.mux(packet)
+        self.frames_written += len(frames)
+
+    def close(self) -> Path:
+        """Flush the encoder and move the finished file into place."""
+        try:
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+            self._container.close()
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the half-written file."""
+        try:
+            self._container.close()
+        except Exception:  # noqa: BLE001 - the container may be broken; the file goes anyway
+            pass
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> Mp4Writer:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 def probe(path: Path) -> VideoInfo:

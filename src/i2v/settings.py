@@ -53,6 +53,15 @@ class Settings(BaseSettings):
         None, gt=0, description="Retention: delete the oldest finished videos while the archive is larger than this."
     )
 
+    lesson_max_scenes: int = Field(24, ge=1, le=500, description="Most scenes one lesson may have.")
+    lesson_max_frames: int = Field(
+        1500, ge=8, description="Most frames all scenes of one lesson may generate together (GPU time guard)."
+    )
+    lesson_max_upload_mb: int = Field(40, ge=1, description="Largest lesson upload (outline, graph or zip of pictures).")
+    lesson_max_unpacked_mb: int = Field(
+        200, ge=1, description="Most a lesson zip may unpack to; larger zips are refused as zip bombs."
+    )
+
     @property
     def extra_models(self) -> tuple[str, ...]:
         return tuple(m.strip() for m in self.models.split(",") if m.strip())

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from i2v import __version__
 from i2v.settings import Settings
-from i2v.web import api, api_teaching
+from i2v.web import api, api_lessons, api_teaching
 from i2v.web.security import SameOriginGuard, TokenAuth, check_bind, is_loopback
 from i2v.web.services import Services
 from i2v.web.ui import CSS, build_ui
@@ -37,11 +37,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         docs_url="/api/v1/docs", openapi_url="/api/v1/openapi.json", redoc_url=None,
         # Refuse absurd bodies while they stream in, before anything is spooled to disk; uploads
         # between the picture limit and this get the friendlier 413 from the route itself.
-        max_body_size=(2 * settings.max_upload_mb + 1) * 2**20,
+        max_body_size=(2 * max(settings.max_upload_mb, settings.lesson_max_upload_mb) + 1) * 2**20,
     )
     app.state.services = services
     app.include_router(api.router, prefix="/api/v1", tags=["i2v"])
     app.include_router(api_teaching.router, prefix="/api/v1", tags=["teaching"])
+    app.include_router(api_lessons.router, prefix="/api/v1", tags=["lessons"])
     app.add_middleware(SameOriginGuard, loopback_only=is_loopback(settings.host), extra_hosts=settings.allowed_hosts)
     if settings.auth is not None:
         app.add_middleware(TokenAuth, token=settings.auth.get_secret_value())

@@ -241,6 +241,7 @@ def build_studio(services: Services) -> tuple[gr.Blocks, UiText]:
             with gr.Row():
                 refresh_btn = tx.add(gr.Button(t("ui.history.refresh", en)), value="ui.history.refresh")
                 delete_btn = tx.add(gr.Button(t("ui.history.delete", en), variant="stop"), value="ui.history.delete")
+        with tx.add(gr.Tab(t("lesson.tab", en), elem_id="i2v-lesson-tab"), label="lesson.tab"): __import__("i2v.web.ui_lessons", fromlist=["build_lessons_tab"]).build_lessons_tab(services, tx, lang)  # Lesson tab (issue 12): the lead moves it among the new tabs
 
         inputs = [image, prompt, negative, resolution, frames, fps, steps, guidance, seed, scheduler, quality]
         run = generate_btn.click(

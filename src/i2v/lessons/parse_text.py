@@ -1,0 +1,197 @@
+"""A typed list of knowledge points or a Markdown outline → `Outline`.
+
+Plain text: one knowledge point per line ("Prophase: chromosomes condensing" splits into the point
+and its description); a first line ending in a colon is the title. Markdown: a lone level-1 heading
+is the title, the other headings are sections, bullets are points (indented lines and sub-bullets
+add to the point's description), and `![](picture.png)` on a bullet gives it the teacher's picture.
+A section with no bullets becomes one point from its heading and paragraph; without any section
+headings, unbulleted lines are points too (a typed list where only some lines have bullets).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from i2v.lessons.bundle import Bundle, normalise_name
+from i2v.lessons.outline import (
+    LessonInputError,
+    Outline,
+    Picture,
+    Point,
+    check_points,
+    prompt_line,
+    split_point,
+)
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)、]|[①-⑳])\s+(.*)$")
+_PLAIN_BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)、]|[①-⑳])\s*")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)>\s]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(.+?)\1")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+MAX_LINE = 2000
+
+
+def looks_like_markdown(text: str) -> bool:
+    """Headings, bullets or image links make a text Markdown; plain lines are a list of points."""
+    return any(_HEADING.match(line) or _BULLET.match(line) or _IMAGE.search(line) for line in text.splitlines())
+
+
+def _clean(text: str) -> str:
+    """Markdown inline markup → plain words."""
+    text = _LINK.sub(r"\1", text)
+    for _ in range(3):
+        text = _EMPHASIS.sub(r"\2", text)
+    return " ".join(text.split())
+
+
+def parse_plain(text: str, *, max_scenes: int, title: str = "") -> Outline:
+    """One point per non-empty line; a first line ending in ':' (or '：') is the title."""
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE:
+            raise LessonInputError(f"Line {number} is {len(line)} characters long; keep a knowledge point under {MAX_LINE}.")
+    if len(lines) > 1 and lines[0].endswith((":", "：")):
+        title = title or lines[0].rstrip(":：").strip()
+        lines = lines[1:]
+    points = []
+    for line in lines:
+        point, description = split_point(_PLAIN_BULLET.sub("", line, count=1))
+        if point:
+            points.append(Point(point, description))
+    points_t = check_points(points, max_scenes, "outline")
+    return Outline(title or points_t[0].text, points_t, "text")
+
+
+@dataclass
+class _Draft:
+    text: str
+    section: str
+    line: int
+    extra: list[str] = field(default_factory=list)
+    picture: Picture | None = None
+    prompt: str = ""
+
+    def add(self, line: str) -> None:
+        """A detail line: "prompt: …" sets the English prompt, anything else adds to the description."""
+        prompt = prompt_line(line)
+        if prompt is not None:
+            self.prompt = prompt
+        elif line:
+            self.extra.append(line)
+
+
+def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None, title: str = "") -> Outline:
+    """Markdown outline → Outline. Pictures named with `![](…)` are looked up in `pictures` (the
+    files uploaded with the outline); a name not among them is an error naming the line."""
+    text = _COMMENT.sub("", text)
+    lines = text.splitlines()
+    headings = [(i, len(m.group(1)), _clean(m.group(2))) for i, line in enumerate(lines) if (m := _HEADING.match(line))]
+    level_one = [h for h in headings if h[1] == 1]
+    title_line = level_one[0][0] if len(level_one) == 1 and headings and headings[0][1] == 1 else None
+    if title_line is not None:
+        title = title or level_one[0][2]
+
+    sectioned = any(i != title_line for i, _, _ in headings)
+    drafts: list[_Draft] = []
+    section = ""
+    section_text: list[str] = []
+    section_line = 0
+    section_has_points = False
+    current: _Draft | None = None
+    base_indent: int | None = None
+
+    def close_section() -> None:
+        if section and not section_has_points and section_text:
+            drafts.append(_Draft(section, section, section_line, [" ".join(section_text)]))
+
+    def attach(draft: _Draft | None, picture_ref: str, number: int) -> None:
+        if draft is None:
+            raise LessonInputError(
+                f"Line {number}: the picture {picture_ref[:80]!r} is not under a bullet. Put ![](…) on the line of "
+                "the knowledge point it belongs to."
+            )
+        if draft.picture is not None:
+            raise LessonInputError(f"Line {number}: the point {draft.text[:40]!r} already has a picture; one per point.")
+        draft.picture = _lookup(picture_ref, pictures, number)
+
+    for index, raw in enumerate(lines):
+        number = index + 1
+        if len(raw) > MAX_LINE:
+            raise LessonInputError(f"Line {number} is {len(raw)} characters long; keep a line under {MAX_LINE}.")
+        if not raw.strip():
+            continue
+        heading = _HEADING.match(raw)
+        if heading:
+            close_section()
+            current, base_indent = None, None
+            if index != title_line:
+                section, section_text, section_line, section_has_points = _clean(heading.group(2)), [], number, False
+            continue
+        images = _IMAGE.findall(raw)
+        body = _IMAGE.sub("", raw)
+        bullet = _BULLET.match(body) if body.strip() else None
+        if bullet is None and images and not body.strip() and _BULLET.match(raw):
+            bullet = _BULLET.match(raw)  # a bullet that is only a picture
+        if bullet:
+            indent = len(bullet.group(1).expandtabs(4))
+            if current is not None and base_indent is not None and indent > base_indent:
+                current.add(_clean(_IMAGE.sub("", bullet.group(2))))  # a sub-bullet: details
+                for _, ref in images:
+                    attach(current, ref, number)
+                continue
+            base_indent = indent
+            point_text = _clean(_IMAGE.sub("", bullet.group(2)))
+            alt = next((alt for alt, _ in images if alt.strip()), "")
+            current = _Draft(point_text or _clean(alt), section, number)
+            if not current.text:
+                raise LessonInputError(f"Line {number}: a bullet with a picture needs the knowledge point's words too.")
+            drafts.append(current)
+            section_has_points = True
+            for _, ref in images:
+                attach(current, ref, number)
+            continue
+        continued = current is not None and (raw[:1].isspace() or images)
+        if continued:
+            if body.strip():
+                current.add(_clean(body))
+            for _, ref in images:
+                attach(current, ref, number)
+            continue
+        if images:
+            attach(None, images[0][1], number)
+        current, base_indent = None, None
+        if section:
+            section_text.append(_clean(body))
+        elif not sectioned:  # a typed list where only some lines have bullets: every line is a point
+            line = _clean(body)
+            if not drafts and not title and line.endswith((":", "：")):
+                title = line.rstrip(":：").strip()
+            else:
+                current = _Draft(line, "", number)
+                drafts.append(current)
+                base_indent = len(body) - len(body.lstrip())
+    close_section()
+
+    points = []
+    for draft in drafts:
+        point, description = split_point(draft.text)
+        description = " ".join(part for part in (description, *draft.extra) if part)
+        points.append(Point(point, description, draft.section, draft.picture, prompt=draft.prompt))
+    points_t = check_points(points, max_scenes, "outline")
+    return Outline(title or points_t[0].section or points_t[0].text, points_t, "markdown")
+
+
+def _lookup(reference: str, pictures: Bundle | None, number: int) -> Picture:
+    name = normalise_name(reference)
+    data = pictures.get(name) if pictures is not None else None
+    if data is None:
+        where = "was not uploaded with the outline" if pictures is None else f"is not in {pictures.name}"
+        raise LessonInputError(
+            f"Line {number} names the picture {reference[:80]!r}, which {where}. Upload a zip holding the outline "
+            "and its pictures (names relative to the outline)."
+        )
+    return Picture(name, data)
+

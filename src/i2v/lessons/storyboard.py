@@ -1,0 +1,358 @@
+"""Outline → storyboard: every knowledge point becomes a scene a teacher can check and edit.
+
+A scene gets the best preset for its point (the bilingual preset search) or the teacher's own
+picture; an English prompt by the four-element rule (subject + action + direction + environment),
+checked by the chosen family's prompt check; labels from the point's key terms; one caption
+sentence; a duration, which the family's spec turns into its frames and frame rate.
+
+The storyboard is the lesson file (`Lesson`, saved as JSON): plain data, validated on every edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from i2v.engine.registry import spec_for
+from i2v.engine.spec import ModelSpec
+from i2v.lessons.outline import Lang, LessonInputError, Outline, Point
+from i2v.request import MAX_SEED, GenerationRequest, RequestError
+from i2v.teaching.labels import unsupported_characters
+from i2v.teaching.presets import Preset, build_prompt, get_preset, template_path
+from i2v.teaching.prompt_check import PromptWarning, check_prompt
+from i2v.teaching.search import search_presets
+
+LESSON_VERSION = 1
+STRONG_MATCH = 0.45  # a point's own words matching a preset this well decide alone
+WEAK_MATCH = 0.2  # below this (own words plus lesson context) a scene gets no preset
+CONTEXT_WEIGHT = 0.5
+SECONDS_RANGE = (1.0, 10.0)
+MAX_LABELS = 3
+LABEL_CHARS = 40
+CAPTION_CHARS = 200
+DEFAULT_ENVIRONMENT = "smooth slow motion, clear diagram"
+ResolutionClass = Literal["draft", "standard", "high"]
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+_PICTURE_NAME = r"^[0-9a-f]{16}\.png$"
+
+
+class Scene(BaseModel):
+    """One scene of a lesson (one knowledge point, one clip)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(default_factory=lambda: secrets.token_hex(4), pattern=r"^[0-9a-f]{8}$")
+    section: str = Field("", max_length=120)
+    point: str = Field(min_length=1, max_length=300, description="The knowledge point, as the teacher wrote it.")
+    description: str = Field("", max_length=2000)
+    lang: Lang = "en"
+    preset: str | None = Field(None, max_length=60, description="The science preset whose drawing is the picture.")
+    picture: str | None = Field(None, pattern=_PICTURE_NAME, description="The teacher's picture (in the lesson folder).")
+    picture_name: str = Field("", max_length=300, description="The teacher's own name for the picture (end card).")
+    prompt: str = Field(min_length=1, max_length=2000)
+    negative_prompt: str | None = Field(None, max_length=2000)
+    labels: list[str] = Field(default_factory=list, max_length=MAX_LABELS)
+    caption: str = Field("", max_length=CAPTION_CHARS)
+    seconds: float = Field(2.0, ge=SECONDS_RANGE[0], le=SECONDS_RANGE[1])
+    frames: int | None = Field(None, description="Overrides the frames the family picks for `seconds`.")
+    fps: int | None = Field(None, description="Overrides the frame rate the family picks for `seconds`.")
+    seed: int = Field(default_factory=lambda: secrets.randbelow(MAX_SEED + 1), ge=0, le=MAX_SEED)
+
+    @field_validator("point", "section", "caption", "prompt", "description")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return " ".join(value.split())
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: list[str]) -> list[str]:
+        labels = [" ".join(label.split()) for label in value]
+        for label in labels:
+            if not 1 <= len(label) <= LABEL_CHARS:
+                raise ValueError(f"each label needs 1 to {LABEL_CHARS} characters (got {label[:50]!r})")
+        return labels
+
+
+class Lesson(BaseModel):
+    """The lesson file: the storyboard and the choices that apply to every scene."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1] = LESSON_VERSION
+    id: str = Field(pattern=r"^[0-9a-f]{16}$")
+    title: str = Field(min_length=1, max_length=200)
+    lang: Lang = "en"
+    source: str = Field("text", max_length=20)
+    created_at: float = Field(default_factory=time.time)
+    model: str = Field(min_length=1, max_length=500, description="The model every scene is made with.")
+    resolution_class: ResolutionClass = "standard"
+    quality: Literal["standard", "fast"] = "standard"
+    steps: int | None = Field(None, description="Denoising steps for every scene; the family's default when omitted.")
+    smooth: float = Field(0.0, ge=0.0, le=1.0, description="Flicker reduction applied to every clip at assembly.")
+    burn_captions: bool = Field(False, description="Draw each scene's caption into the video, as well as the .vtt.")
+    scenes: list[Scene] = Field(min_length=1)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return " ".join(value.split())
+
+    @property
+    def spec(self) -> ModelSpec:
+        return spec_for(self.model)
+
+    @property
+    def has_sections(self) -> bool:
+        return any(scene.section for scene in self.scenes)
+
+    def scene(self, scene_id: str) -> Scene:
+        for scene in self.scenes:
+            if scene.id == scene_id:
+                return scene
+        raise KeyError(f"the lesson has no scene {scene_id!r}")
+
+    def digest(self) -> str:
+        """Names this exact storyboard (outputs made from it are current while it is unchanged)."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the teacher chose for the whole lesson when making the storyboard."""
+
+    model: str
+    resolution_class: ResolutionClass = "standard"
+    quality: str = "standard"
+    steps: int | None = None
+
+
+# ---------------------------------------------------------------- outline → storyboard
+
+
+def build_storyboard(outline: Outline, options: Options, lesson_id: str, picture_names: dict[str, str]) -> Lesson:
+    """The storyboard of `outline`. `picture_names` maps each teacher picture's name (as in the
+    outline) to the stored, checked picture's file name. Raises LessonInputError (e.g. text the
+    bundled font cannot draw is left out, but a title left empty by that is refused)."""
+    spec = spec_for(options.model)
+    scenes = [make_scene(point, spec, context=outline.title, picture=picture_names.get(point.picture.name) if point.picture else None)
+              for point in outline.points]
+    title = drawable(outline.title)[:200].strip() or drawable(scenes[0].point)
+    return Lesson(id=lesson_id, title=title, lang=outline.language, source=outline.source, model=options.model,
+                  resolution_class=options.resolution_class, quality=options.quality, steps=options.steps,
+                  scenes=scenes)
+
+
+def make_scene(point: Point, spec: ModelSpec, *, context: str = "", picture: str | None = None) -> Scene:
+    """One scene for one knowledge point (see the module's docstring for the rules)."""
+    lang = point.language
+    preset = match_preset(point, context)
+    text = drawable(point.text)[:300].strip() or "—"
+    description = drawable(point.description)[:2000]
+    return Scene(
+        section=drawable(point.section)[:120], point=text, description=description, lang=lang,
+        preset=preset.id if preset else None, picture=picture,
+        picture_name=point.picture.name[:300] if point.picture else "",
+        prompt=scene_prompt(point, preset, spec),
+        negative_prompt=preset.negative_prompt if preset else None,
+        labels=key_terms(text, description, preset, lang),
+        caption=caption_sentence(text, description, lang),
+        seconds=clip_seconds(preset, spec),
+    )
+
+
+def match_preset(point: Point, context: str = "") -> Preset | None:
+    """The preset best matching the point: its own words decide when they match well, otherwise the
+    lesson's title and the point's section break the tie; None when the point's words match nothing."""
+    def scores(query: str) -> dict[str, float]:
+        return {p.id: s for p, s in search_presets(query, limit=5)} if query.strip() else {}
+
+    own = scores(point.text)
+    for preset_id, score in scores(f"{point.text} {point.description}").items():
+        own[preset_id] = max(own.get(preset_id, 0.0), 0.8 * score)
+    best = max(own.items(), key=lambda item: item[1], default=None)
+    if best is None:  # nothing in the point's own words: the lesson's topic alone is no reason
+        return None
+    if best[1] >= STRONG_MATCH:
+        return get_preset(best[0])
+    combined = dict(own)
+    for preset_id, score in scores(f"{point.section} {context}").items():
+        combined[preset_id] = combined.get(preset_id, 0.0) + CONTEXT_WEIGHT * score
+    best = max(combined.items(), key=lambda item: item[1], default=None)
+    return get_preset(best[0]) if best and best[1] >= WEAK_MATCH else None
+
+
+def _english_motion(text: str, spec: ModelSpec) -> bool:
+    """Does this English text already say what moves and how (no prompt-check objection)?"""
+    if not text.strip():
+        return False
+    codes = {w.code for w in check_prompt(text, "en", spec).warnings}
+    return not codes & {"non_english", "no_action", "vague", "empty", "too_long"}
+
+
+def scene_prompt(point: Point, preset: Preset | None, spec: ModelSpec) -> str:
+    """The teacher's own prompt when the outline gives one; else four elements: the teacher's own
+    English words when their first sentence describes motion (with the preset's environment), else
+    the preset's prompt, else the point as subject with a gentle motion."""
+    if point.prompt:
+        return point.prompt[:2000]
+    environment = (preset.prompt_parts.environment if preset else "") or DEFAULT_ENVIRONMENT
+    first = _SENTENCE_END.split(point.description.strip())[0] if point.description.strip() else ""
+    for words in (first, f"{point.text} {first}".strip()):
+        words = words.strip().rstrip(".。")
+        if len(words.split()) <= 30 and _english_motion(words, spec):
+            return build_prompt(words[:1].lower() + words[1:], "", "", environment)
+    if preset is not None:
+        return preset.prompt
+    english = "non_english" not in {w.code for w in check_prompt(point.text, "en", spec).warnings}
+    return build_prompt(point.text if english else "the diagram", "moving gently", "", environment)
+
+
+def key_terms(point: str, description: str, preset: Preset | None, lang: Lang) -> list[str]:
+    """The point itself (shortened to its first clause) and up to two of the preset's keywords that
+    the point's words use, longest first."""
+    main = re.split(r"[,;，；。(（]", point)[0].strip()[:LABEL_CHARS].strip() or point[:LABEL_CHARS]
+    labels = [main]
+    if preset is not None:
+        text = f"{point} {description}"
+        keywords = sorted(getattr(preset.keywords, lang), key=len, reverse=True)
+        for keyword in keywords:
+            if len(labels) > 2:
+                break
+            word = keyword.strip()
+            at = text.lower().find(word.lower())
+            if at < 0 or not (3 <= len(word) <= 24 or (lang == "zh" and 2 <= len(word) <= 12)):
+                continue
+            as_written = text[at : at + len(word)]  # "Sun", not the keyword's "sun"
+            if not any(word.lower() in label.lower() or label.lower() in word.lower() for label in labels):
+                labels.append(as_written)
+    return [drawable(label) for label in labels if drawable(label).strip()]
+
+
+def caption_sentence(point: str, description: str, lang: Lang) -> str:
+    """The description's first sentence, else the point, as one sentence with its full stop."""
+    text = _SENTENCE_END.split(description.strip())[0].strip() if description.strip() else point.strip()
+    text = text[:CAPTION_CHARS - 1].rstrip()
+    if not text.endswith((".", "!", "?", "。", "！", "？")):
+        question = re.match(r"(?i)(why|how|what|when|where|which|who|do|does|is|are|can)\b", text) or text.startswith(("为什么", "怎样", "如何"))
+        text += ("？" if question else "。") if lang == "zh" else ("?" if question else ".")
+    return text[:1].upper() + text[1:] if lang == "en" else text
+
+
+def clip_seconds(preset: Preset | None, spec: ModelSpec) -> float:
+    """How long the scene's clip should be: the preset's clip length when it says, else its
+    frames/fps, else the family's default clip."""
+    seconds = None
+    if preset is not None:
+        clip = getattr(preset, "clip", None)  # a later presets.json adds {seconds, motion}
+        value = clip.get("seconds") if isinstance(clip, dict) else getattr(clip, "seconds", None)
+        seconds = float(value) if isinstance(value, (int, float)) and value > 0 else preset.params.frames / preset.params.fps
+    if seconds is None:
+        seconds = spec.frames.default / spec.fps.default
+    return round(min(max(seconds, SECONDS_RANGE[0]), SECONDS_RANGE[1]), 2)
+
+
+def drawable(text: str) -> str:
+    """`text` without the characters the bundled font lacks (they would show as empty boxes)."""
+    missing = set(unsupported_characters(text))
+    return "".join(c for c in text if c not in missing) if missing else text
+
+
+# ---------------------------------------------------------------- a scene as a job
+
+
+def clip_numbers(lesson: Lesson, scene: Scene) -> dict[str, Any]:
+    """Frames, fps and resolution of a scene: the family's choice for its seconds, then overrides."""
+    numbers = lesson.spec.clip_params(scene.seconds, lesson.resolution_class)
+    if scene.frames is not None:
+        numbers["frames"] = scene.frames
+    if scene.fps is not None:
+        numbers["fps"] = scene.fps
+    return numbers
+
+
+def request_fields(lesson: Lesson, scene: Scene) -> dict[str, Any]:
+    """The fields of the generation request that makes the scene's clip (what `JobService.submit`
+    and `GenerationService` take). The seed is fixed by the storyboard, so it is reproducible."""
+    fields: dict[str, Any] = {"model": lesson.model, "prompt": scene.prompt, "seed": scene.seed, "quality": lesson.quality,
+                              **clip_numbers(lesson, scene)}
+    if scene.negative_prompt is not None:
+        fields["negative_prompt"] = scene.negative_prompt
+    if lesson.steps is not None:
+        fields["steps"] = lesson.steps
+    return fields
+
+
+def preset_picture(scene: Scene) -> bytes:
+    """The preset drawing a scene without its own picture starts from."""
+    return template_path(get_preset(scene.preset)).read_bytes()
+
+
+# ---------------------------------------------------------------- checks
+
+
+def parse_lesson(data: Any) -> Lesson:
+    """A lesson file or an edited storyboard (untrusted JSON) → Lesson, or LessonInputError listing
+    every problem as "scenes 2 → caption: …"."""
+    try:
+        return Lesson.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors()[:8]:
+            where = " → ".join(str(p + 1) if isinstance(p, int) else str(p) for p in error["loc"])
+            problems.append(f"{where}: {error['msg'].removeprefix('Value error, ')}" if where else error["msg"])
+        raise LessonInputError("The lesson is not valid: " + "; ".join(problems)) from None
+
+
+def check_lesson(lesson: Lesson, *, max_scenes: int, max_frames: int, offered: list[str], pictures: set[str]) -> None:
+    """Everything a generation would refuse, found before anything is saved: the scene limit, total
+    frames, a model this server does not offer, the family's rules, a missing picture, unknown
+    presets, duplicate scene ids and text the bundled font cannot draw. Raises LessonInputError."""
+    problems: list[str] = []
+    if len(lesson.scenes) > max_scenes:
+        problems.append(f"the lesson has {len(lesson.scenes)} scenes; at most {max_scenes} (I2V_LESSON_MAX_SCENES)")
+    if lesson.model not in offered:
+        problems.append(f"model: this server does not offer {lesson.model[:80]!r}; choose one of {', '.join(offered)}")
+        raise LessonInputError("; ".join(problems))
+    ids = [scene.id for scene in lesson.scenes]
+    if len(set(ids)) != len(ids):
+        problems.append("two scenes have the same id")
+    missing = unsupported_characters(lesson.title)
+    if missing:
+        problems.append(f"title: the bundled font cannot draw {' '.join(missing[:5])}; change those characters")
+    total = 0
+    for number, scene in enumerate(lesson.scenes, start=1):
+        where = f"scene {number} ({scene.point[:30]})"
+        for name, text in (("point", scene.point), ("section", scene.section), ("caption", scene.caption), *(("label", label) for label in scene.labels)):
+            missing = unsupported_characters(text)
+            if missing:
+                problems.append(f"{where} {name}: the bundled font cannot draw {' '.join(missing[:5])}; change those characters")
+        if scene.picture is None and scene.preset is None:
+            problems.append(f"{where}: no picture; upload one or pick a preset")
+        if scene.picture is not None and scene.picture not in pictures:
+            problems.append(f"{where}: the picture {scene.picture} is not in this lesson; upload it first")
+        if scene.preset is not None:
+            try:
+                get_preset(scene.preset)
+            except KeyError:
+                problems.append(f"{where}: there is no preset {scene.preset[:40]!r}")
+        try:
+            request = lesson.spec.complete(GenerationRequest.parse(request_fields(lesson, scene)))
+            total += request.frames
+        except RequestError as exc:
+            problems.append(f"{where}: {exc}")
+    if total > max_frames:
+        problems.append(f"the scenes would make {total} frames together; at most {max_frames} per lesson "
+                        "(I2V_LESSON_MAX_FRAMES). Remove scenes or shorten them")
+    if problems:
+        raise LessonInputError("The lesson cannot be saved: " + "; ".join(problems[:10]) + ".")
+
+
+def scene_warnings(lesson: Lesson, scene: Scene, lang: str) -> list[PromptWarning]:
+    """The prompt check of a scene's prompt, for the lesson's model family, in the teacher's language."""
+    return check_prompt(scene.prompt, lang, lesson.spec).warnings

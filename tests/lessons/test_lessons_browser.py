@@ -1,0 +1,96 @@
+"""The Lesson tab in a real browser (Playwright + Debian's Chromium) against a real server: build a
+lesson from the mitosis example, delete two scenes, edit one caption, generate, and play the result
+with its captions; and the tab in Chinese."""
+
+import pytest
+
+from i2v.teaching.i18n import t
+from tests.web.conftest import browser  # noqa: F401 - the shared Chromium fixture
+from tests.web.test_browser import ARTIFACTS, set_number
+from tests.web.test_browser import pytestmark as browser_marks
+
+pytestmark = [*browser_marks, pytest.mark.slow]
+CAPTION = "Two nuclei form: now there are two cells."
+
+
+def open_tab(page, url: str, lang: str) -> None:
+    page.goto(url + "/")
+    page.locator("#i2v-lesson-use-example").wait_for(timeout=60_000)
+    page.locator("#i2v-lesson-tab-button").click()  # the lead may move the tab: this is the one line to change
+    page.get_by_text(t("lesson.example.use", lang), exact=True).wait_for(timeout=20_000)
+
+
+def scene_count(page) -> int:
+    return page.locator("#i2v-lesson-board tr[data-scene]").count()
+
+
+def test_mitosis_example_edit_a_caption_generate_and_play(browser, lesson_server):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    open_tab(page, lesson_server.url, "en")
+    page.locator("#i2v-lesson-resolution").get_by_text(t("lesson.resolution.draft", "en")).click()
+    page.locator("#i2v-lesson-advanced").get_by_text(t("lesson.advanced", "en")).click()
+    page.locator("#i2v-lesson-steps input[type=number]").wait_for(state="visible")
+    set_number(page, "i2v-lesson-steps", 2)
+    page.locator("#i2v-lesson-example input").click()
+    page.get_by_role("option", name="Mitosis: how one cell becomes two (Markdown outline)").click()
+    page.locator("#i2v-lesson-use-example").click()
+    page.locator("#i2v-lesson-board table").wait_for(timeout=60_000)
+    assert scene_count(page) == 4
+    lesson_id = page.locator("#i2v-lesson-board .i2v-board").get_attribute("data-lesson")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lesson-en.png"), full_page=True)
+
+    for remaining in (3, 2):  # keep the test short: Anaphase and Telophase stay
+        page.locator("#i2v-lesson-delete").click()
+        page.wait_for_function(f"() => document.querySelectorAll('#i2v-lesson-board tr[data-scene]').length === {remaining}",
+                               timeout=20_000)
+    page.locator("#i2v-lesson-scene input").click()
+    page.get_by_role("option", name="2. Telophase").click()
+    caption = page.locator("#i2v-lesson-caption textarea, #i2v-lesson-caption input").first
+    page.wait_for_function("() => document.querySelector('#i2v-lesson-caption textarea, #i2v-lesson-caption input')"
+                           ".value.startsWith('Two new nuclei')", timeout=10_000)
+    caption.fill(CAPTION)
+    page.locator("#i2v-lesson-save").click()
+    page.locator("#i2v-lesson-board .i2v-caption", has_text=CAPTION).wait_for(timeout=20_000)
+    with lesson_server.client() as client:
+        saved = client.get(f"/api/v1/lessons/{lesson_id}").json()["lesson"]
+    assert [s["point"] for s in saved["scenes"]] == ["Anaphase", "Telophase"] and saved["scenes"][1]["caption"] == CAPTION
+
+    page.locator("#i2v-lesson-generate").click()
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#i2v-lesson-video video'); return v && v.readyState >= 2 && v.duration > 0; }",
+        timeout=900_000,
+    )
+    played = page.evaluate(
+        "async () => { const v = document.querySelector('#i2v-lesson-video video'); v.muted = true; await v.play();"
+        " await new Promise(r => setTimeout(r, 1200));"
+        " return {time: v.currentTime, duration: v.duration, tracks: v.textTracks.length, paused: v.paused}; }")
+    assert played["time"] > 0 and not played["paused"] and played["tracks"] == 1, played
+    with lesson_server.client() as client:
+        view = client.get(f"/api/v1/lessons/{lesson_id}").json()
+        assert view["state"] == "ready"
+        assert played["duration"] == pytest.approx(view["timeline"]["duration_s"], abs=0.15)
+        assert CAPTION in client.get(view["downloads"]["captions"]).text
+    for kind in ("video", "captions", "handout", "pack"):
+        assert page.locator(f"#i2v-lesson-dl-{kind}").is_visible(), kind
+    assert page.locator("#i2v-lesson-progress .i2v-progress").get_attribute("data-state") == "ready"
+    page.screenshot(path=str(ARTIFACTS / "lesson-ready-en.png"), full_page=True)
+    page.close()
+
+
+def test_the_lesson_tab_in_chinese_builds_the_water_cycle_graph(browser, lesson_server):  # noqa: F811
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    open_tab(page, lesson_server.url, "zh")
+    for key in ("lesson.outline", "lesson.model", "lesson.make", "lesson.generate"):
+        assert page.get_by_text(t(key, "zh")).first.is_visible(), key
+    page.locator("#i2v-lesson-example input").click()
+    page.get_by_role("option", name="水循环（JSON 知识图谱）").click()
+    page.locator("#i2v-lesson-use-example").click()
+    page.locator("#i2v-lesson-board table").wait_for(timeout=60_000)
+    assert scene_count(page) == 4
+    board = page.locator("#i2v-lesson-board").inner_text()
+    assert t("lesson.col.point", "zh") in board and t("lesson.scene_state.not_started", "zh") in board
+    page.evaluate("() => document.fonts.ready")
+    page.screenshot(path=str(ARTIFACTS / "lesson-zh.png"), full_page=True)
+    context.close()

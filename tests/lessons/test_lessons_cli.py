@@ -1,0 +1,64 @@
+"""`i2v lesson`: the storyboard alone (--plan-only), bad input (exit 2 with what to fix), and a whole
+lesson made in-process on the tiny model, printing the lesson video's path last."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from i2v.lessons import cards
+from i2v.lessons.examples import EXAMPLES_DIR
+from i2v.media import probe
+from tests.lessons.test_lessons_parse import png
+
+
+def i2v(*args: str, home: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "I2V_MODEL": "tiny", "I2V_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "i2v.cli", "lesson", *args], capture_output=True, text=True, env=env, timeout=timeout,
+                          check=False)
+
+
+def test_plan_only_saves_the_storyboard_and_prints_the_lesson_file_last(tmp_path):
+    done = i2v(str(EXAMPLES_DIR / "water_cycle.json"), "--plan-only", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    lesson_file = Path(done.stdout.strip().splitlines()[-1])
+    lesson = json.loads(lesson_file.read_text("utf-8"))
+    assert lesson["title"] == "The water cycle" and [s["section"] for s in lesson["scenes"]] == ["Water rises"] * 2 + ["Water comes back"] * 2
+    assert " 1. [Water rises] Evaporation" in done.stderr and "prompt: water vapour rising" in done.stderr
+    assert not (lesson_file.parent / "lesson.mp4").exists()
+
+
+def test_bad_input_exits_2_with_what_to_fix(tmp_path):
+    graph = tmp_path / "loop.json"
+    graph.write_text(json.dumps({"nodes": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
+                                 "edges": [{"from": "a", "to": "b"}, {"from": "b", "to": "a", "relation": "causes"}]}))
+    done = i2v(str(graph), "--plan-only", home=tmp_path / "home")
+    assert done.returncode == 2 and "cycle: a → b → a" in done.stderr
+    assert not any((tmp_path / "home" / "lessons").iterdir())  # nothing half-made
+
+
+@pytest.mark.slow
+def test_a_whole_lesson_in_process_with_a_progress_bar(tmp_path):
+    folder = tmp_path / "my lesson"
+    folder.mkdir()
+    (folder / "leaf.png").write_bytes(png(7))
+    (folder / "outline.md").write_text("# Plants\n- Photosynthesis: a leaf releasing oxygen ![](leaf.png)\n- 有丝分裂后期\n", encoding="utf-8")
+    done = i2v(str(folder), "--quality", "draft", "--steps", "2", "--frames", "8", home=tmp_path / "home", timeout=900)
+    assert done.returncode == 0, done.stderr
+    video = Path(done.stdout.strip().splitlines()[-1])
+    assert video.name == "lesson.mp4" and video.is_file()
+    assert "scenes: 100%" in done.stderr  # the progress bar reached the end
+    info = probe(video)
+    clips = [probe(p) for p in sorted((video.parent / "scenes").glob("*.mp4"))]
+    assert [c.frames for c in clips] == [8, 8]  # --frames
+    lesson = json.loads((video.parent / "lesson.json").read_text("utf-8"))
+    assert lesson["scenes"][0]["picture_name"] == "leaf.png" and lesson["scenes"][1]["preset"] == "mitosis"
+    timeline = json.loads((video.parent / "timeline.json").read_text("utf-8"))
+    scene_seconds = sum(s["end_s"] - s["start_s"] for s in timeline["segments"] if s["kind"] == "scene")
+    assert info.frames / float(info.fps) == pytest.approx(cards.TITLE_S + scene_seconds + cards.END_S)
+    assert scene_seconds == pytest.approx(sum(c.frames / float(c.fps) for c in clips))
+    for name in ("lesson.vtt", "handout.pdf", "lesson-pack.zip"):
+        assert (video.parent / name).is_file()
