@@ -7,7 +7,9 @@ its allowed range, so a teacher can fix it without reading code.
 from __future__ import annotations
 
 import math
+import re
 import secrets
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -31,6 +33,18 @@ QUALITIES: tuple[str, ...] = ("standard", "fast")
 FAST_SPEEDUP = 3.5
 SIDE_MULTIPLE = 64
 MAX_ASPECT = 2.5  # wider or taller inputs are centre-cropped to this ratio
+
+
+# Numbers given as text (form fields, query strings) follow one grammar: plain decimal digits, with a
+# fractional part only where the value may have one. No sign, exponent, spaces, underscores or
+# "16.0" for a whole number: Python's int()/float() accept all of those, a teacher never types them,
+# and every extra spelling is one more thing a cache, a log reader or a recipe diff must know.
+PLAIN_INTEGER = re.compile(r"[0-9]+")
+PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# Characters that draw nothing, beyond whitespace: format characters (zero-width space and joiners,
+# direction marks, BOM, soft hyphen: category Cf), combining marks with nothing to combine with, and
+# the blank "letters" Unicode lists as default-ignorable or fillers (Hangul fillers, braille blank).
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 class RequestError(ValueError):
@@ -78,9 +92,19 @@ class GenerationRequest(BaseModel):
     @field_validator("prompt")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value:
+        if not has_visible_text(value):
             raise ValueError("describe the motion you want, in English")
         return value
+
+    @field_validator("frames", "fps", "steps", "seed", mode="before")
+    @classmethod
+    def _integer_text(cls, value: Any) -> Any:
+        return plain_number_text(value, PLAIN_INTEGER)
+
+    @field_validator("guidance", mode="before")
+    @classmethod
+    def _decimal_text(cls, value: Any) -> Any:
+        return plain_number_text(value, PLAIN_DECIMAL)
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> GenerationRequest:
@@ -95,6 +119,22 @@ class GenerationRequest(BaseModel):
         if self.seed is not None:
             return self
         return self.model_copy(update={"seed": secrets.randbelow(MAX_SEED + 1)})
+
+
+def plain_number_text(value: Any, grammar: re.Pattern[str]) -> Any:
+    """`value` unchanged, unless it is text that does not match `grammar` in full: then ValueError
+    (shown with the field's range). Numbers that arrive as numbers are pydantic's to check."""
+    if isinstance(value, str) and not grammar.fullmatch(value):
+        raise ValueError("not a plain decimal number")
+    return value
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether `text` has at least one character that draws something (see `_BLANK_LETTERS`)."""
+    return any(
+        not (c.isspace() or c in _BLANK_LETTERS or unicodedata.category(c) in ("Cf", "Mn", "Me", "Zs", "Zl", "Zp", "Cc"))
+        for c in text
+    )
 
 
 def _allowed(field: str) -> str:
