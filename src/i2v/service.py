@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,13 +51,20 @@ class GenerationService:
         *,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        on_entry: Callable[[Entry], None] | None = None,
     ) -> GenerationResult:
         """Make and archive one video. The request is seeded here if it has no seed, and the
-        seed is recorded. On any failure nothing half-made is left in the archive."""
+        seed is recorded. On any failure nothing half-made is left in the archive.
+
+        `on_entry` is told the archive entry as soon as it is reserved, before anything but its
+        placeholder recipe is written (the job worker records it, so a restart after a crash knows
+        whose files they are)."""
         request = request.with_seed()
         engine = self.host.get()
         entry = self.archive.allocate(request.prompt)
         try:
+            if on_entry is not None:
+                on_entry(entry)
             image.save(entry.input_image, format="PNG")
             started = time.perf_counter()
             output = engine.generate(request, image, on_progress=on_progress, cancel=cancel)

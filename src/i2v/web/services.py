@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 
 from i2v.archive import Archive
 from i2v.engine.host import EngineHost
+from i2v.jobs.recovery import recover_interrupted
 from i2v.jobs.service import JobService
-from i2v.jobs.store import JobStore
+from i2v.jobs.store import JobStore, is_storage_failure
 from i2v.jobs.worker import JobWorker
 from i2v.service import GenerationService
 from i2v.settings import Settings
@@ -34,14 +36,26 @@ class Services:
         worker = JobWorker(store, GenerationService(host, archive), settings.home / "uploads")
         return cls(settings, host, archive, store, worker, JobService(store, worker, archive, settings, estimate=host.estimate_seconds))
 
+    def recover(self) -> None:
+        """Adopt or remove what a killed server left (jobs, videos, uploads); see `i2v.jobs.recovery`."""
+        recover_interrupted(self.store, self.archive, self.settings.home / "uploads")
+
     def start(self) -> None:
-        """Recover jobs a dead process left running, load the model in the background, start the worker."""
-        for job in self.store.recover():
-            log.warning("job %s was running when the server stopped: now %s", job.id, job.status)
-        for path in self.archive.sweep_incomplete():
-            log.warning("removed %s, left half-made by a job that was interrupted", path)
+        """Recover what a dead process left, load the model in the background, start the worker.
+
+        On a disk too full to write the job table, recovery is left to the worker, which retries it
+        before claiming any job; the server meanwhile answers reads (read-only)."""
+        deferred = None
+        try:
+            self.recover()
+        except sqlite3.Error as exc:
+            if not is_storage_failure(exc):
+                raise
+            log.warning("start-up recovery postponed until the job table can be written: %s", exc)
+            deferred = self.recover
         self.host.start_background_load()
-        self.worker.start()
+        self.worker.start(recover=deferred)
 
     def stop(self) -> None:
         self.worker.stop()
+        self.store.close()

@@ -28,14 +28,14 @@ def _refuse_constant(name: str) -> Any:
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise JsonBodyError(f"the number {text[:40]} is too large; send a finite number such as 2.5.")
+        raise JsonBodyError(f"The number {text[:40]} is too large; send a finite number such as 2.5.")
     return value
 
 
 def _bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
         raise JsonBodyError(
-            f"a number with {len(text.lstrip('-'))} digits is far beyond any setting's range "
+            f"A number with {len(text.lstrip('-'))} digits is far beyond any setting's range "
             f"(at most {MAX_INTEGER_DIGITS} digits)."
         )
     return int(text)
@@ -65,9 +65,9 @@ def loads(body: bytes | str) -> Any:
     except JsonBodyError:
         raise
     except RecursionError:
-        raise JsonBodyError(f"the JSON is nested too deeply (at most {MAX_DEPTH} levels).") from None
+        raise JsonBodyError(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).") from None
     except (UnicodeDecodeError, ValueError):
-        raise JsonBodyError("the body is not valid JSON (UTF-8).") from None
+        raise JsonBodyError("The body is not valid JSON (UTF-8).") from None
     if _depth(data) > MAX_DEPTH:
-        raise JsonBodyError(f"the JSON is nested too deeply (at most {MAX_DEPTH} levels).")
+        raise JsonBodyError(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).")
     return data
