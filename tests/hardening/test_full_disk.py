@@ -98,7 +98,7 @@ def test_a_full_disk_during_a_job_and_at_start(small_disk, tmp_path):
             earlier = wait_for(client, submit(client, PNG, steps="1", seed="1").json()["id"], finished)
             assert earlier["status"] == "succeeded", earlier
             video = client.get(earlier["video_url"]).content
-            running = submit(client, PNG, steps="40", seed="2").json()["id"]
+            running = submit(client, PNG, steps="25", seed="2").json()["id"]
             wait_for(client, running, lambda j: j["status"] == "running" and j["progress"]["step"] >= 1, timeout=120)
 
             filler = fill(small_disk)
@@ -113,6 +113,7 @@ def test_a_full_disk_during_a_job_and_at_start(small_disk, tmp_path):
             cancelled = client.post(f"/api/v1/jobs/{running}/cancel")
             assert cancelled.status_code == 200 and cancelled.json()["status"] == "failed"
             assert_refused(submit(client, PNG), 507)
+            print(f"\nwhile full, the database file says the job is {stored_status(home, running)[0]}")
             count("full disk: reads, health, events, cancel, refusal while full", 6)
 
             filler.unlink()  # space is back: the failure is recorded, work goes on
