@@ -96,6 +96,29 @@ class Archive:
             for path in (entry.recipe, entry.thumbnail, entry.input_image):
                 path.unlink(missing_ok=True)
 
+    def discard(self, entry: Entry) -> list[Path]:
+        """Remove every file of `entry`, its video and exports included (`<stem>*` and its temporary
+        `.<stem>.*.part` files). Returns the paths removed."""
+        folder = entry.root / entry.stem.parent
+        removed = []
+        for pattern in (entry.stem.name + "*", f".{entry.stem.name}.*.part"):
+            for path in folder.glob(pattern):
+                if path.is_file() or path.is_symlink():
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+        return removed
+
+    def entry_named(self, name: str) -> Entry:
+        """The entry with stem `name` (e.g. `2026-11-25/101500-cell-3f9a1c2e`), whether or not its
+        files exist yet; ArchivePathError for a name that would leave the archive."""
+        try:
+            candidate = (self.root / Path(name)).resolve()
+        except (OSError, ValueError):
+            raise ArchivePathError(f"{str(name)[:80]} is not an archive entry") from None
+        if not candidate.is_relative_to(self.root) or candidate.parent == self.root.parent or candidate == self.root:
+            raise ArchivePathError(f"{str(name)[:80]} is not an archive entry")
+        return Entry(self.root, candidate.relative_to(self.root))
+
     def sweep_incomplete(self) -> list[Path]:
         """Remove what a killed process left half-made: temporary `.part` files and the recipe,
         thumbnail and input picture of entries whose video never appeared. Call at start-up, before

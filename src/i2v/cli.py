@@ -332,24 +332,42 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    """Start the studio. Every refusal to start is one line on stderr and exit code 1, never a
+    traceback: port taken, open bind without a password, bad settings, job table unusable (full disk)."""
+    import sqlite3
 
+    from pydantic import ValidationError
+
+    from i2v.jobs.store import StoreUnavailable
     from i2v.web.app import create_app
-    from i2v.web.security import InsecureBindError
     from i2v.web.ports import port_in_use
+    from i2v.web.security import InsecureBindError
+    from i2v.web.serving import serve
 
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except ValidationError as exc:
+        problems = "; ".join(f"I2V_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
+        print(f"error: bad setting: {problems}", file=sys.stderr)
+        return 1
     if port_in_use(settings.host, settings.port):
         print(f"error: port {settings.port} on {settings.host} is already in use. Stop the other program or choose another port: i2v serve --port 7861", file=sys.stderr)
         return 1
     try:
         app = create_app(settings)
-    except InsecureBindError as exc:
+    except (InsecureBindError, StoreUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (sqlite3.Error, OSError) as exc:
+        print(f"error: cannot use {settings.home}: {exc}. Check free disk space and the folder's permissions.",
+              file=sys.stderr)
         return 1
     shown = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
     print(f"i2v is starting with model {settings.model}. Open http://{shown}:{settings.port}/  (API docs: /api/v1/docs)", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info" if args.verbose else "warning")
+    read_only = app.state.services.store.read_only
+    if read_only:
+        print(f"warning: starting read-only. {read_only}", file=sys.stderr, flush=True)
+    serve(app, settings, verbose=args.verbose)
     return 0
 
 

@@ -4,11 +4,16 @@ Handles EXIF rotation, palette/grayscale/CMYK/16-bit/alpha modes (alpha composit
 which also suits the model better than black), animated files (first frame) and decompression
 bombs — checked from the header before any pixel is decoded, without touching Pillow's
 process-wide `MAX_IMAGE_PIXELS`.
+
+What comes out is pixels only: no colour profile, EXIF or text chunks travel on (a picture's
+metadata is the uploader's, and can be megabytes of anything), and the picture is reduced to
+`MAX_SHORT_SIDE` on its short side, because nothing i2v makes from it needs more (see there).
 """
 
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +24,13 @@ MIN_SIDE = 32
 # Ghostscript), PSD, ICNS, FITS and two dozen more formats nobody needs for a teaching picture.
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # JPEG also opens MPO (phone photos)
 READABLE = "PNG, JPEG, WebP, GIF, BMP or TIFF"
+# Pictures are reduced so their short side is at most this many pixels. Every frame a preset makes
+# (I2VGen-XL's largest, 1024p at 2.5:1, is 1664×640; Wan 2.2's is 1280×704) and every square crop
+# the engine takes from the picture (as wide as the frame) fits inside a 2048-pixel short side, so
+# no later step ever has to enlarge the picture; anything beyond is decoding, storing and
+# re-reading pixels nobody uses (a 6000×6000 photo is 18× the pixels of its 2048×2048 reduction).
+# The same reduction runs for every front end (CLI, API, studio), so one picture gives one video.
+MAX_SHORT_SIDE = 2048
 
 
 class ImageInputError(ValueError):
@@ -26,7 +38,9 @@ class ImageInputError(ValueError):
 
 
 def load_image(source: bytes | Path, *, max_pixels: int = 40_000_000, max_bytes: int = 20 * 2**20) -> Image.Image:
-    """Decode `source` (file bytes or a path) to an RGB image, first frame only."""
+    """Decode `source` (file bytes or a path) to an RGB image, first frame only, short side at most
+    `MAX_SHORT_SIDE`, pixels only. Raises `ImageInputError` (the uploader's to fix) for any file that
+    is empty, too large, not a picture, or broken at any stage of decoding."""
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else bytes(source)
     if not data:
         raise ImageInputError(f"The file is empty. Choose a picture ({READABLE}).")
@@ -49,8 +63,10 @@ def load_image(source: bytes | Path, *, max_pixels: int = 40_000_000, max_bytes:
         raise ImageInputError(
             f"The picture declares a size far above the limit of {max_pixels / 1e6:.0f} MP. Scale it down and try again."
         ) from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageInputError(f"The picture could not be decoded ({exc}). Try saving it again as PNG or JPEG.") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoder error is the file's fault, never the server's
+        raise _undecodable(exc) from None
     width, height = image.size
     if width * height > max_pixels:
         raise ImageInputError(
@@ -61,11 +77,48 @@ def load_image(source: bytes | Path, *, max_pixels: int = 40_000_000, max_bytes:
         raise ImageInputError(f"The picture is only {width}×{height} pixels; use one at least {MIN_SIDE} px on each side.")
     try:
         image.seek(0)
+        # JPEG can decode straight at 1/2, 1/4 or 1/8 size (never below what is asked for):
+        # a 6000×6000 photo then costs a fraction of a full decode.
+        image.draft(None, reduced_size(width, height))
         image.load()
-        image = ImageOps.exif_transpose(image)
-        return to_rgb(image)
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageInputError(f"The picture could not be decoded ({exc}). Try saving it again as PNG or JPEG.") from None
+        image = to_rgb(ImageOps.exif_transpose(image))
+        image = reduce(image)
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Pillow raises SyntaxError, struct.error, zlib.error, … for broken files
+        raise _undecodable(exc) from None
+    return pixels_only(image)
+
+
+def _undecodable(exc: BaseException) -> ImageInputError:
+    reason = str(exc).strip() or type(exc).__name__
+    return ImageInputError(
+        f"The picture could not be decoded ({reason[:200]}). Try saving it again as PNG or JPEG."
+    )
+
+
+def reduced_size(width: int, height: int, max_short_side: int = MAX_SHORT_SIDE) -> tuple[int, int]:
+    """(width, height) scaled so the short side is at most `max_short_side`, aspect kept (rounded up)."""
+    scale = max_short_side / min(width, height)
+    if scale >= 1:
+        return width, height
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
+
+
+def reduce(image: Image.Image, max_short_side: int = MAX_SHORT_SIDE) -> Image.Image:
+    """The picture with its short side reduced to `max_short_side` (see there); smaller ones unchanged."""
+    size = reduced_size(image.width, image.height, max_short_side)
+    if size == image.size:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def pixels_only(image: Image.Image) -> Image.Image:
+    """A copy holding pixels and nothing else: Pillow would otherwise carry `info` (ICC profile, EXIF,
+    text) into every file saved from it."""
+    clean = image.copy()
+    clean.info = {}
+    return clean
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -42,6 +42,9 @@ def _check_frames(frames: np.ndarray) -> np.ndarray:
     return _even_crop(frames)
 
 
+ENCODER_THREADS = 1  # see encode_mp4: the price of bit-identical videos is a slower encode
+
+
 def _atomic_target(path: Path) -> Path:
     """A temporary sibling of `path`: written first, renamed last, so readers never see half a file."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix + ".part", dir=path.parent)
@@ -58,7 +61,8 @@ def encode_mp4(
     crf: int = 18,
     preset: str = "medium",
 ) -> Path:
-    """Write H.264 `yuv420p` MP4 with `+faststart`, playable in Chromium and Firefox.
+    """Write H.264 `yuv420p` MP4 with `+faststart`, playable in Chromium and Firefox. The same
+    frames always give the same decoded video (one encoder thread).
 
     The file appears at `path` only when complete (write-then-rename). `metadata` lands in the
     container's tags (e.g. `comment` holding the recipe JSON). Returns `path`.
@@ -94,6 +98,12 @@ class Mp4Writer:
             self._stream.width, self._stream.height = width, height
             self._stream.pix_fmt = "yuv420p"
             self._stream.options = {"crf": str(crf), "preset": preset}
+            # One encoder thread, so the file depends on the frames alone. By default PyAV lets
+            # libx264 pick its thread count for the machine and asks for sliced threads (one slice
+            # per thread), so the bitstream depends on the machine, and an outside probe saw the
+            # same frames decode differently across processes on a loaded machine ("same seed,
+            # same video" broken). Single-threaded x264 has no such freedom.
+            self._stream.codec_context.thread_count = ENCODER_THREADS
         except BaseException:
             self._tmp.unlink(missing_ok=True)
             raise

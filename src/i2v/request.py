@@ -9,7 +9,10 @@ can fix it without reading code.
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -17,6 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 MAX_SEED = 2**32 - 1
 Quality = Literal["standard", "fast"]
 QUALITIES: tuple[str, ...] = ("standard", "fast")
+
+
+# Numbers given as text (form fields, query strings) follow one grammar: plain decimal digits, with a
+# fractional part only where the value may have one. No sign, exponent, spaces, underscores or
+# "16.0" for a whole number: Python's int()/float() accept all of those, a teacher never types them,
+# and every extra spelling is one more thing a cache, a log reader or a recipe diff must know.
+PLAIN_INTEGER = re.compile(r"[0-9]+")
+PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# Characters that draw nothing, beyond whitespace: format characters (zero-width space and joiners,
+# direction marks, BOM, soft hyphen: category Cf), combining marks with nothing to combine with, and
+# the blank "letters" Unicode lists as default-ignorable or fillers (Hangul fillers, braille blank).
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 class RequestError(ValueError):
@@ -83,17 +98,30 @@ class GenerationRequest(BaseModel):
     @field_validator("prompt")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value:
+        if not has_visible_text(value):
             raise ValueError("describe the motion you want, in English")
         return value
 
+    @field_validator("frames", "fps", "steps", "seed", mode="before")
     @classmethod
-    def parse(cls, data: dict[str, Any]) -> GenerationRequest:
-        """Build from untrusted input, turning pydantic's errors into one readable `RequestError`."""
+    def _integer_text(cls, value: Any) -> Any:
+        return plain_number_text(value, PLAIN_INTEGER)
+
+    @field_validator("guidance", mode="before")
+    @classmethod
+    def _decimal_text(cls, value: Any) -> Any:
+        return plain_number_text(value, PLAIN_DECIMAL)
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], rule: Callable[[str], str | None] | None = None) -> GenerationRequest:
+        """Build from untrusted input, turning pydantic's errors into one readable `RequestError`.
+
+        `rule(field)` names what the chosen model family allows for a field (its spec's `rule`), so a
+        badly written number gets the same range message as an out-of-range one."""
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise RequestError(_explain(exc)) from None
+            raise RequestError(_explain(exc, rule)) from None
 
     def with_seed(self) -> GenerationRequest:
         """The same request with a concrete seed: drawn at random when omitted, then recorded."""
@@ -102,7 +130,30 @@ class GenerationRequest(BaseModel):
         return self.model_copy(update={"seed": secrets.randbelow(MAX_SEED + 1)})
 
 
-def _allowed(field: str) -> str:
+def plain_number_text(value: Any, grammar: re.Pattern[str]) -> Any:
+    """`value` unchanged, unless it is text that does not match `grammar` in full: then ValueError
+    (shown with the field's range). Numbers that arrive as numbers are pydantic's to check."""
+    if isinstance(value, str) and not grammar.fullmatch(value):
+        raise ValueError("not a plain decimal number")
+    return value
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether `text` has at least one character that draws something (see `_BLANK_LETTERS`)."""
+    return any(
+        not (c.isspace() or c in _BLANK_LETTERS or unicodedata.category(c) in ("Cf", "Mn", "Me", "Zs", "Zl", "Zp", "Cc"))
+        for c in text
+    )
+
+
+def _allowed(field: str, rule: Callable[[str], str | None] | None) -> str:
+    family = rule(field) if rule is not None else None
+    if family:
+        return family
+    if field in ("frames", "fps", "steps"):
+        return "a whole number written in digits, e.g. 16"
+    if field == "guidance":
+        return "a number written in digits, e.g. 9 or 7.5"
     if field == "quality":
         return "one of " + ", ".join(QUALITIES)
     if field == "seed":
@@ -110,7 +161,7 @@ def _allowed(field: str) -> str:
     return ""
 
 
-def _explain(exc: ValidationError) -> str:
+def _explain(exc: ValidationError, rule: Callable[[str], str | None] | None = None) -> str:
     problems = []
     for error in exc.errors():
         field = ".".join(str(p) for p in error["loc"]) or "request"
@@ -121,7 +172,7 @@ def _explain(exc: ValidationError) -> str:
         if error["type"] == "missing":
             problems.append(f"{field}: required")
             continue
-        allowed = _allowed(field) if field in GenerationRequest.model_fields else ""
+        allowed = _allowed(field, rule) if field in GenerationRequest.model_fields else ""
         detail = f"must be {allowed}" if allowed else error["msg"].removeprefix("Value error, ")
         problems.append(f"{field}: {detail} (got {shown(got)})")
     return "; ".join(problems)

@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,16 +52,23 @@ class GenerationService:
         *,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        on_entry: Callable[[Entry], None] | None = None,
     ) -> GenerationResult:
         """Make and archive one video. The request is seeded and completed by its model's spec here
         (the server's default model when it names none), and both are recorded. On any failure
         nothing half-made is left in the archive. Raises `RequestError` for a request the model's
-        family refuses, `ModelNotAvailable` when its weights are missing."""
+        family refuses, `ModelNotAvailable` when its weights are missing.
+
+        `on_entry` is told the archive entry as soon as it is reserved, before anything but its
+        placeholder recipe is written (the job worker records it, so a restart after a crash knows
+        whose files they are)."""
         request = complete_request(request, self.host.default_model).with_seed()
         engine = self.host.get(request.model)
         switch = self.host.last_switch if self.host.last_switch and self.host.last_switch.model == request.model else None
         entry = self.archive.allocate(request.prompt)
         try:
+            if on_entry is not None:
+                on_entry(entry)
             image.save(entry.input_image, format="PNG")
             started = time.perf_counter()
             output = engine.generate(request, image, on_progress=on_progress, cancel=cancel)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "ali-vilab/i2vgen-xl"  # I2VGen-XL stays the default family
@@ -38,6 +39,14 @@ class Settings(BaseSettings):
     allowed_hosts: str = Field(
         "", description="Comma-separated extra host names a loopback-bound server answers to (e.g. behind a reverse proxy)."
     )
+    trusted_proxies: str = Field(
+        "", description="Comma-separated addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; empty: the headers are ignored and the connecting address is the client.",
+    )
+    client_timeout_s: float = Field(
+        15.0, gt=0, le=600, description="A connection must send its request headers within this many seconds, and a "
+        "request body may pause no longer than this; slower clients are answered 408 and disconnected.",
+    )
 
     max_upload_mb: int = Field(20, ge=1)
     max_image_pixels: int = Field(40_000_000, ge=1_000_000, description="Decompression-bomb limit.")
@@ -65,6 +74,17 @@ class Settings(BaseSettings):
     @property
     def extra_models(self) -> tuple[str, ...]:
         return tuple(m.strip() for m in self.models.split(",") if m.strip())
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if item:
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"{item!r} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/24)") from None
+        return value
 
     @property
     def db_path(self) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -18,6 +19,7 @@ import i2v.media
 from i2v.archive import Archive
 from i2v.jobs.service import StorageFull
 from i2v.jobs.store import FINISHED, JobStatus, QueueFull
+from i2v.jobs.worker import TABLE_RETRY_S
 from i2v.settings import Settings
 from i2v.web.services import Services
 from tests.hardening import images
@@ -39,14 +41,18 @@ def services(tmp_path_factory):
 
 
 def run(services: Services, **fields) -> dict:
-    job = services.jobs.submit(PNG, {**FIELDS, **fields}, "127.0.0.1")
+    return run_existing(services, services.jobs.submit(PNG, {**FIELDS, **fields}, "127.0.0.1").id)
+
+
+def run_existing(services: Services, job_id: str) -> dict:
+    """Wait until the job is finished as clients see it (`services.jobs.get`), then return its view."""
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        job = services.jobs.get(job.id)
+        job = services.jobs.get(job_id)
         if job.status in FINISHED:
             return services.jobs.view(job).model_dump()
         time.sleep(0.1)
-    raise AssertionError(f"job {job.id} still {job.status}")
+    raise AssertionError(f"job {job_id} still {job.status}")
 
 
 def digest(path) -> str:
@@ -242,27 +248,98 @@ def test_a_full_disk_under_the_job_table_is_a_clear_refusal(services, monkeypatc
     count("faults: disk full under the job table")
 
 
-def test_the_worker_survives_when_the_job_table_cannot_record_a_result(services, monkeypatch):
-    real_succeed, real_fail = services.store.succeed, services.store.fail
-    attempts = {"succeed": 0, "fail": 0}
+def test_an_outcome_the_job_table_cannot_take_is_shown_at_once_and_recorded_when_it_can(services, monkeypatch):
+    """The disk fills after the video is written: the job is shown as finished meanwhile, cancel
+    changes nothing, health says the disk is full, no new job starts; once the table takes writes
+    again the outcome is recorded and work goes on."""
+    real_succeed = services.store.succeed
+    writable, calls = threading.Event(), {"n": 0}
 
-    def full(job_id, result):
-        attempts["succeed"] += 1
-        raise sqlite3.OperationalError("database or disk is full")
-
-    def full_once(job_id, error):  # recording the failure fails too, the first time
-        attempts["fail"] += 1
-        if attempts["fail"] == 1:
+    def full_until_freed(job_id, result):
+        calls["n"] += 1
+        if not writable.is_set():
             raise sqlite3.OperationalError("database or disk is full")
-        return real_fail(job_id, error)
+        return real_succeed(job_id, result)
 
-    monkeypatch.setattr(services.store, "succeed", full)
-    monkeypatch.setattr(services.store, "fail", full_once)
-    stuck = run(services, seed=11)  # the worker retries and marks it failed with the reason
-    monkeypatch.setattr(services.store, "succeed", real_succeed)
-    monkeypatch.setattr(services.store, "fail", real_fail)
-    assert attempts == {"succeed": 1, "fail": 2} and stuck["status"] == "failed", (attempts, stuck)
-    assert "could not record" in stuck["error"], stuck
-    assert services.worker._thread.is_alive()
-    assert run(services, seed=12)["status"] == "succeeded"  # the next job runs normally
-    count("faults: job table failing under the worker")
+    monkeypatch.setattr(services.store, "succeed", full_until_freed)
+    shown = run(services, seed=11)
+    assert shown["status"] == "succeeded" and shown["video"] and services.archive.resolve(shown["video"]).is_file()
+    assert services.store.get(shown["id"]).status is JobStatus.RUNNING  # the table does not know yet
+    assert services.jobs.cancel(shown["id"], "127.0.0.1").status is JobStatus.SUCCEEDED
+    assert services.jobs.storage().state == "full"
+    waiting = services.jobs.submit(PNG, {**FIELDS, "seed": 12}, "127.0.0.1")
+    time.sleep(TABLE_RETRY_S * 1.5)
+    assert services.store.get(waiting.id).status is JobStatus.QUEUED  # nothing is claimed meanwhile
+    writable.set()
+    deadline = time.monotonic() + 30
+    while services.store.get(shown["id"]).status is JobStatus.RUNNING and time.monotonic() < deadline:
+        time.sleep(0.1)
+    recorded = services.store.get(shown["id"])
+    assert recorded.status is JobStatus.SUCCEEDED and recorded.result["video"] == shown["video"], recorded
+    assert calls["n"] >= 2 and services.worker._thread.is_alive()
+    assert services.jobs.storage().state == "ok"
+    monkeypatch.undo()
+    nxt = run_existing(services, waiting.id)
+    assert nxt["status"] == "succeeded", nxt  # the queued job runs once the table is writable
+    count("faults: job table full while recording a result")
+
+
+def test_a_result_that_cannot_be_recorded_for_another_reason_fails_the_job(services, monkeypatch):
+    def broken(job_id, result):
+        raise TypeError("result is not JSON")
+
+    monkeypatch.setattr(services.store, "succeed", broken)
+    failed = run(services, seed=13)
+    monkeypatch.undo()
+    assert failed["status"] == "failed" and "could not record" in failed["error"], failed
+    assert services.store.get(failed["id"]).status is JobStatus.FAILED
+    assert run(services, seed=14)["status"] == "succeeded"
+    count("faults: job result not recordable")
+
+
+def test_a_job_table_that_fills_mid_job_ends_the_job_with_the_reason_and_reads_keep_working(services, monkeypatch):
+    """Without root (no small filesystem): every write of the job table fails as SQLite fails on a
+    full disk ("database or disk is full"), from the store's one write path, while a job runs.
+    test_full_disk.py does the same with a real full filesystem where the machine allows it."""
+    real_writing = services.store._writing
+    full = threading.Event()
+
+    def writing():
+        if full.is_set():
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_writing()
+
+    monkeypatch.setattr(services.store, "_writing", writing)
+    job = services.jobs.submit(PNG, {**FIELDS, "steps": 150, "seed": 21}, "127.0.0.1")
+    deadline = time.monotonic() + 120
+    while services.jobs.get(job.id).step < 1:
+        assert time.monotonic() < deadline, services.jobs.get(job.id)
+        time.sleep(0.1)
+    full.set()
+    shown = run_existing(services, job.id)  # ends at its next progress write, shown failed at once
+    assert shown["status"] == "failed" and "disk is full" in shown["error"], shown
+    assert services.store.get(job.id).status is JobStatus.RUNNING  # the table could not take it yet
+    assert services.jobs.storage().state == "full"
+    assert services.jobs.cancel(job.id, "127.0.0.1").status is JobStatus.FAILED  # nothing to cancel
+    assert services.jobs.history(limit=5)[0].id == job.id  # reads work
+    with pytest.raises(StorageFull, match="could not record"):
+        services.jobs.submit(PNG, FIELDS, "127.0.0.1")
+    full.clear()  # space is freed
+    deadline = time.monotonic() + 30
+    while services.store.get(job.id).status is JobStatus.RUNNING:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    recorded = services.store.get(job.id)
+    assert recorded.status is JobStatus.FAILED and recorded.error == shown["error"]
+    assert services.jobs.storage().state == "ok"
+    monkeypatch.undo()
+    assert run(services, seed=22)["status"] == "succeeded"
+    assert_archive_clean_of_partials(services)
+    count("faults: job table full mid-job (injected)")
+
+
+def assert_archive_clean_of_partials(services: Services) -> None:
+    leftovers = [p for p in services.archive.root.rglob("*") if p.is_file() and p.name.startswith(".")]
+    assert not leftovers, leftovers
+    for recipe in services.archive.root.glob("*/*.json"):
+        assert recipe.with_suffix(".mp4").is_file(), f"recipe without a video: {recipe}"

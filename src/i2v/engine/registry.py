@@ -81,6 +81,18 @@ def complete_request(request: GenerationRequest, default_model: str) -> Generati
     return spec_for(model).complete(request.model_copy(update={"model": model}))
 
 
+def parse_request(fields: dict[str, Any], default_model: str, offered: list[ModelChoice] | None = None) -> GenerationRequest:
+    """Untrusted fields → a completed request: the model (one of `offered` when given; the default
+    when none is named), then every field checked, with the family's own rules in the messages.
+    Raises `RequestError` (including `UnknownModel`)."""
+    named = fields.get("model")
+    model = named if isinstance(named, str) and named else default_model
+    if offered is not None and named:
+        check_offered(model, offered)
+    request = GenerationRequest.parse(fields, rule=spec_for(model).rule)
+    return complete_request(request, default_model)
+
+
 @dataclass(frozen=True)
 class ModelChoice:
     """One model this server offers: its id, family spec, and whether its weights are here."""

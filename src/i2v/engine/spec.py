@@ -314,28 +314,27 @@ class ModelSpec:
             raise RequestError("; ".join(problems))
         return request.model_copy(update=values)
 
+    def rule(self, name: str) -> str | None:
+        """What this family allows for the request field `name`, in words ("between 8 and 32 for
+        I2VGen-XL"); None for fields every family treats alike."""
+        rules = {
+            "resolution": lambda: "one of " + ", ".join(self.resolution_names),
+            "frames": self.frames.describe, "fps": self.fps.describe, "steps": self.steps.describe,
+            "guidance": self.guidance.describe, "scheduler": lambda: "one of " + ", ".join(self.schedulers),
+        }
+        return f"{rules[name]()} for {self.title}" if name in rules else None
+
     def problems(self, values: dict[str, Any]) -> list[str]:
-        """Each value that breaks this family's rules, as "field: must be …, for <family> (got …)"."""
+        """Each value that breaks this family's rules, as "field: must be … for <family> (got …)"."""
         from i2v.request import shown
 
-        found: list[str] = []
-
-        def refuse(name: str, rule: str) -> None:
-            found.append(f"{name}: must be {rule} for {self.title} (got {shown(values[name])})")
-
-        if values["resolution"] not in self.resolution_names:
-            refuse("resolution", "one of " + ", ".join(self.resolution_names))
-        if not self.frames.valid(values["frames"]):
-            refuse("frames", self.frames.describe())
-        if not self.fps.contains(values["fps"]):
-            refuse("fps", self.fps.describe())
-        if not self.steps.contains(values["steps"]):
-            refuse("steps", self.steps.describe())
-        if not self.guidance.contains(values["guidance"]):
-            refuse("guidance", self.guidance.describe())
-        if values["scheduler"] not in self.schedulers:
-            refuse("scheduler", "one of " + ", ".join(self.schedulers))
-        return found
+        checks = {
+            "resolution": lambda v: v in self.resolution_names, "frames": self.frames.valid,
+            "fps": self.fps.contains, "steps": self.steps.contains, "guidance": self.guidance.contains,
+            "scheduler": lambda v: v in self.schedulers,
+        }
+        return [f"{name}: must be {self.rule(name)} (got {shown(values[name])})"
+                for name, ok in checks.items() if not ok(values[name])]
 
     def fast_steps(self, steps: int) -> int:
         """Steps the "fast" preset runs for a request of `steps`."""

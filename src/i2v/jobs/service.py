@@ -2,6 +2,12 @@
 
 Validates a submission fully before it is queued (a job in the table is always runnable),
 stores the normalised picture, and presents jobs in one shape for every client.
+
+A submission is refused as early and as cheaply as possible: its settings, the queue limits and
+the free disk space are checked before its picture is decoded (the expensive part), and the picture
+is stored as pixels only, reduced by `load_image` to what any preset needs (see
+`i2v.image_input.MAX_SHORT_SIDE`), as a quickly written PNG: lossless, so the stored picture is
+exactly what the CLI would have used for the same file.
 """
 
 from __future__ import annotations
@@ -26,13 +32,15 @@ from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore, QueueFull
 from i2v.jobs.worker import JobWorker
 from i2v.post.deliver import deliver
 from i2v.post.spec import PostSpec
-from i2v.engine.registry import check_offered, complete_request, offered_models
+from i2v.engine.registry import offered_models, parse_request
 from i2v.request import GenerationRequest
 from i2v.settings import Settings
 
 log = logging.getLogger(__name__)
 EXPORT_SLOTS = 2  # exports running at once; more are refused with ExportsBusy
 API_PREFIX = "/api/v1"
+UPLOAD_PNG_LEVEL = 1  # zlib level of stored pictures: 2.5× faster than the default 6 for ~15 % more bytes
+FULL_BELOW_BYTES = 2**20  # less free space than this is "the disk is full" in health
 
 
 class JobProgress(BaseModel):
@@ -66,6 +74,15 @@ class ExportsBusy(QueueFull):
 
 class StorageFull(QueueFull):
     """The archive's disk is nearly full (below I2V_MIN_FREE_MB): no new job until space is freed."""
+
+
+class StorageState(BaseModel):
+    """The archive disk as health reports it: `state` is ok, low (new jobs refused below
+    I2V_MIN_FREE_MB) or full (nothing can be recorded), with a sentence for the operator."""
+
+    state: str
+    free_mb: float
+    detail: str
 
 
 class NotYourJob(PermissionError):
@@ -104,19 +121,30 @@ class JobService:
         # thread the server answers requests with (progress, submissions) on a small machine.
         self._export_slots = threading.BoundedSemaphore(EXPORT_SLOTS)
 
+    def admit(self, fields: dict[str, Any], client: str) -> GenerationRequest:
+        """The cheap checks of a submission, before its picture is touched: the settings (raises
+        RequestError), this client's and the whole queue's limits (QueueFull) and the free disk
+        space (StorageFull). Returns the seeded request."""
+        request = self.complete(fields).with_seed()
+        self.store.check_room(client=client, max_queued=self.settings.max_queued,
+                              max_per_client=self.settings.max_queued_per_client)
+        self.check_free_space()
+        return request
+
     def submit(self, image: bytes, fields: dict[str, Any], client: str) -> Job:
         """Queue a job. Raises RequestError/ImageInputError (the submitter's to fix), QueueFull, or
-        StorageFull (a QueueFull) when the disk has less than `min_free_mb` free."""
+        StorageFull (a QueueFull) when the disk has less than `min_free_mb` free or the job table
+        cannot be written. The checks that cost nothing run first (`admit`), the decoding last."""
+        request = self.admit(fields, client)
         try:
             self.apply_retention()
-        except (OSError, ValueError):  # retention must never stop a teacher's submission
+        except (OSError, ValueError, sqlite3.Error):  # retention must never stop a teacher's submission
             log.exception("retention failed")
-        self.check_free_space()
-        request = self.complete(GenerationRequest.parse(fields)).with_seed()
+        self.check_free_space()  # again: retention may have made room
         picture = load_image(image, max_pixels=self.settings.max_image_pixels, max_bytes=self.settings.max_upload_mb * 2**20)
         name = f"{secrets.token_hex(8)}.png"
         buffer = io.BytesIO()
-        picture.save(buffer, format="PNG")
+        picture.save(buffer, format="PNG", compress_level=UPLOAD_PNG_LEVEL)
         tmp = self.uploads / f".{name}.part"
         try:
             tmp.write_bytes(buffer.getvalue())
@@ -145,12 +173,11 @@ class JobService:
         log.info("job %s queued by %s at position %s", job.id, client, job.position)
         return job
 
-    def complete(self, request: GenerationRequest) -> GenerationRequest:
-        """The request with its model (one this server offers; the default when it names none)
-        and that family's defaults filled in. Raises RequestError naming the family's rule."""
-        if request.model is not None:
-            check_offered(request.model, self.models())
-        return complete_request(request, self.settings.model)
+    def complete(self, fields: dict[str, Any]) -> GenerationRequest:
+        """The request from untrusted fields, with its model (one this server offers; the default
+        when it names none) and that family's defaults filled in. Raises RequestError naming the
+        family's rule."""
+        return parse_request(fields, self.settings.model, self.models() if fields.get("model") else None)
 
     def models(self):
         """The models jobs may choose on this server (see `engine.registry.offered_models`)."""
@@ -172,6 +199,25 @@ class JobService:
                 "needed). Ask the operator to delete old videos, then try again."
             )
 
+    def storage(self) -> StorageState:
+        """The archive disk's state for health: full when the job table cannot be written (or under
+        FULL_BELOW_BYTES free), low below I2V_MIN_FREE_MB."""
+        try:
+            free = shutil.disk_usage(self.archive.root).free
+        except OSError:
+            free = 0
+        free_mb = round(free / 2**20, 1)
+        unrecorded = self.worker.unrecorded if self.worker is not None else 0
+        if self.store.read_only or unrecorded or free < FULL_BELOW_BYTES:
+            return StorageState(state="full", free_mb=free_mb, detail=(
+                f"The disk is full ({free_mb:g} MB free under I2V_HOME): new jobs are refused and results cannot be "
+                "recorded until space is freed. Earlier videos can still be watched."))
+        if free < self.settings.min_free_mb * 2**20:
+            return StorageState(state="low", free_mb=free_mb, detail=(
+                f"The disk is almost full ({free_mb:g} MB free, I2V_MIN_FREE_MB is {self.settings.min_free_mb}): "
+                "new jobs are refused until space is freed."))
+        return StorageState(state="ok", free_mb=free_mb, detail="")
+
     def check_owner(self, job: Job, client: str | None) -> None:
         """Only the computer that queued a job, or the operator, may cancel or delete it. Raises NotYourJob.
 
@@ -184,14 +230,22 @@ class JobService:
             )
 
     def get(self, job_id: str) -> Job:
-        return self.store.get(job_id)
+        """The job as every client should see it: an outcome the worker could not record yet (full
+        disk) is shown as if it were. Raises JobNotFound."""
+        return self._as_recorded(self.store.get(job_id))
 
     def history(self, *, limit: int = 20, offset: int = 0) -> list[Job]:
-        return self.store.list(limit=limit, offset=offset)
+        return [self._as_recorded(job) for job in self.store.list(limit=limit, offset=offset)]
+
+    def _as_recorded(self, job: Job) -> Job:
+        return job if self.worker is None else self.worker.as_recorded(job)
 
     def cancel(self, job_id: str, client: str | None = None) -> Job:
         """Cancel (idempotent: a finished job is returned unchanged). `client` None means the operator."""
-        self.check_owner(self.store.get(job_id), client)
+        job = self.get(job_id)
+        self.check_owner(job, client)
+        if job.status in FINISHED:
+            return job
         job = self.store.cancel(job_id)
         if job.status == JobStatus.RUNNING:
             self.worker.cancel(job_id)
@@ -199,7 +253,7 @@ class JobService:
 
     def delete(self, job_id: str, client: str | None = None) -> Job:
         """Remove a finished job and its files from the archive (refused while it is queued or running)."""
-        self.check_owner(self.store.get(job_id), client)
+        self.check_owner(self.get(job_id), client)
         job = self.store.delete(job_id)
         if job.result and job.result.get("video"):
             try:

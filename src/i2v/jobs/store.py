@@ -3,15 +3,20 @@
 HTTP handlers and the UI create, read and cancel jobs from many threads while one worker claims and
 finishes them; the process may be killed at any moment, so every change is one committed
 transaction and `recover()` puts jobs left running by a dead process back in order at start-up.
+
+A full disk must not take reading down with writing: see `JobStore` on the connection it keeps open
+and on starting read-only.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import sqlite3
+import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,8 +50,12 @@ _LEGAL_MOVES: dict[JobStatus, frozenset[JobStatus]] = {
     **{status: frozenset() for status in FINISHED},
 }
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
-SCHEMA_VERSION = 1
+# 1: the first table. 2: `entry`, the archive entry (stem) the running attempt writes its video to,
+#    so recovery after a crash can adopt or remove exactly what that attempt left.
+SCHEMA_VERSION = 2
+REOPEN_EVERY_S = 2.0  # while read-only, how often a read tries the normal (writable) connection again
 
 _SCHEMA = (
     """
@@ -66,7 +75,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     eta_s            REAL,
     error            TEXT,
     result           TEXT,                               -- JSON object or NULL
-    cancel_requested INTEGER NOT NULL DEFAULT 0
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    entry            TEXT                                -- archive stem of the running attempt (v2)
 )""",
     "CREATE INDEX IF NOT EXISTS jobs_status_seq ON jobs (status, seq)",
     "CREATE INDEX IF NOT EXISTS jobs_client_status ON jobs (client, status)",
@@ -74,7 +84,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 
 # Columns `_update` may set; keeps keyword names from ever reaching SQL unchecked.
 _UPDATABLE = frozenset(
-    {"status", "started_at", "finished_at", "attempts", "step", "total", "eta_s", "error", "result", "cancel_requested"}
+    {"status", "started_at", "finished_at", "attempts", "step", "total", "eta_s", "error", "result", "cancel_requested",
+     "entry"}
 )
 
 # `position` is computed on read: the job's 1-based place among queued jobs, oldest (lowest seq) first.
@@ -107,6 +118,7 @@ class Job:
     result: dict | None
     cancel_requested: bool
     position: int | None
+    entry: str | None = None  # archive stem the running (or last) attempt writes to
 
 
 class QueueFull(Exception):
@@ -115,6 +127,23 @@ class QueueFull(Exception):
 
 class IllegalTransition(Exception):
     """The job is not in a state that allows the requested change. The message names both states."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The job table can be neither opened nor read (e.g. a full disk at start-up). The message is
+    one sentence for the operator."""
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """Whether a SQLite error means the disk under the table is full, failing or read-only (as
+    opposed to busy): writing will not work until the operator acts."""
+    if not isinstance(exc, sqlite3.Error):
+        return False
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    return name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN")) or any(
+        phrase in text for phrase in ("disk is full", "disk i/o error", "readonly database", "unable to open")
+    )
 
 
 class JobNotFound(KeyError):
@@ -153,6 +182,7 @@ def _row_to_job(row: sqlite3.Row) -> Job:
         result=None if row["result"] is None else json.loads(row["result"]),
         cancel_requested=bool(row["cancel_requested"]),
         position=row["position"],
+        entry=row["entry"],
     )
 
 
@@ -182,25 +212,102 @@ class JobStore:
 
     Writers wait up to `BUSY_TIMEOUT_MS` for each other, then `sqlite3.OperationalError` is raised.
     `synchronous=FULL`: a job acknowledged to the user survives even a power cut, not just kill -9.
+
+    A full disk. Reads in WAL mode need the WAL index (`-shm`), which SQLite deletes when the last
+    connection closes and must re-create, at full size, on the next open: on a full disk that fails
+    ("disk I/O error") and with it every read, health included. So the store keeps one idle
+    connection open for its whole life (`_anchor`, never used for queries): the index then always
+    exists, and reads keep working while writes fail with "database or disk is full". Started on a
+    disk already full (after a clean stop nothing is left but the database file, whose content is
+    then complete), the store comes up read-only: reads use an `immutable` snapshot of the file,
+    `read_only` says why, writes fail, and each read tries the normal connection again (every
+    `REOPEN_EVERY_S`) so the store leaves read-only mode by itself once space is freed.
     """
 
     def __init__(self, db_path: Path) -> None:
         self._path = Path(db_path)
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as conn:
-            # journal_mode is stored in the file; it cannot change inside a transaction.
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        self._anchor: sqlite3.Connection | None = None
+        self._reopen_lock = threading.Lock()
+        self._next_reopen = 0.0
+        self.read_only: str | None = None  # why the store is read-only; None while it can write
+        try:
+            self._open()
+        except sqlite3.Error as exc:
+            if not is_storage_failure(exc):
+                raise
+            self._close_anchor()
+            self._start_read_only(exc)
+
+    def _open(self) -> None:
+        """Open the anchor connection (WAL mode, schema current), migrating if needed."""
+        anchor = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        try:
+            anchor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            mode = anchor.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() != "wal":
-                raise RuntimeError(f"{self._path}: SQLite refused WAL mode (got {mode!r})")
+                # journal_mode is stored in the file; it cannot change inside a transaction.
+                mode = anchor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise RuntimeError(f"{self._path}: SQLite refused WAL mode (got {mode!r})")
+            version = self._check_version(anchor)  # a read: the WAL index exists from here on
+        except BaseException:
+            anchor.close()
+            raise
+        self._anchor = anchor
+        if version < SCHEMA_VERSION:
+            self._migrate()
+
+    def _check_version(self, conn: sqlite3.Connection) -> int:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self._path} was written by a newer i2v (schema {version}, this one knows {SCHEMA_VERSION})"
+            )
+        return version
+
+    def _migrate(self) -> None:
+        """Bring the schema to SCHEMA_VERSION, in one transaction (guarded by `user_version`)."""
         with self._writing() as conn:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"{self._path} was written by a newer i2v (schema {version}, this one knows {SCHEMA_VERSION})"
-                )
+            version = self._check_version(conn)  # again, under the write lock: another process may have done it
+            if version >= SCHEMA_VERSION:
+                return
             for statement in _SCHEMA:
                 conn.execute(statement)
+            columns = {row["name"] for row in conn.execute("PRAGMA table_info(jobs)")}
+            if "entry" not in columns:  # version 1 → 2
+                conn.execute("ALTER TABLE jobs ADD COLUMN entry TEXT")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        log.info("job table %s: schema %d → %d", self._path, version, SCHEMA_VERSION)
+
+    def _start_read_only(self, exc: sqlite3.Error) -> None:
+        """Come up reading an immutable snapshot, if the file on disk is complete; else StoreUnavailable."""
+        wal = self._path.with_name(self._path.name + "-wal")
+        if not self._path.is_file() or (wal.exists() and wal.stat().st_size > 0):
+            # No database yet, or recent changes live only in the WAL: a snapshot would show old data.
+            raise StoreUnavailable(f"the job table {self._path} cannot be opened ({exc}). Free disk space or check "
+                                   "I2V_HOME (it must be a writable folder), then start again.") from None
+        try:
+            with closing(self._connect_snapshot()) as conn:
+                version = self._check_version(conn)
+        except sqlite3.Error as again:
+            raise StoreUnavailable(f"the job table {self._path} cannot be read ({again}). Free disk space, then "
+                                   "start again.") from None
+        if version < SCHEMA_VERSION:
+            raise StoreUnavailable(f"the job table {self._path} must be updated, and the disk is full ({exc}). Free "
+                                   "disk space, then start again.")
+        self.read_only = (f"The disk holding the job table {self._path} is full or failing ({exc}): jobs and videos "
+                          "can be viewed, but nothing can be queued or recorded until space is freed.")
+        log.warning("job table read-only: %s", self.read_only)
+
+    def close(self) -> None:
+        """Release the anchor connection (SQLite then checkpoints and removes the WAL files)."""
+        self._close_anchor()
+
+    def _close_anchor(self) -> None:
+        anchor, self._anchor = self._anchor, None
+        if anchor is not None:
+            anchor.close()
 
     # ---- connections -------------------------------------------------------------------------
 
@@ -212,9 +319,35 @@ class JobStore:
         conn.execute("PRAGMA synchronous = FULL")
         return conn
 
+    def _connect_snapshot(self) -> sqlite3.Connection:
+        """A read-only view of the database file that needs no WAL index (see the class doc)."""
+        conn = sqlite3.connect(f"{self._path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def _leave_read_only(self) -> bool:
+        """While read-only, try the normal connection again (at most every REOPEN_EVERY_S); True once writable."""
+        if self.read_only is None:
+            return True
+        with self._reopen_lock:
+            if self.read_only is None:
+                return True
+            if time.monotonic() < self._next_reopen:
+                return False
+            self._next_reopen = time.monotonic() + REOPEN_EVERY_S
+            try:
+                self._open()
+            except sqlite3.Error:
+                return False
+            self.read_only = None
+            log.warning("job table %s is writable again", self._path)
+            return True
+
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """One write transaction holding SQLite's write lock from its first read to its commit."""
+        if self._anchor is None and self.read_only is not None and not self._leave_read_only():
+            raise sqlite3.OperationalError(f"database or disk is full (the job table is read-only: {self.read_only})")
         with closing(self._connect()) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -226,6 +359,8 @@ class JobStore:
             conn.execute("COMMIT")
 
     def _reading(self) -> closing[sqlite3.Connection]:
+        if self.read_only is not None and not self._leave_read_only():
+            return closing(self._connect_snapshot())
         return closing(self._connect())
 
     # ---- reads -------------------------------------------------------------------------------
@@ -266,6 +401,32 @@ class JobStore:
             params = where[1]
         with self._reading() as conn:
             return conn.execute(sql, params).fetchone()[0]
+
+    def referenced_images(self) -> set[str]:
+        """The stored upload names that some job (any status) still refers to."""
+        with self._reading() as conn:
+            return {row[0] for row in conn.execute("SELECT image FROM jobs")}
+
+    def check_room(self, *, client: str, max_queued: int, max_per_client: int) -> None:
+        """Raise `QueueFull` (user-facing message) if a new job from `client` would be refused now.
+
+        A cheap read to run before any expensive work for a submission; `create` checks again,
+        atomically with the insert, so this can only refuse early, never admit past a limit."""
+        with self._reading() as conn:
+            self._check_room(conn, client, max_queued, max_per_client)
+
+    @staticmethod
+    def _check_room(conn: sqlite3.Connection, client: str, max_queued: int, max_per_client: int) -> None:
+        queued = conn.execute("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").fetchone()[0]
+        if queued >= max_queued:
+            raise QueueFull(f"The queue is full ({queued} jobs waiting). Try again when a job finishes.")
+        mine = conn.execute("SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND client = ?", (client,)).fetchone()[0]
+        if mine >= max_per_client:
+            videos = "video" if mine == 1 else "videos"
+            raise QueueFull(
+                f"You already have {mine} {videos} waiting, the most one person may queue. "
+                "Wait until one of them starts, or cancel one, then try again."
+            )
 
     def is_cancel_requested(self, job_id: str) -> bool:
         """Whether someone asked to cancel this running job. Raises `JobNotFound`."""
@@ -337,18 +498,7 @@ class JobStore:
         if eta_s is not None and not eta_s >= 0:  # also refuses NaN
             raise ValueError(f"eta_s must be None or >= 0 seconds, got {eta_s}")
         with self._writing() as conn:
-            queued = conn.execute("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").fetchone()[0]
-            if queued >= max_queued:
-                raise QueueFull(f"The queue is full ({queued} jobs waiting). Try again when a job finishes.")
-            mine = conn.execute(
-                "SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND client = ?", (client,)
-            ).fetchone()[0]
-            if mine >= max_per_client:
-                videos = "video" if mine == 1 else "videos"
-                raise QueueFull(
-                    f"You already have {mine} {videos} waiting, the most one person may queue. "
-                    "Wait until one of them starts, or cancel one, then try again."
-                )
+            self._check_room(conn, client, max_queued, max_per_client)
             job_id = secrets.token_hex(8)
             conn.execute(
                 "INSERT INTO jobs (id, status, client, request, image, created_at, eta_s) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -376,7 +526,17 @@ class JobStore:
                 started_at=time.time(),
                 step=0,
                 total=0,
+                entry=None,
             )
+
+    def set_entry(self, job_id: str, entry: str) -> None:
+        """Record the archive entry (stem) the running attempt writes its video to, before it writes
+        anything there, so `recover` can later tell whose files they are. Running jobs only."""
+        if not entry or entry != entry.strip():
+            raise ValueError(f"bad archive entry {entry!r}")
+        with self._writing() as conn:
+            self._update(conn, job_id, {JobStatus.RUNNING}, "record its archive entry (only a running job can)",
+                         entry=entry)
 
     def update_progress(self, job_id: str, step: int, total: int, eta_s: float | None) -> None:
         """Record denoising progress (`0 <= step <= total`, `eta_s` seconds or None) of a running job.
@@ -446,15 +606,20 @@ class JobStore:
                 conn, job_id, {JobStatus.RUNNING}, JobStatus.CANCELLED, finished_at=time.time(), eta_s=None
             )
 
-    def recover(self, *, max_attempts: int = 2) -> list[Job]:
+    def recover(self, *, max_attempts: int = 2, finished: Mapping[str, dict] | None = None) -> list[Job]:
         """Put right the jobs a dead process left running. Call once at start-up, before the worker
         starts and while no other process uses this file (it cannot tell a dead worker from a live one).
 
-        A job whose cancel had been asked for becomes cancelled; one with fewer than `max_attempts`
-        attempts goes back to queued, in its old place (the front); the rest become failed with a
-        message for the user. Queued and finished jobs are untouched; nothing is deleted.
-        Returns the jobs it changed, oldest first.
+        A job in `finished` (id → result) had made its video before the process died: it becomes
+        succeeded with that result. Otherwise a job whose cancel had been asked for becomes
+        cancelled; one with fewer than `max_attempts` attempts goes back to queued, in its old place
+        (the front), its `entry` cleared; the rest become failed with a message for the user.
+        Deciding which videos are finished, and removing what the others left, is the caller's
+        (it knows the archive; see `i2v.jobs.recovery`). Queued and finished jobs are untouched;
+        nothing is deleted. Returns the jobs it changed, oldest first.
         """
+        finished = dict(finished or {})
+        results = {job_id: _json(result, "result") for job_id, result in finished.items()}
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
         now = time.time()
@@ -465,12 +630,15 @@ class JobStore:
             ).fetchall()
             running = {JobStatus.RUNNING}
             for row in rows:
-                if row["cancel_requested"]:
+                if row["id"] in results:
+                    job = self._transition(conn, row["id"], running, JobStatus.SUCCEEDED, result=results[row["id"]],
+                                           finished_at=now, eta_s=None, error=None)
+                elif row["cancel_requested"]:
                     job = self._transition(conn, row["id"], running, JobStatus.CANCELLED, finished_at=now, eta_s=None)
                 elif row["attempts"] < max_attempts:
                     job = self._transition(
                         conn, row["id"], running, JobStatus.QUEUED,
-                        started_at=None, step=0, total=0, eta_s=None,
+                        started_at=None, step=0, total=0, eta_s=None, entry=None,
                     )
                 else:
                     error = (

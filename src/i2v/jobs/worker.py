@@ -3,21 +3,29 @@
 One thread, one job at a time. Cancellation is cooperative and per job: each job gets its own
 `threading.Event`, set by `cancel(job_id)` or noticed from the store between steps, so one
 teacher's cancel can never stop another's video.
+
+When the job table cannot be written (a full disk), a job's outcome is kept in memory
+(`as_recorded` shows it to every reader meanwhile) and written as soon as the table takes writes
+again; until then no new job is claimed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
 
 from i2v.engine.base import GenerationCancelled, ModelNotAvailable, NonFiniteError, Progress
-from i2v.jobs.store import Job, JobStore
+from i2v.archive import Entry
+from i2v.jobs.store import IllegalTransition, Job, JobNotFound, JobStatus, JobStore, is_storage_failure
 from i2v.request import GenerationRequest, RequestError
 from i2v.service import GenerationService
 
@@ -37,6 +45,16 @@ class LiveJob:
     preview_step: int = 0
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How a job ended, as the worker will record it (`status` is a finished one)."""
+
+    status: JobStatus
+    error: str | None = None
+    result: dict | None = None
+    finished_at: float = field(default_factory=time.time)
+
+
 class JobWorker:
     def __init__(self, store: JobStore, generator: GenerationService, uploads: Path) -> None:
         self.store = store
@@ -46,10 +64,16 @@ class JobWorker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._live: LiveJob | None = None
+        self._unrecorded: dict[str, Outcome] = {}  # outcomes the table could not take yet
+        self._unrecorded_lock = threading.Lock()
+        self._recover: Callable[[], object] | None = None
 
     # ---- life cycle ----------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, recover: Callable[[], object] | None = None) -> None:
+        """Start the loop. `recover`, when given, is start-up recovery that could not run yet (the
+        job table was not writable): the loop retries it before claiming any job."""
+        self._recover = recover
         self._thread = threading.Thread(target=self._loop, name="i2v-gpu-worker", daemon=True)
         self._thread.start()
 
@@ -77,27 +101,47 @@ class JobWorker:
         if live is not None:
             live.cancel.set()
 
+    def as_recorded(self, job: Job) -> Job:
+        """`job` as it will be once its outcome is recorded: a job the table still calls running is
+        shown finished while its outcome waits for the table to take writes again."""
+        outcome = self._unrecorded.get(job.id)
+        if outcome is None or job.status is not JobStatus.RUNNING:
+            return job
+        return dataclasses.replace(job, status=outcome.status, error=outcome.error, result=outcome.result,
+                                   finished_at=outcome.finished_at, eta_s=None)
+
+    @property
+    def unrecorded(self) -> int:
+        """How many finished jobs wait for the job table to take their outcome."""
+        return len(self._unrecorded)
+
     # ---- the loop ----------------------------------------------------------------------------
 
     def _loop(self) -> None:
+        failing = False  # log a failing table once per spell, not every few seconds
         while not self._stop.is_set():
-            job = None
             try:
+                if self._recover is not None:
+                    self._recover()
+                    self._recover = None
+                if not self._flush_unrecorded():
+                    self._stop.wait(TABLE_RETRY_S)
+                    continue
                 job = self.store.claim_next()
+                failing = False
                 if job is None:
                     self._wake.wait(IDLE_POLL_S)
                     self._wake.clear()
                     continue
                 self._run(job)
-            except Exception:  # noqa: BLE001 - the job table itself failed (disk full, locked): keep the worker alive
-                log.exception("worker: the job table failed; retrying in %.0f s", TABLE_RETRY_S)
+            except Exception as exc:  # noqa: BLE001 - the job table itself failed (disk full, locked): keep the worker alive
+                if not failing:
+                    if is_storage_failure(exc):
+                        log.error("worker: the job table cannot be written (%s); retrying every %.0f s", exc, TABLE_RETRY_S)
+                    else:
+                        log.exception("worker: the job table failed; retrying every %.0f s", TABLE_RETRY_S)
+                failing = True
                 self._stop.wait(TABLE_RETRY_S)
-                if job is not None:
-                    try:  # best effort; otherwise the next start's recover() deals with it
-                        self.store.fail(job.id, "The server could not record this job's result (is the disk full?). "
-                                                "Earlier videos are safe. Queue it again.")
-                    except Exception:  # noqa: BLE001
-                        log.exception("worker: job %s stays running until the next start", job.id)
 
     def _run(self, job: Job) -> None:
         live = LiveJob(job.id)
@@ -107,23 +151,73 @@ class JobWorker:
             request = GenerationRequest.model_validate(job.request)
             with Image.open(self.uploads / job.image) as stored:
                 image = stored.convert("RGB")
-            result = self.generator.generate(request, image, on_progress=self._progress_writer(live), cancel=live.cancel)
-            self.store.succeed(job.id, {"video": result.entry.name + ".mp4", "recipe": result.recipe})
+            result = self.generator.generate(request, image, on_progress=self._progress_writer(live), cancel=live.cancel,
+                                             on_entry=lambda entry: self._own(job.id, entry))
+            outcome = Outcome(JobStatus.SUCCEEDED, result={"video": result.entry.name + ".mp4", "recipe": result.recipe})
             log.info("job %s succeeded: %s", job.id, result.entry.name)
         except GenerationCancelled:
-            self.store.mark_cancelled(job.id)
+            outcome = Outcome(JobStatus.CANCELLED)
             log.info("job %s cancelled", job.id)
         except (ModelNotAvailable, NonFiniteError, MemoryError, RequestError) as exc:
-            self.store.fail(job.id, str(exc))
+            outcome = Outcome(JobStatus.FAILED, error=str(exc))
             log.warning("job %s failed: %s", job.id, exc)
         except OSError as exc:
             log.exception("job %s could not write its files", job.id)
-            self.store.fail(job.id, storage_error(exc))
+            outcome = Outcome(JobStatus.FAILED, error=storage_error(exc))
+        except sqlite3.Error as exc:
+            log.error("job %s: the job table failed (%s)", job.id, exc)
+            outcome = Outcome(JobStatus.FAILED, error=table_error(exc))
         except Exception as exc:  # noqa: BLE001 - the worker must survive any one job
             log.exception("job %s crashed", job.id)
-            self.store.fail(job.id, f"Unexpected error ({type(exc).__name__}: {exc}). The log has details.")
+            outcome = Outcome(JobStatus.FAILED, error=f"Unexpected error ({type(exc).__name__}: {exc}). The log has details.")
         finally:
             self._live = None
+        self._record(job.id, outcome)
+
+    def _own(self, job_id: str, entry: Entry) -> None:
+        self.store.set_entry(job_id, entry.name)
+
+    # ---- recording outcomes ------------------------------------------------------------------
+
+    def _write(self, job_id: str, outcome: Outcome) -> None:
+        if outcome.status is JobStatus.SUCCEEDED:
+            self.store.succeed(job_id, outcome.result or {})
+        elif outcome.status is JobStatus.CANCELLED:
+            self.store.mark_cancelled(job_id)
+        else:
+            self.store.fail(job_id, outcome.error or "The job failed.")
+
+    def _record(self, job_id: str, outcome: Outcome) -> bool:
+        """Write `outcome`; keep it for later if the table cannot take it now. True once written
+        (or moot: the job is gone or already finished)."""
+        try:
+            self._write(job_id, outcome)
+        except sqlite3.Error as exc:
+            with self._unrecorded_lock:
+                first = job_id not in self._unrecorded
+                self._unrecorded[job_id] = outcome
+            if first:
+                log.error("job %s ended %s, but the job table cannot record it yet (%s); retrying", job_id,
+                          outcome.status, exc)
+            return False
+        except (JobNotFound, IllegalTransition) as exc:
+            log.warning("job %s: outcome %s not recorded (%s)", job_id, outcome.status, exc)
+        except Exception:  # noqa: BLE001 - e.g. a result that is not JSON: record a failure instead
+            log.exception("job %s: could not record its outcome", job_id)
+            if outcome.status is not JobStatus.FAILED:
+                return self._record(job_id, Outcome(
+                    JobStatus.FAILED, error="The server could not record this job's result. The log has details."))
+        with self._unrecorded_lock:
+            self._unrecorded.pop(job_id, None)
+        return True
+
+    def _flush_unrecorded(self) -> bool:
+        """Try to write every kept outcome; True when none is left."""
+        for job_id, outcome in list(self._unrecorded.items()):
+            if not self._record(job_id, outcome):
+                return False
+            log.info("job %s: outcome %s recorded after the job table recovered", job_id, outcome.status)
+        return True
 
     def _progress_writer(self, live: LiveJob):
         last_write = 0.0
@@ -133,7 +227,12 @@ class JobWorker:
             live.preview, live.preview_step = progress.preview, progress.step
             now = time.monotonic()
             if progress.step == progress.total or now - last_write >= PROGRESS_WRITE_EVERY_S:
-                self.store.update_progress(live.job_id, progress.step, progress.total, progress.eta_s)
+                try:
+                    self.store.update_progress(live.job_id, progress.step, progress.total, progress.eta_s)
+                except sqlite3.OperationalError as exc:
+                    if is_storage_failure(exc):
+                        raise  # the disk is full: the video could not be saved either; end the job now
+                    log.warning("job %s: progress not recorded (%s)", live.job_id, exc)  # busy: try next time
                 last_write = now
                 if self.store.is_cancel_requested(live.job_id):
                     live.cancel.set()
@@ -154,3 +253,11 @@ def storage_error(exc: OSError) -> str:
         return ("The archive folder is not writable, so the video could not be saved. Earlier videos are safe. "
                 "Ask the operator to check the folder's permissions (I2V_HOME), then queue it again.")
     return f"A file could not be read or written ({exc.strerror or exc}). The log has details."
+
+
+def table_error(exc: sqlite3.Error) -> str:
+    """The user-facing reason for a job that ended because the job table could not be written."""
+    if is_storage_failure(exc):
+        return ("The server's disk is full, so this job could not go on (its progress and video could not be "
+                "saved). Earlier videos are safe. Ask the operator to free space, then queue it again.")
+    return f"The job table could not be updated ({exc}). Queue the job again; the log has details."

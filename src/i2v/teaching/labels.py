@@ -23,6 +23,7 @@ FONT_PATH = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-Subset.otf"
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _PROBE_SIZE = 24
 _NOT_IN_ANY_FONT = "\ue000"  # private use: renders as the font's "missing glyph" box
+MAX_LABEL_S = 3600.0  # label times beyond an hour mean nothing for a clip of seconds (and overflow frame arithmetic)
 # Noto Sans SC has no sub/superscript digits, so H₂O and 10⁵ are drawn as small, shifted digits.
 _SCRIPTS: MappingProxyType[str, tuple[str, int]] = MappingProxyType({
     **{c: (b, -1) for c, b in zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎", "0123456789+-=()", strict=True)},
@@ -48,8 +49,8 @@ class Label(BaseModel):
     x: float = Field(0.5, ge=0.0, le=1.0)
     y: float = Field(0.9, ge=0.0, le=1.0)
     size: float = Field(0.07, ge=0.02, le=0.3)
-    start_s: float = Field(0.0, ge=0.0)
-    end_s: float | None = Field(None, gt=0.0)
+    start_s: float = Field(0.0, ge=0.0, le=MAX_LABEL_S, allow_inf_nan=False)
+    end_s: float | None = Field(None, gt=0.0, le=MAX_LABEL_S, allow_inf_nan=False)
     colour: str = Field("#ffffff", description="Text colour as #RRGGBB; the outline or box contrasts with it.")
     box: bool = Field(False, description="Draw on a rounded contrasting box instead of outlining the letters.")
 

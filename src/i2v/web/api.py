@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import sqlite3
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile, status
@@ -23,7 +24,9 @@ from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, QueueFull
 from i2v.engine.registry import DEFAULT_SPEC
 from i2v.post.spec import PostSpec
 from i2v.request import GenerationRequest, RequestError
-from i2v.web.deps import ClientDep, ServicesDep
+from i2v.web import strict_json
+from i2v.web.deps import ClientDep, PoolsDep, ServicesDep
+from i2v.web.forms import FormError, text_fields
 
 router = APIRouter()
 # Form fields POST /jobs accepts: the upload plus the request's fields (allow_downgrade is CLI-only).
@@ -74,12 +77,19 @@ class ModelView(BaseModel):
     memory_plan: dict[str, Any]
 
 
+class DiskHealth(BaseModel):
+    state: str  # ok, low (new jobs refused) or full (nothing can be recorded)
+    free_mb: float
+    detail: str
+
+
 class Health(BaseModel):
-    status: str
+    status: str  # "ok", or what is wrong: "disk_full", "disk_low"
     version: str
     model: ModelHealth
-    queued: int
-    running: int
+    disk: DiskHealth
+    queued: int | None  # None when the job table cannot be read
+    running: int | None
 
 
 def _job_or_404(services, job_id: str):
@@ -92,6 +102,7 @@ def _job_or_404(services, job_id: str):
 @router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Created, summary="Queue a video")
 async def create_job(
     services: ServicesDep,
+    pools: PoolsDep,
     client: ClientDep,
     http: Request,
     image: Annotated[UploadFile, File(description="The picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")],
@@ -108,30 +119,37 @@ async def create_job(
     scheduler: Annotated[str | None, Form(description=f"{_D.title}: {' or '.join(_D.schedulers)} (default {_D.schedulers[0]})")] = None,
     quality: Annotated[str | None, Form(description=f"standard (default, the family's recipe) or fast ({_D.title}: ≈{_D.fast.speedup:g}× faster, small measured deviation; see BENCHMARKS.md)")] = None,
 ) -> Created:
-    unknown = sorted(set((await http.form()).keys()) - JOB_FIELDS)
+    """Form fields are UTF-8 text, each sent once; numbers are plain decimals (`16`, `9.5`). The
+    named parameters document the form; the values used are read strictly by `text_fields`."""
+    try:
+        given, names = await text_fields(http)
+    except FormError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    unknown = sorted(names - JOB_FIELDS)
     if unknown:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"Unknown setting(s): {', '.join(repr(u[:40]) for u in unknown[:5])}. The picture must be uploaded as the "
             f"file field 'image' (no URLs or paths); the other fields are {', '.join(sorted(JOB_FIELDS - {'image'}))}.",
         )
-    limit = services.settings.max_upload_mb * 2**20
-    data = await image.read(limit + 1)
-    if len(data) > limit:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The picture is larger than {services.settings.max_upload_mb} MB.")
-    given = {"model": model, "negative_prompt": negative_prompt, "resolution": resolution, "frames": frames, "fps": fps,
-             "steps": steps, "guidance": guidance, "seed": seed, "scheduler": scheduler,
-             "quality": quality}
-    fields: dict[str, Any] = {"prompt": prompt, **{k: v for k, v in given.items() if v not in (None, "")}}
+    fields: dict[str, Any] = {k: v for k, v in given.items() if k == "prompt" or v != ""}
     try:
-        job = await asyncio.to_thread(services.jobs.submit, data, fields, client)
+        # The cheap refusals first, on the quick pool: a submission over a limit is refused before
+        # its picture is read, decoded or queued behind other pictures.
+        await pools.run(pools.reads, services.jobs.admit, fields, client)
+        limit = services.settings.max_upload_mb * 2**20
+        data = await image.read(limit + 1)
+        if len(data) > limit:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The picture is larger than {services.settings.max_upload_mb} MB.")
+        job = await pools.run(pools.pictures, services.jobs.submit, data, fields, client)
     except (RequestError, ImageInputError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     except StorageFull as exc:
         raise HTTPException(status.HTTP_507_INSUFFICIENT_STORAGE, str(exc)) from None
     except QueueFull as exc:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None
-    return Created(id=job.id, status=job.status, position=job.position, eta_s=services.jobs.wait_seconds(job))
+    eta_s = await pools.run(pools.reads, services.jobs.wait_seconds, job)
+    return Created(id=job.id, status=job.status, position=job.position, eta_s=eta_s)
 
 
 @router.get("/jobs", response_model=JobPage, summary="History, newest first")
@@ -217,9 +235,9 @@ def _export_body(body: bytes) -> tuple[PostSpec, list[str], float]:
         return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
 
     try:
-        data = json.loads(body or b"{}")
-    except (UnicodeDecodeError, ValueError):
-        raise refuse("The export request must be JSON, e.g. {\"formats\": [\"gif\"]}.") from None
+        data = strict_json.loads(body or b"{}")
+    except strict_json.JsonBodyError as exc:
+        raise refuse(f"The export request must be JSON, e.g. {{\"formats\": [\"gif\"]}}. {exc}") from None
     if not isinstance(data, dict):
         raise refuse("The export request must be a JSON object, e.g. {\"formats\": [\"gif\"]}.")
     formats = data.pop("formats", [])
@@ -239,7 +257,7 @@ def _export_body(body: bytes) -> tuple[PostSpec, list[str], float]:
 
 
 @router.post("/jobs/{job_id}/exports", response_model=JobView, summary="Post-process a finished video and export it")
-async def create_exports(services: ServicesDep, job_id: str, request: Request) -> JobView:
+async def create_exports(services: ServicesDep, pools: PoolsDep, job_id: str, request: Request) -> JobView:
     """JSON body: `formats` (any of mp4, webm, gif, frames, sheet, pack), the post-processing
     `interpolate` (1, 2, 4), `smooth` (0–1), `loop` (none, pingpong, crossfade), `speed` (0.25–4),
     `labels` ([{text, x, y, size, start_s, end_s, colour, box}], seconds of the final clip) and
@@ -250,7 +268,7 @@ async def create_exports(services: ServicesDep, job_id: str, request: Request) -
         raise HTTPException(status.HTTP_409_CONFLICT, f"Job {job_id} is {job.status}; only a finished video can be exported.")
     spec, formats, gif_max_mb = _export_body(await read_capped(request, EXPORT_BODY_MAX))
     try:
-        job = await asyncio.to_thread(services.jobs.export, job_id, spec, formats, gif_max_mb=gif_max_mb)
+        job = await pools.run(pools.exports, services.jobs.export, job_id, spec, formats, gif_max_mb=gif_max_mb)
     except JobNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id!r}.") from None
     except ExportsBusy as exc:
@@ -288,13 +306,14 @@ def get_preview(services: ServicesDep, job_id: str) -> Response:
 
 
 @router.get("/jobs/{job_id}/events", summary="Server-sent progress events until the job finishes")
-async def job_events(services: ServicesDep, job_id: str, request: Request) -> StreamingResponse:
-    _job_or_404(services, job_id)
+async def job_events(services: ServicesDep, pools: PoolsDep, job_id: str, request: Request) -> StreamingResponse:
+    """Polls the job on the quick-reads pool, never behind picture decoding or exports."""
+    await pools.run(pools.reads, _job_or_404, services, job_id)
 
     async def stream():
         last = None
         while not await request.is_disconnected():
-            view = services.jobs.view(await asyncio.to_thread(services.jobs.get, job_id))
+            view = services.jobs.view(await pools.run(pools.reads, services.jobs.get, job_id))
             state = (view.status, view.position, view.progress.step)
             if state != last:
                 last = state
@@ -323,13 +342,20 @@ def list_models(services: ServicesDep) -> list[ModelView]:
     return views
 
 
-@router.get("/health", response_model=Health, summary="Model state and queue size")
+@router.get("/health", response_model=Health, summary="Model state, disk and queue size")
 def health(services: ServicesDep) -> Health:
+    """Answers even when the disk is full (then `status` is "disk_full" and `disk.detail` says what
+    to do) or the job table cannot be read (then the counts are null)."""
     model = services.host.status
+    disk = services.jobs.storage()
+    try:
+        queued, running = services.store.count([JobStatus.QUEUED]), services.store.count([JobStatus.RUNNING])
+    except sqlite3.Error:
+        queued = running = None
     return Health(
-        status="ok", version=__version__,
+        status={"full": "disk_full", "low": "disk_low"}.get(disk.state, "ok"), version=__version__,
         model=ModelHealth(state=model.state, model=model.model, detail=model.detail),
-        queued=services.store.count([JobStatus.QUEUED]), running=services.store.count([JobStatus.RUNNING]),
+        disk=DiskHealth(**disk.model_dump()), queued=queued, running=running,
     )
 
 

@@ -6,7 +6,6 @@ return; bad input gets a 422 whose `detail` is one plain sentence, as job submis
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, status
@@ -22,8 +21,9 @@ from i2v.teaching.presets import Preset, get_preset, load_presets, template_path
 from i2v.teaching.prompt_check import check_prompt
 from i2v.teaching.search import search_presets
 from i2v.teaching.symptoms import apply_symptom, list_symptoms
+from i2v.web import strict_json
 from i2v.web.api import plain_errors, read_capped
-from i2v.web.deps import ServicesDep
+from i2v.web.deps import PoolsDep, ServicesDep
 
 router = APIRouter()
 API_PREFIX = "/api/v1"
@@ -42,9 +42,9 @@ async def _json_object(request: Request, example: str) -> dict[str, Any]:
     """The request body as a JSON object, or a 422 that shows `example`."""
     body = await read_capped(request, BODY_MAX)
     try:
-        data = json.loads(body or b"{}")
-    except (UnicodeDecodeError, ValueError):
-        raise _unprocessable(f"The request must be JSON, e.g. {example}.") from None
+        data = strict_json.loads(body or b"{}")
+    except strict_json.JsonBodyError as exc:
+        raise _unprocessable(f"The request must be JSON, e.g. {example}. {exc}") from None
     if not isinstance(data, dict):
         raise _unprocessable(f"The request must be a JSON object, e.g. {example}.")
     return data
@@ -175,8 +175,8 @@ async def symptom_apply(symptom_id: str, request: Request) -> dict[str, Any]:
         return apply_symptom(params, symptom_id, spec)
     except KeyError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No symptom with id {symptom_id!r}.") from None
-    except (TypeError, ValueError) as exc:
-        raise _unprocessable(f"A parameter is not a number where one is needed: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise _unprocessable(f"A parameter is not a number where one is needed, or is far out of range: {exc}") from None
 
 
 # ---------------------------------------------------------------- input picture check
@@ -195,6 +195,7 @@ class ImageCheckView(BaseModel):
 @router.post("/image/check", response_model=ImageCheckView, summary="Risks in a picture before generating")
 async def image_check(
     services: ServicesDep,
+    pools: PoolsDep,
     image: Annotated[UploadFile, File(description="The picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")],
     lang: LangQuery = "en",
 ) -> ImageCheckView:
@@ -208,7 +209,7 @@ async def image_check(
         return check_image(load_image(data, max_pixels=settings.max_image_pixels, max_bytes=limit))
 
     try:
-        issues = await asyncio.to_thread(check)
+        issues = await pools.run(pools.pictures, check)
     except ImageInputError as exc:
         raise _unprocessable(str(exc)) from None
     language = normalize_lang(lang)

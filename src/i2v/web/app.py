@@ -10,8 +10,10 @@ from fastapi import FastAPI
 
 from i2v import __version__
 from i2v.settings import Settings
-from i2v.web import api, api_lessons, api_teaching
-from i2v.web.security import SameOriginGuard, TokenAuth, check_bind, is_loopback
+from i2v.web import api, api_lessons, api_teaching, errors
+from i2v.web.forms import Latin1FormParsing
+from i2v.web.pools import Pools
+from i2v.web.security import ForwardedClient, SameOriginGuard, TokenAuth, check_bind, is_loopback
 from i2v.web.services import Services
 from i2v.web.ui import CSS, build_ui
 
@@ -22,6 +24,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """Build the app. Services start with the app (lifespan) and stop with it."""
     check_bind(settings)
     services = services or Services.build(settings)
+    pools = Pools()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -30,22 +33,30 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             yield
         finally:
             services.stop()
+            pools.shutdown()
 
-    app = FastAPI(
+    app = errors.JsonErrorsApp(
         title="i2v", version=__version__, lifespan=lifespan,
         description="Local image-to-video studio for teachers. Queue a picture + English prompt, get an H.264 MP4.",
         docs_url="/api/v1/docs", openapi_url="/api/v1/openapi.json", redoc_url=None,
         # Refuse absurd bodies while they stream in, before anything is spooled to disk; uploads
         # between the picture limit and this get the friendlier 413 from the route itself.
         max_body_size=(2 * max(settings.max_upload_mb, settings.lesson_max_upload_mb) + 1) * 2**20,
+        error_details={413: f"The request is too large: pictures may be at most {settings.max_upload_mb} MB, "
+                            f"lesson uploads {settings.lesson_max_upload_mb} MB."},
     )
     app.state.services = services
+    app.state.pools = pools
+    errors.install(app)
     app.include_router(api.router, prefix="/api/v1", tags=["i2v"])
     app.include_router(api_teaching.router, prefix="/api/v1", tags=["teaching"])
     app.include_router(api_lessons.router, prefix="/api/v1", tags=["lessons"])
+    # The last added runs first: the client's real address is settled before anything uses it.
+    app.add_middleware(Latin1FormParsing)
     app.add_middleware(SameOriginGuard, loopback_only=is_loopback(settings.host), extra_hosts=settings.allowed_hosts)
     if settings.auth is not None:
         app.add_middleware(TokenAuth, token=settings.auth.get_secret_value())
+    app.add_middleware(ForwardedClient, trusted=settings.trusted_proxies)
     home = settings.home.resolve()
     # Gradio may serve the archive's videos and pictures, never the job database or the raw uploads.
     blocked = [str(home / name) for name in ("uploads", "jobs.sqlite3", "jobs.sqlite3-wal", "jobs.sqlite3-shm")]

@@ -2,6 +2,10 @@
 
 One middleware guards the whole app (API and UI alike): `Authorization: Bearer <token>`, or
 HTTP Basic with the token as password (any user name), which browsers prompt for natively.
+
+Who the client is (for the lockout, the per-person queue limit and job ownership) is the connecting
+address, unless it is a reverse proxy the operator named in I2V_TRUSTED_PROXIES: then it is the
+address that proxy forwarded (`ForwardedClient`). Forwarding headers from anyone else are ignored.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ FAILURE_DELAY_S = 1.0  # every wrong password costs the guesser a second
 LOCKOUT_FAILURES = 10  # this many wrong passwords from one address within LOCKOUT_WINDOW_S ...
 LOCKOUT_WINDOW_S = 60.0  # ... and that address is refused (429) until the window has passed
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+CORS_HEADERS = (b"access-control-allow-origin", b"access-control-allow-credentials", b"access-control-allow-methods",
+                b"access-control-allow-headers", b"access-control-expose-headers", b"access-control-max-age")
 
 
 class InsecureBindError(RuntimeError):
@@ -69,6 +75,9 @@ class SameOriginGuard:
       (evil.example resolving to 127.0.0.1) cannot read the API.
     * Every response gets `X-Content-Type-Options: nosniff`, so JSON holding a prompt like
       `<script>` is never rendered as HTML.
+    * CORS: no other origin may read anything. Gradio reflects any `http://localhost:*` Origin with
+      credentials allowed (so another web app on the teacher's computer could read the studio);
+      every `Access-Control-Allow-*` header is removed unless the Origin is this server's own.
     """
 
     def __init__(self, app: ASGIApp, loopback_only: bool, extra_hosts: str = "") -> None:
@@ -90,9 +99,12 @@ class SameOriginGuard:
                 await _refuse(send, 403, problem)
             return
 
+        own_origin = self._is_own_origin(scope, headers.get(b"origin"), host)
+
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"x-content-type-options", b"nosniff")]}
+                kept = [(k, v) for k, v in message.get("headers", []) if own_origin or k.lower() not in CORS_HEADERS]
+                message = {**message, "headers": [*kept, (b"x-content-type-options", b"nosniff")]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -108,18 +120,93 @@ class SameOriginGuard:
         if site and site not in ("same-origin", "none"):
             return "Cross-origin request refused: another web page tried to use this studio."
         origin = headers.get(b"origin")
-        if origin is not None:
-            scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
-            if origin.decode("latin-1").lower() != f"{scheme}://{host}".lower():
-                return "Cross-origin request refused: the Origin does not match this server."
+        if origin is not None and not self._is_own_origin(scope, origin, host):
+            return "Cross-origin request refused: the Origin does not match this server."
         return None
+
+    @staticmethod
+    def _is_own_origin(scope: Scope, origin: bytes | None, host: str) -> bool:
+        """Whether `origin` is this server's (no Origin header: a same-origin or non-browser request)."""
+        if origin is None:
+            return True
+        scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
+        return origin.decode("latin-1").lower() == f"{scheme}://{host}".lower()
+
+
+def parse_networks(spec: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses/networks (as I2V_TRUSTED_PROXIES) → networks; ValueError for a bad one."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip())
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address from a forwarding header entry ("1.2.3.4", "1.2.3.4:5678", "[::1]:80", "::1"), or None."""
+    text = text.strip().strip('"')
+    if text.startswith("["):
+        text = text[1:].split("]", 1)[0]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return address.ipv4_mapped or address if isinstance(address, ipaddress.IPv6Address) else address
+
+
+class ForwardedClient:
+    """ASGI middleware: behind a trusted reverse proxy, the client is the address it forwarded.
+
+    Only when the connecting address is in `trusted` (I2V_TRUSTED_PROXIES): `X-Forwarded-For` is
+    read from the right (the hop the nearest proxy added) past every trusted proxy, and the first
+    address that is not one becomes `scope["client"]`; `X-Forwarded-Proto` (http/https) becomes the
+    scheme. From anyone else both headers are ignored, so a client cannot choose its own identity.
+    Must run before everything that keys on the client (`TokenAuth`, queue limits, ownership).
+    """
+
+    def __init__(self, app: ASGIApp, trusted: str) -> None:
+        self.app = app
+        self.networks = parse_networks(trusted)
+
+    def _trusted(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return any(address in network for network in self.networks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self.networks:
+            peer = _ip((scope.get("client") or ("", 0))[0] or "")
+            if peer is not None and self._trusted(peer):
+                scope = self._as_forwarded(scope)
+        await self.app(scope, receive, send)
+
+    def _as_forwarded(self, scope: Scope) -> Scope:
+        hops: list[str] = []
+        proto = None
+        for key, value in scope.get("headers") or []:
+            if key.lower() == b"x-forwarded-for":
+                hops += [hop for hop in value.decode("latin-1").split(",") if hop.strip()]
+            elif key.lower() == b"x-forwarded-proto":
+                proto = value.decode("latin-1").split(",")[-1].strip().lower()
+        client = None
+        for hop in reversed(hops):
+            address = _ip(hop)
+            if address is None:
+                break  # garbage before the hops our proxies added: stop at the last good one
+            client = address
+            if not self._trusted(address):
+                break
+        changed = dict(scope)
+        if client is not None:
+            changed["client"] = (str(client), 0)
+        if proto in ("http", "https"):
+            changed["scheme"] = proto if scope["type"] == "http" else {"http": "ws", "https": "wss"}[proto]
+        return changed
 
 
 class TokenAuth:
     """ASGI middleware: every request except health needs the token.
 
-    Brute force is slowed: each wrong password waits `FAILURE_DELAY_S`, and an address with
-    `LOCKOUT_FAILURES` wrong ones within `LOCKOUT_WINDOW_S` is refused (429) until the window passes.
+    Brute force is slowed: each wrong password waits `FAILURE_DELAY_S`, and a client with
+    `LOCKOUT_FAILURES` wrong ones within `LOCKOUT_WINDOW_S` is refused (429), even with the right
+    password, until the window passes. The client is `scope["client"]`: the real client behind a
+    trusted proxy (`ForwardedClient`), so one pupil guessing locks out that pupil, not the school.
     The comparison is constant-time (`secrets.compare_digest`).
     """
 
