@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from i2v.engine.random_weights import count_parameters, materialize  # noqa: E402
+from i2v.engine.random_weights import materialize  # noqa: E402
 from i2v.engine.registry import family_spec  # noqa: E402
 
 

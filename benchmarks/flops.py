@@ -18,7 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from i2v.engine.registry import SPECS, family_spec  # noqa: E402
+from i2v.engine.registry import SPECS  # noqa: E402
 
 
 def _count(module: torch.nn.Module, call: Callable[[torch.nn.Module], object]) -> int:

@@ -139,10 +139,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _request_and_image(args: argparse.Namespace):
     """Merge recipe values (if any) with the flags given, validate, and load the picture."""
-    from i2v.engine.registry import complete_request
+    from i2v.engine.registry import parse_request
     from i2v.image_input import ImageInputError, load_image
     from i2v.recipe import request_from_recipe, sha256_file
-    from i2v.request import GenerationRequest, RequestError
+    from i2v.request import RequestError
 
     fields: dict = {}
     image_path = args.image
@@ -179,7 +179,7 @@ def _request_and_image(args: argparse.Namespace):
     settings = _settings(args)
     fields["model"] = settings.model
     try:
-        request = complete_request(GenerationRequest.parse(fields), settings.model)
+        request = parse_request(fields, settings.model)
     except RequestError as exc:
         raise UsageError(str(exc)) from None
     try:
