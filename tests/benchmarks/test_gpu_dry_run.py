@@ -39,8 +39,8 @@ def test_every_family_is_measured_through_the_engine(dry_run):
         assert standard["steps_run"] >= 2 and standard["median_step_s"] > 0, name
         assert standard["first_preview_s"] is not None and standard["decode_s"] >= 0, name
         assert standard["job_s_at_recipe_steps"] > standard["total_s"], name  # 50 steps cost more than 3
-        # Fast was asked for twice the steps and runs half of them, with its cache on
-        assert entry["fast"]["steps_run"] == standard["steps_run"] and entry["fast"]["frame_deviation"] > 0, name
+        # the same request in the Fast preset runs half the steps (with the cache) and so differs
+        assert entry["fast"]["steps_run"] == (standard["steps_run"] + 1) // 2 and entry["fast"]["frame_deviation"] > 0, name
         assert entry["flops_per_step"] > 0, name
 
 
