@@ -56,6 +56,8 @@ class EngineHost:
     def _load_quietly(self) -> None:
         try:
             self.get()
+        except ModelNotAvailable as exc:  # expected on a first start: one line, no traceback
+            log.warning("model not available: %s", exc)
         except Exception:  # noqa: BLE001 - the state records the reason; the server keeps running
             log.exception("model load failed")
 
