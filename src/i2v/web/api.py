@@ -28,6 +28,8 @@ router = APIRouter()
 # Form fields POST /jobs accepts: the upload plus the request's fields (allow_downgrade is CLI-only).
 JOB_FIELDS = frozenset({"image", *GenerationRequest.model_fields} - {"allow_downgrade"})
 EVENT_POLL_S = 0.25
+NO_PICTURE = ("No picture was uploaded. Send it as the file field 'image', e.g. curl -F image=@cell.png "
+              "-F prompt='cells dividing' …/api/v1/jobs (URLs and paths are not accepted).")
 EXPORT_BODY_MAX = 64_000  # bytes: an export request is a few settings and labels
 GIF_MAX_MB_RANGE = (0.5, 50.0)
 EXPORT_MEDIA_TYPES = {
@@ -76,8 +78,10 @@ async def create_job(
     services: ServicesDep,
     client: ClientDep,
     http: Request,
-    image: Annotated[UploadFile, File(description="The picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")],
     prompt: Annotated[str, Form(description="English description of the motion")],
+    # Optional here only so that a missing picture gets NO_PICTURE, one plain sentence, instead of
+    # the framework's validation JSON; the route still requires it.
+    image: Annotated[UploadFile | None, File(description="Required: the picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")] = None,
     negative_prompt: Annotated[str | None, Form()] = None,
     resolution: Annotated[str | None, Form(description="256p, 512p (default), 768p or 1024p")] = None,
     frames: Annotated[str | None, Form(description="8–32 (default 16)")] = None,
@@ -95,6 +99,8 @@ async def create_job(
             f"Unknown setting(s): {', '.join(repr(u[:40]) for u in unknown[:5])}. The picture must be uploaded as the "
             f"file field 'image' (no URLs or paths); the other fields are {', '.join(sorted(JOB_FIELDS - {'image'}))}.",
         )
+    if image is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, NO_PICTURE)
     limit = services.settings.max_upload_mb * 2**20
     data = await image.read(limit + 1)
     if len(data) > limit:
