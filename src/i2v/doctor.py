@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 import torch
@@ -13,6 +15,7 @@ from i2v.engine.memory import GIB, choose_plan
 from i2v.settings import TINY_MODEL, Settings
 
 MIN_DISK_GIB = 15
+CUDA_INDEX_URL = "https://download.pytorch.org/whl/cu128"  # PyTorch's CUDA 12.8 wheels
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,30 @@ def run_checks(settings: Settings) -> list[Check]:
     return [_device(), _memory(settings), _weights(settings), _encoder(), _disk(settings)]
 
 
+def i2v_program(cwd: Path | None = None) -> str:
+    """The `i2v` command as typed from `cwd` (the app's folder): `.venv/bin/i2v` when the running
+    Python is the app's own environment, so the printed command works without activating it;
+    an absolute path for an environment elsewhere; plain `i2v` when there is no such script."""
+    script = Path(sys.executable).parent / "i2v"
+    if not script.is_file():
+        return "i2v"
+    try:
+        relative = script.absolute().relative_to((cwd or Path.cwd()).absolute()).as_posix()
+    except ValueError:
+        return str(script.absolute())
+    return relative if "/" in relative else f"./{relative}"
+
+
+def download_command(model: str, revision: str | None = None, cwd: Path | None = None) -> str:
+    """The exact command that fetches `model`'s weights, runnable from `cwd`."""
+    from i2v.settings import DEFAULT_MODEL
+
+    command = f"{i2v_program(cwd)} download"
+    if model != DEFAULT_MODEL:
+        command += f" --model {model}"
+    return command + (f" --revision {revision}" if revision else "")
+
+
 def _device() -> Check:
     if torch.cuda.is_available():
         name = torch.cuda.get_device_name()
@@ -34,11 +61,24 @@ def _device() -> Check:
         return Check("GPU", True, f"{name}: {free / GIB:.1f} of {total / GIB:.1f} GiB free; bf16 {'yes' if torch.cuda.is_bf16_supported() else 'no'}")
     if torch.backends.mps.is_available():
         return Check("GPU", True, "Apple Metal (MPS)")
-    build = "CPU-only build of PyTorch" if torch.version.cuda is None else f"PyTorch built for CUDA {torch.version.cuda}, but no GPU is visible"
-    return Check(
-        "GPU", False, f"none ({build}); CPU is only good for tests with --model tiny",
-        "Install the NVIDIA driver, then: pip install torch==2.13.0 (Linux wheels on PyPI include CUDA).",
-    )
+    return Check("GPU", False, f"none ({_torch_build()}); CPU is only good for tests with --model tiny", gpu_fix(torch.version.cuda))
+
+
+def _torch_build() -> str:
+    if torch.version.cuda is None:
+        return f"CPU-only build of PyTorch {torch.__version__}"
+    return f"PyTorch built for CUDA {torch.version.cuda}, but no GPU is visible"
+
+
+def gpu_fix(cuda_build: str | None, version: str | None = None) -> str:
+    """What to do when no GPU is visible. With the CPU build installed, a plain
+    `pip install torch==X` does nothing (that version is already there): the CUDA build has to
+    come from PyTorch's own index, replacing the installed one."""
+    if cuda_build is not None:
+        return "Install or update the NVIDIA driver (`nvidia-smi` must list the card), then start i2v again."
+    version = version or torch.__version__.split("+")[0]
+    return ("Install the NVIDIA driver, then replace the CPU build of PyTorch with the CUDA one, from the app's folder: "
+            f".venv/bin/pip install --force-reinstall torch=={version} --index-url {CUDA_INDEX_URL}")
 
 
 def _memory(settings: Settings) -> Check:
@@ -57,12 +97,12 @@ def _weights(settings: Settings) -> Check:
     try:
         folder, info = resolve_checkpoint(settings.model, settings.revision)
     except ModelNotAvailable as exc:
-        return Check("Weights", False, str(exc).split(". ")[0], f"i2v download --model {settings.model}")
+        return Check("Weights", False, str(exc).split(". ")[0], download_command(settings.model, settings.revision))
     from i2v.download import verify
 
     problems = verify(folder, "fp16" if any((folder / "unet").glob("*.fp16.*")) else None)
     if problems:
-        return Check("Weights", False, f"{folder}: " + "; ".join(problems[:3]), f"i2v download --model {settings.model}")
+        return Check("Weights", False, f"{folder}: " + "; ".join(problems[:3]), download_command(settings.model, settings.revision))
     return Check("Weights", True, f"{info.id} at {folder} ({info.revision or info.fingerprint}); configs and tensor headers readable")
 
 
