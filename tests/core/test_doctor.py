@@ -29,7 +29,8 @@ def test_commands_are_runnable_from_the_app_folder(tmp_path):
     assert download_command("me/other", "abc", cwd=app).endswith("i2v download --model me/other --revision abc")
 
 
-def test_doctor_prints_the_fix_under_a_failed_check(tmp_path, capsys):
+def test_doctor_prints_the_fix_under_a_failed_check(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("I2V_HOME", str(tmp_path / "outputs"))  # the disk check creates the archive folder
     code = main(["doctor", "--model", str(tmp_path / "no-such-folder")])
     out = capsys.readouterr().out
     assert code == 1

@@ -114,6 +114,7 @@ def test_upload_generate_and_play(browser, server, tmp_path, png_bytes):
         " await new Promise(r => setTimeout(r, 300));"
         " return {readyState: v.readyState, duration: v.duration, time: v.currentTime, paused: v.paused, src: v.currentSrc}; }"
     )
+    page.evaluate("() => window.scrollTo(0, 0)")  # a full-page picture draws the sticky status where the window is
     shot(page, "studio-result.png", full_page=True)
     (ARTIFACTS / "studio-timing.txt").write_text(f"click to playable video: {playable_after:.1f} s\n")
     assert "error" not in state, state
@@ -206,6 +207,7 @@ def test_library_open_reuse_export_and_delete_with_confirmation(browser, server,
     delete.click()  # asks first
     page.locator("#i2v-lib-confirm").first.wait_for(state="visible", timeout=30_000)
     assert t("ui.library.confirm", "en") in page.locator("#i2v-lib-confirm").first.inner_text()
+    page.locator("#i2v-lib-confirm-yes").scroll_into_view_if_needed()
     shot(page, "studio-library-confirm-en.png")
     page.locator("#i2v-lib-confirm-no").click()
     page.locator("#i2v-lib-confirm").first.wait_for(state="hidden", timeout=30_000)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -76,8 +77,11 @@ def test_the_address_is_printed_only_after_health_answers(app_folder):
         assert url in seen[-1], "".join(seen)
         assert any("Starting the i2v studio" in line for line in seen[:-1])
         assert "ready." in "".join(seen[:-1])
-        log = next(app_folder.glob("logs/app_*.log"))
-        assert "Uvicorn running" in log.read_text() or "Application startup complete" in log.read_text()
+        log_name = seen[-1].split("log: ")[1].split(",")[0]
+        assert log_name.startswith("logs/app_") and log_name.endswith(".log")
+        log = (app_folder / log_name).read_text()
+        assert "memory plan" in log and "Uvicorn running" in log
+        assert (app_folder / "outputs").is_dir()
     finally:
         code = _stop(process)
     assert code == 130
@@ -96,3 +100,15 @@ def test_a_server_that_cannot_start_is_reported_with_the_last_log_lines(app_fold
     assert "i2v did not come up" in out and "The last lines of logs/app_" in out
     assert "I2V_AUTH" in out  # the server's own reason, from the log
     assert "http://0.0.0.0" not in out and "i2v studio: http" not in out
+
+
+def test_a_busy_port_is_named_and_the_script_exits_1(app_folder):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        process = _start(app_folder, I2V_MODEL="tiny", I2V_PORT=str(port))
+        out, _ = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert f"Port {port} is already in use" in out and "I2V_PORT=7861 ./start_app.sh" in out
+    assert not (app_folder / "logs").exists()  # nothing started
