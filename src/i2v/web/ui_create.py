@@ -122,7 +122,8 @@ def build_create_tab(studio: Studio) -> None:
 
     actions = CreateActions(services)
     inputs = [image, prompt, *settings.request_inputs(), lang]
-    generate.click(None, js=SHOW_STATUS_JS)
+    # The status into view (narrow screens), and the note of an earlier symptom fix goes: it was about that clip.
+    generate.click(hidden, None, symptom_note, js=SHOW_STATUS_JS, api_name=False, show_progress="hidden")
     # show_progress="hidden": the status panel is the progress; Gradio's "processing | 0.1/184.7 s" would cover it
     generated = generate.click(
         actions.submit_and_follow, inputs, [job_id, progress, preview, video, download, recipe],

@@ -55,7 +55,7 @@ def first_run_html(status: ModelStatus, settings: Settings, lang: str, cwd: Path
         missing = _first_sentence(status.detail)
         steps = f"<li>{t('ui.firstrun.folder', lang)}{_command(copy_start)}</li>"
     else:
-        missing = t("ui.firstrun.weights", lang, model=settings.model)
+        missing = t("ui.firstrun.weights", lang, model=settings.model)  # escaped below, with the rest
         steps = (f"<li>{t('ui.firstrun.download', lang, folder=html.escape(str(folder)))}"
                  f"{_command(download_command(settings.model, settings.revision, folder))}"
                  f"{t('ui.firstrun.download_then', lang)}</li>"
