@@ -320,6 +320,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
     command that runs it as printed (`--preset ID` uses the preset's own picture; add a path for yours)."""
     import shlex
 
+    from i2v.download import i2v_program
     from i2v.teaching.i18n import normalize_lang
     from i2v.teaching.presets import load_presets
     from i2v.teaching.search import search_presets
@@ -332,7 +333,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
             return 1
     else:
         presets = load_presets()
-    program = _program()
+    program = i2v_program()  # `.venv/bin/i2v` from the app's folder: the printed command runs as printed
     width = max(len(p.id) for p in presets)
     for preset in presets:
         params = " ".join(f"--{name} {value}" for name, value in preset.params.model_dump().items())
@@ -340,12 +341,6 @@ def cmd_presets(args: argparse.Namespace) -> int:
         print(f"    prompt: {preset.prompt}")
         print(f"    {program} generate --preset {shlex.quote(preset.id)}   # its own picture; add YOUR_PICTURE.png to use yours")
     return 0
-
-
-def _program() -> str:
-    """How this command was called (`.venv/bin/i2v`, `i2v`), so printed commands run as printed."""
-    called = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("i2v")
-    return str(called) if called.name == "i2v" else "i2v"
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import psutil
 import torch
 
+from i2v.download import download_command
 from i2v.engine.base import ModelNotAvailable
 from i2v.engine.memory import GIB, choose_plan
 from i2v.settings import TINY_MODEL, Settings
@@ -28,30 +27,6 @@ class Check:
 
 def run_checks(settings: Settings) -> list[Check]:
     return [_device(), _memory(settings), _weights(settings), _encoder(), _disk(settings)]
-
-
-def i2v_program(cwd: Path | None = None) -> str:
-    """The `i2v` command as typed from `cwd` (the app's folder): `.venv/bin/i2v` when the running
-    Python is the app's own environment, so the printed command works without activating it;
-    an absolute path for an environment elsewhere; plain `i2v` when there is no such script."""
-    script = Path(sys.executable).parent / "i2v"
-    if not script.is_file():
-        return "i2v"
-    try:
-        relative = script.absolute().relative_to((cwd or Path.cwd()).absolute()).as_posix()
-    except ValueError:
-        return str(script.absolute())
-    return relative if "/" in relative else f"./{relative}"
-
-
-def download_command(model: str, revision: str | None = None, cwd: Path | None = None) -> str:
-    """The exact command that fetches `model`'s weights, runnable from `cwd`."""
-    from i2v.settings import DEFAULT_MODEL
-
-    command = f"{i2v_program(cwd)} download"
-    if model != DEFAULT_MODEL:
-        command += f" --model {model}"
-    return command + (f" --revision {revision}" if revision else "")
 
 
 def _device() -> Check:

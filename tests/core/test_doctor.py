@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from i2v.cli import main
-from i2v.doctor import CUDA_INDEX_URL, download_command, gpu_fix, i2v_program
+from i2v.doctor import CUDA_INDEX_URL, gpu_fix
+from i2v.download import download_command, i2v_program
 from i2v.settings import DEFAULT_MODEL
 
 VENV_BIN = Path(sys.executable).parent

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from i2v.doctor import download_command
+from i2v.download import download_command
 from i2v.settings import DEFAULT_MODEL
 from i2v.teaching.i18n import t
 from i2v.web.ui_firstrun import TINY_START

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from i2v.doctor import download_command, i2v_program
+from i2v.download import download_command, i2v_program
 from i2v.engine.host import ModelState, ModelStatus
 from i2v.settings import Settings
 from i2v.teaching.i18n import t
