@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# One-command start of the i2v studio: set up if needed, check the port, log to logs/, print the address.
-#   ./start_app.sh                      real model (ali-vilab/i2vgen-xl; `i2v download` fetches it)
+# One-command start of the i2v studio: set up if needed, check the port, log to logs/, wait until the
+# server answers, then print the address (never earlier: a click on it must work).
+#   ./start_app.sh                      real model (ali-vilab/i2vgen-xl; `.venv/bin/i2v download` fetches it)
 #   I2V_MODEL=tiny ./start_app.sh       random-weight test model (no download; videos are noise)
 #   I2V_PORT=7861 ./start_app.sh        another port
 set -euo pipefail
 cd "$(dirname "$0")"
 HOST=${I2V_HOST:-127.0.0.1}
 PORT=${I2V_PORT:-7860}
+START_TIMEOUT_S=180  # importing torch, diffusers and Gradio takes 10–30 s on a small machine
 
 if [ ! -x .venv/bin/i2v ]; then
   echo "First start: setting up the Python environment (a few minutes)…"
@@ -20,6 +22,57 @@ fi
 mkdir -p logs outputs
 LOG="logs/app_$(date +%Y%m%d_%H%M%S).log"
 SHOWN=$HOST; [ "$HOST" = "127.0.0.1" ] && SHOWN=localhost
+CHECK=$HOST; [ "$HOST" = "0.0.0.0" ] && CHECK=127.0.0.1; [ "$HOST" = "::" ] && CHECK=::1
+case $CHECK in *:*) CHECK="[$CHECK]" ;; esac
+
+.venv/bin/i2v --verbose serve --host "$HOST" --port "$PORT" "$@" >>"$LOG" 2>&1 &
+SERVER=$!
+stop_server() {
+  kill -TERM "$SERVER" 2>/dev/null || true
+  wait "$SERVER" 2>/dev/null || true
+}
+trap 'echo; echo "Stopping i2v…"; stop_server; exit 130' INT
+trap 'stop_server; exit 143' TERM
+
+did_not_start() {  # $1: why
+  echo >&2
+  echo "i2v did not come up: $1" >&2
+  echo "The last lines of $LOG:" >&2
+  tail -n 25 "$LOG" | sed 's/^/  | /' >&2
+  echo "Run .venv/bin/i2v doctor to check the machine, or ask for help with the whole log." >&2
+}
+
+# /api/v1/health answers once the server is up; it prints the model's state ("ready", "missing", …).
+health() {
+  .venv/bin/python - "http://$CHECK:$PORT/api/v1/health" <<'PY' 2>/dev/null
+import json, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=2) as answer:
+    print(json.load(answer)["model"]["state"])
+PY
+}
+
+printf "Starting the i2v studio on port %s (log: %s) " "$PORT" "$LOG"
+STATE=""
+for _ in $(seq "$START_TIMEOUT_S"); do
+  if ! kill -0 "$SERVER" 2>/dev/null; then
+    CODE=0; wait "$SERVER" || CODE=$?
+    did_not_start "the server stopped (exit code $CODE)."
+    exit 1
+  fi
+  if STATE=$(health); then break; fi
+  printf "."
+  sleep 1
+done
+if [ -z "$STATE" ]; then
+  did_not_start "no answer from http://$CHECK:$PORT/api/v1/health after $START_TIMEOUT_S s."
+  stop_server
+  exit 1
+fi
+echo " ready."
 echo "i2v studio: http://$SHOWN:$PORT/   (log: $LOG, stop with Ctrl+C)"
-exec > >(tee -a "$LOG") 2>&1
-exec .venv/bin/i2v --verbose serve --host "$HOST" --port "$PORT" "$@"
+case $STATE in
+  missing) echo "Note: the model's weights are not on this computer yet; the studio shows how to get them." ;;
+  failed)  echo "Note: the model could not be loaded; the studio and .venv/bin/i2v doctor say why." ;;
+esac
+tail -n 0 -f --pid="$SERVER" "$LOG" &  # from here on, the log also shows here
+wait "$SERVER"

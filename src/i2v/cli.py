@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--quality", choices=("standard", "fast"), help=f"standard (default, the family's recipe) or fast ({_D.title}: ≈{_D.fast.speedup:g}× faster, small measured deviation; BENCHMARKS.md)")
     gen.add_argument("--allow-downgrade", action="store_true", help="on out-of-memory, allow a lower resolution")
     gen.add_argument("--recipe", type=Path, help="make a video again from its recipe .json (flags override it)")
+    gen.add_argument("--preset", help="a science preset's id (see `i2v presets`): its prompt, negative prompt and settings "
+                                      "for the chosen model's family, and its own picture when no IMAGE is given (flags override)")
     tests = ", ".join(spec.test_model for spec in SPECS)
     gen.add_argument("--model", help=f"hub id, local folder or a test model ({tests}); default: I2V_MODEL or {DEFAULT_MODEL}")
     gen.add_argument("--out", type=Path, help="archive folder (default: I2V_HOME or ./outputs)")
@@ -146,6 +148,11 @@ def _request_and_image(args: argparse.Namespace):
 
     fields: dict = {}
     image_path = args.image
+    if args.preset and args.recipe:
+        raise UsageError("give --preset or --recipe, not both")
+    if args.preset:
+        fields, preset_picture = _preset_fields(args.preset, _settings(args).model)
+        image_path = image_path or preset_picture
     if args.recipe:
         try:
             recipe = json.loads(args.recipe.read_text(encoding="utf-8"))
@@ -189,6 +196,23 @@ def _request_and_image(args: argparse.Namespace):
     except ImageInputError as exc:
         raise UsageError(f"{image_path}: {exc}") from None
     return settings, request, image
+
+
+def _preset_fields(preset_id: str, model: str) -> tuple[dict, Path]:
+    """A preset's request fields for `model`'s family and its template picture. Raises UsageError
+    for an unknown preset or model."""
+    from i2v.engine.registry import UnknownModel, spec_for
+    from i2v.teaching.presets import get_preset, template_path
+
+    try:
+        preset = get_preset(preset_id)
+    except KeyError:
+        raise UsageError(f"no preset {preset_id!r}; `i2v presets` lists them (`i2v presets WORDS` searches)") from None
+    try:
+        spec = spec_for(model)
+    except UnknownModel as exc:
+        raise UsageError(str(exc)) from None
+    return preset.request_fields(spec), template_path(preset)
 
 
 def _post_request(args: argparse.Namespace, recorded: dict | None = None):
@@ -372,7 +396,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
-    """One line per preset: id, title, recommended parameters (as `generate` flags)."""
+    """Per preset: id, title and recommended settings (as `generate` flags), then its prompt and a
+    command that runs it as printed (`--preset ID` uses the preset's own picture; add a path for yours)."""
+    import shlex
+
+    from i2v.download import i2v_program
     from i2v.teaching.i18n import normalize_lang
     from i2v.teaching.presets import load_presets
     from i2v.teaching.search import search_presets
@@ -385,10 +413,13 @@ def cmd_presets(args: argparse.Namespace) -> int:
             return 1
     else:
         presets = load_presets()
+    program = i2v_program()  # `.venv/bin/i2v` from the app's folder: the printed command runs as printed
     width = max(len(p.id) for p in presets)
     for preset in presets:
         params = " ".join(f"--{name} {value}" for name, value in preset.params.model_dump().items())
         print(f"{preset.id:<{width}}  {preset.title.get(lang)}  [{params}]")
+        print(f"    prompt: {preset.prompt}")
+        print(f"    {program} generate --preset {shlex.quote(preset.id)}   # its own picture; add YOUR_PICTURE.png to use yours")
     return 0
 
 

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 import psutil
 import torch
 
+from i2v.download import download_command
 from i2v.engine.base import ModelNotAvailable
 from i2v.engine.memory import GIB, choose_plan
 from i2v.engine.registry import UnknownModel, is_test_model, spec_for
 from i2v.settings import Settings
 
 MIN_DISK_GIB = 15
+CUDA_INDEX_URL = "https://download.pytorch.org/whl/cu128"  # PyTorch's CUDA 12.8 wheels
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,24 @@ def _device() -> Check:
         return Check("GPU", True, f"{name}: {free / GIB:.1f} of {total / GIB:.1f} GiB free; bf16 {'yes' if torch.cuda.is_bf16_supported() else 'no'}")
     if torch.backends.mps.is_available():
         return Check("GPU", True, "Apple Metal (MPS)")
-    build = "CPU-only build of PyTorch" if torch.version.cuda is None else f"PyTorch built for CUDA {torch.version.cuda}, but no GPU is visible"
-    return Check(
-        "GPU", False, f"none ({build}); CPU is only good for tests with --model tiny",
-        "Install the NVIDIA driver, then: pip install torch==2.13.0 (Linux wheels on PyPI include CUDA).",
-    )
+    return Check("GPU", False, f"none ({_torch_build()}); CPU is only good for tests with --model tiny", gpu_fix(torch.version.cuda))
+
+
+def _torch_build() -> str:
+    if torch.version.cuda is None:
+        return f"CPU-only build of PyTorch {torch.__version__}"
+    return f"PyTorch built for CUDA {torch.version.cuda}, but no GPU is visible"
+
+
+def gpu_fix(cuda_build: str | None, version: str | None = None) -> str:
+    """What to do when no GPU is visible. With the CPU build installed, a plain
+    `pip install torch==X` does nothing (that version is already there): the CUDA build has to
+    come from PyTorch's own index, replacing the installed one."""
+    if cuda_build is not None:
+        return "Install or update the NVIDIA driver (`nvidia-smi` must list the card), then start i2v again."
+    version = version or torch.__version__.split("+")[0]
+    return ("Install the NVIDIA driver, then replace the CPU build of PyTorch with the CUDA one, from the app's folder: "
+            f".venv/bin/pip install --force-reinstall torch=={version} --index-url {CUDA_INDEX_URL}")
 
 
 def _memory(settings: Settings) -> Check:
@@ -61,7 +76,7 @@ def _weights(settings: Settings) -> Check:
     if is_test_model(settings.model):
         return Check("Weights", True, f"{settings.model}: test model (random weights, built in memory)")
     from i2v.download import verify
-    from i2v.engine.checkpoints import download_command, resolve_checkpoint
+    from i2v.engine.checkpoints import resolve_checkpoint
 
     try:
         spec = spec_for(settings.model, settings.revision)

@@ -7,6 +7,7 @@ fetch and what to check comes from the family's spec (`ModelSpec.weights`).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from i2v.engine.spec import ModelSpec
@@ -86,3 +87,30 @@ def _check_safetensors(path: Path, shown: str) -> list[str]:
     except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged file
         return [f"{shown} is damaged ({exc})"]
     return []
+
+
+# ---- the commands people are told to run (doctor, the studio's first-run panel, `i2v presets`)
+
+
+def i2v_program(cwd: Path | None = None) -> str:
+    """The `i2v` command as typed from `cwd` (the app's folder): `.venv/bin/i2v` when the running
+    Python is the app's own environment, so the printed command works without activating it;
+    an absolute path for an environment elsewhere; plain `i2v` when there is no such script."""
+    script = Path(sys.executable).parent / "i2v"
+    if not script.is_file():
+        return "i2v"
+    try:
+        relative = script.absolute().relative_to((cwd or Path.cwd()).absolute()).as_posix()
+    except ValueError:
+        return str(script.absolute())
+    return relative if "/" in relative else f"./{relative}"
+
+
+def download_command(model: str, revision: str | None = None, cwd: Path | None = None) -> str:
+    """The exact command that fetches `model`'s weights, runnable from `cwd`."""
+    from i2v.settings import DEFAULT_MODEL
+
+    command = f"{i2v_program(cwd)} download"
+    if model != DEFAULT_MODEL:
+        command += f" --model {model}"
+    return command + (f" --revision {revision}" if revision else "")

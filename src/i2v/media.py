@@ -6,7 +6,7 @@ Frames everywhere in i2v are `uint8` arrays shaped `(T, H, W, 3)`, RGB.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -46,10 +46,20 @@ ENCODER_THREADS = 1  # see encode_mp4: the price of bit-identical videos is a sl
 
 
 def _atomic_target(path: Path) -> Path:
-    """A temporary sibling of `path`: written first, renamed last, so readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix + ".part", dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
+    """A temporary sibling of `path`: written first, renamed last, so readers never see half a file.
+
+    Created empty with mode 0666 filtered by the process umask, like any file `open()` makes (the
+    JSON recipes beside it, for one): `tempfile.mkstemp` would make it 0600, and the rename keeps
+    that mode, so a colleague's account or a web server could not read the finished video.
+    """
+    for _ in range(100):
+        tmp = path.parent / f".{path.stem}.{secrets.token_hex(6)}{path.suffix}.part"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def encode_mp4(

@@ -99,3 +99,32 @@ def test_missing_weights_name_the_download_command(tmp_path, picture_file):
     )
     assert result.returncode == 1
     assert "i2v download --model ali-vilab/i2vgen-xl" in result.stderr
+
+
+def test_the_command_i2v_presets_prints_runs_the_preset(tmp_path, capsys):
+    """`i2v presets` prints `i2v generate --preset ID`; run as printed (flags added to keep it fast,
+    which also shows that flags override the preset) it makes the preset's video from its own picture."""
+    import shlex
+
+    from i2v.cli import main
+    from i2v.teaching.presets import get_preset
+
+    assert main(["presets", "mitosis"]) == 0
+    printed = capsys.readouterr().out.splitlines()[2].split("#")[0]
+    words = shlex.split(printed)
+    assert words[1:] == ["generate", "--preset", "mitosis"]
+    fast = ["--model", "tiny", "--resolution", "256p", "--frames", "8", "--steps", "2", "--seed", "5"]
+    result = run_cli(*words[1:], *fast, home=tmp_path / "outputs")
+    assert result.returncode == 0, result.stderr
+    recipe = json.loads(Path(result.stdout.strip().splitlines()[-1]).with_suffix(".json").read_text())
+    preset = get_preset("mitosis")
+    assert recipe["prompt"] == preset.prompt and recipe["request"]["negative_prompt"] == preset.negative_prompt
+    assert recipe["request"]["fps"] == preset.params.fps and recipe["request"]["guidance"] == preset.params.guidance
+    assert recipe["request"]["steps"] == 2 and recipe["frames"] == 8  # the flags won
+
+
+def test_preset_errors_are_usage_errors(tmp_path):
+    unknown = run_cli("generate", "--preset", "no-such-preset", "--model", "tiny", home=tmp_path)
+    assert unknown.returncode == 2 and "i2v presets" in unknown.stderr
+    both = run_cli("generate", "--preset", "mitosis", "--recipe", str(tmp_path / "r.json"), home=tmp_path)
+    assert both.returncode == 2 and "not both" in both.stderr

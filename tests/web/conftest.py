@@ -53,7 +53,9 @@ class Server:
                 self.kill()
 
 
-def start_server(home: Path, port: int | None = None, **env: str) -> Server:
+def start_server(home: Path, port: int | None = None, until: frozenset[str] = frozenset({"ready"}), **env: str) -> Server:
+    """Start `i2v serve` on the tiny model (unless `env` says otherwise) and wait until the model's
+    state is one of `until` (e.g. {"missing"} for a first start without weights)."""
     port = port or free_port()
     log = home / f"server-{port}-{time.time_ns()}.log"
     home.mkdir(parents=True, exist_ok=True)
@@ -68,7 +70,7 @@ def start_server(home: Path, port: int | None = None, **env: str) -> Server:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
         try:
-            if httpx.get(f"{server.url}/api/v1/health", timeout=2).json()["model"]["state"] == "ready":
+            if httpx.get(f"{server.url}/api/v1/health", timeout=2).json()["model"]["state"] in until:
                 return server
         except (httpx.HTTPError, KeyError, ValueError):
             pass

@@ -122,6 +122,11 @@ def test_not_an_image_and_too_large_uploads_are_refused(server):
         assert bad.status_code == 422 and "not a picture" in bad.json()["detail"]
         huge = client.post("/api/v1/jobs", files={"image": ("big.png", b"0" * (21 * 2**20), "image/png")}, data={"prompt": "x"})
         assert huge.status_code == 413
+        # No picture at all: one plain sentence that says how to send it, not the framework's validation JSON.
+        missing = client.post("/api/v1/jobs", data={"prompt": "cells dividing"})
+        assert missing.status_code == 422
+        detail = missing.json()["detail"]
+        assert isinstance(detail, str) and "file field 'image'" in detail and "curl -F image=@" in detail
 
 
 def test_unknown_job_and_unsafe_names_are_404(server):

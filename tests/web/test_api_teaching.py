@@ -69,6 +69,11 @@ def test_prompt_check_warnings(server):
 
         zh = check(LONG_PROMPT, "zh")
         assert zh["warnings"][0]["message"] != long["warnings"][0]["message"]
+        # ?lang= works as on every other teaching route; a language in the body wins over it.
+        by_query = client.post("/api/v1/prompt/check", params={"lang": "zh"}, json={"prompt": LONG_PROMPT}).json()
+        assert by_query["warnings"] == zh["warnings"]
+        body_wins = client.post("/api/v1/prompt/check", params={"lang": "zh"}, json={"prompt": LONG_PROMPT, "lang": "en"})
+        assert body_wins.json()["warnings"] == long["warnings"]
 
         presets = client.get("/api/v1/presets").json()
         for preset in presets[:5]:

@@ -39,7 +39,10 @@ def pipeline_class(folder: Path) -> str | None:
 
 
 def download_command(model: str, revision: str | None = None) -> str:
-    return f"i2v download --model {model}" + (f" --revision {revision}" if revision else "")
+    """The command that fetches `model`, as it runs from the app's folder (`i2v.download`)."""
+    from i2v.download import download_command as command
+
+    return command(model, revision)
 
 
 def resolve_checkpoint(model: str, spec: ModelSpec, revision: str | None = None) -> tuple[Path, ModelInfo]:

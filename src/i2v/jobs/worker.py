@@ -17,6 +17,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,13 @@ log = logging.getLogger(__name__)
 IDLE_POLL_S = 0.25
 PROGRESS_WRITE_EVERY_S = 0.5
 TABLE_RETRY_S = 2.0
+RECENT_STEPS = 5  # the ETA's rate is the mean of this many latest step durations
+# What follows the last step (decoding the frames, encoding the video, writing the archive), in
+# units of one step's time, until this process has timed a job of its own. Measured here: 0.3–1.0
+# for the test model (256p–512p, 8–16 frames), ≈0.75 for the full-size model at 128 px (decode
+# 1.1 s per frame against a 12 s step); 1.5 keeps the first job's ETA from undershooting.
+DEFAULT_TAIL_STEPS = 1.5
+TAIL_MARGIN = 1.25  # a measured tail is stretched by this much: the ETA should err long, not short
 
 
 @dataclass
@@ -43,6 +51,41 @@ class LiveJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     preview: Image.Image | None = None
     preview_step: int = 0
+
+
+@dataclass
+class StepClock:
+    """The ETA of a running job from its own steps: the mean duration of its latest
+    `RECENT_STEPS` steps times the steps left, plus `tail_steps` such steps for what comes after
+    the loop. Family-neutral: it knows only when each step ended."""
+
+    tail_steps: float = DEFAULT_TAIL_STEPS
+    marks: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=RECENT_STEPS + 1))
+
+    def mark(self, step: int, now: float, elapsed_s: float | None = None) -> None:
+        """Step `step` ended at `now` (monotonic seconds). On the first mark, `elapsed_s` (the
+        engine's time since its loop began) dates the loop's start, so one step is enough."""
+        if not self.marks and elapsed_s is not None and step >= 1:
+            self.marks.append((0, now - elapsed_s))
+        self.marks.append((step, now))
+
+    def step_seconds(self) -> float | None:
+        """Mean seconds per step over the latest steps; None before a step has been timed."""
+        if len(self.marks) < 2:
+            return None
+        (first_step, first_t), (last_step, last_t) = self.marks[0], self.marks[-1]
+        steps = last_step - first_step
+        return (last_t - first_t) / steps if steps > 0 else None
+
+    def eta(self, step: int, total: int) -> float | None:
+        """Seconds until the video is written; None until a step has been timed."""
+        per_step = self.step_seconds()
+        if per_step is None:
+            return None
+        return round(per_step * (max(total - step, 0) + self.tail_steps), 1)
+
+    def last_mark(self) -> float | None:
+        return self.marks[-1][1] if self.marks else None
 
 
 @dataclass(frozen=True)
@@ -67,6 +110,7 @@ class JobWorker:
         self._unrecorded: dict[str, Outcome] = {}  # outcomes the table could not take yet
         self._unrecorded_lock = threading.Lock()
         self._recover: Callable[[], object] | None = None
+        self.tail_steps = DEFAULT_TAIL_STEPS  # learned from each finished job (see `_learn_tail`)
 
     # ---- life cycle ----------------------------------------------------------------------
 
@@ -147,12 +191,14 @@ class JobWorker:
         live = LiveJob(job.id)
         self._live = live
         log.info("job %s started (attempt %d)", job.id, job.attempts)
+        clock = StepClock(self.tail_steps)
         try:
             request = GenerationRequest.model_validate(job.request)
             with Image.open(self.uploads / job.image) as stored:
                 image = stored.convert("RGB")
-            result = self.generator.generate(request, image, on_progress=self._progress_writer(live), cancel=live.cancel,
-                                             on_entry=lambda entry: self._own(job.id, entry))
+            result = self.generator.generate(request, image, on_progress=self._progress_writer(live, clock),
+                                             cancel=live.cancel, on_entry=lambda entry: self._own(job.id, entry))
+            self._learn_tail(clock, time.monotonic())
             outcome = Outcome(JobStatus.SUCCEEDED, result={"video": result.entry.name + ".mp4", "recipe": result.recipe})
             log.info("job %s succeeded: %s", job.id, result.entry.name)
         except GenerationCancelled:
@@ -219,16 +265,27 @@ class JobWorker:
             log.info("job %s: outcome %s recorded after the job table recovered", job_id, outcome.status)
         return True
 
-    def _progress_writer(self, live: LiveJob):
+    def _learn_tail(self, clock: StepClock, done: float) -> None:
+        """After a job: how long decoding, encoding and writing took, in steps, for the next ETA."""
+        per_step, last = clock.step_seconds(), clock.last_mark()
+        if per_step and last is not None and per_step > 0:
+            self.tail_steps = round(max(done - last, 0.0) / per_step * TAIL_MARGIN, 2)
+
+    def _progress_writer(self, live: LiveJob, clock: StepClock | None = None):
+        """The engine's step callback: keeps the preview, times the step, and writes step, total
+        and the job's own ETA (`StepClock`) to the table at most every PROGRESS_WRITE_EVERY_S."""
+        clock = clock if clock is not None else StepClock(self.tail_steps)
         last_write = 0.0
 
         def on_progress(progress: Progress) -> None:
             nonlocal last_write
             live.preview, live.preview_step = progress.preview, progress.step
             now = time.monotonic()
+            clock.mark(progress.step, now, progress.elapsed_s)
             if progress.step == progress.total or now - last_write >= PROGRESS_WRITE_EVERY_S:
                 try:
-                    self.store.update_progress(live.job_id, progress.step, progress.total, progress.eta_s)
+                    self.store.update_progress(live.job_id, progress.step, progress.total,
+                                               clock.eta(progress.step, progress.total))
                 except sqlite3.OperationalError as exc:
                     if is_storage_failure(exc):
                         raise  # the disk is full: the video could not be saved either; end the job now

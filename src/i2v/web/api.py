@@ -33,6 +33,8 @@ router = APIRouter()
 JOB_FIELDS = frozenset({"image", *GenerationRequest.model_fields} - {"allow_downgrade"})
 _D = DEFAULT_SPEC  # the form's help names the default family's ranges; other families: GET /models
 EVENT_POLL_S = 0.25
+NO_PICTURE = ("No picture was uploaded. Send it as the file field 'image', e.g. curl -F image=@cell.png "
+              "-F prompt='cells dividing' …/api/v1/jobs (URLs and paths are not accepted).")
 EXPORT_BODY_MAX = 64_000  # bytes: an export request is a few settings and labels
 GIF_MAX_MB_RANGE = (0.5, 50.0)
 EXPORT_MEDIA_TYPES = {
@@ -105,8 +107,10 @@ async def create_job(
     pools: PoolsDep,
     client: ClientDep,
     http: Request,
-    image: Annotated[UploadFile, File(description="The picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")],
     prompt: Annotated[str, Form(description="English description of the motion")],
+    # Optional here only so that a missing picture gets NO_PICTURE, one plain sentence, instead of
+    # the framework's validation JSON; the route still requires it.
+    image: Annotated[UploadFile | None, File(description="Required: the picture (PNG, JPEG, WebP, GIF, BMP, TIFF)")] = None,
     model: Annotated[str | None, Form(description="an id from GET /api/v1/models; the server's default model when omitted. "
                                                      "Every other field's range and default is that model family's")] = None,
     negative_prompt: Annotated[str | None, Form(description="the family's default when omitted")] = None,
@@ -132,6 +136,8 @@ async def create_job(
             f"Unknown setting(s): {', '.join(repr(u[:40]) for u in unknown[:5])}. The picture must be uploaded as the "
             f"file field 'image' (no URLs or paths); the other fields are {', '.join(sorted(JOB_FIELDS - {'image'}))}.",
         )
+    if image is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, NO_PICTURE)
     fields: dict[str, Any] = {k: v for k, v in given.items() if k == "prompt" or v != ""}
     try:
         # The cheap refusals first, on the quick pool: a submission over a limit is refused before

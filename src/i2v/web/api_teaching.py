@@ -138,16 +138,19 @@ class PromptCheckView(BaseModel):
 
 
 @router.post("/prompt/check", response_model=PromptCheckView, summary="What the text encoder makes of a prompt")
-async def prompt_check(request: Request) -> PromptCheckView:
-    """JSON body `{"prompt": "...", "lang": "en"|"zh", "model": "<id from GET /models>"}`; messages come in
-    `lang`; tokens are counted with that model family's tokenizer (the default model's when omitted)."""
+async def prompt_check(request: Request, lang: LangQuery = "en") -> PromptCheckView:
+    """JSON body `{"prompt": "...", "lang": "en"|"zh", "model": "<id from GET /models>"}`. Messages come
+    in `lang`: the body's when it has one, else the `?lang=` query parameter's (as every other teaching
+    route takes it); tokens are counted with that model family's tokenizer (the default model's when
+    omitted)."""
     data = await _json_object(request, '{"prompt": "chromosomes separating", "lang": "en"}')
     try:
         body = PromptCheckBody.model_validate(data)
     except ValidationError as exc:
         raise _unprocessable(plain_errors(exc)) from None
     spec = _spec(request, body.model)
-    result = await asyncio.to_thread(check_prompt, body.prompt, normalize_lang(body.lang), spec)
+    language = normalize_lang(body.lang if "lang" in data else lang)
+    result = await asyncio.to_thread(check_prompt, body.prompt, language, spec)
     return PromptCheckView(
         tokens=result.tokens, limit=result.limit, truncated_text=result.truncated_text,
         warnings=[PromptWarningView(code=w.code, message=w.message) for w in result.warnings],

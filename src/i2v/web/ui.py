@@ -1,52 +1,81 @@
-"""The Gradio studio. As thin as the HTTP routes: every action calls the job service or `i2v.teaching`.
+"""The Gradio studio: a header (title, model state, language), the first-run panel when the model
+cannot run, and three tabs (Create, Library, Help). As thin as the HTTP routes: every action calls
+the job service or `i2v.teaching`, through the named handlers in the `ui_*` modules.
 
-Gradio's own queue is not used to order work (events run with no concurrency limit); the
-SQLite job table is the only queue, so the UI, the API and the CLI agree on who is next.
-The studio speaks English and Simplified Chinese: the browser's Accept-Language picks one on load,
-the switch at the top changes it, and every visible text comes from `strings.json` via `UiText`.
+Gradio's own queue is not used to order work (events run with no concurrency limit); the SQLite
+job table is the only queue, so the UI, the API and the CLI agree on who is next. The studio
+speaks English and Simplified Chinese: the browser's Accept-Language picks one on load, the switch
+at the top changes it, and every visible text comes from `strings.json` via `UiText`.
+
+A new tab is one function `build_<name>_tab(studio)` in its own module, added to `TABS`.
 """
 
 from __future__ import annotations
 
-import math
-import random
-import time
-from datetime import datetime
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import gradio as gr
 
-from i2v.archive import ArchivePathError
-from i2v.image_input import ImageInputError
-from i2v.jobs.service import NotYourJob
-from i2v.jobs.store import FINISHED, JobNotFound, JobStatus, QueueFull
-from i2v.engine.registry import DEFAULT_SPEC
-from i2v.request import MAX_SEED, RequestError
 from i2v.teaching.i18n import pick_language, t
 from i2v.teaching.labels import FONT_PATH
 from i2v.web.services import Services
-from i2v.web.ui_export import build_export
-from i2v.web.ui_guide import SYMPTOM_PARAMS, build_picture_check, build_symptom_guide
-from i2v.web.ui_presets import Controls, build_presets_panel, build_prompt_check, build_prompt_helper
+from i2v.web.ui_create import build_create_tab
+from i2v.web.ui_help import build_help_tab
+from i2v.web.ui_lessons import build_lessons_tab
+from i2v.web.ui_library import build_library_tab
 from i2v.web.ui_status import model_status_md, progress_html
+from i2v.web.ui_studio import Studio
 from i2v.web.ui_text import UiText
 
-POLL_S = 0.5
-HISTORY_SIZE = 48
+__all__ = ["CSS", "TABS", "build_studio", "build_ui", "progress_html"]
+
+TABS: tuple[Callable[[Studio], None], ...] = (build_create_tab, build_lessons_tab, build_library_tab, build_help_tab)
+"""The tabs, in order. Create comes first: the others fill its controls."""
+MODEL_POLL_S = 2.0
+LANGUAGE_CHOICES = [("EN", "en"), ("中文", "zh")]
+_CJK = '"i2v Noto Sans SC"'
 # The bundled Noto Sans SC subset (the one labels are drawn with) is the last fallback for CJK text,
 # so Chinese shows on machines without a CJK system font; browsers that have one never fetch it.
+# Gradio sets fonts through three variables (--font from the theme, --font-sans and --font-mono from
+# its own sheet; the labels table uses the last two), so the fallback goes into all three.
 CJK_FONT_FACE = f"""
 @font-face {{font-family: "i2v Noto Sans SC"; src: url("/gradio_api/file={FONT_PATH.as_posix()}") format("opentype");
   unicode-range: U+2E80-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF; font-display: swap}}
-.gradio-container {{--font: "IBM Plex Sans", "i2v Noto Sans SC", ui-sans-serif, system-ui, sans-serif}}
+:root, .gradio-container {{
+  --font: "IBM Plex Sans", {_CJK}, ui-sans-serif, system-ui, sans-serif !important;
+  --font-sans: "IBM Plex Sans", {_CJK}, ui-sans-serif, system-ui, sans-serif !important;
+  --font-mono: "IBM Plex Mono", {_CJK}, ui-monospace, Consolas, monospace !important;
+}}
 """
 CSS = CJK_FONT_FACE + """
+/* overflow: hidden on the container would make it the scroll box of sticky children: clip instead */
+.gradio-container {overflow: clip !important}
+/* Gradio floats image, video and gallery labels over the content's top-left corner: put them above it */
+.gradio-container label[data-testid="block-label"].float {position: static !important; margin: 0 0 6px 0}
+#i2v-header {align-items: center}
+#i2v-lang .wrap {flex-wrap: nowrap}
+#i2v-title h1 {margin: 0}
+.i2v-status {padding: 6px 12px; border-radius: 8px; background: #f1f5f9}
+/* once you have pressed Generate, your job's status stays at the top of the window as the page scrolls */
+#i2v-result-col {align-self: stretch}
+#i2v-progress {padding: 8px 10px; border-radius: 8px; background: #ffffff}
+#i2v-progress:has([data-status]) {position: sticky; top: 0; z-index: 20; box-shadow: 0 2px 8px rgba(15, 23, 42, .18);
+  border: 1px solid #bfdbfe}
 .i2v-progress {font-size: 1.05rem; line-height: 1.5}
 .i2v-bar {height: 14px; background: #e5e7eb; border-radius: 7px; overflow: hidden; margin: 6px 0}
 .i2v-bar > div {height: 100%; background: #2563eb; transition: width .3s}
-.i2v-status {padding: 8px 12px; border-radius: 8px; background: #f1f5f9}
-.i2v-warning {background: #fef3c7}
+.i2v-bar-waiting > div {background: repeating-linear-gradient(45deg, #93c5fd 0 12px, #bfdbfe 12px 24px);
+  background-size: 34px 34px; animation: i2v-wait 1s linear infinite}
+@keyframes i2v-wait {to {background-position: 34px 0}}
+.i2v-firstrun {border: 3px solid #d97706; background: #fffbeb; border-radius: 12px; padding: 14px 22px; color: #1f2937}
+.i2v-firstrun-failed {border-color: #dc2626; background: #fef2f2}
+.i2v-firstrun h2 {margin: 0 0 8px 0; font-size: 1.35rem}
+.i2v-firstrun li {margin: 10px 0}
+.i2v-firstrun pre.i2v-command {background: #ffffff; color: #111827; border: 1px solid #9ca3af; padding: 6px 10px;
+  border-radius: 6px; margin: 6px 0; white-space: pre-wrap; word-break: break-all; font-size: 1rem}
+.i2v-firstrun pre.i2v-command code {color: #111827; background: none; font-family: var(--font-mono)}
+.i2v-note {padding: 4px 10px; border-radius: 6px; background: #eff6ff}
+.i2v-confirm {border: 2px solid #dc2626 !important; padding: 8px}
 .i2v-check {font-size: .92rem; padding: 4px 8px}
 .i2v-warnings {margin: 4px 0; padding: 6px 8px 6px 24px; background: #fef3c7; border-radius: 6px; color: #78350f}
 .i2v-ok {color: #166534}
@@ -54,14 +83,6 @@ CSS = CJK_FONT_FACE + """
 .i2v-cut-view {color: #475569; font-size: .85rem}
 @media (min-width: 1800px) { .gradio-container {font-size: 1.2rem} }
 """
-SPEC = DEFAULT_SPEC
-STEP_SLIDER_MIN = 10  # the API accepts 1–150; below 10 the model gives unusable results
-LANGUAGE_CHOICES = [("EN", "en"), ("中文", "zh")]
-
-
-def _client(request: gr.Request | None) -> str:
-    """Who is asking, as the job service records it: the browser's address (as the API uses)."""
-    return request.client.host if request is not None and request.client is not None else "ui"
 
 
 def build_ui(services: Services) -> gr.Blocks:
@@ -70,212 +91,55 @@ def build_ui(services: Services) -> gr.Blocks:
 
 def build_studio(services: Services) -> tuple[gr.Blocks, UiText]:
     """The studio and its text registry (the registry is what the language switch relabels)."""
-    jobs = services.jobs
     tx = UiText()
     gr.set_static_paths([FONT_PATH.parent])  # read-only; serves CJK_FONT_FACE
     en = "en"
-
-    def submit_and_follow(image_path, prompt, negative_prompt, resolution, frames, fps, steps, guidance, seed,
-                          scheduler, quality, lang, request: gr.Request):
-        """Queue a job, then stream its progress until it ends. Output order matches `outputs=` below."""
-        if not image_path:
-            raise gr.Error(t("ui.need_picture", lang))
-        fields: dict[str, Any] = {
-            "prompt": prompt or "", "negative_prompt": negative_prompt or "", "resolution": resolution,
-            "frames": frames, "fps": fps, "steps": steps, "guidance": guidance, "scheduler": scheduler,
-            "quality": quality,
-        }
-        if seed not in (None, "") and math.isfinite(float(seed)) and float(seed) >= 0:
-            fields["seed"] = int(seed)
-        client = _client(request)
-        try:
-            job = jobs.submit(Path(image_path).read_bytes(), fields, client)
-        except (RequestError, ImageInputError, QueueFull) as exc:
-            raise gr.Error(str(exc)) from None
-        last_step = -1
-        while True:
-            job = jobs.get(job.id)
-            live = services.worker.live(job.id)
-            preview = live.preview if live is not None and live.preview_step != last_step else gr.skip()
-            if live is not None:
-                last_step = live.preview_step
-            if job.status in FINISHED:
-                break
-            wait = jobs.wait_seconds(job) if job.status == JobStatus.QUEUED else None
-            yield job.id, progress_html(job, lang=lang, wait_s=wait), preview, gr.skip(), gr.skip(), gr.skip()
-            time.sleep(POLL_S)
-        if job.status != JobStatus.SUCCEEDED:
-            yield job.id, progress_html(job, lang=lang), gr.skip(), None, None, None
-            return
-        video = str(jobs.video_file(job))
-        yield job.id, progress_html(job, lang=lang), gr.skip(), video, gr.DownloadButton(value=video, visible=True), job.result["recipe"]
-
-    def cancel(job_id, request: gr.Request):
-        if job_id:
-            try:
-                jobs.cancel(job_id, _client(request))
-            except JobNotFound:
-                pass
-            except NotYourJob as exc:
-                raise gr.Error(str(exc)) from None
-        return gr.skip()
-
-    def dice():
-        return random.randint(0, MAX_SEED)
-
-    def history():
-        finished = [j for j in jobs.history(limit=HISTORY_SIZE) if j.status == JobStatus.SUCCEEDED]
-        items = []
-        for job in finished:
-            try:
-                thumb = str(jobs.thumbnail_file(job))
-            except ArchivePathError:
-                continue
-            when = datetime.fromtimestamp(job.created_at).strftime("%Y-%m-%d %H:%M")
-            items.append((thumb, f"{job.request['prompt'][:60]} · {when}"))
-        return items, [j.id for j in finished]
-
-    def pick(ids, lang, evt: gr.SelectData):
-        job = jobs.get(ids[evt.index])
-        video = str(jobs.video_file(job))
-        return job.id, video, gr.DownloadButton(value=video, visible=True), job.result["recipe"], progress_html(job, lang=lang)
-
-    def reuse(recipe, lang):
-        if not recipe:
-            raise gr.Error(t("ui.pick_first", lang))
-        req = recipe["request"]
-        try:
-            entry = services.archive.entry_for(recipe["video"])
-            picture = str(entry.input_image) if entry.input_image.exists() else None
-        except (ArchivePathError, KeyError):
-            picture = None
-        return (
-            picture if picture else gr.skip(), req["prompt"], req["negative_prompt"], req["resolution"], req["frames"],
-            req["fps"], max(req["steps"], STEP_SLIDER_MIN), req["guidance"], req["seed"], req["scheduler"],
-            req.get("quality", "standard"),
-        )
-
-    def delete(job_id, lang, request: gr.Request):
-        if not job_id:
-            raise gr.Error(t("ui.pick_first", lang))
-        try:
-            jobs.delete(job_id, _client(request))
-        except Exception as exc:  # noqa: BLE001 - shown to the teacher as is
-            raise gr.Error(str(exc)) from None
-        items, ids = history()
-        return items, ids, None, None, gr.DownloadButton(visible=False), None, progress_html(None, lang=lang)
-
     with gr.Blocks(title="i2v — picture to video", fill_width=True) as ui:
         lang = gr.State(en)
-        job_id = gr.State(None)
-        history_ids = gr.State([])
-        with gr.Row(equal_height=True):
+        shown_model = gr.State(None)  # the model state the page shows (the timer skips unchanged states)
+        with gr.Row(equal_height=True, elem_id="i2v-header"):
             tx.add(gr.Markdown(t("ui.title", en), elem_id="i2v-title"), value="ui.title")
-            switch = tx.add(gr.Radio(LANGUAGE_CHOICES, value=en, label=t("ui.language", en), scale=0, min_width=180,
+            status = gr.Markdown(model_status_md(services, en), elem_classes=["i2v-status"], elem_id="i2v-model")
+            switch = tx.add(gr.Radio(LANGUAGE_CHOICES, value=en, label=t("ui.language", en), scale=0, min_width=200,
                                      elem_id="i2v-lang"), label="ui.language")
-        status = gr.Markdown(model_status_md(services, en), elem_classes=["i2v-status"])
-        presets_slot = gr.Column()
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=5, min_width=360):
-                image = tx.add(gr.Image(label=t("ui.image", en), type="filepath", sources=["upload", "clipboard"],
-                                        elem_id="i2v-image", height=320), label="ui.image")
-                build_picture_check(tx, lang, image)
-                prompt = tx.add(gr.Textbox(label=t("ui.prompt", en), lines=2, elem_id="i2v-prompt",
-                                           placeholder="chromosomes separating and moving to opposite poles, slow motion"),
-                                label="ui.prompt")
-                build_prompt_check(lang, prompt)
-                tx.add(gr.Markdown(t("prompt.english_only", en), elem_id="i2v-english-only"), value="prompt.english_only")
-                helper = build_prompt_helper(tx, lang, prompt)
-                with gr.Row():
-                    resolution = tx.add(gr.Dropdown(list(SPEC.resolution_names), value=SPEC.default_resolution, label=t("ui.resolution", en),
-                                                    min_width=120, elem_id="i2v-resolution"), label="ui.resolution")
-                    frames = tx.add(gr.Slider(SPEC.frames.low, SPEC.frames.high, value=SPEC.frames.default, step=SPEC.frames.step, label=t("ui.frames", en),
-                                              elem_id="i2v-frames"), label="ui.frames")
-                    fps = tx.add(gr.Slider(SPEC.fps.low, SPEC.fps.high, value=SPEC.fps.default, step=1, label=t("ui.fps", en), elem_id="i2v-fps"),
-                                 label="ui.fps")
-                with tx.add(gr.Accordion(t("ui.advanced", en), open=False, elem_id="i2v-advanced"), label="ui.advanced"):
-                    negative = tx.add(gr.Textbox(label=t("ui.negative", en), value=SPEC.negative_prompt, lines=2,
-                                                 elem_id="i2v-negative"), label="ui.negative")
-                    steps = tx.add(gr.Slider(STEP_SLIDER_MIN, SPEC.steps.high, value=SPEC.steps.default, step=1, label=t("ui.steps", en),
-                                             elem_id="i2v-steps"), label="ui.steps")
-                    guidance = tx.add(gr.Slider(SPEC.guidance.low, SPEC.guidance.high, value=SPEC.guidance.default, step=0.5, label=t("ui.guidance", en),
-                                                elem_id="i2v-guidance"), label="ui.guidance")
-                    with gr.Row():
-                        seed = tx.add(gr.Number(value=-1, precision=0, label=t("ui.seed", en), minimum=-1, maximum=MAX_SEED),
-                                      label="ui.seed")
-                        dice_btn = tx.add(gr.Button(t("ui.dice", en), scale=0, min_width=120, elem_id="i2v-dice"),
-                                          value="ui.dice")
-                    scheduler = tx.add(gr.Radio(list(SPEC.schedulers), value=SPEC.schedulers[0], label=t("ui.scheduler", en)),
-                                       label="ui.scheduler")
-                    quality_choices = [(lambda lang_code: t("ui.quality.standard", lang_code), "standard"),
-                                       (lambda lang_code: t("ui.quality.fast", lang_code, speedup=f"{SPEC.fast.speedup:g}"), "fast")]
-                    quality = tx.add(gr.Radio([(text(en), v) for text, v in quality_choices], value="standard",
-                                              label=t("ui.quality", en), elem_id="i2v-quality"),
-                                     label="ui.quality",
-                                     choices=lambda lang_code: [(text(lang_code), v) for text, v in quality_choices])
-                with gr.Row():
-                    generate_btn = tx.add(gr.Button(t("ui.generate", en), variant="primary", elem_id="i2v-generate"),
-                                          value="ui.generate")
-                    cancel_btn = tx.add(gr.Button(t("ui.cancel", en), variant="stop", elem_id="i2v-cancel"), value="ui.cancel")
-            with gr.Column(scale=6, min_width=360):
-                progress = gr.HTML(progress_html(None), elem_id="i2v-progress")
-                preview = tx.add(gr.Image(label=t("ui.live_preview", en), interactive=False, height=200, elem_id="i2v-preview"),
-                                 label="ui.live_preview")
-                video = tx.add(gr.Video(label=t("ui.result", en), interactive=False, elem_id="i2v-video", autoplay=True,
-                                        loop=True), label="ui.result")
-                with gr.Row():
-                    download = tx.add(gr.DownloadButton(t("ui.download", en), visible=False), value="ui.download")
-                    reuse_btn = tx.add(gr.Button(t("ui.reuse", en)), value="ui.reuse")
-                post = build_export(tx, lang, jobs, job_id, video)
-                params = {"resolution": resolution, "frames": frames, "fps": fps, "steps": steps, "guidance": guidance,
-                          "smooth": post["smooth"]}
-                build_symptom_guide(tx, lang, [params[name] for name in SYMPTOM_PARAMS], helper)
-                recipe = tx.add(gr.JSON(label=t("ui.recipe", en), open=False), label="ui.recipe")
-        with presets_slot:
-            build_presets_panel(tx, lang, Controls(image, prompt, negative, resolution, frames, fps, steps, guidance))
-        with tx.add(gr.Accordion(t("ui.history", en), open=True), label="ui.history"):
-            # fit_columns=False: a short history keeps small thumbnails instead of one stretched across the page
-            gallery = tx.add(gr.Gallery(label=t("ui.history.gallery", en), columns=6, fit_columns=False, height=260,
-                                        object_fit="cover", allow_preview=False, preview=False, elem_id="i2v-history"),
-                             label="ui.history.gallery")
-            with gr.Row():
-                refresh_btn = tx.add(gr.Button(t("ui.history.refresh", en)), value="ui.history.refresh")
-                delete_btn = tx.add(gr.Button(t("ui.history.delete", en), variant="stop"), value="ui.history.delete")
-        with tx.add(gr.Tab(t("lesson.tab", en), elem_id="i2v-lesson-tab"), label="lesson.tab"): __import__("i2v.web.ui_lessons", fromlist=["build_lessons_tab"]).build_lessons_tab(services, tx, lang)  # Lesson tab (issue 12): the lead moves it among the new tabs
-
-        inputs = [image, prompt, negative, resolution, frames, fps, steps, guidance, seed, scheduler, quality]
-        run = generate_btn.click(
-            submit_and_follow, [*inputs, lang], [job_id, progress, preview, video, download, recipe],
-            api_name="generate", concurrency_limit=None,
-        )
-        run.then(history, None, [gallery, history_ids])
-        cancel_btn.click(cancel, job_id, None, api_name="cancel", concurrency_limit=None)
-        dice_btn.click(dice, None, seed, api_name=False)
-        reuse_btn.click(reuse, [recipe, lang], inputs, api_name=False)
-        refresh_btn.click(history, None, [gallery, history_ids], api_name=False)
-        gallery.select(pick, [history_ids, lang], [job_id, video, download, recipe, progress], api_name=False)
-        delete_btn.click(delete, [job_id, lang], [gallery, history_ids, job_id, video, download, recipe, progress],
-                         api_name=False)
-        timer = gr.Timer(2.0)
-        timer.tick(lambda lang_code: model_status_md(services, lang_code), lang, status, api_name=False,
-                   show_progress="hidden")
+        panel = gr.HTML(visible=False, elem_id="i2v-first-run")
+        with gr.Row():
+            check = tx.add(gr.Button(t("ui.firstrun.check", en), visible=False, variant="primary", scale=0, min_width=220,
+                                     elem_id="i2v-check-model"), value="ui.firstrun.check")
+        with gr.Tabs(elem_id="i2v-tabs") as tabs:
+            studio = Studio(services, tx, lang, tabs)
+            for build_tab in TABS:
+                build_tab(studio)
+        create = studio.create
+        assert create is not None, "the Create tab must be in TABS"
+        model_outputs = [status, panel, check, create.generate, create.generate_off, shown_model]
+        show_model = create.actions.model_state
+        gr.Timer(MODEL_POLL_S).tick(show_model, [lang, shown_model], model_outputs, api_name=False,
+                                    show_progress="hidden")
+        check.click(create.actions.check_model_again, None, None, api_name=False, show_progress="hidden")
 
         relabelled = tx.components()
-
-        def relabel(lang_code):
-            return [lang_code, *tx.updates(lang_code)]
-
-        def on_load(request: gr.Request):
-            lang_code = pick_language(request.headers.get("accept-language") if request else None)
-            items, ids = history()
-            updates = tx.updates(lang_code)
-            updates[relabelled.index(switch)]["value"] = lang_code
-            return [lang_code, items, ids, model_status_md(services, lang_code), *updates]
-
-        def progress_in(job, lang_code):
-            return progress_html(jobs.get(job) if job else None, lang=lang_code)
-
-        switch.input(relabel, switch, [lang, *relabelled], api_name=False, show_progress="hidden")
-        lang.change(progress_in, [job_id, lang], progress, api_name=False, show_progress="hidden")
-        ui.load(on_load, None, [lang, gallery, history_ids, status, *relabelled], api_name=False)
+        languages = PageLanguage(tx, relabelled.index(switch))
+        switch.input(languages.relabel, switch, [lang, *relabelled], api_name=False, show_progress="hidden")
+        lang.change(show_model, lang, model_outputs, api_name=False, show_progress="hidden")
+        loaded = ui.load(languages.on_load, None, [lang, *relabelled], api_name=False)
+        loaded.then(show_model, lang, model_outputs, api_name=False, show_progress="hidden")
     return ui, tx
+
+
+class PageLanguage:
+    """The page's language: picked from the browser on load, changed by the switch."""
+
+    def __init__(self, tx: UiText, switch_index: int) -> None:
+        self.tx, self.switch_index = tx, switch_index
+
+    def relabel(self, lang: str) -> list:
+        """The language switch: the new language, then every registered text in it."""
+        return [lang, *self.tx.updates(lang)]
+
+    def on_load(self, request: gr.Request) -> list:
+        """The browser's language (from Accept-Language), every text in it, and the switch set to it."""
+        lang = pick_language(request.headers.get("accept-language") if request else None)
+        updates = self.tx.updates(lang)
+        updates[self.switch_index]["value"] = lang
+        return [lang, *updates]

@@ -4,13 +4,14 @@ extra formats → `JobService.export`, then the processed clip in the player and
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import gradio as gr
 from pydantic import ValidationError
 
 from i2v.archive import ArchivePathError
-from i2v.jobs.store import JobNotFound
+from i2v.jobs.store import JobNotFound, JobStatus
 from i2v.post.spec import PostSpec
 from i2v.teaching.i18n import t
 from i2v.teaching.labels import Label
@@ -68,42 +69,80 @@ def make_exports(jobs, job_id: str | None, interpolate: Any, smooth: Any, loop: 
         raise ValueError(str(exc)) from None
 
 
-def build_export(tx: UiText, lang: gr.State, jobs, job_id: gr.State, video) -> dict[str, Any]:
-    """The fold under the player. Returns its controls by name (the symptom guide writes `smooth`)."""
-    with tx.add(gr.Accordion(t("ui.export", "en"), open=False, elem_id="i2v-export"), label="ui.export"):
+def label_headers(lang: str) -> list[str]:
+    """The labels table's column headers in `lang` (the columns are LABEL_HEADERS, in that order)."""
+    return [t(f"ui.export.col.{name}", lang) for name in LABEL_HEADERS]
+
+
+def relabel_table(rows: list[list[Any]] | None, lang: str) -> dict[str, Any]:
+    """The labels table with its headers in `lang` and the teacher's rows kept."""
+    return gr.update(value={"headers": label_headers(lang), "data": rows or [_blank_row()]})
+
+
+def _blank_row() -> list[Any]:
+    return ["", *("" if d is None else d for d in LABEL_DEFAULTS)]
+
+
+def run_export(jobs, job_id: str | None, interpolate: Any, smooth: Any, loop: str, speed: Any, formats: list[str] | None,
+               rows: list[list[Any]] | None, lang: str) -> tuple[str, dict[str, Any]]:
+    """"Make": `make_exports`, with its refusals shown to the teacher as gr.Error. The files box
+    shows only once there are files."""
+    try:
+        video, files = make_exports(jobs, job_id, interpolate, smooth, loop, speed, formats, rows, lang)
+    except ValueError as exc:
+        raise gr.Error(str(exc)) from None
+    return video, gr.update(value=files, visible=bool(files))
+
+
+def export_ready(jobs, job_id: str | None) -> dict[str, Any]:
+    """"Make" can act only on a finished video: enabled then, disabled otherwise."""
+    try:
+        ready = bool(job_id) and jobs.get(job_id).status == JobStatus.SUCCEEDED
+    except JobNotFound:
+        ready = False
+    return gr.update(interactive=ready)
+
+
+def no_files(_job_id: str | None) -> dict[str, Any]:
+    """A new video: the previous one's downloads go."""
+    return gr.update(value=None, visible=False)
+
+
+def build_export(tx: UiText, lang: gr.State, jobs, job_id: gr.State, video, prefix: str = "i2v") -> dict[str, Any]:
+    """The post-processing fold under a player (`prefix` names its elements, so the Create and
+    Library tabs can each have one). Returns its controls by name (the symptom guide writes `smooth`)."""
+    with tx.add(gr.Accordion(t("ui.export", "en"), open=False, elem_id=f"{prefix}-export"), label="ui.export"):
         with gr.Row():
             interpolate = tx.add(gr.Radio([("×1", 1), ("×2", 2), ("×4", 4)], value=1, label=t("ui.export.interpolate", "en"),
-                                          elem_id="i2v-interpolate"), label="ui.export.interpolate")
+                                          elem_id=f"{prefix}-interpolate"), label="ui.export.interpolate")
             loop_choices = [(f"ui.export.loop.{name}", name) for name in LOOPS]
             loop = tx.add(gr.Radio([(t(k, "en"), v) for k, v in loop_choices], value="none",
-                                   label=t("ui.export.loop", "en"), elem_id="i2v-loop"),
+                                   label=t("ui.export.loop", "en"), elem_id=f"{prefix}-loop"),
                           label="ui.export.loop", choices=loop_choices)
         with gr.Row():
-            smooth = tx.add(gr.Slider(0, 1, value=0, step=0.05, label=t("ui.export.smooth", "en"), elem_id="i2v-smooth"),
+            smooth = tx.add(gr.Slider(0, 1, value=0, step=0.05, label=t("ui.export.smooth", "en"), elem_id=f"{prefix}-smooth"),
                             label="ui.export.smooth")
-            speed = tx.add(gr.Slider(0.25, 4, value=1, step=0.25, label=t("ui.export.speed", "en"), elem_id="i2v-speed"),
+            speed = tx.add(gr.Slider(0.25, 4, value=1, step=0.25, label=t("ui.export.speed", "en"), elem_id=f"{prefix}-speed"),
                            label="ui.export.speed")
         format_choices = [(f"ui.export.format.{name}", name) for name in FORMATS]
         formats = tx.add(gr.CheckboxGroup([(t(k, "en"), v) for k, v in format_choices], value=[],
-                                          label=t("ui.export.formats", "en"), elem_id="i2v-formats"),
+                                          label=t("ui.export.formats", "en"), elem_id=f"{prefix}-formats"),
                          label="ui.export.formats", choices=format_choices)
-        labels = tx.add(gr.Dataframe(value=[["", *("" if d is None else d for d in LABEL_DEFAULTS)]],
-                                     headers=LABEL_HEADERS, datatype=["str", "number", "number", "number", "number", "number"],
+        labels = tx.add(gr.Dataframe(value=[_blank_row()], headers=label_headers("en"),
+                                     datatype=["str", "number", "number", "number", "number", "number"],
                                      type="array", row_count=(1, "dynamic"), column_count=(6, "fixed"),
-                                     label=t("ui.export.labels", "en"), elem_id="i2v-labels"),
+                                     label=t("ui.export.labels", "en"), elem_id=f"{prefix}-labels"),
                         label="ui.export.labels")
         tx.add(gr.Markdown(t("labels.explain", "en")), value="labels.explain")
-        make = tx.add(gr.Button(t("ui.export.make", "en"), variant="primary", elem_id="i2v-make"), value="ui.export.make")
-        files = tx.add(gr.File(label=t("ui.export.files", "en"), file_count="multiple", interactive=False,
-                               elem_id="i2v-export-files"), label="ui.export.files")
+        make = tx.add(gr.Button(t("ui.export.make", "en"), variant="primary", interactive=False, elem_id=f"{prefix}-make"),
+                      value="ui.export.make")
+        files = tx.add(gr.File(label=t("ui.export.files", "en"), file_count="multiple", interactive=False, visible=False,
+                               elem_id=f"{prefix}-export-files"), label="ui.export.files")
 
-    def run_export(current_job, interp, smooth_value, loop_mode, speed_value, wanted, rows, lang_code):
-        try:
-            return make_exports(jobs, current_job, interp, smooth_value, loop_mode, speed_value, wanted, rows, lang_code)
-        except ValueError as exc:
-            raise gr.Error(str(exc)) from None
-
-    make.click(run_export, [job_id, interpolate, smooth, loop, speed, formats, labels, lang], [video, files],
+    make.click(partial(run_export, jobs), [job_id, interpolate, smooth, loop, speed, formats, labels, lang], [video, files],
                api_name=False)
-    job_id.change(lambda _job: None, job_id, files, api_name=False, show_progress="hidden")  # no stale downloads
+    job_id.change(no_files, job_id, files, api_name=False, show_progress="hidden")
+    for trigger in (job_id.change, video.change):  # a new job (not done yet), or its video arrived
+        trigger(partial(export_ready, jobs), job_id, make, api_name=False, show_progress="hidden")
+    lang.change(relabel_table, [labels, lang], labels, api_name=False, show_progress="hidden")
     return {"smooth": smooth, "interpolate": interpolate, "loop": loop, "speed": speed, "formats": formats}

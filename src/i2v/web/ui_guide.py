@@ -1,7 +1,8 @@
-"""The studio's symptom guide (one-click parameter fixes) and the picture check on upload."""
+"""The studio's symptom guide (one-click parameter fixes, on the Help tab) and the picture check on upload."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -10,6 +11,7 @@ from PIL import Image, UnidentifiedImageError
 from i2v.teaching.i18n import t
 from i2v.teaching.input_check import apply_fix, check_image, preview_fix
 from i2v.teaching.symptoms import apply_symptom, get_symptom, list_symptoms
+from i2v.web.ui_studio import CREATE, select_tab
 from i2v.web.ui_text import UiText
 
 SYMPTOM_PARAMS = ("resolution", "frames", "fps", "steps", "guidance", "smooth")
@@ -31,32 +33,35 @@ def changes_md(before: dict[str, Any], after: dict[str, Any], lang: str) -> str:
     return t("ui.symptoms.applied", lang, changes="; ".join(moved)) if moved else ""
 
 
-def build_symptom_guide(tx: UiText, lang: gr.State, params: list, helper: gr.Accordion) -> None:
-    """One row per symptom with an "Apply" button that rewrites `params` (ordered as SYMPTOM_PARAMS)."""
-    with tx.add(gr.Accordion(t("ui.symptoms", "en"), open=False, elem_id="i2v-symptoms"), label="ui.symptoms"):
-        tx.add(gr.Markdown(t("ui.symptoms.intro", "en")), value="ui.symptoms.intro")
-        note = gr.Markdown(elem_id="i2v-symptom-note")
-        for symptom in list_symptoms("en"):
-            sid = symptom["id"]
-            with gr.Row(equal_height=True):
-                tx.add(gr.Markdown(symptom_md(sid, "en")), value=lambda lang_code, sid=sid: symptom_md(sid, lang_code))
-                button = tx.add(gr.Button(t("symptom.apply", "en"), scale=0, min_width=100, elem_id=f"i2v-symptom-{sid}"),
-                                value="symptom.apply")
+def symptom_fix(symptom_id: str, *values: Any) -> tuple[Any, ...]:
+    """"Apply" for one symptom. `values` are the current SYMPTOM_PARAMS then the language; returns
+    the new SYMPTOM_PARAMS, the prompt helper's fold (opened when the fix is to write a better
+    prompt), the note saying what changed, and the tab to show (Create, where the settings are)."""
+    *current, lang = values
+    before = dict(zip(SYMPTOM_PARAMS, current, strict=True))
+    after = apply_symptom(before, symptom_id)
+    action = get_symptom(symptom_id).action
+    message = changes_md(before, after, lang)
+    if action == "show_log":
+        message = t("ui.log_hint", lang)
+    elif action == "open_prompt_builder":
+        message = f"{message}\n\n{t('symptom.action.open_prompt_builder', lang)} ↓".strip()
+    opened = gr.update(open=True) if action == "open_prompt_builder" else gr.skip()
+    return (*(after[k] for k in SYMPTOM_PARAMS), opened, gr.update(value=message, visible=bool(message)), select_tab(CREATE))
 
-            def apply(*values, sid=sid):
-                *current, lang_code = values
-                before = dict(zip(SYMPTOM_PARAMS, current, strict=True))
-                after = apply_symptom(before, sid)
-                action = get_symptom(sid).action
-                message = changes_md(before, after, lang_code)
-                if action == "show_log":
-                    message = t("ui.log_hint", lang_code)
-                elif action == "open_prompt_builder":
-                    message = f"{message}\n\n{t('symptom.action.open_prompt_builder', lang_code)} ↓".strip()
-                opened = gr.update(open=True) if action == "open_prompt_builder" else gr.skip()
-                return (*(after[k] for k in SYMPTOM_PARAMS), opened, message)
 
-            button.click(apply, [*params, lang], [*params, helper, note], api_name=False)
+def build_symptom_guide(tx: UiText, lang: gr.State, params: list, helper: gr.Accordion, note: gr.Markdown,
+                        tabs: gr.Tabs) -> None:
+    """One row per symptom with an "Apply" button that rewrites `params` (ordered as SYMPTOM_PARAMS),
+    writes what changed into `note` and switches `tabs` to the Create tab."""
+    tx.add(gr.Markdown(t("ui.symptoms.intro", "en")), value="ui.symptoms.intro")
+    for symptom in list_symptoms("en"):
+        sid = symptom["id"]
+        with gr.Row(equal_height=True):
+            tx.add(gr.Markdown(symptom_md(sid, "en")), value=partial(symptom_md, sid))
+            button = tx.add(gr.Button(t("symptom.apply", "en"), scale=0, min_width=100, elem_id=f"i2v-symptom-{sid}"),
+                            value="symptom.apply")
+        button.click(partial(symptom_fix, sid), [*params, lang], [*params, helper, note, tabs], api_name=False)
 
 
 def _open(path: str | None) -> Image.Image | None:
@@ -86,6 +91,21 @@ def check_picture(path: str | None, lang: str) -> tuple[str, str | None, Image.I
     return f"{message}\n\n**{t(f'fix.{fix}', lang)}**", fix, before, after
 
 
+def picture_check_view(path: str | None, lang: str) -> tuple[Any, ...]:
+    """On a new picture: (message, fix name, preview row, before, after, "use the fixed picture" button)."""
+    text, name, old, new = check_picture(path, lang)
+    shown = name is not None
+    return text, name, gr.update(visible=shown), old, new, gr.update(visible=shown)
+
+
+def fixed_picture(path: str | None, name: str | None) -> Any:
+    """The picture with the offered fix applied (gr.skip when there is none)."""
+    image_now = _open(path)
+    if image_now is None or not name:
+        return gr.skip()
+    return apply_fix(image_now, name)
+
+
 def build_picture_check(tx: UiText, lang: gr.State, image) -> None:
     """On every new picture: risks, a before/after preview and a button that swaps in the fixed picture."""
     fix = gr.State(None)
@@ -96,19 +116,7 @@ def build_picture_check(tx: UiText, lang: gr.State, image) -> None:
         after = tx.add(gr.Image(label=t("fix.after", "en"), interactive=False, height=160, elem_id="i2v-fix-after"),
                        label="fix.after")
     use_fix = tx.add(gr.Button(t("fix.apply", "en"), visible=False, elem_id="i2v-fix-apply"), value="fix.apply")
-
-    def on_picture(path, lang_code):
-        text, name, old, new = check_picture(path, lang_code)
-        shown = name is not None
-        return text, name, gr.update(visible=shown), old, new, gr.update(visible=shown)
-
-    def on_fix(path, name):
-        image_now = _open(path)
-        if image_now is None or not name:
-            return gr.skip()
-        return apply_fix(image_now, name)
-
     outputs = [message, fix, preview, before, after, use_fix]
-    image.change(on_picture, [image, lang], outputs, api_name=False, show_progress="hidden")
-    lang.change(on_picture, [image, lang], outputs, api_name=False, show_progress="hidden")
-    use_fix.click(on_fix, [image, fix], image, api_name=False)
+    image.change(picture_check_view, [image, lang], outputs, api_name=False, show_progress="hidden")
+    lang.change(picture_check_view, [image, lang], outputs, api_name=False, show_progress="hidden")
+    use_fix.click(fixed_picture, [image, fix], image, api_name=False)

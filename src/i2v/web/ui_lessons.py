@@ -21,7 +21,10 @@ from i2v.lessons.storyboard import Lesson
 from i2v.teaching.i18n import t
 from i2v.teaching.presets import get_preset, template_path
 from i2v.teaching.prompt_check import check_prompt
+from i2v.web.ui_studio import Studio
 from i2v.web.ui_text import UiText
+
+LESSONS = "lessons"  # the tab's id (see `ui_studio.select_tab`)
 
 POLL_S = 1.0
 FINISHED = ("ready", "failed", "cancelled", "draft")
@@ -118,8 +121,14 @@ def _scene_choices(lesson: Lesson) -> list[tuple[str, str]]:
     return [(f"{n}. {scene.point}", scene.id) for n, scene in enumerate(lesson.scenes, start=1)]
 
 
-def build_lessons_tab(services, tx: UiText, lang: gr.State) -> None:
-    """Add the Lesson tab's components to the open Blocks (inside the caller's `gr.Tab`)."""
+def build_lessons_tab(studio: Studio) -> None:
+    """The Lessons tab (one entry in `ui.TABS`): outline → storyboard → generate all → lesson player."""
+    with studio.tab(LESSONS, "lesson.tab"):
+        _build_lessons(studio.services, studio.tx, studio.lang)
+
+
+def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
+    """Add the Lesson tab's components to the open Blocks (inside the tab)."""
     lessons = services.lessons
     en = "en"
     models = [choice.id for choice in services.jobs.models()]

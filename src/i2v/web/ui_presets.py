@@ -78,38 +78,45 @@ class Controls:
     guidance: Any
 
 
+def on_search(query: str, lang: str) -> tuple[list[tuple[str, str]], list[str], dict[str, Any]]:
+    """The cards for `query`, their ids, and the "no match" note (shown only when nothing matches)."""
+    items, found = preset_cards(query, lang)
+    return items, found, gr.update(value=t("search.no_results", lang), visible=not found)
+
+
+def on_pick(found: list[str], lang: str, evt: gr.SelectData) -> tuple[Any, ...]:
+    """Fill the form from the clicked card: (preset id, picture, prompt, negative, resolution,
+    frames, fps, steps, guidance, details) in the order `build_presets_panel` wires."""
+    preset = get_preset(found[evt.index])
+    f = preset.request_fields()
+    return (preset.id, str(template_path(preset)), f["prompt"], f["negative_prompt"], f["resolution"],
+            f["frames"], f["fps"], f["steps"], f["guidance"], preset_details_md(preset, lang))
+
+
+def on_language(query: str, picked: str | None, lang: str) -> tuple[list[tuple[str, str]], list[str], str]:
+    items, found = preset_cards(query, lang)
+    return items, found, preset_details_md(get_preset(picked) if picked else None, lang)
+
+
 def build_presets_panel(tx: UiText, lang: gr.State, controls: Controls) -> None:
-    """Search box (live), preset gallery, details. Picking fills picture, prompts and parameters."""
+    """A fold (closed: one click opens it) with the search box (live), preset cards and details.
+    Picking a card fills picture, prompts and parameters."""
     ids = gr.State([p.id for p in load_presets()])
     picked = gr.State(None)
-    with tx.add(gr.Accordion(t("ui.presets", "en"), open=True, elem_id="i2v-presets"), label="ui.presets"):
+    with tx.add(gr.Accordion(t("ui.presets.open", "en"), open=False, elem_id="i2v-presets"), label="ui.presets.open"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 search = tx.add(gr.Textbox(label=t("ui.presets.search", "en"), placeholder=t("search.placeholder", "en"),
                                            elem_id="i2v-preset-search", max_lines=1),
                                 label="ui.presets.search", placeholder="search.placeholder")
                 items, _ = preset_cards("", "en")
-                gallery = tx.add(gr.Gallery(items, label=t("ui.presets.gallery", "en"), columns=5, height=300,
-                                            object_fit="contain", allow_preview=False, preview=False,
+                # fit_columns=False: one hit is one normal card with its caption, not a picture stretched across
+                gallery = tx.add(gr.Gallery(items, label=t("ui.presets.gallery", "en"), columns=5, fit_columns=False,
+                                            height=330, object_fit="contain", allow_preview=False, preview=False,
                                             elem_id="i2v-preset-gallery"), label="ui.presets.gallery")
                 empty = gr.Markdown(visible=False, elem_id="i2v-preset-empty")
             with gr.Column(scale=2):
                 details = gr.Markdown(preset_details_md(None, "en"), elem_id="i2v-preset-details")
-
-    def on_search(query, lang_code):
-        items, found = preset_cards(query, lang_code)
-        note = gr.update(value=t("search.no_results", lang_code), visible=not found)
-        return items, found, note
-
-    def on_pick(found, lang_code, evt: gr.SelectData):
-        preset = get_preset(found[evt.index])
-        f = preset.request_fields()
-        return (preset.id, str(template_path(preset)), f["prompt"], f["negative_prompt"], f["resolution"],
-                f["frames"], f["fps"], f["steps"], f["guidance"], preset_details_md(preset, lang_code))
-
-    def on_language(query, pid, lang_code):
-        items, found = preset_cards(query, lang_code)
-        return items, found, preset_details_md(get_preset(pid) if pid else None, lang_code)
 
     search.change(on_search, [search, lang], [gallery, ids, empty], api_name=False, show_progress="hidden")
     c = controls
@@ -134,13 +141,15 @@ def build_prompt_helper(tx: UiText, lang: gr.State, prompt) -> gr.Accordion:
             fields.append(box)
         use = tx.add(gr.Button(t("ui.helper.use", "en"), elem_id="i2v-use-prompt"), value="ui.helper.use")
 
-    def use_prompt(subject, action, direction, environment, lang_code):
-        if not (subject or "").strip() or not (action or "").strip():
-            raise gr.Error(t("ui.helper.empty", lang_code))
-        return build_prompt(subject.strip(), action.strip(), (direction or "").strip(), (environment or "").strip())
-
     use.click(use_prompt, [*fields, lang], prompt, api_name=False)
     return helper
+
+
+def use_prompt(subject: str | None, action: str | None, direction: str | None, environment: str | None, lang: str) -> str:
+    """The helper's fields joined into one prompt; gr.Error when the subject or the action is missing."""
+    if not (subject or "").strip() or not (action or "").strip():
+        raise gr.Error(t("ui.helper.empty", lang))
+    return build_prompt(subject.strip(), action.strip(), (direction or "").strip(), (environment or "").strip())
 
 
 def build_prompt_check(lang: gr.State, prompt) -> None:

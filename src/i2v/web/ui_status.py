@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import html
 import time
+from typing import TYPE_CHECKING
 
 from i2v.engine.host import ModelState
 from i2v.jobs.store import JobStatus
 from i2v.teaching.i18n import t
+
+if TYPE_CHECKING:
+    from i2v.web.services import Services
 
 
 def _fmt_seconds(seconds: float | None) -> str:
@@ -33,6 +37,9 @@ def progress_html(job, now: float | None = None, lang: str = "en", wait_s: float
     total = max(job.total, 1)
     percent = 100 * job.step / total
     elapsed = _fmt_seconds((job.finished_at or now) - (job.started_at or now))
+    if job.status == JobStatus.RUNNING and job.step == 0:  # encoding the picture and prompt: no step, no rate yet
+        return (f"<div class='i2v-progress' data-status='running' data-step='0'>{t('ui.progress.starting', lang)}"
+                "<div class='i2v-bar i2v-bar-waiting'><div style='width:100%'></div></div></div>")
     label = {
         JobStatus.RUNNING: lambda: t("ui.progress.running", lang, step=job.step, total=job.total, elapsed=elapsed,
                                      eta=_fmt_seconds(job.eta_s)),
@@ -47,6 +54,7 @@ def progress_html(job, now: float | None = None, lang: str = "en", wait_s: float
 
 
 def model_status_md(services: Services, lang: str = "en") -> str:
+    """One line for the header: the model and its state (the first-run panel explains a missing one)."""
     status = services.host.status
     key = {
         ModelState.NOT_LOADED: "ui.model.not_loaded", ModelState.LOADING: "ui.model.loading",

@@ -1,0 +1,39 @@
+"""The Help tab: the symptom guide ("Apply" changes the Create tab's settings and goes there), the
+rules of a prompt that works, what the model can and cannot do, and where to look when the
+studio itself misbehaves. Every text comes from the catalogue, so it follows the language switch."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from i2v.teaching.i18n import t
+from i2v.engine.registry import spec_for
+from i2v.engine.spec import ModelSpec
+from i2v.web.ui_guide import build_symptom_guide
+from i2v.web.ui_studio import HELP, Studio
+
+
+def prompt_rules_md(lang: str, spec: ModelSpec) -> str:
+    """The prompt rules, with the default model family's token limit."""
+    return t("ui.help.prompt_rules", lang, limit=spec.text.budget)
+
+
+def build_help_tab(studio: Studio) -> None:
+    tx, en = studio.tx, "en"
+    create = studio.create
+    spec = spec_for(studio.services.settings.model)
+    with studio.tab(HELP, "ui.tab.help"):
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=360, elem_id="i2v-symptoms"):
+                tx.add(gr.Markdown(t("ui.help.symptoms", en)), value="ui.help.symptoms")
+                if create is not None:
+                    build_symptom_guide(tx, studio.lang, create.symptom_params(), create.helper, create.symptom_note,
+                                        studio.tabs)
+            with gr.Column(scale=1, min_width=360, elem_id="i2v-help-text"):
+                tx.add(gr.Markdown(t("ui.help.prompts", en)), value="ui.help.prompts")
+                tx.add(gr.Markdown(prompt_rules_md(en, spec), elem_id="i2v-help-prompts"),
+                       value=lambda lang: prompt_rules_md(lang, spec))
+                tx.add(gr.Markdown(t("ui.help.model", en)), value="ui.help.model")
+                tx.add(gr.Markdown(t("ui.help.model_text", en), elem_id="i2v-help-model"), value="ui.help.model_text")
+                tx.add(gr.Markdown(t("ui.help.trouble", en)), value="ui.help.trouble")
+                tx.add(gr.Markdown(t("ui.help.trouble_text", en)), value="ui.help.trouble_text")
