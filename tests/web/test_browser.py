@@ -230,3 +230,44 @@ def test_library_open_reuse_export_and_delete_with_confirmation(browser, server,
     page.wait_for_function("() => document.querySelectorAll('#i2v-history img').length === 0", timeout=30_000)
     context.close()
 
+
+
+def slider_bounds(page, elem_id: str) -> tuple[str, str, str]:
+    box = page.locator(f"#{elem_id} input[type=range]")
+    return box.get_attribute("min"), box.get_attribute("max"), box.get_attribute("step")
+
+
+def test_a_family_picked_in_the_studio_brings_its_own_ranges_and_makes_the_video(browser, server, tmp_path, png_bytes):
+    """The model picker lists the test models of all three families; picking LTX-Video re-ranges the
+    sliders from its spec (8k+1 frames, its resolutions and guidance), and the job runs on LTX."""
+    picture = tmp_path / "leaf.png"
+    picture.write_bytes(png_bytes)
+    context, page = open_studio(browser, server, "en")
+    assert slider_bounds(page, "i2v-frames") == ("8", "32", "1")  # I2VGen-XL, the default
+    page.locator("#i2v-model-picker input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert any("I2VGen-XL" in o for o in options) and any("Wan 2.2" in o for o in options) and any("LTX" in o for o in options)
+    page.get_by_role("option", name="LTX-Video 2B — tiny-ltx", exact=False).click()
+    page.wait_for_function("() => document.querySelector('#i2v-frames input[type=range]').max === '257'", timeout=30_000)
+    assert slider_bounds(page, "i2v-frames") == ("9", "257", "8")
+    assert "Licence" in page.locator("#i2v-model-info").inner_text()
+    page.locator("#i2v-image input[type=file]").set_input_files(str(picture))
+    page.locator("#i2v-prompt textarea").fill("a leaf swaying gently in the wind")
+    page.locator("#i2v-resolution input").click()
+    assert [o.split()[-1] for o in page.get_by_role("option").all_inner_texts()] == ["256p", "480p", "512p", "720p"]
+    page.get_by_role("option", name="256p").click()
+    set_number(page, "i2v-frames", 9)
+    page.locator("#i2v-advanced").get_by_text(t("ui.advanced", "en")).click()
+    page.locator("#i2v-steps input[type=number]").wait_for(state="visible")
+    set_number(page, "i2v-steps", 10)
+    shot(page, "studio-model-ltx.png")
+    click_generate_from_below(page)
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#i2v-video video'); return v && v.readyState >= 2 && v.duration > 0; }",
+        timeout=180_000,
+    )
+    duration = page.evaluate("() => document.querySelector('#i2v-video video').duration")
+    assert abs(duration - 9 / 24) < 0.1, duration  # 9 frames at LTX's 24 fps
+    newest = httpx.get(f"{server.url}/api/v1/jobs").json()["jobs"][0]
+    assert newest["recipe"]["model"]["family"] == "ltx" and newest["request"]["model"] == "tiny-ltx"
+    context.close()

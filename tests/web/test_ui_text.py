@@ -11,7 +11,9 @@ from PIL import Image
 
 from i2v.settings import Settings
 from i2v.teaching.i18n import t
-from i2v.teaching.prompt_check import PROMPT_TOKEN_BUDGET
+from i2v.engine.registry import DEFAULT_SPEC
+
+PROMPT_TOKEN_BUDGET = DEFAULT_SPEC.text.budget
 from i2v.web.services import Services
 from i2v.web.ui import build_studio, progress_html
 from i2v.web.ui_export import labels_from_rows

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import re
 import time
-from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -153,14 +152,17 @@ def test_a_symptom_fix_changes_the_settings_says_what_changed_and_goes_to_create
     assert helper["open"] is True
 
 
-def test_settings_are_built_from_one_set_of_limits():
-    limits = settings_limits()
-    frames = GenerationRequest.model_fields["frames"].metadata
-    assert (limits.frames.low, limits.frames.high) == (min(m.ge for m in frames if hasattr(m, "ge")),
-                                                       max(m.le for m in frames if hasattr(m, "le")))
-    assert limits.steps.low == STEP_SLIDER_MIN and limits.frames.default == GenerationRequest(prompt="x").frames
-    updates = limits_updates(replace(limits, frames=replace(limits.frames, high=121, default=121)))
-    assert updates[1]["maximum"] == 121 and updates[1]["value"] == 121
+def test_settings_are_built_from_the_model_familys_spec():
+    from i2v.engine.registry import family_spec
+
+    spec = family_spec("i2vgenxl")
+    limits = settings_limits(spec)
+    assert (limits.frames.low, limits.frames.high, limits.frames.default) == (spec.frames.low, spec.frames.high, spec.frames.default)
+    assert limits.steps.low == STEP_SLIDER_MIN and limits.negative_prompt == spec.negative_prompt
+    wan = settings_limits(family_spec("wan"))
+    updates = limits_updates(wan)
+    assert updates[1]["maximum"] == 121 and updates[1]["value"] == 121 and updates[1]["step"] == 4  # 4k+1 frames
+    assert updates[0]["choices"] == list(family_spec("wan").resolution_names)
     assert len(updates) == 7  # one per SettingsControls.ranged()
 
 

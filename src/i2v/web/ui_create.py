@@ -20,11 +20,13 @@ from i2v.teaching.i18n import t
 from i2v.web.ui_export import build_export
 from i2v.web.ui_guide import build_picture_check
 from i2v.web.ui_handlers import CreateActions, hidden, random_seed
+from i2v.web.ui_models import build_model_picker, model_info_md, on_model_change
 from i2v.web.ui_presets import (
     Controls,
     build_presets_panel,
     build_prompt_check,
     build_prompt_helper,
+    follow_prompt,
 )
 from i2v.web.ui_settings import (
     SettingsControls,
@@ -50,6 +52,8 @@ class CreateTab:
 
     image: Any
     prompt: Any
+    model: Any  # the model picker
+    model_info: Any
     settings: SettingsControls
     helper: Any  # the prompt helper's fold
     symptom_note: Any  # what a symptom fix (Help tab) changed
@@ -70,7 +74,7 @@ class CreateTab:
         """What a recipe fills, in `ui_handlers.recipe_controls` order."""
         s = self.settings
         return [self.image, self.prompt, s.negative, s.resolution, s.frames, s.fps, s.steps, s.guidance, s.seed,
-                s.scheduler, s.quality]
+                s.scheduler, s.quality, self.model, self.model_info]
 
     def symptom_params(self) -> list[Any]:
         """The controls a symptom fix rewrites, in `ui_guide.SYMPTOM_PARAMS` order."""
@@ -90,9 +94,10 @@ def build_create_tab(studio: Studio) -> None:
                 prompt = tx.add(gr.Textbox(label=t("ui.prompt", en), lines=2, elem_id="i2v-prompt",
                                            placeholder="chromosomes separating and moving to opposite poles, slow motion"),
                                 label="ui.prompt")
-                build_prompt_check(lang, prompt)
+                check = build_prompt_check()
                 tx.add(gr.Markdown(t("prompt.english_only", en), elem_id="i2v-english-only"), value="prompt.english_only")
                 helper = build_prompt_helper(tx, lang, prompt)
+                model, model_info = build_model_picker(tx, services)
                 settings = build_settings_controls(tx, settings_limits(spec_for(services.settings.model)))
                 symptom_note = gr.Markdown(visible=False, elem_id="i2v-symptom-note", elem_classes=["i2v-note"])
                 with gr.Row():
@@ -119,10 +124,16 @@ def build_create_tab(studio: Studio) -> None:
         with presets_slot:
             s = settings
             build_presets_panel(tx, lang, Controls(image, prompt, s.negative, s.resolution, s.frames, s.fps, s.steps,
-                                                   s.guidance))
+                                                   s.guidance), model)
+    follow_prompt(check, prompt, lang, model)
 
     actions = CreateActions(services)
-    inputs = [image, prompt, *settings.request_inputs(), lang]
+    # `model` last: the `generate` API keeps its positional inputs (gradio_client callers), the model defaults
+    inputs = [image, prompt, *settings.request_inputs(), lang, model]
+    # .input, not .change: a recipe or preset that sets the picker brings its own values for the settings
+    model.input(partial(on_model_change, services), [model, lang], [*settings.ranged(), settings.negative, model_info],
+                api_name=False, show_progress="hidden")
+    lang.change(partial(model_info_md, services), [model, lang], model_info, api_name=False, show_progress="hidden")
     # The status into view (narrow screens), and the note of an earlier symptom fix goes: it was about that clip.
     generate.click(hidden, None, symptom_note, js=SHOW_STATUS_JS, api_name=False, show_progress="hidden")
     # show_progress="hidden": the status panel is the progress; Gradio's "processing | 0.1/184.7 s" would cover it
@@ -136,5 +147,5 @@ def build_create_tab(studio: Studio) -> None:
     settings.dice.click(random_seed, None, settings.seed, api_name=False)
     to_help.click(partial(select_tab, HELP), None, studio.tabs, api_name=False, show_progress="hidden")
     lang.change(actions.progress_in_language, [job_id, lang], progress, api_name=False, show_progress="hidden")
-    studio.create = CreateTab(image, prompt, settings, helper, symptom_note, generate, generate_off, cancel, job_id,
+    studio.create = CreateTab(image, prompt, model, model_info, settings, helper, symptom_note, generate, generate_off, cancel, job_id,
                               progress, preview, video, download, recipe, export, generated, actions)

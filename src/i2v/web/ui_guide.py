@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 from PIL import Image, UnidentifiedImageError
 
+from i2v.engine.registry import DEFAULT_SPEC, spec_for
 from i2v.teaching.i18n import t
 from i2v.teaching.input_check import apply_fix, check_image, preview_fix
 from i2v.teaching.symptoms import apply_symptom, get_symptom, list_symptoms
@@ -34,12 +35,13 @@ def changes_md(before: dict[str, Any], after: dict[str, Any], lang: str) -> str:
 
 
 def symptom_fix(symptom_id: str, *values: Any) -> tuple[Any, ...]:
-    """"Apply" for one symptom. `values` are the current SYMPTOM_PARAMS then the language; returns
-    the new SYMPTOM_PARAMS, the prompt helper's fold (opened when the fix is to write a better
-    prompt), the note saying what changed, and the tab to show (Create, where the settings are)."""
-    *current, lang = values
+    """"Apply" for one symptom. `values` are the current SYMPTOM_PARAMS, the language and, when the
+    studio has a model picker, the chosen model (its family's own targets and ranges); returns the
+    new SYMPTOM_PARAMS, the prompt helper's fold (opened when the fix is to write a better prompt),
+    the note saying what changed, and the tab to show (Create, where the settings are)."""
+    current, (lang, *model) = values[: len(SYMPTOM_PARAMS)], values[len(SYMPTOM_PARAMS):]
     before = dict(zip(SYMPTOM_PARAMS, current, strict=True))
-    after = apply_symptom(before, symptom_id)
+    after = apply_symptom(before, symptom_id, spec_for(model[0]) if model and model[0] else DEFAULT_SPEC)
     action = get_symptom(symptom_id).action
     message = changes_md(before, after, lang)
     if action == "show_log":
@@ -51,7 +53,7 @@ def symptom_fix(symptom_id: str, *values: Any) -> tuple[Any, ...]:
 
 
 def build_symptom_guide(tx: UiText, lang: gr.State, params: list, helper: gr.Accordion, note: gr.Markdown,
-                        tabs: gr.Tabs) -> None:
+                        tabs: gr.Tabs, model: Any = None) -> None:
     """One row per symptom with an "Apply" button that rewrites `params` (ordered as SYMPTOM_PARAMS),
     writes what changed into `note` and switches `tabs` to the Create tab."""
     tx.add(gr.Markdown(t("ui.symptoms.intro", "en")), value="ui.symptoms.intro")
@@ -61,7 +63,8 @@ def build_symptom_guide(tx: UiText, lang: gr.State, params: list, helper: gr.Acc
             tx.add(gr.Markdown(symptom_md(sid, "en")), value=partial(symptom_md, sid))
             button = tx.add(gr.Button(t("symptom.apply", "en"), scale=0, min_width=100, elem_id=f"i2v-symptom-{sid}"),
                             value="symptom.apply")
-        button.click(partial(symptom_fix, sid), [*params, lang], [*params, helper, note, tabs], api_name=False)
+        inputs = [*params, lang] + ([model] if model is not None else [])
+        button.click(partial(symptom_fix, sid), inputs, [*params, helper, note, tabs], api_name=False)
 
 
 def _open(path: str | None) -> Image.Image | None:

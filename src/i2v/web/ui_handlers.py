@@ -24,7 +24,9 @@ from i2v.request import MAX_SEED, RequestError
 from i2v.teaching.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_firstrun import BLOCKING, first_run_html, generate_allowed
-from i2v.web.ui_settings import STEP_SLIDER_MIN
+from i2v.engine.registry import spec_for
+from i2v.web.ui_models import model_info_md
+from i2v.web.ui_settings import STEP_SLIDER_MIN, limits_updates, settings_limits
 from i2v.web.ui_status import model_status_md, progress_html
 
 POLL_S = 0.5
@@ -64,17 +66,22 @@ class CreateActions:
 
     def submit_and_follow(self, image_path: str | None, prompt: str | None, negative_prompt: str | None,
                           resolution: str, frames: float, fps: float, steps: float, guidance: float, seed: float | None,
-                          scheduler: str, quality: str, lang: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        """Queue a job, then stream its state until it ends (the `generate` API endpoint).
+                          scheduler: str, quality: str, lang: str = "en", model: str | None = None,
+                          request: gr.Request = None) -> Iterator[tuple[Any, ...]]:
+        """Queue a job with the picked `model` (the server's default when None), then stream its state
+        until it ends (the `generate` API endpoint).
 
         Yields (job id, progress HTML, live preview, video, download button, recipe). The preview shows
         only while a job runs. Raises `gr.Error` with the reason when the job cannot be queued.
         """
         if not image_path:
             raise gr.Error(t("ui.need_picture", lang))
-        if not generate_allowed(self.services.host.status):
+        chosen = model or self.services.settings.model
+        if not generate_allowed(self.services.host.status_of(chosen) if model else self.services.host.status):
             raise gr.Error(t("ui.generate.off", lang))
         fields = job_fields(prompt, negative_prompt, resolution, frames, fps, steps, guidance, seed, scheduler, quality)
+        if model and model != self.services.settings.model:
+            fields["model"] = model
         jobs = self.services.jobs
         try:
             job = jobs.submit(Path(image_path).read_bytes(), fields, client_of(request))
@@ -121,19 +128,29 @@ class CreateActions:
         """The status panel redrawn after a language switch."""
         return progress_html(self.services.jobs.get(job_id) if job_id else None, lang=lang)
 
-    def recipe_controls(self, recipe: dict[str, Any]) -> tuple[Any, ...]:
-        """A recipe's picture (if still in the archive), prompts and settings, in the order of
+    def recipe_controls(self, recipe: dict[str, Any], lang: str = "en") -> tuple[Any, ...]:
+        """A recipe's picture (if still in the archive), prompts, settings and model, in the order of
         `CreateTab.reuse_targets()`: picture, prompt, negative, resolution, frames, fps, steps,
-        guidance, seed, scheduler, quality. A missing picture leaves the current one (gr.skip)."""
+        guidance, seed, scheduler, quality, model, model info. The settings come with the ranges of
+        the recipe's model family (when this server still offers that model; else the default's).
+        A missing picture leaves the current one (gr.skip)."""
         req = recipe["request"]
         try:
             entry = self.services.archive.entry_for(recipe["video"])
             picture: Any = str(entry.input_image) if entry.input_image.exists() else gr.skip()
         except (ArchivePathError, KeyError):
             picture = gr.skip()
-        return (picture, req["prompt"], req["negative_prompt"], req["resolution"], req["frames"], req["fps"],
-                max(req["steps"], STEP_SLIDER_MIN), req["guidance"], req["seed"], req["scheduler"],
-                req.get("quality", "standard"))
+        offered = {choice.id for choice in self.services.jobs.models()}
+        recorded = req.get("model") or (recipe.get("model") or {}).get("id")
+        model = recorded if recorded in offered else self.services.settings.model
+        resolution, frames, fps, steps, guidance, scheduler, quality = limits_updates(
+            settings_limits(spec_for(model)), lang)
+        values = (req["resolution"], req["frames"], req["fps"], max(req["steps"], STEP_SLIDER_MIN), req["guidance"],
+                  req["scheduler"], req.get("quality", "standard"))
+        ranged = [{**update, "value": value} for update, value in
+                  zip((resolution, frames, fps, steps, guidance, scheduler, quality), values, strict=True)]
+        return (picture, req["prompt"], req["negative_prompt"], ranged[0], ranged[1], ranged[2], ranged[3], ranged[4],
+                req["seed"], ranged[5], ranged[6], model, model_info_md(self.services, model, lang))
 
     def model_state(self, lang: str, shown: tuple[str, ...] | None = None) -> list[Any]:
         """The header's model line, the first-run panel, its "Check again" button, Generate and the

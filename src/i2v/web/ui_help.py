@@ -28,7 +28,7 @@ def build_help_tab(studio: Studio) -> None:
                 tx.add(gr.Markdown(t("ui.help.symptoms", en)), value="ui.help.symptoms")
                 if create is not None:
                     build_symptom_guide(tx, studio.lang, create.symptom_params(), create.helper, create.symptom_note,
-                                        studio.tabs)
+                                        studio.tabs, create.model)
             with gr.Column(scale=1, min_width=360, elem_id="i2v-help-text"):
                 tx.add(gr.Markdown(t("ui.help.prompts", en)), value="ui.help.prompts")
                 tx.add(gr.Markdown(prompt_rules_md(en, spec), elem_id="i2v-help-prompts"),

@@ -175,7 +175,7 @@ class LibraryActions:
             job = None
         if job is None or not job.result:
             raise gr.Error(t("ui.pick_first", lang))
-        return (*self.create_actions.recipe_controls(job.result["recipe"]), select_tab(CREATE))
+        return (*self.create_actions.recipe_controls(job.result["recipe"], lang), select_tab(CREATE))
 
     def details_in_language(self, selected: str | None, lang: str) -> str:
         """The details panel redrawn after a language switch: the open video's details, or the hint."""

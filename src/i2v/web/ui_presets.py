@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from i2v.engine.registry import DEFAULT_SPEC, spec_for
 from i2v.teaching.i18n import t
 from i2v.teaching.presets import Preset, build_prompt, get_preset, load_presets, template_path
 from i2v.teaching.prompt_check import check_prompt, chips
@@ -46,10 +47,11 @@ def preset_details_md(preset: Preset | None, lang: str) -> str:
     return "\n\n".join(rows)
 
 
-def prompt_check_html(text: str, lang: str) -> str:
-    """Token count, each warning, and the exact words past the encoder's limit highlighted."""
+def prompt_check_html(text: str, lang: str, model: str | None = None) -> str:
+    """Token count, each warning, and the exact words past the encoder's limit highlighted, for the
+    chosen model's family (the default model's when None)."""
     text = text or ""
-    check = check_prompt(text, lang)
+    check = check_prompt(text, lang, spec_for(model) if model else DEFAULT_SPEC)
     parts = [f"<div class='i2v-tokens'>{html.escape(t('prompt.tokens_used', lang, tokens=check.tokens, limit=check.limit))}</div>"]
     if check.warnings:
         items = "".join(f"<li data-code='{w.code}'>{html.escape(w.message)}</li>" for w in check.warnings)
@@ -84,13 +86,16 @@ def on_search(query: str, lang: str) -> tuple[list[tuple[str, str]], list[str], 
     return items, found, gr.update(value=t("search.no_results", lang), visible=not found)
 
 
-def on_pick(found: list[str], lang: str, evt: gr.SelectData) -> tuple[Any, ...]:
-    """Fill the form from the clicked card: (preset id, picture, prompt, negative, resolution,
-    frames, fps, steps, guidance, details) in the order `build_presets_panel` wires."""
+def on_pick(found: list[str], lang: str, model: str | None, evt: gr.SelectData) -> tuple[Any, ...]:
+    """Fill the form from the clicked card for the chosen model's family: (preset id, picture, prompt,
+    negative, resolution, frames, fps, steps, guidance, details) in the order `build_presets_panel`
+    wires. Families other than the default keep their own steps and guidance."""
     preset = get_preset(found[evt.index])
-    f = preset.request_fields()
+    spec = spec_for(model) if model else DEFAULT_SPEC
+    f = preset.request_fields(spec)
+    steps, guidance = f.get("steps", spec.steps.default), f.get("guidance", spec.guidance.default)
     return (preset.id, str(template_path(preset)), f["prompt"], f["negative_prompt"], f["resolution"],
-            f["frames"], f["fps"], f["steps"], f["guidance"], preset_details_md(preset, lang))
+            f["frames"], f["fps"], steps, guidance, preset_details_md(preset, lang))
 
 
 def on_language(query: str, picked: str | None, lang: str) -> tuple[list[tuple[str, str]], list[str], str]:
@@ -98,7 +103,7 @@ def on_language(query: str, picked: str | None, lang: str) -> tuple[list[tuple[s
     return items, found, preset_details_md(get_preset(picked) if picked else None, lang)
 
 
-def build_presets_panel(tx: UiText, lang: gr.State, controls: Controls) -> None:
+def build_presets_panel(tx: UiText, lang: gr.State, controls: Controls, model: Any) -> None:
     """A fold (closed: one click opens it) with the search box (live), preset cards and details.
     Picking a card fills picture, prompts and parameters."""
     ids = gr.State([p.id for p in load_presets()])
@@ -120,7 +125,7 @@ def build_presets_panel(tx: UiText, lang: gr.State, controls: Controls) -> None:
 
     search.change(on_search, [search, lang], [gallery, ids, empty], api_name=False, show_progress="hidden")
     c = controls
-    gallery.select(on_pick, [ids, lang], [picked, c.image, c.prompt, c.negative, c.resolution, c.frames, c.fps,
+    gallery.select(on_pick, [ids, lang, model], [picked, c.image, c.prompt, c.negative, c.resolution, c.frames, c.fps,
                                           c.steps, c.guidance, details], api_name=False)
     lang.change(on_language, [search, picked, lang], [gallery, ids, details], api_name=False, show_progress="hidden")
 
@@ -152,9 +157,15 @@ def use_prompt(subject: str | None, action: str | None, direction: str | None, e
     return build_prompt(subject.strip(), action.strip(), (direction or "").strip(), (environment or "").strip())
 
 
-def build_prompt_check(lang: gr.State, prompt) -> None:
-    """Runs the checker on every change of the prompt (typing, preset, helper) and on a language switch."""
-    check = gr.HTML(prompt_check_html("", "en"), elem_id="i2v-prompt-check")
-    prompt.change(prompt_check_html, [prompt, lang], check, api_name=False, show_progress="hidden",
-                  trigger_mode="always_last")
-    lang.change(prompt_check_html, [prompt, lang], check, api_name=False, show_progress="hidden")
+def build_prompt_check() -> gr.HTML:
+    """The checker's panel under the prompt box (wired by `follow_prompt` once the model picker exists)."""
+    return gr.HTML(prompt_check_html("", "en"), elem_id="i2v-prompt-check")
+
+
+def follow_prompt(check: gr.HTML, prompt, lang: gr.State, model) -> None:
+    """Runs the checker on every change of the prompt (typing, preset, helper), on a language switch
+    and when another model is picked (each family counts with its own tokenizer and limit)."""
+    inputs = [prompt, lang, model]
+    prompt.change(prompt_check_html, inputs, check, api_name=False, show_progress="hidden", trigger_mode="always_last")
+    lang.change(prompt_check_html, inputs, check, api_name=False, show_progress="hidden")
+    model.change(prompt_check_html, inputs, check, api_name=False, show_progress="hidden")

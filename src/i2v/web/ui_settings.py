@@ -123,7 +123,7 @@ def _slider(bounds: Range, elem_id: str, label: str) -> gr.Slider:
     return gr.Slider(bounds.low, bounds.high, value=bounds.default, step=bounds.step, label=label, elem_id=elem_id)
 
 
-def limits_updates(limits: SettingsLimits) -> list[dict[str, Any]]:
+def limits_updates(limits: SettingsLimits, lang: str = "en") -> list[dict[str, Any]]:
     """Updates that re-range `SettingsControls.ranged()` (in that order) for another family's limits."""
     def slider(bounds: Range) -> dict[str, Any]:
         return gr.update(minimum=bounds.low, maximum=bounds.high, value=bounds.default, step=bounds.step)
@@ -132,5 +132,5 @@ def limits_updates(limits: SettingsLimits) -> list[dict[str, Any]]:
         gr.update(choices=list(limits.resolutions), value=limits.resolution),
         slider(limits.frames), slider(limits.fps), slider(limits.steps), slider(limits.guidance),
         gr.update(choices=list(limits.schedulers), value=limits.scheduler),
-        gr.update(value=limits.quality),
+        gr.update(value=limits.quality, choices=quality_choices(lang, limits.fast_speedup)),
     ]

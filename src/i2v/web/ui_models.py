@@ -1,0 +1,60 @@
+"""The Create tab's model picker: which model makes the next video, with its licence and what it
+gets on this machine; picking another family re-ranges the settings from that family's spec.
+
+Only the models the server offers are listed (`JobService.models`): the default, the operator's
+extra ids, downloaded known models, and — with a test model as the default — the test models.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import gradio as gr
+
+from i2v.engine.registry import ModelChoice, spec_for
+from i2v.teaching.i18n import t
+from i2v.web.services import Services
+from i2v.web.ui_settings import limits_updates, settings_limits
+
+
+def model_choices(services: Services, lang: str = "en") -> list[tuple[str, str]]:
+    """(label, model id) for each offered model: its family's title, the id, and a mark for test models."""
+    return [(_label(choice, lang), choice.id) for choice in services.jobs.models()]
+
+
+def _label(choice: ModelChoice, lang: str) -> str:
+    mark = f" · {t('ui.model.test', lang)}" if choice.is_test else ""
+    return f"{choice.spec.title} — {choice.id}{mark}"
+
+
+def model_info_md(services: Services, model: str | None, lang: str) -> str:
+    """One line about the chosen model: licence, the memory plan it gets here, prompt languages and
+    length, and its frame rule."""
+    model = model or services.settings.model
+    spec = spec_for(model)
+    plan = services.host.plan_for(model)
+    languages = " + ".join(t(f"ui.model.lang.{code}", lang) for code in spec.text.languages)
+    return t(
+        "ui.model.info", lang, licence=html.escape(spec.licence.name), device=plan.device, dtype=plan.dtype,
+        offload=plan.offload, languages=languages, tokens=spec.text.budget, frames=spec.frames.describe(),
+        fps=f"{spec.fps.default:g}",
+    )
+
+
+def on_model_change(services: Services, model: str | None, lang: str) -> list[Any]:
+    """Another model picked: the settings re-ranged to its family (defaults as values), its negative
+    prompt, and its info line."""
+    spec = spec_for(model or services.settings.model)
+    limits = settings_limits(spec)
+    return [*limits_updates(limits, lang), gr.update(value=limits.negative_prompt), model_info_md(services, model, lang)]
+
+
+def build_model_picker(tx, services: Services) -> tuple[Any, Any]:
+    """The dropdown and its info line, added to the open Blocks."""
+    en = "en"
+    picker = tx.add(gr.Dropdown(model_choices(services, en), value=services.settings.model, label=t("ui.model", en),
+                                elem_id="i2v-model-picker", interactive=True),
+                    label="ui.model", choices=lambda lang: model_choices(services, lang))
+    info = gr.Markdown(model_info_md(services, None, en), elem_id="i2v-model-info", elem_classes=["i2v-note"])
+    return picker, info
