@@ -188,10 +188,14 @@ def test_the_ui_code_path_refuses_bad_input_with_user_errors(services):
     bad_fields = [
         {"prompt": ""}, {"prompt": None}, {"prompt": "   "}, {"prompt": "x" * 10_000}, {"prompt": "a\x00b"},
         {"frames": float("nan")}, {"frames": 7.0}, {"frames": 8.5}, {"fps": float("inf")}, {"steps": -1.0},
-        {"guidance": float("nan")}, {"guidance": float("-inf")}, {"guidance": None}, {"seed": -1}, {"seed": 2**32},
-        {"seed": float("nan")}, {"resolution": "2048p"}, {"resolution": None}, {"scheduler": "euler"},
-        {"scheduler": ""}, {"image_url": "http://169.254.169.254/"}, {"negative_prompt": "x" * 5000},
+        {"guidance": float("nan")}, {"guidance": float("-inf")}, {"seed": -1}, {"seed": 2**32},
+        {"seed": float("nan")}, {"resolution": "2048p"}, {"scheduler": "euler"},
+        {"image_url": "http://169.254.169.254/"}, {"negative_prompt": "x" * 5000}, {"model": "/etc"},
+        {"model": "tiny-wan", "frames": 16.0},
     ]
+    # A left-out setting (None, or an empty choice) means "the chosen family's default", never an error.
+    defaults = services.jobs.complete({**FIELDS, "guidance": None, "resolution": None, "scheduler": ""})
+    assert (defaults.guidance, defaults.resolution, defaults.scheduler) == (9.0, "512p", "ddim")
     total = services.store.count()
     for change in bad_fields:
         fields = {**FIELDS, **change}
