@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import psutil
 import torch
 
-from i2v.download import download_command
+from i2v.download import download_command, i2v_program
 from i2v.engine.base import ModelNotAvailable
 from i2v.engine.memory import GIB, choose_plan
 from i2v.engine.registry import UnknownModel, is_test_model, spec_for
-from i2v.settings import Settings
+from i2v.settings import DEFAULT_MODEL, Settings
 
 MIN_DISK_GIB = 15
 CUDA_INDEX_URL = "https://download.pytorch.org/whl/cu128"  # PyTorch's CUDA 12.8 wheels
@@ -82,7 +82,8 @@ def _weights(settings: Settings) -> Check:
         spec = spec_for(settings.model, settings.revision)
         folder, info = resolve_checkpoint(settings.model, spec, settings.revision)
     except UnknownModel as exc:
-        return Check("Weights", False, str(exc))
+        return Check("Weights", False, str(exc), f"Set I2V_MODEL to a model i2v knows ({i2v_program()} models lists them), "
+                                                  f"or download the default one: {download_command(DEFAULT_MODEL)}")
     except ModelNotAvailable as exc:
         return Check("Weights", False, str(exc).split(". ")[0], download_command(settings.model, settings.revision))
     wanted = spec.weights.variant

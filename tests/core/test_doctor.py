@@ -37,4 +37,6 @@ def test_doctor_prints_the_fix_under_a_failed_check(tmp_path, capsys, monkeypatc
     assert code == 1
     weights = next(line for line in out.splitlines() if "Weights" in line)
     assert weights.startswith("[!!]")
-    assert "i2v download --model" in out.split(weights)[1].splitlines()[1]
+    assert "no-such-folder" in weights  # the message names what I2V_MODEL points at
+    fix = out.split(weights)[1].splitlines()[1]
+    assert "i2v models" in fix and "i2v download" in fix

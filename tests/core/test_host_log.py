@@ -20,7 +20,8 @@ def test_missing_weights_log_one_line_without_traceback(tmp_path, caplog):
 
 def test_other_load_failures_still_log_the_traceback(tmp_path, caplog):
     broken = tmp_path / "broken"
-    (broken / "unet").mkdir(parents=True)
+    for component in ("unet", "vae", "text_encoder", "image_encoder"):  # all there, but the UNet's config is damaged
+        (broken / component).mkdir(parents=True)
     (broken / "unet" / "config.json").write_text("{ not json")
     host = EngineHost(Settings(home=tmp_path, model=str(broken)))
     with caplog.at_level(logging.INFO, logger="i2v.engine.host"):

@@ -48,18 +48,18 @@ def open_fds(server: Server) -> int:
     return psutil.Process(server.process.pid).num_fds()
 
 
-def test_missing_model_is_reported_and_jobs_fail_with_the_fix(tmp_path):
+def test_missing_model_is_reported_and_jobs_are_refused_with_the_fix(tmp_path):
     server = start_unready(tmp_path / "home", I2V_MODEL=str(tmp_path / "no-such-model"))
     try:
         with server.client() as client:
             model = client.get("/api/v1/health").json()["model"]
             assert model["state"] in ("missing", "failed"), model
             assert "i2v download" in model["detail"] or "not found" in model["detail"].lower(), model
-            # Jobs are accepted and fail at once with the same reason (they do not wait forever).
-            job = submit(client, PNG).json()["id"]
-            done = wait_for(client, job, finished, timeout=60)
-            assert done["status"] == "failed" and done["error"], done
-            assert "Traceback" not in done["error"]
+            # With no model at that path there is not even a family to check the settings against:
+            # a job is refused at once with the same reason (nothing is queued that could only fail).
+            refused = submit(client, PNG)
+            assert refused.status_code == 422 and "no model folder" in refused.json()["detail"], refused.text
+            assert client.get("/api/v1/jobs").json()["total"] == 0
             assert client.get("/api/v1/health").status_code == 200
     finally:
         server.stop()

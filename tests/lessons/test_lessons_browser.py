@@ -15,7 +15,7 @@ CAPTION = "Two nuclei form: now there are two cells."
 
 def open_tab(page, url: str, lang: str) -> None:
     page.goto(url + "/")
-    page.locator("#i2v-lesson-use-example").wait_for(timeout=60_000)
+    page.locator("#i2v-tab-lessons-button").wait_for(timeout=60_000)
     page.locator("#i2v-tab-lessons-button").click()
     page.get_by_text(t("lesson.example.use", lang), exact=True).wait_for(timeout=20_000)
 

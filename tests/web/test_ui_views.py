@@ -137,9 +137,16 @@ def test_controls_become_request_fields_and_a_recipe_fills_them_back(services):
     recipe = {"video": "2026-01-01/x.mp4", "request": {"prompt": "p", "negative_prompt": "n", "resolution": "768p",
                                                        "frames": 24, "fps": 10, "steps": 3, "guidance": 7.5, "seed": 9,
                                                        "scheduler": "dpmpp"}}
-    picture, *values = CreateActions(services).recipe_controls(recipe)
+    picture, prompt, negative, *ranged_and_more = CreateActions(services).recipe_controls(recipe)
     assert picture == gr.skip()  # the picture is gone: keep the one on the page
-    assert values == ["p", "n", "768p", 24, 10, STEP_SLIDER_MIN, 7.5, 9, "dpmpp", "standard"]
+    resolution, frames, fps, steps, guidance, seed, scheduler, quality, model, info = ranged_and_more
+    # the values, with the ranges of the recipe's family (an old recipe names none: the default, here "tiny")
+    values = [u["value"] for u in (resolution, frames, fps, steps, guidance)] + [seed] + [scheduler["value"], quality["value"]]
+    assert (prompt, negative) == ("p", "n") and values == ["768p", 24, 10, STEP_SLIDER_MIN, 7.5, 9, "dpmpp", "standard"]
+    assert frames["maximum"] == 32 and model == "tiny" and "Licence" in info
+    wan = {**recipe, "request": {**recipe["request"], "model": "tiny-wan", "resolution": "480p", "frames": 49}}
+    _, _, _, resolution, frames, *_, model, _ = CreateActions(services).recipe_controls(wan)
+    assert model == "tiny-wan" and frames["maximum"] == 121 and frames["value"] == 49 and resolution["choices"] == ["480p", "720p"]
 
 
 def test_a_symptom_fix_changes_the_settings_says_what_changed_and_goes_to_create():
@@ -250,7 +257,7 @@ def test_library_actions_on_real_services(services):
 def test_tabs_are_create_library_help_and_the_preset_gallery_keeps_small_cards(tmp_path):
     ui, tx = build_studio(Services.build(Settings(home=tmp_path, model="tiny")))
     tabs = [block for block in ui.blocks.values() if isinstance(block, gr.Tab)]
-    assert [tab.id for tab in tabs] == ["create", "library", "help"]
+    assert [tab.id for tab in tabs] == ["create", "lessons", "library", "help"]
     assert len(TABS) == len(tabs)
     registered = {id(c) for c in tx.components()}
     assert all(id(tab) in registered for tab in tabs)  # their labels follow the language

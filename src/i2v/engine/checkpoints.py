@@ -30,11 +30,22 @@ def cached_snapshot(model: str, revision: str | None = None) -> Path | None:
 
 def pipeline_class(folder: Path) -> str | None:
     """`_class_name` of a diffusers folder's `model_index.json` (None when absent or unreadable)."""
+    return _class_name(folder / "model_index.json")
+
+
+def denoiser_class(folder: Path) -> str | None:
+    """What the folder's denoiser is, for folders without a `model_index.json`: the class named in
+    `transformer/config.json`, or "I2VGenXLUNet" when there is a `unet/` folder."""
+    named = _class_name(folder / "transformer" / "config.json")
+    return named or ("I2VGenXLUNet" if (folder / "unet").is_dir() else None)
+
+
+def _class_name(path: Path) -> str | None:
     try:
-        index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    name = index.get("_class_name") if isinstance(index, dict) else None
+    name = data.get("_class_name") if isinstance(data, dict) else None
     return name if isinstance(name, str) else None
 
 

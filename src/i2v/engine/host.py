@@ -22,7 +22,7 @@ from i2v.engine.base import ModelNotAvailable, VideoEngine
 from i2v.engine.measured import gpu_seconds
 from i2v.engine.memory import choose_plan
 from i2v.engine.placement import free_accelerator_memory
-from i2v.engine.registry import load_engine, spec_for
+from i2v.engine.registry import UnknownModel, load_engine, spec_for
 from i2v.settings import Settings
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class EngineHost:
     def _load_quietly(self) -> None:
         try:
             self.get()
-        except ModelNotAvailable as exc:  # an expected state on a first start: one line, no traceback
+        except (ModelNotAvailable, UnknownModel) as exc:  # an expected state on a first start: one line, no traceback
             log.warning("model not available: %s", exc)
         except Exception:  # noqa: BLE001 - the state records the reason; the server keeps running
             log.exception("model load failed")
@@ -110,7 +110,7 @@ class EngineHost:
             started = time.perf_counter()
             try:
                 engine = self._load(model)
-            except ModelNotAvailable as exc:
+            except (ModelNotAvailable, UnknownModel) as exc:  # not here, or not a model i2v knows: nothing loaded
                 self._statuses[model] = ModelStatus(ModelState.MISSING, model, str(exc))
                 raise
             except Exception as exc:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from i2v.engine.checkpoints import cached_snapshot, local_folder, pipeline_class
+from i2v.engine.checkpoints import cached_snapshot, denoiser_class, local_folder, pipeline_class
 from i2v.engine.i2vgenxl.spec import SPEC as I2VGENXL
 from i2v.engine.ltx.spec import SPEC as LTX
 from i2v.engine.spec import ModelSpec
@@ -53,14 +53,37 @@ def spec_for(model: str, revision: str | None = None) -> ModelSpec:
         for spec in SPECS:
             if name in spec.pipeline_classes:
                 return spec
+        if name is None:  # no model_index.json: the denoiser's own config says which family it is
+            denoiser = denoiser_class(folder)
+            for spec in SPECS:
+                if denoiser in spec.denoiser_classes:
+                    return spec
         raise UnknownModel(
             f"{model} holds a {name or 'non-diffusers'} checkpoint; i2v runs "
             + ", ".join(f"{s.title} ({'/'.join(s.pipeline_classes)})" for s in SPECS) + "."
+        )
+    if model.startswith(("/", ".", "~")) or "\\" in model:
+        from i2v.engine.checkpoints import download_command
+
+        raise UnknownModel(
+            f"There is no model folder at {model[:200]}. Point I2V_MODEL at the folder that holds model_index.json, "
+            f"or download the weights with: {download_command(DEFAULT_SPEC.hub_id)}"
         )
     raise UnknownModel(
         f"i2v does not know the model {model!r}. Use one of {', '.join(s.hub_id for s in SPECS)}, a local "
         "diffusers folder of one of them, or a test model (" + ", ".join(s.test_model for s in SPECS) + ")."
     )
+
+
+def spec_or_default(model: str | None) -> ModelSpec:
+    """The family of `model`, or the default family when `model` is None or names nothing i2v knows
+    (screens still draw their controls while the model setting is wrong; the status says why)."""
+    if not model:
+        return DEFAULT_SPEC
+    try:
+        return spec_for(model)
+    except UnknownModel:
+        return DEFAULT_SPEC
 
 
 def load_engine(model: str, plan: Any, *, revision: str | None = None):

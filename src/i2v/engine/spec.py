@@ -223,6 +223,7 @@ class ModelSpec:
     hub_id: str
     known_hub_ids: tuple[str, ...]
     pipeline_classes: tuple[str, ...]  # model_index.json `_class_name` values that mean this family
+    denoiser_classes: tuple[str, ...]  # the denoiser's class, for folders without a model_index.json
     licence: Licence
     test_model: str
     frames: FrameRule

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from i2v.archive import ArchivePathError
 from i2v.image_input import ImageInputError
 from i2v.jobs.service import StorageFull
-from i2v.jobs.store import Job, JobNotFound, JobStatus, QueueFull
+from i2v.jobs.store import Job, JobNotFound, JobStatus, QueueFull, is_storage_failure
 from i2v.lessons.files import LessonFiles
 from i2v.lessons.store import LessonStore
 from i2v.lessons.storyboard import Lesson, Scene, preset_picture, request_fields
@@ -128,10 +128,18 @@ class LessonBatch:
         self._wake.set()
 
     def _loop(self) -> None:
+        waiting_for_disk = False
         while not self._stop.is_set():
             try:
                 self.step()
-            except Exception:  # the feeder must outlive any one failure (a full disk, a locked table)
+                waiting_for_disk = False
+            except sqlite3.Error as exc:
+                if not is_storage_failure(exc) and "no such table" not in str(exc):
+                    log.exception("lessons: the feeder's pass failed; trying again")
+                elif not waiting_for_disk:  # an expected state (a full disk): one line, not one per pass
+                    log.warning("lessons: waiting for the database to take writes again (%s)", exc)
+                    waiting_for_disk = True
+            except Exception:  # the feeder must outlive any one failure
                 log.exception("lessons: the feeder's pass failed; trying again")
             self._wake.wait(POLL_S)
             self._wake.clear()
@@ -142,8 +150,8 @@ class LessonBatch:
             for lesson_id in self.store.active():
                 try:
                     self.advance(lesson_id)
-                except sqlite3.OperationalError:  # busy or full for now: the next pass tries again
-                    log.exception("lesson %s: the database refused a change", lesson_id)
+                except sqlite3.OperationalError as exc:  # busy or full for now: the next pass tries again
+                    log.warning("lesson %s: the database refused a change (%s); trying again", lesson_id, exc)
                 except Exception as exc:  # one broken lesson must not stop the others
                     log.exception("lesson %s could not advance", lesson_id)
                     self.store.set_state(lesson_id, "failed", error=f"Unexpected error ({type(exc).__name__}: {exc}). The log has details.")

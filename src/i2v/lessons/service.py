@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from pydantic import BaseModel
 from i2v.archive import Archive, ArchivePathError
 from i2v.image_input import ImageInputError, load_image
 from i2v.jobs.service import is_operator
-from i2v.jobs.store import JobNotFound, JobStatus
+from i2v.jobs.store import JobNotFound, JobStatus, is_storage_failure
 from i2v.lessons import assemble as assembly
 from i2v.lessons.batch import JobsPort, LessonBatch, fingerprint, picture_bytes
 from i2v.lessons.captions import Cue, render_vtt
@@ -117,7 +118,19 @@ class LessonService:
     # ---- life cycle --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Put right what a dead process left (half-made folders, a scene caught being queued), then feed."""
+        """Put right what a dead process left (half-made folders, a scene caught being queued), then
+        feed. On a disk too full to write (the server then starts read-only) the repair waits for the
+        next start; lessons are still listed and served."""
+        try:
+            self._recover()
+        except sqlite3.Error as exc:
+            if not is_storage_failure(exc):
+                raise
+            log.warning("lesson recovery postponed until the database can be written: %s", exc)
+        if self.batch is not None:
+            self.batch.start()
+
+    def _recover(self) -> None:
         for row in self.store.recover():
             log.warning("lesson %s: scene %s was being queued when the server stopped; it waits again", row.lesson_id, row.scene_id)
         known = self.store.ids()
@@ -127,8 +140,6 @@ class LessonService:
             if not self.files.exists(lesson_id):
                 log.warning("lesson %s has no lesson file; forgetting it", lesson_id)
                 self.store.delete(lesson_id)
-        if self.batch is not None:
-            self.batch.start()
 
     def stop(self) -> None:
         if self.batch is not None:

@@ -12,6 +12,7 @@ does, so the feeder thread, HTTP handlers and the CLI can share the file.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -20,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from i2v.jobs.store import is_storage_failure
+
+log = logging.getLogger(__name__)
 LessonState = Literal["draft", "generating", "assembling", "ready", "failed", "cancelled"]
 SceneState = Literal["pending", "submitting", "submitted", "done", "failed", "cancelled"]
 ACTIVE: tuple[LessonState, ...] = ("generating", "assembling")
@@ -83,11 +87,28 @@ class LessonStore:
     def __init__(self, db_path: Path) -> None:
         self._path = Path(db_path)
         self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._schema_ready = False
+        try:
+            self._ensure_schema()
+        except sqlite3.Error as exc:
+            if not is_storage_failure(exc):
+                raise
+            # A start on a full disk: the job store comes up read-only; lessons wait for space too.
+            log.warning("lesson tables not ready yet (%s); they are made when the disk takes writes again", exc)
+
+    def _ensure_schema(self) -> None:
+        """Create the tables once (WAL, as the job store uses on this file); nothing when they exist."""
+        if self._schema_ready:
+            return
         with closing(self._connect()) as conn:
-            conn.execute("PRAGMA journal_mode = WAL")  # the job store uses WAL on this file too
-        with self._writing() as conn:
-            for statement in _SCHEMA:
-                conn.execute(statement)
+            names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"lessons", "lesson_scenes"} <= names:
+            with closing(self._connect()) as conn:
+                conn.execute("PRAGMA journal_mode = WAL")
+            with self._writing(ensure=False) as conn:
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+        self._schema_ready = True
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None)
@@ -97,7 +118,9 @@ class LessonStore:
         return conn
 
     @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
+    def _writing(self, ensure: bool = True) -> Iterator[sqlite3.Connection]:
+        if ensure:
+            self._ensure_schema()
         with closing(self._connect()) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:

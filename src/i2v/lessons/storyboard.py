@@ -174,7 +174,8 @@ def match_preset(point: Point, context: str = "") -> Preset | None:
 
     own = scores(point.text)
     for preset_id, score in scores(f"{point.text} {point.description}").items():
-        own[preset_id] = max(own.get(preset_id, 0.0), 0.8 * score)
+        # the description counts a little even where the point's own words decide: it breaks their ties
+        own[preset_id] = max(own.get(preset_id, 0.0), 0.8 * score) + 0.05 * score
     best = max(own.items(), key=lambda item: item[1], default=None)
     if best is None:  # nothing in the point's own words: the lesson's topic alone is no reason
         return None

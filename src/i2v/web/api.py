@@ -128,7 +128,9 @@ async def create_job(
     try:
         given, names = await text_fields(http)
     except FormError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        # a form that is not multipart cannot carry a picture: say how to send one
+        message = NO_PICTURE if image is None and "multipart" in str(exc) else str(exc)
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message) from None
     unknown = sorted(names - JOB_FIELDS)
     if unknown:
         raise HTTPException(

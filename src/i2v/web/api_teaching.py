@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, 
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from i2v.engine.registry import UnknownModel, check_offered, spec_for
+from i2v.engine.registry import UnknownModel, check_offered, spec_or_default
 from i2v.engine.spec import ModelSpec
 from i2v.image_input import ImageInputError, load_image
 from i2v.teaching.i18n import Lang, normalize_lang
@@ -118,7 +118,7 @@ def _spec(request: Request, model: str | None) -> ModelSpec:
     """The family spec of `model` (one GET /models offers; the server's default when None)."""
     services = request.app.state.services
     if model is None:
-        return spec_for(services.settings.model)
+        return spec_or_default(services.settings.model)
     try:
         return check_offered(model, services.jobs.models()).spec
     except UnknownModel as exc:

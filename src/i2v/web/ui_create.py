@@ -15,7 +15,7 @@ from typing import Any
 
 import gradio as gr
 
-from i2v.engine.registry import spec_for
+from i2v.engine.registry import spec_or_default
 from i2v.teaching.i18n import t
 from i2v.web.ui_export import build_export
 from i2v.web.ui_guide import build_picture_check
@@ -98,7 +98,7 @@ def build_create_tab(studio: Studio) -> None:
                 tx.add(gr.Markdown(t("prompt.english_only", en), elem_id="i2v-english-only"), value="prompt.english_only")
                 helper = build_prompt_helper(tx, lang, prompt)
                 model, model_info = build_model_picker(tx, services)
-                settings = build_settings_controls(tx, settings_limits(spec_for(services.settings.model)))
+                settings = build_settings_controls(tx, settings_limits(spec_or_default(services.settings.model)))
                 symptom_note = gr.Markdown(visible=False, elem_id="i2v-symptom-note", elem_classes=["i2v-note"])
                 with gr.Row():
                     generate = tx.add(gr.Button(t("ui.generate", en), variant="primary", elem_id="i2v-generate", scale=3),

@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 from PIL import Image, UnidentifiedImageError
 
-from i2v.engine.registry import DEFAULT_SPEC, spec_for
+from i2v.engine.registry import spec_or_default
 from i2v.teaching.i18n import t
 from i2v.teaching.input_check import apply_fix, check_image, preview_fix
 from i2v.teaching.symptoms import apply_symptom, get_symptom, list_symptoms
@@ -41,7 +41,7 @@ def symptom_fix(symptom_id: str, *values: Any) -> tuple[Any, ...]:
     the note saying what changed, and the tab to show (Create, where the settings are)."""
     current, (lang, *model) = values[: len(SYMPTOM_PARAMS)], values[len(SYMPTOM_PARAMS):]
     before = dict(zip(SYMPTOM_PARAMS, current, strict=True))
-    after = apply_symptom(before, symptom_id, spec_for(model[0]) if model and model[0] else DEFAULT_SPEC)
+    after = apply_symptom(before, symptom_id, spec_or_default(model[0] if model else None))
     action = get_symptom(symptom_id).action
     message = changes_md(before, after, lang)
     if action == "show_log":

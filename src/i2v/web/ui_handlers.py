@@ -24,7 +24,7 @@ from i2v.request import MAX_SEED, RequestError
 from i2v.teaching.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_firstrun import BLOCKING, first_run_html, generate_allowed
-from i2v.engine.registry import spec_for
+from i2v.engine.registry import spec_or_default
 from i2v.web.ui_models import model_info_md
 from i2v.web.ui_settings import STEP_SLIDER_MIN, limits_updates, settings_limits
 from i2v.web.ui_status import model_status_md, progress_html
@@ -144,7 +144,7 @@ class CreateActions:
         recorded = req.get("model") or (recipe.get("model") or {}).get("id")
         model = recorded if recorded in offered else self.services.settings.model
         resolution, frames, fps, steps, guidance, scheduler, quality = limits_updates(
-            settings_limits(spec_for(model)), lang)
+            settings_limits(spec_or_default(model)), lang)
         values = (req["resolution"], req["frames"], req["fps"], max(req["steps"], STEP_SLIDER_MIN), req["guidance"],
                   req["scheduler"], req.get("quality", "standard"))
         ranged = [{**update, "value": value} for update, value in

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gradio as gr
 
 from i2v.teaching.i18n import t
-from i2v.engine.registry import spec_for
+from i2v.engine.registry import spec_or_default
 from i2v.engine.spec import ModelSpec
 from i2v.web.ui_guide import build_symptom_guide
 from i2v.web.ui_studio import HELP, Studio
@@ -21,7 +21,7 @@ def prompt_rules_md(lang: str, spec: ModelSpec) -> str:
 def build_help_tab(studio: Studio) -> None:
     tx, en = studio.tx, "en"
     create = studio.create
-    spec = spec_for(studio.services.settings.model)
+    spec = spec_or_default(studio.services.settings.model)
     with studio.tab(HELP, "ui.tab.help"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=360, elem_id="i2v-symptoms"):

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from i2v.engine.registry import spec_for
+from i2v.engine.registry import spec_for, spec_or_default
 from i2v.lessons.examples import examples
 from i2v.lessons.outline import LessonInputError
 from i2v.lessons.service import LessonBusy, LessonStatus, NotYourLesson
@@ -132,7 +132,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     lessons = services.lessons
     en = "en"
     models = [choice.id for choice in services.jobs.models()]
-    default_spec = spec_for(services.settings.model)
+    default_spec = spec_or_default(services.settings.model)
     lesson_id = gr.State(None)
 
     # ---- layout ----------------------------------------------------------------------------------
@@ -151,7 +151,8 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     upload = tx.add(gr.File(label=t("lesson.upload", en), file_types=[".md", ".markdown", ".txt", ".json", ".zip"],
                             type="filepath", elem_id="i2v-lesson-file", height=130), label="lesson.upload")
     with gr.Row():
-        model = tx.add(gr.Dropdown(models, value=services.settings.model, label=t("lesson.model", en), elem_id="i2v-lesson-model"),
+        model = tx.add(gr.Dropdown(models, value=services.settings.model if services.settings.model in models else None,
+                                   label=t("lesson.model", en), elem_id="i2v-lesson-model"),
                        label="lesson.model")
         resolution = tx.add(gr.Radio([(t(k, en), v) for k, v in RESOLUTIONS], value="standard", label=t("lesson.resolution", en),
                                      elem_id="i2v-lesson-resolution"), label="lesson.resolution", choices=RESOLUTIONS)

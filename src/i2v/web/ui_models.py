@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from i2v.engine.registry import ModelChoice, spec_for
+from i2v.engine.registry import ModelChoice, UnknownModel, spec_for, spec_or_default
 from i2v.teaching.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_settings import limits_updates, settings_limits
@@ -32,7 +32,10 @@ def model_info_md(services: Services, model: str | None, lang: str) -> str:
     """One line about the chosen model: licence, the memory plan it gets here, prompt languages and
     length, and its frame rule."""
     model = model or services.settings.model
-    spec = spec_for(model)
+    try:
+        spec = spec_for(model)
+    except UnknownModel as exc:
+        return html.escape(str(exc))
     plan = services.host.plan_for(model)
     languages = " + ".join(t(f"ui.model.lang.{code}", lang) for code in spec.text.languages)
     return t(
@@ -45,16 +48,17 @@ def model_info_md(services: Services, model: str | None, lang: str) -> str:
 def on_model_change(services: Services, model: str | None, lang: str) -> list[Any]:
     """Another model picked: the settings re-ranged to its family (defaults as values), its negative
     prompt, and its info line."""
-    spec = spec_for(model or services.settings.model)
-    limits = settings_limits(spec)
+    limits = settings_limits(spec_or_default(model or services.settings.model))
     return [*limits_updates(limits, lang), gr.update(value=limits.negative_prompt), model_info_md(services, model, lang)]
 
 
 def build_model_picker(tx, services: Services) -> tuple[Any, Any]:
     """The dropdown and its info line, added to the open Blocks."""
     en = "en"
-    picker = tx.add(gr.Dropdown(model_choices(services, en), value=services.settings.model, label=t("ui.model", en),
-                                elem_id="i2v-model-picker", interactive=True),
+    choices = model_choices(services, en)
+    default = services.settings.model if any(value == services.settings.model for _, value in choices) else None
+    picker = tx.add(gr.Dropdown(choices, value=default, label=t("ui.model", en), elem_id="i2v-model-picker",
+                                interactive=True),
                     label="ui.model", choices=lambda lang: model_choices(services, lang))
     info = gr.Markdown(model_info_md(services, None, en), elem_id="i2v-model-info", elem_classes=["i2v-note"])
     return picker, info

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from i2v.engine.registry import DEFAULT_SPEC, spec_for
+from i2v.engine.registry import spec_or_default
 from i2v.teaching.i18n import t
 from i2v.teaching.presets import Preset, build_prompt, get_preset, load_presets, template_path
 from i2v.teaching.prompt_check import check_prompt, chips
@@ -51,7 +51,7 @@ def prompt_check_html(text: str, lang: str, model: str | None = None) -> str:
     """Token count, each warning, and the exact words past the encoder's limit highlighted, for the
     chosen model's family (the default model's when None)."""
     text = text or ""
-    check = check_prompt(text, lang, spec_for(model) if model else DEFAULT_SPEC)
+    check = check_prompt(text, lang, spec_or_default(model))
     parts = [f"<div class='i2v-tokens'>{html.escape(t('prompt.tokens_used', lang, tokens=check.tokens, limit=check.limit))}</div>"]
     if check.warnings:
         items = "".join(f"<li data-code='{w.code}'>{html.escape(w.message)}</li>" for w in check.warnings)
@@ -91,7 +91,7 @@ def on_pick(found: list[str], lang: str, model: str | None, evt: gr.SelectData) 
     negative, resolution, frames, fps, steps, guidance, details) in the order `build_presets_panel`
     wires. Families other than the default keep their own steps and guidance."""
     preset = get_preset(found[evt.index])
-    spec = spec_for(model) if model else DEFAULT_SPEC
+    spec = spec_or_default(model)
     f = preset.request_fields(spec)
     steps, guidance = f.get("steps", spec.steps.default), f.get("guidance", spec.guidance.default)
     return (preset.id, str(template_path(preset)), f["prompt"], f["negative_prompt"], f["resolution"],

@@ -21,6 +21,7 @@ SPEC = ModelSpec(
     hub_id=HUB_ID,
     known_hub_ids=(HUB_ID,),
     pipeline_classes=("I2VGenXLPipeline",),
+    denoiser_classes=("I2VGenXLUNet",),
     licence=Licence(
         "MIT (model card)", "https://huggingface.co/ali-vilab/i2vgen-xl",
         "Research model from Alibaba; the card states the MIT licence.",

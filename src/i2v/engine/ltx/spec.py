@@ -28,6 +28,7 @@ SPEC = ModelSpec(
     hub_id=HUB_ID,
     known_hub_ids=(HUB_ID, "Lightricks/LTX-Video-0.9.1", "Lightricks/LTX-Video-0.9.5"),
     pipeline_classes=("LTXPipeline", "LTXImageToVideoPipeline", "LTXConditionPipeline"),
+    denoiser_classes=("LTXVideoTransformer3DModel",),
     licence=Licence("LTX-Video licence by version: OpenRAIL-M (earliest releases) / LTXV Open Weights License (later)",
                     "https://huggingface.co/Lightricks/LTX-Video",
                     "Open weights, not Apache-2.0: use-based restrictions, and for the later licence a revenue threshold "

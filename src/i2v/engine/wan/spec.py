@@ -34,6 +34,7 @@ SPEC = ModelSpec(
     hub_id=HUB_ID,
     known_hub_ids=(HUB_ID,),
     pipeline_classes=("WanPipeline", "WanImageToVideoPipeline"),
+    denoiser_classes=("WanTransformer3DModel",),
     licence=Licence("Apache-2.0", "https://huggingface.co/Wan-AI/Wan2.2-TI2V-5B-Diffusers",
                     "Open weights under Apache-2.0; no use restrictions beyond the licence."),
     test_model=TEST_MODEL,
