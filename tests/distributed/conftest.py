@@ -27,8 +27,6 @@ WORKER_TOKEN = "worker-secret-for-tests"
 TIMING = {"I2V_LEASE_S": "5", "I2V_WORKER_HEARTBEAT_S": "1", "I2V_BROKER_HEARTBEAT_TIMEOUT_S": "8", "I2V_SWEEP_S": "0.5"}
 REDELIVERY_S = 5 + 0.5 + 1  # lease, one sweep, a worker's next fetch: a lost job is claimed again within this
 
-pytestmark = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed (scripts/install_system_deps.sh)")
-
 
 @dataclass
 class Redis:
@@ -155,6 +153,8 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """One Redis, one server and two workers ("w1", "w2") for the whole module."""
+    if REDIS is None:
+        pytest.skip("redis-server is not installed (scripts/install_system_deps.sh installs it)")
     folder = tmp_path_factory.mktemp("cluster")
     redis = Redis(free_port(), folder)
     redis.start()

@@ -132,7 +132,7 @@ def test_cancel_on_a_remote_worker_stops_within_one_step(cluster: Cluster, png: 
 def test_a_worker_killed_mid_job_is_replaced_and_makes_exactly_one_video(cluster: Cluster, png: bytes) -> None:
     before = set(videos(cluster))
     with cluster.client() as client:
-        job_id = submit(client, png, steps="40", seed="11")
+        job_id = submit(client, png, steps="20", seed="11")
         running = wait(client, job_id, lambda j: j["status"] == "running" and j["progress"]["step"] >= 2)
         victim = running["worker"]
         cluster.workers.pop(victim).kill()
@@ -169,7 +169,7 @@ def test_server_restarted_while_workers_run_loses_no_finished_video(cluster: Clu
     with cluster.client() as client:
         done_before = submit(client, png, seed="300")
         wait(client, done_before, finished)
-        ids = [submit(client, png, steps="12", seed=str(301 + n)) for n in range(5)]
+        ids = [submit(client, png, steps="8", seed=str(301 + n)) for n in range(4)]
         wait(client, ids[0], lambda j: j["status"] == "running" and j["progress"]["step"] >= 1)
     cluster.server.kill()  # kill -9 while workers run, deliver and send heartbeats
     time.sleep(3)
