@@ -71,12 +71,12 @@ class Settings(BaseSettings):
         "the teachers' I2V_AUTH, and every other route refuses this token.",
     )
     lease_s: float = Field(
-        60.0, gt=0, le=3600, description="A worker's claim on a job lasts this long without a heartbeat or progress "
+        30.0, gt=0, le=3600, description="A worker's claim on a job lasts this long without a heartbeat or progress "
         "report; then the job is re-queued (counted as an attempt) or, after the second loss, failed.",
     )
     worker_heartbeat_s: float = Field(10.0, gt=0, le=600, description="How often a GPU worker reports to the server.")
     broker_heartbeat_timeout_s: float = Field(
-        30.0, gt=0, le=3600, description="A worker silent on Redis this long is dead to the broker: the sweep puts "
+        60.0, gt=0, le=3600, description="A worker silent on Redis this long is dead to the broker: the sweep puts "
         "its unfinished message back on the queue for another worker.",
     )
     sweep_s: float = Field(

@@ -16,7 +16,13 @@ from i2v.archive import Archive
 from i2v.jobs.desk import BadDelivery, Delivery, WorkerDesk, stage
 from i2v.jobs.dispatch import time_limit_s
 from i2v.jobs.previews import BadPreview, check_preview, encode_preview
-from i2v.jobs.store import SCHEMA_VERSION, IllegalTransition, JobStatus, JobStore, LeaseLost
+from i2v.jobs.store import (
+    SCHEMA_VERSION,
+    IllegalTransition,
+    JobStatus,
+    JobStore,
+    LeaseLost,
+)
 from i2v.media import encode_mp4
 
 

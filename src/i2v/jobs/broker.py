@@ -150,7 +150,7 @@ class BrokerDispatcher:
                 try:
                     waiting.add(str(Message.decode(data).args[0]))
                 except Exception:  # noqa: BLE001 - a message i2v did not write: not ours to judge
-                    continue
+                    log.debug("a message on %s is not an i2v job id", queue)
         return waiting
 
     # ---- the sweep -----------------------------------------------------------------------------
@@ -162,7 +162,7 @@ class BrokerDispatcher:
                     self._recover()
                     self._recover = None
                 self.sweep()
-            except Exception:  # noqa: BLE001 - the sweep must outlive a busy table or a broken broker
+            except Exception:
                 log.exception("broker sweep failed; trying again in %.0f s", self.settings.sweep_s)
 
     def sweep(self) -> None:

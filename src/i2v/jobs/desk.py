@@ -25,7 +25,15 @@ from pathlib import Path
 
 from i2v.archive import Archive, ArchivePathError, Entry, write_json_atomic
 from i2v.jobs.previews import check_preview
-from i2v.jobs.store import FINISHED, IllegalTransition, Job, JobNotFound, JobStatus, JobStore, LeaseLost
+from i2v.jobs.store import (
+    FINISHED,
+    IllegalTransition,
+    Job,
+    JobNotFound,
+    JobStatus,
+    JobStore,
+    LeaseLost,
+)
 from i2v.media import probe
 
 log = logging.getLogger(__name__)
@@ -219,8 +227,7 @@ def stage(folder: Path, chunks) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / secrets.token_hex(8)
     with open(path, "wb") as handle:
-        for chunk in chunks:
-            handle.write(chunk)
+        handle.writelines(chunks)
         handle.flush()
         os.fsync(handle.fileno())
     return path

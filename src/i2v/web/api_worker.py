@@ -149,7 +149,7 @@ async def progress(services: ServicesDep, pools: PoolsDep, job_id: str, lease: L
 async def result(
     services: ServicesDep, pools: PoolsDep, job_id: str, lease: LeaseDep,
     video: Annotated[UploadFile, File()], thumbnail: Annotated[UploadFile, File()],
-    input: Annotated[UploadFile, File()], recipe: Annotated[UploadFile, File()],  # noqa: A002 - the form field's name
+    input: Annotated[UploadFile, File()], recipe: Annotated[UploadFile, File()],
 ) -> Ended:
     desk = _desk(services)
     staged = []

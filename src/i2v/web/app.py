@@ -13,7 +13,17 @@ from i2v.settings import Settings
 from i2v.web import api, api_lessons, api_teaching, api_worker, errors
 from i2v.web.forms import Latin1FormParsing
 from i2v.web.pools import Pools
-from i2v.web.security import ForwardedClient, InsecureBindError, SameOriginGuard, TokenAuth, WorkerAuth, check_bind, is_loopback
+from i2v.web.security import (
+    OPEN_PATHS,
+    WORKER_PREFIX,
+    ForwardedClient,
+    InsecureBindError,
+    SameOriginGuard,
+    TokenAuth,
+    WorkerAuth,
+    check_bind,
+    is_loopback,
+)
 from i2v.web.services import Services
 from i2v.web.ui import CSS, build_ui
 
@@ -60,7 +70,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_middleware(Latin1FormParsing)
     app.add_middleware(SameOriginGuard, loopback_only=is_loopback(settings.host), extra_hosts=settings.allowed_hosts)
     if settings.auth is not None:
-        app.add_middleware(TokenAuth, token=settings.auth.get_secret_value())
+        # With GPU workers, their API is guarded by their own token (WorkerAuth), not the teachers'.
+        teacher_paths = (lambda path: path not in OPEN_PATHS and not path.startswith(WORKER_PREFIX)) if settings.broker else None
+        app.add_middleware(TokenAuth, token=settings.auth.get_secret_value(), guards=teacher_paths)
     if settings.broker and settings.worker_token is not None:  # before TokenAuth: the workers' API is its own
         app.add_middleware(WorkerAuth, token=settings.worker_token.get_secret_value())
     app.add_middleware(ForwardedClient, trusted=settings.trusted_proxies)

@@ -217,8 +217,8 @@ class TokenAuth:
         self.app = app
         self.token = token.encode()
         self._failures: dict[str, deque[float]] = {}
-        # Which paths this token guards: by default every path but health and the workers' API.
-        self.guards = guards or (lambda path: path not in OPEN_PATHS and not path.startswith(WORKER_PREFIX))
+        # Which paths this token guards: by default every path but health.
+        self.guards = guards or (lambda path: path not in OPEN_PATHS)
         self.detail = json.dumps({"detail": detail}).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
