@@ -256,21 +256,17 @@ class TokenAuth:
         await send({"type": "http.response.body", "body": self.detail})
 
     def _authorised(self, header: bytes) -> bool:
-        return presents(header, self.token)
-
-
-def presents(header: bytes, token: bytes) -> bool:
-    """Whether an Authorization header carries `token` (Bearer, or HTTP Basic with it as the password)."""
-    scheme, _, value = header.partition(b" ")
-    if scheme.lower() == b"bearer":
-        return secrets.compare_digest(value.strip(), token)
-    if scheme.lower() == b"basic":
-        try:
-            _user, _, password = base64.b64decode(value.strip()).partition(b":")
-        except ValueError:
-            return False
-        return secrets.compare_digest(password, token)
-    return False
+        """Whether the Authorization header carries the token (Bearer, or HTTP Basic with it as the password)."""
+        scheme, _, value = header.partition(b" ")
+        if scheme.lower() == b"bearer":
+            return secrets.compare_digest(value.strip(), self.token)
+        if scheme.lower() == b"basic":
+            try:
+                _user, _, password = base64.b64decode(value.strip()).partition(b":")
+            except ValueError:
+                return False
+            return secrets.compare_digest(password, self.token)
+        return False
 
 
 class WorkerAuth:
@@ -282,14 +278,13 @@ class WorkerAuth:
     nor see anyone's videos. Runs before `TokenAuth`, which leaves the workers' API to this."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
-        self.token = token.encode()
         self.guard = TokenAuth(app, token, guards=lambda path: path.startswith(WORKER_PREFIX),
                                detail="Worker token required (I2V_WORKER_TOKEN).")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket") and not scope.get("path", "").startswith(WORKER_PREFIX):
             header = dict(scope.get("headers") or []).get(b"authorization", b"")
-            if header and presents(header, self.token):
+            if header and self.guard._authorised(header):
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 4403})
                 else:
