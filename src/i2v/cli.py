@@ -102,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--allow-open", action="store_true", help="allow a network address without I2V_AUTH (trusted networks only)")
     srv.set_defaults(handler=cmd_serve)
 
+    wrk = commands.add_parser("worker", help="serve a studio's queue from this machine's GPU (several GPU machines, "
+                              "one studio; needs Redis: see README 'Several GPU machines')")
+    wrk.add_argument("--server", required=True, help="the studio's address, e.g. http://studio.school.lan:7860")
+    wrk.add_argument("--token", help="the workers' token (the server's I2V_WORKER_TOKEN; default: I2V_WORKER_TOKEN)")
+    wrk.add_argument("--broker", help="Redis URL, e.g. redis://:password@studio.school.lan:6379/0 (default: I2V_BROKER)")
+    wrk.add_argument("--gpu", type=int, help="the GPU index this worker uses (one worker process per GPU)")
+    wrk.add_argument("--model", action="append", help=f"a model this worker serves and keeps loaded (repeatable; one family "
+                     f"per worker; default: I2V_MODEL or {DEFAULT_MODEL})")
+    wrk.add_argument("--name", help="how the studio lists this worker (default: host name and GPU)")
+    wrk.set_defaults(handler=cmd_worker)
+
     pre = commands.add_parser("presets", help="list the science presets, best matches first for a search")
     pre.add_argument("query", nargs="?", default="", help="words in English or Chinese, e.g. 'why do we have seasons'")
     pre.add_argument("--lang", default="en", help="en (default) or zh: the language of the titles")
@@ -393,6 +404,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"warning: starting read-only. {read_only}", file=sys.stderr, flush=True)
     serve(app, settings, verbose=args.verbose)
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run a GPU worker until stopped (SIGTERM/Ctrl-C). Exit 2 for bad flags, 1 when the server refuses it."""
+    from pydantic import ValidationError
+
+    from i2v.engine.registry import UnknownModel, spec_for
+    from i2v.jobs.remote_worker import run_worker
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise UsageError(f"bad setting: {exc.errors()[0]['msg']}") from None
+    token = args.token or (settings.worker_token.get_secret_value() if settings.worker_token else None)
+    broker = args.broker or settings.broker
+    if not token:
+        raise UsageError("the worker needs the server's worker token: --token or I2V_WORKER_TOKEN")
+    if not broker:
+        raise UsageError("the worker needs the broker's address: --broker redis://host:6379/0 or I2V_BROKER")
+    if not args.server.startswith(("http://", "https://")):
+        raise UsageError(f"--server must be an http:// or https:// address, not {args.server!r}")
+    models = args.model or [settings.model]
+    try:
+        for model in models:
+            spec_for(model)
+        return run_worker(server=args.server, token=token, broker_url=broker, models=models, gpu=args.gpu, name=args.name)
+    except (UnknownModel, ValueError) as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_presets(args: argparse.Namespace) -> int:

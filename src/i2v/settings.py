@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "ali-vilab/i2vgen-xl"  # I2VGen-XL stays the default family
@@ -62,6 +62,34 @@ class Settings(BaseSettings):
         None, gt=0, description="Retention: delete the oldest finished videos while the archive is larger than this."
     )
 
+    broker: str | None = Field(
+        None, description="Redis URL of the broker that hands jobs to GPU workers on other machines "
+        "(redis://[:password@]host:6379/0, rediss:// for TLS). Unset: this server runs every job itself.",
+    )
+    worker_token: SecretStr | None = Field(
+        None, description="Token GPU workers authenticate with (required with I2V_BROKER). Worker endpoints refuse "
+        "the teachers' I2V_AUTH, and every other route refuses this token.",
+    )
+    lease_s: float = Field(
+        30.0, gt=0, le=3600, description="A worker's claim on a job lasts this long without a heartbeat or progress "
+        "report; then the job is re-queued (counted as an attempt) or, after the second loss, failed.",
+    )
+    worker_heartbeat_s: float = Field(10.0, gt=0, le=600, description="How often a GPU worker reports to the server.")
+    broker_heartbeat_timeout_s: float = Field(
+        60.0, gt=0, le=3600, description="A worker silent on Redis this long is dead to the broker: the sweep puts "
+        "its unfinished message back on the queue for another worker.",
+    )
+    sweep_s: float = Field(
+        5.0, gt=0, le=600, description="How often the server expires leases, re-queues dead workers' messages and "
+        "re-sends jobs queued without a message (Redis lost its data).",
+    )
+    job_time_limit_min_s: float = Field(
+        900.0, gt=0, description="A remote job's time limit is 3x its estimate, never less than this (seconds)."
+    )
+    job_time_limit_max_s: float = Field(
+        6 * 3600.0, gt=0, description="... and never more than this; also the limit of a job without an estimate."
+    )
+
     lesson_max_scenes: int = Field(24, ge=1, le=500, description="Most scenes one lesson may have.")
     lesson_max_frames: int = Field(
         1500, ge=8, description="Most frames all scenes of one lesson may generate together (GPU time guard)."
@@ -85,6 +113,15 @@ class Settings(BaseSettings):
                 except ValueError:
                     raise ValueError(f"{item!r} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/24)") from None
         return value
+
+    @model_validator(mode="after")
+    def _worker_timing(self) -> Settings:
+        if self.worker_heartbeat_s * 2 > self.lease_s:
+            raise ValueError(f"I2V_WORKER_HEARTBEAT_S ({self.worker_heartbeat_s:g}) must be at most half of I2V_LEASE_S "
+                             f"({self.lease_s:g}), or a single late heartbeat would lose a running job")
+        if self.job_time_limit_min_s > self.job_time_limit_max_s:
+            raise ValueError("I2V_JOB_TIME_LIMIT_MIN_S must not exceed I2V_JOB_TIME_LIMIT_MAX_S")
+        return self
 
     @property
     def db_path(self) -> Path:

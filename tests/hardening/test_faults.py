@@ -22,6 +22,7 @@ from i2v.jobs.store import FINISHED, JobStatus, QueueFull
 from i2v.jobs.worker import TABLE_RETRY_S
 from i2v.settings import Settings
 from i2v.web.services import Services
+from i2v.web.views import job_view
 from tests.hardening import images
 from tests.hardening.conftest import count
 
@@ -50,7 +51,7 @@ def run_existing(services: Services, job_id: str) -> dict:
     while time.monotonic() < deadline:
         job = services.jobs.get(job_id)
         if job.status in FINISHED:
-            return services.jobs.view(job).model_dump()
+            return job_view(services.jobs, job).model_dump()
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} still {job.status}")
 

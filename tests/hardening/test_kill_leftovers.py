@@ -21,7 +21,7 @@ import pytest
 
 from i2v.archive import Archive
 from i2v.jobs.recovery import recover_interrupted
-from i2v.jobs.store import JobStatus, JobStore
+from i2v.jobs.store import SCHEMA_VERSION, JobStatus, JobStore
 from i2v.media import encode_mp4, read_video
 from tests.hardening import images
 from tests.hardening.conftest import count, finished, wait_for
@@ -164,10 +164,10 @@ def test_the_schema_is_migrated_once_from_version_1(tmp_path):
     assert store.get("abc").entry == "2026-01-01/x"
     store.close()
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert JobStore(db).get("abc").entry == "2026-01-01/x"  # opening again changes nothing
     with sqlite3.connect(db) as conn:
-        conn.execute("PRAGMA user_version = 3")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(RuntimeError, match="newer i2v"):
         JobStore(db)
     count("kill -9 leftovers: schema migration", 1)

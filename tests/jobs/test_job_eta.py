@@ -11,6 +11,7 @@ import pytest
 from i2v.archive import Archive
 from i2v.engine.host import EngineHost
 from i2v.jobs import JobStore
+from i2v.web.views import job_view
 from i2v.jobs.service import JobService
 from i2v.jobs.worker import JobWorker
 from i2v.service import GenerationService
@@ -41,23 +42,23 @@ def test_queued_jobs_add_the_work_ahead_of_them(tmp_path):
     service = _service(tmp_path, estimate)
     a, b, c = (service.submit(_png(320, 240), {"prompt": "cells dividing", "steps": s}, f"10.0.0.{s}") for s in (10, 20, 30))
     assert seen == [(320, 240)] * 3
-    assert [service.view(service.get(j.id)).eta_s for j in (a, b, c)] == [10.0, 30.0, 60.0]
+    assert [job_view(service, service.get(j.id)).eta_s for j in (a, b, c)] == [10.0, 30.0, 60.0]
 
     assert service.store.claim_next().id == a.id  # starts: keeps its estimate until it measures one
-    assert service.view(service.get(a.id)).eta_s == 10.0
-    assert service.view(service.get(b.id)).eta_s == 30.0
+    assert job_view(service, service.get(a.id)).eta_s == 10.0
+    assert job_view(service, service.get(b.id)).eta_s == 30.0
     service.store.update_progress(a.id, 5, 10, eta_s=4.0)  # the engine's own ETA replaces the estimate
-    assert service.view(service.get(b.id)).eta_s == 24.0
-    assert service.view(service.get(c.id)).eta_s == 54.0
+    assert job_view(service, service.get(b.id)).eta_s == 24.0
+    assert job_view(service, service.get(c.id)).eta_s == 54.0
     service.cancel(b.id)
-    assert service.view(service.get(c.id)).eta_s == 34.0
+    assert job_view(service, service.get(c.id)).eta_s == 34.0
 
 
 @pytest.mark.parametrize("estimate", [None, lambda request, width, height, after=None: None])
 def test_unknown_estimates_give_no_eta_rather_than_a_guess(tmp_path, estimate):
     service = _service(tmp_path, estimate)
     job = service.submit(_png(64, 64), {"prompt": "cells dividing"}, "10.0.0.1")
-    assert service.view(service.get(job.id)).eta_s is None
+    assert job_view(service, service.get(job.id)).eta_s is None
 
 
 def test_each_estimate_knows_which_model_runs_before_it(tmp_path):

@@ -15,6 +15,7 @@ import pytest
 
 from i2v.archive import Archive, ArchivePathError
 from i2v.jobs import IllegalTransition, JobNotFound, JobStatus, JobStore
+from i2v.web.views import job_view
 from i2v.jobs.service import EXPORT_SLOTS, ExportsBusy, JobService
 from i2v.media import encode_mp4, read_video
 from i2v.post.spec import PostSpec
@@ -67,7 +68,7 @@ def test_export_records_archive_relative_files_and_leaves_the_video_alone(servic
     video = service.export_file(job, "video")
     assert video != original and len(read_video(video)[0]) == 14  # 8 frames ping-ponged
     assert service.export_file(job, "gif").read_bytes()[:6] == b"GIF89a"
-    assert service.view(job).exports == {name: f"/api/v1/jobs/{job_id}/exports/{name}" for name in exports}
+    assert job_view(service, job).exports == {name: f"/api/v1/jobs/{job_id}/exports/{name}" for name in exports}
 
     # an identity spec exports the generated clip itself, and the mapping is replaced, not merged
     job = service.export(job_id, PostSpec(), ["mp4"])
@@ -87,7 +88,7 @@ def test_export_refuses_what_it_cannot_do(service: JobService) -> None:
     queued = _job(service, succeed=False)
     with pytest.raises(ArchivePathError, match="has no video"):
         service.export(queued, PostSpec(), ["gif"])
-    assert service.view(service.get(queued)).exports == {}
+    assert job_view(service, service.get(queued)).exports == {}
 
 
 def test_exports_beyond_the_slots_are_refused_not_queued(service: JobService) -> None:

@@ -51,16 +51,21 @@ def finished_result(archive: Archive, entry: Entry, request: dict) -> dict | Non
     return {"video": entry.name + ".mp4", "recipe": recipe}
 
 
-def recover_interrupted(store: JobStore, archive: Archive, uploads: Path) -> list[Job]:
+def recover_interrupted(store: JobStore, archive: Archive, uploads: Path, *, include_leased: bool = True) -> list[Job]:
     """Adopt or remove what each interrupted attempt left, fix the job table, sweep orphans.
 
     Call once at start-up, before the worker claims anything. Raises sqlite3 errors when the job
-    table cannot be written (a full disk): nothing is changed then, and it can be called again."""
+    table cannot be written (a full disk): nothing is changed then, and it can be called again.
+
+    With `include_leased` False (GPU workers on other machines), a job a worker holds by a lease is
+    adopted if its video is complete (the server died between storing it and recording it) and
+    otherwise left running: the worker may still deliver it, and the lease decides if not."""
     finished: dict[str, dict] = {}
     leftovers: list[Entry] = []
     for job in store.list(limit=1_000_000, statuses=[JobStatus.RUNNING]):
         if not job.entry:
             continue
+        held = job.lease_expires is not None and not include_leased
         try:
             entry = archive.entry_named(job.entry)
         except ArchivePathError:
@@ -69,9 +74,9 @@ def recover_interrupted(store: JobStore, archive: Archive, uploads: Path) -> lis
         result = None if job.cancel_requested else finished_result(archive, entry, job.request)
         if result is not None:
             finished[job.id] = result
-        else:
+        elif not held:
             leftovers.append(entry)
-    changed = store.recover(finished=finished)
+    changed = store.recover(finished=finished, include_leased=include_leased)
     for job in changed:
         log.warning("job %s was running when the server stopped: now %s%s", job.id, job.status,
                     " (its finished video was adopted)" if job.id in finished else "")

@@ -1,7 +1,9 @@
 """The job service: what the HTTP API and the web UI both call. Neither keeps a queue of its own.
 
-Validates a submission fully before it is queued (a job in the table is always runnable),
-stores the normalised picture, and presents jobs in one shape for every client.
+Validates a submission fully before it is queued (a job in the table is always runnable), stores
+the normalised picture, records the job, then hands it to the dispatcher (`i2v.jobs.dispatch`:
+the server's own worker, or GPU workers on other machines through a broker). How a job looks to
+clients is the web layer's (`i2v.web.views`).
 
 A submission is refused as early and as cheaply as possible: its settings, the queue limits and
 the free disk space are checked before its picture is decoded (the expensive part), and the picture
@@ -28,8 +30,8 @@ from pydantic import BaseModel
 
 from i2v.archive import Archive, ArchivePathError
 from i2v.image_input import load_image
+from i2v.jobs.dispatch import Dispatcher
 from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore, QueueFull
-from i2v.jobs.worker import JobWorker
 from i2v.post.deliver import deliver
 from i2v.post.spec import PostSpec
 from i2v.engine.registry import offered_models, parse_request
@@ -38,34 +40,8 @@ from i2v.settings import Settings
 
 log = logging.getLogger(__name__)
 EXPORT_SLOTS = 2  # exports running at once; more are refused with ExportsBusy
-API_PREFIX = "/api/v1"
 UPLOAD_PNG_LEVEL = 1  # zlib level of stored pictures: 2.5× faster than the default 6 for ~15 % more bytes
 FULL_BELOW_BYTES = 2**20  # less free space than this is "the disk is full" in health
-
-
-class JobProgress(BaseModel):
-    step: int
-    total: int
-
-
-class JobView(BaseModel):
-    """A job as every client sees it (the HTTP API's JSON)."""
-
-    id: str
-    status: JobStatus
-    position: int | None
-    progress: JobProgress
-    eta_s: float | None
-    error: str | None
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    request: dict[str, Any]
-    recipe: dict[str, Any] | None
-    video: str | None
-    video_url: str | None
-    thumbnail_url: str | None
-    exports: dict[str, str] = {}  # export name ("gif", "sheet", …, "video") → download URL
 
 
 class ExportsBusy(QueueFull):
@@ -107,12 +83,12 @@ class Estimator(Protocol):
 
 class JobService:
     def __init__(
-        self, store: JobStore, worker: JobWorker, archive: Archive, settings: Settings, *,
+        self, store: JobStore, worker: Dispatcher | None, archive: Archive, settings: Settings, *,
         estimate: Estimator | None = None,
     ) -> None:
         self.store = store
         self.estimate = estimate
-        self.worker = worker
+        self.worker = worker  # the dispatcher; None in tests that run nothing
         self.archive = archive
         self.settings = settings
         self.uploads = settings.home / "uploads"
@@ -169,7 +145,8 @@ class JobService:
                 raise StorageFull(f"The server could not record the job ({exc}). Try again in a minute; if it "
                                   "keeps happening, ask the operator to check free disk space.") from None
             raise
-        self.worker.wake()
+        if self.worker is not None:
+            self.worker.dispatch(job)
         log.info("job %s queued by %s at position %s", job.id, client, job.position)
         return job
 
@@ -350,24 +327,6 @@ class JobService:
 
     def input_file(self, job: Job) -> Path:
         return self.uploads / job.image
-
-    def view(self, job: Job) -> JobView:
-        done = job.status == JobStatus.SUCCEEDED and bool(job.result)
-        exports = (job.result or {}).get("exports") if done else None
-        exports = exports if isinstance(exports, dict) else {}
-        video_url = f"{API_PREFIX}/jobs/{job.id}/video" if done else None
-        return JobView(
-            id=job.id, status=job.status, position=job.position,
-            progress=JobProgress(step=job.step, total=job.total or job.request.get("steps", 0)),
-            eta_s=self.wait_seconds(job) if job.status == JobStatus.QUEUED else job.eta_s,
-            error=job.error, created_at=job.created_at, started_at=job.started_at,
-            finished_at=job.finished_at, request=job.request,
-            recipe=job.result.get("recipe") if job.result else None,
-            video=job.result.get("video") if job.result else None,
-            video_url=video_url, thumbnail_url=f"{API_PREFIX}/jobs/{job.id}/thumbnail" if done else None,
-            exports={name: f"{API_PREFIX}/jobs/{job.id}/exports/{name}" for name in exports},
-        )
-
 
     def wait_seconds(self, job: Job) -> float | None:
         """Seconds until a queued job is done: what is left of the running job, the estimates of

@@ -1,8 +1,16 @@
 """The job table: the single source of truth about generation jobs, kept in one SQLite file.
 
-HTTP handlers and the UI create, read and cancel jobs from many threads while one worker claims and
-finishes them; the process may be killed at any moment, so every change is one committed
+HTTP handlers and the UI create, read and cancel jobs from many threads while a worker claims and
+finishes them: the server's own worker thread, or GPU workers on other machines (through the
+server's worker API). The process may be killed at any moment, so every change is one committed
 transaction and `recover()` puts jobs left running by a dead process back in order at start-up.
+
+A remote worker holds its job by a lease: a token and an expiry that its heartbeats and progress
+reports push forward. Every write it makes names the token, so a worker that lost its job (lease
+ran out, the job was re-queued and claimed by another) can no longer touch it; `expire_leases`
+re-queues or fails the jobs whose lease ran out. The same file also holds the roster of workers
+(`workers` table) and each running job's latest preview picture (stored progress, so any server
+process can show it).
 
 A full disk must not take reading down with writing: see `JobStore` on the connection it keeps open
 and on starting read-only.
@@ -54,7 +62,9 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
 # 1: the first table. 2: `entry`, the archive entry (stem) the running attempt writes its video to,
 #    so recovery after a crash can adopt or remove exactly what that attempt left.
-SCHEMA_VERSION = 2
+# 3: leases (`worker`, `lease`, `lease_expires`), the stored preview (`preview`, `preview_step`) and
+#    the `workers` roster, for GPU workers on other machines.
+SCHEMA_VERSION = 3
 REOPEN_EVERY_S = 2.0  # while read-only, how often a read tries the normal (writable) connection again
 
 _SCHEMA = (
@@ -76,21 +86,46 @@ CREATE TABLE IF NOT EXISTS jobs (
     error            TEXT,
     result           TEXT,                               -- JSON object or NULL
     cancel_requested INTEGER NOT NULL DEFAULT 0,
-    entry            TEXT                                -- archive stem of the running attempt (v2)
+    entry            TEXT,                               -- archive stem of the running attempt (v2)
+    worker           TEXT,                               -- name of the remote worker that runs (ran) it (v3)
+    lease            TEXT,                               -- that worker's lease token; NULL in-process (v3)
+    lease_expires    REAL,                               -- unix time the lease runs out unless renewed (v3)
+    preview          BLOB,                               -- latest live preview (small PNG) while running (v3)
+    preview_step     INTEGER NOT NULL DEFAULT 0          -- the step that preview shows (v3)
 )""",
     "CREATE INDEX IF NOT EXISTS jobs_status_seq ON jobs (status, seq)",
     "CREATE INDEX IF NOT EXISTS jobs_client_status ON jobs (client, status)",
+    """
+CREATE TABLE IF NOT EXISTS workers (
+    id           TEXT PRIMARY KEY,                       -- random, one per worker process
+    name         TEXT NOT NULL,
+    gpu          TEXT,
+    family       TEXT NOT NULL,                          -- the model family (queue) it serves
+    models       TEXT NOT NULL,                          -- JSON list of the models it may load
+    loaded_model TEXT,
+    job_id       TEXT,                                   -- the job it runs now
+    started_at   REAL NOT NULL,
+    last_seen    REAL NOT NULL
+)""",
 )
+# Columns added after version 1, with their types: the migration adds whichever a file lacks.
+_ADDED_COLUMNS = {"entry": "TEXT", "worker": "TEXT", "lease": "TEXT", "lease_expires": "REAL", "preview": "BLOB",
+                  "preview_step": "INTEGER NOT NULL DEFAULT 0"}
 
 # Columns `_update` may set; keeps keyword names from ever reaching SQL unchecked.
 _UPDATABLE = frozenset(
     {"status", "started_at", "finished_at", "attempts", "step", "total", "eta_s", "error", "result", "cancel_requested",
-     "entry"}
+     "entry", "worker", "lease", "lease_expires", "preview", "preview_step"}
 )
+# What a finished or re-queued job no longer needs: its lease and its preview.
+_RELEASED = {"lease_expires": None, "preview": None}
 
 # `position` is computed on read: the job's 1-based place among queued jobs, oldest (lowest seq) first.
+# Every column but the preview picture, which only `preview()` reads.
 _SELECT_JOB = """
-SELECT j.*,
+SELECT j.seq, j.id, j.status, j.client, j.request, j.image, j.created_at, j.started_at, j.finished_at, j.attempts,
+       j.step, j.total, j.eta_s, j.error, j.result, j.cancel_requested, j.entry, j.worker, j.lease, j.lease_expires,
+       j.preview_step,
        CASE WHEN j.status = 'queued'
             THEN (SELECT COUNT(*) FROM jobs q WHERE q.status = 'queued' AND q.seq <= j.seq)
        END AS position
@@ -119,6 +154,25 @@ class Job:
     cancel_requested: bool
     position: int | None
     entry: str | None = None  # archive stem the running (or last) attempt writes to
+    worker: str | None = None  # the remote worker that runs (or ran) it; None in-process
+    lease: str | None = None  # that worker's lease token (kept after the job ends: a retried report is recognised)
+    lease_expires: float | None = None  # unix time the lease runs out; None when no lease is held
+    preview_step: int = 0  # the step the stored preview shows
+
+
+@dataclass(frozen=True)
+class WorkerRow:
+    """One GPU worker process as the roster knows it. Times are unix seconds."""
+
+    id: str
+    name: str
+    gpu: str | None
+    family: str
+    models: list[str]
+    loaded_model: str | None
+    job_id: str | None
+    started_at: float
+    last_seen: float
 
 
 class QueueFull(Exception):
@@ -127,6 +181,10 @@ class QueueFull(Exception):
 
 class IllegalTransition(Exception):
     """The job is not in a state that allows the requested change. The message names both states."""
+
+
+class LeaseLost(IllegalTransition):
+    """A remote worker wrote to a job it no longer holds (its lease ran out and the job moved on)."""
 
 
 class StoreUnavailable(RuntimeError):
@@ -183,6 +241,10 @@ def _row_to_job(row: sqlite3.Row) -> Job:
         cancel_requested=bool(row["cancel_requested"]),
         position=row["position"],
         entry=row["entry"],
+        worker=row["worker"],
+        lease=row["lease"],
+        lease_expires=row["lease_expires"],
+        preview_step=row["preview_step"],
     )
 
 
@@ -275,8 +337,9 @@ class JobStore:
             for statement in _SCHEMA:
                 conn.execute(statement)
             columns = {row["name"] for row in conn.execute("PRAGMA table_info(jobs)")}
-            if "entry" not in columns:  # version 1 → 2
-                conn.execute("ALTER TABLE jobs ADD COLUMN entry TEXT")
+            for name, kind in _ADDED_COLUMNS.items():  # 1 → 2: entry; 2 → 3: leases and the preview
+                if name not in columns:
+                    conn.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         log.info("job table %s: schema %d → %d", self._path, version, SCHEMA_VERSION)
 
@@ -439,27 +502,33 @@ class JobStore:
     # ---- guarded writes ----------------------------------------------------------------------
 
     def _update(
-        self, conn: sqlite3.Connection, job_id: str, allowed_from: Collection[JobStatus], refused: str, **fields: Any
+        self, conn: sqlite3.Connection, job_id: str, allowed_from: Collection[JobStatus], refused: str, *,
+        holder: str | None = None, **fields: Any,
     ) -> None:
-        """`UPDATE … WHERE id = ? AND status IN allowed_from`, inside the caller's write transaction.
+        """`UPDATE … WHERE id = ? AND status IN allowed_from [AND lease = holder]`, inside the caller's
+        write transaction.
 
         Raises `JobNotFound` if no such id, `IllegalTransition` (naming the job, its status and
-        `refused`, the change that was asked for) if the job is in any other status.
+        `refused`, the change that was asked for) if the job is in any other status, `LeaseLost` if
+        `holder` (a lease token) is given and the job is no longer held with it.
         """
         unknown = fields.keys() - _UPDATABLE
         if unknown or not fields or not allowed_from:
             raise ValueError(f"bad update of job {job_id}: fields {sorted(fields)}, from {sorted(allowed_from)}")
         sources = sorted(JobStatus(s).value for s in allowed_from)
         assignments = ", ".join(f"{name} = ?" for name in fields)
+        held = " AND lease = ?" if holder is not None else ""
         cursor = conn.execute(
-            f"UPDATE jobs SET {assignments} WHERE id = ? AND status IN ({', '.join('?' * len(sources))})",
-            [*fields.values(), job_id, *sources],
+            f"UPDATE jobs SET {assignments} WHERE id = ? AND status IN ({', '.join('?' * len(sources))}){held}",
+            [*fields.values(), job_id, *sources, *([holder] if holder is not None else [])],
         )
         if cursor.rowcount == 1:
             return
-        row = conn.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = conn.execute("SELECT status, lease FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
             raise JobNotFound(f"No job with id {job_id!r}.")
+        if holder is not None and row[0] in sources and row[1] != holder:
+            raise LeaseLost(f"Job {job_id} is no longer held by this worker (its lease ran out); it cannot {refused}.")
         raise IllegalTransition(f"Job {job_id} is {row[0]}; it cannot {refused}.")
 
     def _transition(
@@ -468,13 +537,16 @@ class JobStore:
         job_id: str,
         allowed_from: Collection[JobStatus],
         to: JobStatus,
+        *,
+        holder: str | None = None,
         **fields: Any,
     ) -> Job:
-        """The only way a job's status changes. Returns the job as it is after the change."""
+        """The only way a job's status changes (guarded by the lease `holder` names, when given).
+        Returns the job as it is after the change."""
         for source in allowed_from:
             if to not in _LEGAL_MOVES[JobStatus(source)]:
                 raise ValueError(f"{source} -> {to} is not a legal move")  # a bug in this module
-        self._update(conn, job_id, allowed_from, f"become {to}", status=to.value, **fields)
+        self._update(conn, job_id, allowed_from, f"become {to}", holder=holder, status=to.value, **fields)
         return self._fetch(conn, job_id)
 
     # ---- commands ----------------------------------------------------------------------------
@@ -527,39 +599,130 @@ class JobStore:
                 step=0,
                 total=0,
                 entry=None,
+                worker=None,
+                lease=None,
+                preview_step=0,
+                **_RELEASED,
             )
 
-    def set_entry(self, job_id: str, entry: str) -> None:
+    def claim(self, job_id: str, *, worker: str, lease_s: float) -> Job:
+        """A remote worker's claim of one job: queued → running (attempts + 1) under a new lease
+        token that runs out `lease_s` seconds from now unless renewed; returns the job, whose
+        `lease` every later write of that worker must name.
+
+        Raises `JobNotFound`, or `IllegalTransition` when the job is not queued (already running,
+        finished or cancelled): a redelivered message is then acknowledged and skipped, so one job
+        never makes two videos."""
+        if not lease_s > 0:
+            raise ValueError(f"lease_s must be > 0, got {lease_s}")
+        now = time.time()
+        with self._writing() as conn:
+            job = self._fetch(conn, job_id)
+            if job.status is not JobStatus.QUEUED:
+                where = f" on worker {job.worker}" if job.status is JobStatus.RUNNING and job.worker else ""
+                raise IllegalTransition(f"Job {job_id} is {job.status}{where}; it cannot be claimed.")
+            return self._transition(
+                conn, job_id, {JobStatus.QUEUED}, JobStatus.RUNNING,
+                attempts=job.attempts + 1, started_at=now, step=0, total=0, entry=None, worker=worker,
+                lease=secrets.token_hex(12), lease_expires=now + lease_s, preview=None, preview_step=0,
+            )
+
+    def renew_lease(self, job_id: str, lease: str, lease_s: float) -> Job:
+        """Push a held job's lease `lease_s` seconds from now (a worker's heartbeat). Returns the job
+        (its `cancel_requested` tells the worker to stop). Raises `LeaseLost`, `IllegalTransition`
+        (the job is no longer running), `JobNotFound`."""
+        with self._writing() as conn:
+            self._update(conn, job_id, {JobStatus.RUNNING}, "renew its lease (only a running job can)", holder=lease,
+                         lease_expires=time.time() + lease_s)
+            return self._fetch(conn, job_id)
+
+    def extend_leases(self, lease_s: float) -> int:
+        """Give every held lease at least `lease_s` seconds from now: called when a server starts, so
+        workers that kept running while it was down have time to reconnect. Returns how many."""
+        with self._writing() as conn:
+            return conn.execute(
+                "UPDATE jobs SET lease_expires = MAX(lease_expires, ?) WHERE status = 'running' AND lease_expires IS NOT NULL",
+                (time.time() + lease_s,),
+            ).rowcount
+
+    def expire_leases(self, *, max_attempts: int = 2, now: float | None = None) -> list[tuple[Job, str | None]]:
+        """Put right the running jobs whose lease ran out (their worker died, hung or lost the
+        network): cancelled if cancel was asked for, re-queued (attempt counted, in its old place)
+        while fewer than `max_attempts` attempts were made, else failed with the reason. Returns
+        (job as changed, the archive entry its lost attempt had reserved) pairs; removing that
+        entry's files is the caller's. The lost worker can no longer write: its token is gone."""
+        now = time.time() if now is None else now
+        changed: list[tuple[Job, str | None]] = []
+        with self._writing() as conn:
+            rows = conn.execute(
+                "SELECT id, attempts, cancel_requested, entry, worker FROM jobs "
+                "WHERE status = 'running' AND lease_expires IS NOT NULL AND lease_expires < ? ORDER BY seq",
+                (now,),
+            ).fetchall()
+            running = {JobStatus.RUNNING}
+            for row in rows:
+                released = {**_RELEASED, "lease": None, "entry": None}
+                if row["cancel_requested"]:
+                    job = self._transition(conn, row["id"], running, JobStatus.CANCELLED, finished_at=now, eta_s=None,
+                                           **released)
+                elif row["attempts"] < max_attempts:
+                    job = self._transition(conn, row["id"], running, JobStatus.QUEUED, started_at=None, step=0,
+                                           total=0, eta_s=None, worker=None, preview_step=0, **released)
+                else:
+                    error = (f"The worker making this video stopped answering {_times(row['attempts'])} (last: "
+                             f"{row['worker'] or 'unknown'}); it was not retried again.")
+                    job = self._transition(conn, row["id"], running, JobStatus.FAILED, error=error, finished_at=now,
+                                           eta_s=None, **released)
+                changed.append((job, row["entry"]))
+        return changed
+
+    def set_entry(self, job_id: str, entry: str, *, lease: str | None = None) -> None:
         """Record the archive entry (stem) the running attempt writes its video to, before it writes
-        anything there, so `recover` can later tell whose files they are. Running jobs only."""
+        anything there, so `recover` can later tell whose files they are. Running jobs only (held
+        with `lease`, when given)."""
         if not entry or entry != entry.strip():
             raise ValueError(f"bad archive entry {entry!r}")
         with self._writing() as conn:
             self._update(conn, job_id, {JobStatus.RUNNING}, "record its archive entry (only a running job can)",
-                         entry=entry)
+                         holder=lease, entry=entry)
 
-    def update_progress(self, job_id: str, step: int, total: int, eta_s: float | None) -> None:
-        """Record denoising progress (`0 <= step <= total`, `eta_s` seconds or None) of a running job.
+    def update_progress(self, job_id: str, step: int, total: int, eta_s: float | None, *, preview: bytes | None = None,
+                        lease: str | None = None, lease_s: float | None = None) -> Job | None:
+        """Record denoising progress (`0 <= step <= total`, `eta_s` seconds or None) of a running job,
+        with its live `preview` (a small PNG, see `i2v.jobs.previews`) when given. A remote worker
+        names its `lease`, which this also renews for `lease_s` seconds, and gets the job back (its
+        `cancel_requested` is the stop signal).
 
-        Raises `IllegalTransition` if the job is not running, `ValueError` for impossible numbers.
+        Raises `IllegalTransition` if the job is not running, `LeaseLost`, `ValueError` for impossible numbers.
         """
         if not 0 <= step <= total:
             raise ValueError(f"progress must satisfy 0 <= step <= total, got step={step}, total={total}")
         if eta_s is not None and not eta_s >= 0:  # also refuses NaN
             raise ValueError(f"eta_s must be None or >= 0 seconds, got {eta_s}")
+        fields: dict[str, Any] = {"step": step, "total": total, "eta_s": eta_s}
+        if preview is not None:
+            fields.update(preview=preview, preview_step=step)
+        if lease is not None and lease_s is not None:
+            fields["lease_expires"] = time.time() + lease_s
         with self._writing() as conn:
-            self._update(
-                conn, job_id, {JobStatus.RUNNING}, "record progress (only a running job can)",
-                step=step, total=total, eta_s=eta_s,
-            )
+            self._update(conn, job_id, {JobStatus.RUNNING}, "record progress (only a running job can)", holder=lease,
+                         **fields)
+            return self._fetch(conn, job_id) if lease is not None else None
 
-    def succeed(self, job_id: str, result: dict) -> Job:
+    def preview(self, job_id: str) -> tuple[bytes | None, int]:
+        """The running job's latest stored preview (PNG bytes, or None) and the step it shows."""
+        with self._reading() as conn:
+            row = conn.execute("SELECT preview, preview_step FROM jobs WHERE id = ? AND status = 'running'",
+                               (job_id,)).fetchone()
+        return (None, 0) if row is None else (row[0], row[1])
+
+    def succeed(self, job_id: str, result: dict, *, lease: str | None = None) -> Job:
         """Running → succeeded, storing `result` (a JSON-able dict, e.g. the video's archive name)."""
         result_json = _json(result, "result")
         with self._writing() as conn:
             return self._transition(
-                conn, job_id, {JobStatus.RUNNING}, JobStatus.SUCCEEDED,
-                result=result_json, finished_at=time.time(), eta_s=None, error=None,
+                conn, job_id, {JobStatus.RUNNING}, JobStatus.SUCCEEDED, holder=lease,
+                result=result_json, finished_at=time.time(), eta_s=None, error=None, **_RELEASED,
             )
 
     def update_result(self, job_id: str, changes: dict) -> Job:
@@ -574,12 +737,12 @@ class JobStore:
                          result=result)
             return self._fetch(conn, job_id)
 
-    def fail(self, job_id: str, error: str) -> Job:
+    def fail(self, job_id: str, error: str, *, lease: str | None = None) -> Job:
         """Running → failed. `error` is shown to the user: plain language, no traceback."""
         with self._writing() as conn:
             return self._transition(
-                conn, job_id, {JobStatus.RUNNING}, JobStatus.FAILED,
-                error=error, finished_at=time.time(), eta_s=None,
+                conn, job_id, {JobStatus.RUNNING}, JobStatus.FAILED, holder=lease,
+                error=error, finished_at=time.time(), eta_s=None, **_RELEASED,
             )
 
     def cancel(self, job_id: str) -> Job:
@@ -599,16 +762,21 @@ class JobStore:
                 return self._fetch(conn, job_id)
             return job
 
-    def mark_cancelled(self, job_id: str) -> Job:
+    def mark_cancelled(self, job_id: str, *, lease: str | None = None) -> Job:
         """Running → cancelled; the worker calls this once it has stopped the job."""
         with self._writing() as conn:
             return self._transition(
-                conn, job_id, {JobStatus.RUNNING}, JobStatus.CANCELLED, finished_at=time.time(), eta_s=None
+                conn, job_id, {JobStatus.RUNNING}, JobStatus.CANCELLED, holder=lease, finished_at=time.time(),
+                eta_s=None, **_RELEASED,
             )
 
-    def recover(self, *, max_attempts: int = 2, finished: Mapping[str, dict] | None = None) -> list[Job]:
+    def recover(self, *, max_attempts: int = 2, finished: Mapping[str, dict] | None = None,
+                include_leased: bool = True) -> list[Job]:
         """Put right the jobs a dead process left running. Call once at start-up, before the worker
         starts and while no other process uses this file (it cannot tell a dead worker from a live one).
+        With `include_leased` False, jobs held by remote workers (a lease) are left alone: they may
+        still be running elsewhere, and `expire_leases` deals with them if not (those in `finished`
+        are adopted all the same).
 
         A job in `finished` (id → result) had made its video before the process died: it becomes
         succeeded with that result. Otherwise a job whose cancel had been asked for becomes
@@ -625,20 +793,22 @@ class JobStore:
         now = time.time()
         touched: list[Job] = []
         with self._writing() as conn:
-            rows = conn.execute(
-                "SELECT id, attempts, cancel_requested FROM jobs WHERE status = 'running' ORDER BY seq"
-            ).fetchall()
+            rows = [row for row in conn.execute(
+                "SELECT id, attempts, cancel_requested, lease_expires FROM jobs WHERE status = 'running' ORDER BY seq")
+                if include_leased or row["lease_expires"] is None or row["id"] in results]
             running = {JobStatus.RUNNING}
             for row in rows:
                 if row["id"] in results:
                     job = self._transition(conn, row["id"], running, JobStatus.SUCCEEDED, result=results[row["id"]],
-                                           finished_at=now, eta_s=None, error=None)
+                                           finished_at=now, eta_s=None, error=None, **_RELEASED)
                 elif row["cancel_requested"]:
-                    job = self._transition(conn, row["id"], running, JobStatus.CANCELLED, finished_at=now, eta_s=None)
+                    job = self._transition(conn, row["id"], running, JobStatus.CANCELLED, finished_at=now, eta_s=None,
+                                           **_RELEASED)
                 elif row["attempts"] < max_attempts:
                     job = self._transition(
                         conn, row["id"], running, JobStatus.QUEUED,
-                        started_at=None, step=0, total=0, eta_s=None, entry=None,
+                        started_at=None, step=0, total=0, eta_s=None, entry=None, worker=None, lease=None,
+                        preview_step=0, **_RELEASED,
                     )
                 else:
                     error = (
@@ -646,7 +816,7 @@ class JobStore:
                         "it was not retried again."
                     )
                     job = self._transition(
-                        conn, row["id"], running, JobStatus.FAILED, error=error, finished_at=now, eta_s=None
+                        conn, row["id"], running, JobStatus.FAILED, error=error, finished_at=now, eta_s=None, **_RELEASED
                     )
                 touched.append(job)
         return touched
@@ -664,3 +834,31 @@ class JobStore:
                 )
             conn.execute("DELETE FROM jobs WHERE id = ? AND status IN ('succeeded', 'failed', 'cancelled')", (job_id,))
             return job
+
+    # ---- the roster of remote workers ------------------------------------------------------------
+
+    def record_worker(self, *, worker_id: str, name: str, gpu: str | None, family: str, models: list[str],
+                      loaded_model: str | None, job_id: str | None) -> None:
+        """A worker's heartbeat: insert or refresh its row (last seen now)."""
+        now = time.time()
+        with self._writing() as conn:
+            conn.execute(
+                "INSERT INTO workers (id, name, gpu, family, models, loaded_model, job_id, started_at, last_seen) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+                "gpu = excluded.gpu, family = excluded.family, models = excluded.models, "
+                "loaded_model = excluded.loaded_model, job_id = excluded.job_id, last_seen = excluded.last_seen",
+                (worker_id, name, gpu, family, json.dumps(models), loaded_model, job_id, now, now),
+            )
+
+    def workers(self, *, seen_since: float = 0.0) -> list[WorkerRow]:
+        """Workers last seen at or after `seen_since` (unix time), most recently seen first."""
+        with self._reading() as conn:
+            rows = conn.execute("SELECT * FROM workers WHERE last_seen >= ? ORDER BY last_seen DESC", (seen_since,))
+            return [WorkerRow(id=r["id"], name=r["name"], gpu=r["gpu"], family=r["family"], models=json.loads(r["models"]),
+                              loaded_model=r["loaded_model"], job_id=r["job_id"], started_at=r["started_at"],
+                              last_seen=r["last_seen"]) for r in rows]
+
+    def forget_workers(self, *, seen_before: float) -> int:
+        """Remove workers not seen since `seen_before` (unix time); returns how many."""
+        with self._writing() as conn:
+            return conn.execute("DELETE FROM workers WHERE last_seen < ?", (seen_before,)).rowcount

@@ -1,8 +1,15 @@
-"""The one worker that owns the GPU: claims the oldest queued job, runs it, records the outcome.
+"""The worker step, and the one-machine worker that runs it in the server's own process.
 
-One thread, one job at a time. Cancellation is cooperative and per job: each job gets its own
-`threading.Event`, set by `cancel(job_id)` or noticed from the store between steps, so one
-teacher's cancel can never stop another's video.
+`JobRunner` is the step every worker runs, here and on remote GPU machines alike: one job's picture
+→ `GenerationService` → an `Outcome`, with progress, the live preview and the cancel check written
+through `_progress_writer` to a `ProgressBoard` (the job table here; the server's worker API on a
+remote worker, `i2v.jobs.remote_worker`).
+
+`JobWorker` is the in-process dispatcher (I2V_BROKER unset): the one worker that owns this
+machine's GPU claims the oldest queued job, runs it, records the outcome. One thread, one job at a
+time. Cancellation is cooperative and per job: each job gets its own `threading.Event`, set by
+`cancel(job_id)` or noticed from the store between steps, so one teacher's cancel can never stop
+another's video.
 
 When the job table cannot be written (a full disk), a job's outcome is kept in memory
 (`as_recorded` shows it to every reader meanwhile) and written as soon as the table takes writes
@@ -21,11 +28,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from PIL import Image
 
 from i2v.engine.base import GenerationCancelled, ModelNotAvailable, NonFiniteError, Progress
 from i2v.archive import Entry
+from i2v.jobs.previews import LivePreview, encode_preview, read_live
 from i2v.jobs.store import IllegalTransition, Job, JobNotFound, JobStatus, JobStore, is_storage_failure
 from i2v.request import GenerationRequest, RequestError
 from i2v.service import GenerationService
@@ -45,7 +54,7 @@ TAIL_MARGIN = 1.25  # a measured tail is stretched by this much: the ETA should 
 
 @dataclass
 class LiveJob:
-    """What only the running process knows about the running job (the preview picture)."""
+    """What only the process running the job holds: its cancel event and its latest preview."""
 
     job_id: str
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -88,6 +97,16 @@ class StepClock:
         return self.marks[-1][1] if self.marks else None
 
 
+class ProgressBoard(Protocol):
+    """Where a running job's progress goes and its cancel flag comes from: the job table
+    (`JobStore`), or the server's worker API for a remote worker."""
+
+    def update_progress(self, job_id: str, step: int, total: int, eta_s: float | None, *,
+                        preview: bytes | None = None) -> object: ...
+
+    def is_cancel_requested(self, job_id: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How a job ended, as the worker will record it (`status` is a finished one)."""
@@ -98,10 +117,87 @@ class Outcome:
     finished_at: float = field(default_factory=time.time)
 
 
-class JobWorker:
-    def __init__(self, store: JobStore, generator: GenerationService, uploads: Path) -> None:
+class JobRunner:
+    """The worker step shared by the in-process worker and remote GPU workers (see the module doc)."""
+
+    progress_every_s = PROGRESS_WRITE_EVERY_S  # how often progress (and the cancel flag) goes to the board
+
+    def __init__(self, store: ProgressBoard, generator: GenerationService) -> None:
         self.store = store
         self.generator = generator
+        self.tail_steps = DEFAULT_TAIL_STEPS  # learned from each finished job (see `_learn_tail`)
+
+    def execute(self, job_id: str, request: dict, picture: Callable[[], Image.Image], live: LiveJob, *,
+                on_entry: Callable[[Entry], None] | None = None) -> Outcome:
+        """Make the video of job `job_id` (its stored `request`) from the RGB picture `picture()`
+        returns. Never raises for a job's own failure: every way a job can end is an `Outcome` with
+        a reason a teacher understands."""
+        clock = StepClock(self.tail_steps)
+        try:
+            request = GenerationRequest.model_validate(request)
+            image = picture()
+            result = self.generator.generate(request, image, on_progress=self._progress_writer(live, clock),
+                                             cancel=live.cancel, on_entry=on_entry)
+            self._learn_tail(clock, time.monotonic())
+            outcome = Outcome(JobStatus.SUCCEEDED, result={"video": result.entry.name + ".mp4", "recipe": result.recipe})
+            log.info("job %s succeeded: %s", job_id, result.entry.name)
+        except GenerationCancelled:
+            outcome = Outcome(JobStatus.CANCELLED)
+            log.info("job %s cancelled", job_id)
+        except (ModelNotAvailable, NonFiniteError, MemoryError, RequestError) as exc:
+            outcome = Outcome(JobStatus.FAILED, error=str(exc))
+            log.warning("job %s failed: %s", job_id, exc)
+        except OSError as exc:
+            log.exception("job %s could not write its files", job_id)
+            outcome = Outcome(JobStatus.FAILED, error=storage_error(exc))
+        except sqlite3.Error as exc:
+            log.error("job %s: the job table failed (%s)", job_id, exc)
+            outcome = Outcome(JobStatus.FAILED, error=table_error(exc))
+        except Exception as exc:  # noqa: BLE001 - the worker must survive any one job
+            log.exception("job %s crashed", job_id)
+            outcome = Outcome(JobStatus.FAILED, error=f"Unexpected error ({type(exc).__name__}: {exc}). The log has details.")
+        return outcome
+
+    def _learn_tail(self, clock: StepClock, done: float) -> None:
+        """After a job: how long decoding, encoding and writing took, in steps, for the next ETA."""
+        per_step, last = clock.step_seconds(), clock.last_mark()
+        if per_step and last is not None and per_step > 0:
+            self.tail_steps = round(max(done - last, 0.0) / per_step * TAIL_MARGIN, 2)
+
+    def _progress_writer(self, live: LiveJob, clock: StepClock | None = None):
+        """The one place a running job's progress goes out: step, total and the job's own ETA
+        (`StepClock`), the live preview (as stored progress), and the cancel check, at most every
+        `progress_every_s`."""
+        clock = clock if clock is not None else StepClock(self.tail_steps)
+        last_write = 0.0
+
+        def on_progress(progress: Progress) -> None:
+            nonlocal last_write
+            live.preview, live.preview_step = progress.preview, progress.step
+            now = time.monotonic()
+            clock.mark(progress.step, now, progress.elapsed_s)
+            if progress.step == progress.total or now - last_write >= self.progress_every_s:
+                try:
+                    self.store.update_progress(live.job_id, progress.step, progress.total,
+                                               clock.eta(progress.step, progress.total),
+                                               preview=encode_preview(progress.preview))
+                except sqlite3.OperationalError as exc:
+                    if is_storage_failure(exc):
+                        raise  # the disk is full: the video could not be saved either; end the job now
+                    log.warning("job %s: progress not recorded (%s)", live.job_id, exc)  # busy: try next time
+                last_write = now
+                if self.store.is_cancel_requested(live.job_id):
+                    live.cancel.set()
+
+        return on_progress
+
+
+class JobWorker(JobRunner):
+    """The in-process dispatcher (see the module doc); implements `i2v.jobs.dispatch.Dispatcher`."""
+
+    def __init__(self, store: JobStore, generator: GenerationService, uploads: Path) -> None:
+        super().__init__(store, generator)
+        self.store: JobStore = store
         self.uploads = uploads
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -110,7 +206,6 @@ class JobWorker:
         self._unrecorded: dict[str, Outcome] = {}  # outcomes the table could not take yet
         self._unrecorded_lock = threading.Lock()
         self._recover: Callable[[], object] | None = None
-        self.tail_steps = DEFAULT_TAIL_STEPS  # learned from each finished job (see `_learn_tail`)
 
     # ---- life cycle ----------------------------------------------------------------------
 
@@ -133,16 +228,20 @@ class JobWorker:
         """A job was queued: look now instead of at the next poll."""
         self._wake.set()
 
+    def dispatch(self, job: Job) -> None:
+        """A job was committed as queued: the loop claims it from the table (oldest first)."""
+        self.wake()
+
     # ---- what the API and UI may ask --------------------------------------------------------
 
-    def live(self, job_id: str) -> LiveJob | None:
-        live = self._live
-        return live if live is not None and live.job_id == job_id else None
+    def live(self, job_id: str) -> LivePreview | None:
+        """The running job's preview, as stored with its progress (the same for every server process)."""
+        return read_live(self.store, job_id)
 
     def cancel(self, job_id: str) -> None:
         """Stop the running job within one denoising step, if it is this one."""
-        live = self.live(job_id)
-        if live is not None:
+        live = self._live
+        if live is not None and live.job_id == job_id:
             live.cancel.set()
 
     def as_recorded(self, job: Job) -> Job:
@@ -191,34 +290,16 @@ class JobWorker:
         live = LiveJob(job.id)
         self._live = live
         log.info("job %s started (attempt %d)", job.id, job.attempts)
-        clock = StepClock(self.tail_steps)
         try:
-            request = GenerationRequest.model_validate(job.request)
-            with Image.open(self.uploads / job.image) as stored:
-                image = stored.convert("RGB")
-            result = self.generator.generate(request, image, on_progress=self._progress_writer(live, clock),
-                                             cancel=live.cancel, on_entry=lambda entry: self._own(job.id, entry))
-            self._learn_tail(clock, time.monotonic())
-            outcome = Outcome(JobStatus.SUCCEEDED, result={"video": result.entry.name + ".mp4", "recipe": result.recipe})
-            log.info("job %s succeeded: %s", job.id, result.entry.name)
-        except GenerationCancelled:
-            outcome = Outcome(JobStatus.CANCELLED)
-            log.info("job %s cancelled", job.id)
-        except (ModelNotAvailable, NonFiniteError, MemoryError, RequestError) as exc:
-            outcome = Outcome(JobStatus.FAILED, error=str(exc))
-            log.warning("job %s failed: %s", job.id, exc)
-        except OSError as exc:
-            log.exception("job %s could not write its files", job.id)
-            outcome = Outcome(JobStatus.FAILED, error=storage_error(exc))
-        except sqlite3.Error as exc:
-            log.error("job %s: the job table failed (%s)", job.id, exc)
-            outcome = Outcome(JobStatus.FAILED, error=table_error(exc))
-        except Exception as exc:  # noqa: BLE001 - the worker must survive any one job
-            log.exception("job %s crashed", job.id)
-            outcome = Outcome(JobStatus.FAILED, error=f"Unexpected error ({type(exc).__name__}: {exc}). The log has details.")
+            outcome = self.execute(job.id, job.request, lambda: self._picture(job), live,
+                                   on_entry=lambda entry: self._own(job.id, entry))
         finally:
             self._live = None
         self._record(job.id, outcome)
+
+    def _picture(self, job: Job) -> Image.Image:
+        with Image.open(self.uploads / job.image) as stored:
+            return stored.convert("RGB")
 
     def _own(self, job_id: str, entry: Entry) -> None:
         self.store.set_entry(job_id, entry.name)
@@ -264,37 +345,6 @@ class JobWorker:
                 return False
             log.info("job %s: outcome %s recorded after the job table recovered", job_id, outcome.status)
         return True
-
-    def _learn_tail(self, clock: StepClock, done: float) -> None:
-        """After a job: how long decoding, encoding and writing took, in steps, for the next ETA."""
-        per_step, last = clock.step_seconds(), clock.last_mark()
-        if per_step and last is not None and per_step > 0:
-            self.tail_steps = round(max(done - last, 0.0) / per_step * TAIL_MARGIN, 2)
-
-    def _progress_writer(self, live: LiveJob, clock: StepClock | None = None):
-        """The engine's step callback: keeps the preview, times the step, and writes step, total
-        and the job's own ETA (`StepClock`) to the table at most every PROGRESS_WRITE_EVERY_S."""
-        clock = clock if clock is not None else StepClock(self.tail_steps)
-        last_write = 0.0
-
-        def on_progress(progress: Progress) -> None:
-            nonlocal last_write
-            live.preview, live.preview_step = progress.preview, progress.step
-            now = time.monotonic()
-            clock.mark(progress.step, now, progress.elapsed_s)
-            if progress.step == progress.total or now - last_write >= PROGRESS_WRITE_EVERY_S:
-                try:
-                    self.store.update_progress(live.job_id, progress.step, progress.total,
-                                               clock.eta(progress.step, progress.total))
-                except sqlite3.OperationalError as exc:
-                    if is_storage_failure(exc):
-                        raise  # the disk is full: the video could not be saved either; end the job now
-                    log.warning("job %s: progress not recorded (%s)", live.job_id, exc)  # busy: try next time
-                last_write = now
-                if self.store.is_cancel_requested(live.job_id):
-                    live.cancel.set()
-
-        return on_progress
 
 
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})

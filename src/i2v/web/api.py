@@ -7,7 +7,6 @@ from a request reaches the filesystem.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import sqlite3
 from typing import Annotated, Any
@@ -19,7 +18,8 @@ from pydantic import BaseModel, ValidationError
 from i2v import __version__
 from i2v.archive import ArchivePathError
 from i2v.image_input import ImageInputError
-from i2v.jobs.service import ExportsBusy, JobView, NotYourJob, StorageFull
+from i2v.jobs.service import ExportsBusy, NotYourJob, StorageFull
+from i2v.jobs.dispatch import family_of
 from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, QueueFull
 from i2v.engine.registry import DEFAULT_SPEC
 from i2v.post.spec import PostSpec
@@ -27,6 +27,7 @@ from i2v.request import GenerationRequest, RequestError
 from i2v.web import strict_json
 from i2v.web.deps import ClientDep, PoolsDep, ServicesDep
 from i2v.web.forms import FormError, text_fields
+from i2v.web.views import JobView, WorkerView, job_view, job_views, worker_views
 
 router = APIRouter()
 # Form fields POST /jobs accepts: the upload plus the request's fields (allow_downgrade is CLI-only).
@@ -85,13 +86,21 @@ class DiskHealth(BaseModel):
     detail: str
 
 
+class BrokerHealth(BaseModel):
+    url: str  # without its password
+    state: str  # ok or unreachable
+    detail: str
+
+
 class Health(BaseModel):
-    status: str  # "ok", or what is wrong: "disk_full", "disk_low"
+    status: str  # "ok", or what is wrong: "disk_full", "disk_low", "broker_unreachable"
     version: str
     model: ModelHealth
     disk: DiskHealth
     queued: int | None  # None when the job table cannot be read
     running: int | None
+    broker: BrokerHealth | None = None  # None: this server runs jobs itself (I2V_BROKER unset)
+    workers: int | None = None  # live GPU workers (heard from within I2V_LEASE_S); None without a broker
 
 
 def _job_or_404(services, job_id: str):
@@ -167,12 +176,12 @@ def list_jobs(
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,  # SQLite integers stop at 2**63; found by schemathesis
 ) -> JobPage:
     jobs = services.jobs.history(limit=limit, offset=offset)
-    return JobPage(jobs=[services.jobs.view(j) for j in jobs], total=services.store.count(), limit=limit, offset=offset)
+    return JobPage(jobs=job_views(services, jobs), total=services.store.count(), limit=limit, offset=offset)
 
 
 @router.get("/jobs/{job_id}", response_model=JobView, summary="One job's state, progress and result")
 def get_job(services: ServicesDep, job_id: str) -> JobView:
-    return services.jobs.view(_job_or_404(services, job_id))
+    return job_view(services.jobs, _job_or_404(services, job_id), services.broker)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobView, summary="Cancel a queued or running job")
@@ -181,7 +190,7 @@ def cancel_job(services: ServicesDep, client: ClientDep, job_id: str) -> JobView
     Cancelling a finished job changes nothing and returns it."""
     _job_or_404(services, job_id)
     try:
-        return services.jobs.view(services.jobs.cancel(job_id, client))
+        return job_view(services.jobs, services.jobs.cancel(job_id, client), services.broker)
     except NotYourJob as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
 
@@ -287,7 +296,7 @@ async def create_exports(services: ServicesDep, pools: PoolsDep, job_id: str, re
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    return services.jobs.view(job)
+    return job_view(services.jobs, job, services.broker)
 
 
 @router.get("/jobs/{job_id}/exports/{name}", summary="One exported file (gif, webm, sheet, …, video)", response_class=FileResponse)
@@ -304,13 +313,12 @@ def get_export(services: ServicesDep, job_id: str, name: str) -> FileResponse:
 
 @router.get("/jobs/{job_id}/preview", summary="Live preview of the running job (PNG)")
 def get_preview(services: ServicesDep, job_id: str) -> Response:
+    """The preview stored with the job's progress, by whichever worker runs it (here or remote)."""
     _job_or_404(services, job_id)
-    live = services.worker.live(job_id)
-    if live is None or live.preview is None:
+    data, step = services.store.preview(job_id)
+    if data is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No preview yet.")
-    buffer = io.BytesIO()
-    live.preview.save(buffer, format="PNG")
-    return Response(buffer.getvalue(), media_type="image/png", headers={"Cache-Control": "no-store"})
+    return Response(data, media_type="image/png", headers={"Cache-Control": "no-store", "X-I2V-Step": str(step)})
 
 
 @router.get("/jobs/{job_id}/events", summary="Server-sent progress events until the job finishes")
@@ -321,7 +329,7 @@ async def job_events(services: ServicesDep, pools: PoolsDep, job_id: str, reques
     async def stream():
         last = None
         while not await request.is_disconnected():
-            view = services.jobs.view(await pools.run(pools.reads, services.jobs.get, job_id))
+            view = await pools.run(pools.reads, lambda: job_view(services.jobs, services.jobs.get(job_id), services.broker))
             state = (view.status, view.position, view.progress.step)
             if state != last:
                 last = state
@@ -350,20 +358,51 @@ def list_models(services: ServicesDep) -> list[ModelView]:
     return views
 
 
-@router.get("/health", response_model=Health, summary="Model state, disk and queue size")
+@router.get("/workers", response_model=list[WorkerView], summary="The GPU workers (other machines) and what they run")
+def list_workers(services: ServicesDep) -> list[WorkerView]:
+    """Every worker heard from in the last day, most recently heard first; empty when this server
+    runs jobs itself (I2V_BROKER unset)."""
+    return worker_views(services)
+
+
+@router.get("/health", response_model=Health, summary="Model state, disk, queue size, broker and workers")
 def health(services: ServicesDep) -> Health:
     """Answers even when the disk is full (then `status` is "disk_full" and `disk.detail` says what
-    to do) or the job table cannot be read (then the counts are null)."""
-    model = services.host.status
+    to do) or the job table cannot be read (then the counts are null). With remote GPU workers, the
+    model is "ready" while a live worker of its family is connected, and `broker` says whether Redis answers."""
+    model = ModelHealth(**vars(services.host.status)) if services.broker is None else _remote_model(services)
     disk = services.jobs.storage()
     try:
         queued, running = services.store.count([JobStatus.QUEUED]), services.store.count([JobStatus.RUNNING])
     except sqlite3.Error:
         queued = running = None
+    broker = workers = None
+    if services.broker is not None:
+        broker = BrokerHealth(**vars(services.broker.state()))
+        try:
+            workers = len(services.broker.live_workers())
+        except sqlite3.Error:
+            workers = None
+    state = {"full": "disk_full", "low": "disk_low"}.get(disk.state, "ok")
+    if state == "ok" and broker is not None and broker.state != "ok":
+        state = "broker_unreachable"
     return Health(
-        status={"full": "disk_full", "low": "disk_low"}.get(disk.state, "ok"), version=__version__,
-        model=ModelHealth(state=model.state, model=model.model, detail=model.detail),
-        disk=DiskHealth(**disk.model_dump()), queued=queued, running=running,
+        status=state, version=__version__, model=model,
+        disk=DiskHealth(**disk.model_dump()), queued=queued, running=running, broker=broker, workers=workers,
     )
+
+
+def _remote_model(services) -> ModelHealth:
+    """The default model's state when GPU workers on other machines run the jobs."""
+    model = services.settings.model
+    try:
+        serving = [w for w in services.broker.live_workers() if w.family == family_of(model)]
+    except sqlite3.Error:
+        serving = []
+    if serving:
+        return ModelHealth(state="ready", model=model, detail=f"on {len(serving)} GPU worker(s): "
+                           + ", ".join(f"{w.name} ({w.gpu or 'GPU'})" for w in serving[:10]))
+    return ModelHealth(state="not_loaded", model=model, detail=f"No worker for model {model} is connected; jobs wait "
+                       "until one starts (i2v worker --server … --broker …).")
 
 

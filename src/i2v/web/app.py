@@ -10,10 +10,20 @@ from fastapi import FastAPI
 
 from i2v import __version__
 from i2v.settings import Settings
-from i2v.web import api, api_lessons, api_teaching, errors
+from i2v.web import api, api_lessons, api_teaching, api_worker, errors
 from i2v.web.forms import Latin1FormParsing
 from i2v.web.pools import Pools
-from i2v.web.security import ForwardedClient, SameOriginGuard, TokenAuth, check_bind, is_loopback
+from i2v.web.security import (
+    OPEN_PATHS,
+    WORKER_PREFIX,
+    ForwardedClient,
+    InsecureBindError,
+    SameOriginGuard,
+    TokenAuth,
+    WorkerAuth,
+    check_bind,
+    is_loopback,
+)
 from i2v.web.services import Services
 from i2v.web.ui import CSS, build_ui
 
@@ -23,6 +33,9 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """Build the app. Services start with the app (lifespan) and stop with it."""
     check_bind(settings)
+    if settings.broker and settings.worker_token is None:
+        raise InsecureBindError("I2V_BROKER is set but I2V_WORKER_TOKEN is not: GPU workers need their own token "
+                                "(a long random secret, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`).")
     services = services or Services.build(settings)
     pools = Pools()
 
@@ -51,11 +64,17 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(api.router, prefix="/api/v1", tags=["i2v"])
     app.include_router(api_teaching.router, prefix="/api/v1", tags=["teaching"])
     app.include_router(api_lessons.router, prefix="/api/v1", tags=["lessons"])
+    if settings.broker:
+        app.include_router(api_worker.router, prefix="/api/v1/worker", tags=["workers"])
     # The last added runs first: the client's real address is settled before anything uses it.
     app.add_middleware(Latin1FormParsing)
     app.add_middleware(SameOriginGuard, loopback_only=is_loopback(settings.host), extra_hosts=settings.allowed_hosts)
     if settings.auth is not None:
-        app.add_middleware(TokenAuth, token=settings.auth.get_secret_value())
+        # With GPU workers, their API is guarded by their own token (WorkerAuth), not the teachers'.
+        teacher_paths = (lambda path: path not in OPEN_PATHS and not path.startswith(WORKER_PREFIX)) if settings.broker else None
+        app.add_middleware(TokenAuth, token=settings.auth.get_secret_value(), guards=teacher_paths)
+    if settings.broker and settings.worker_token is not None:  # before TokenAuth: the workers' API is its own
+        app.add_middleware(WorkerAuth, token=settings.worker_token.get_secret_value())
     app.add_middleware(ForwardedClient, trusted=settings.trusted_proxies)
     home = settings.home.resolve()
     # Gradio may serve the archive's videos and pictures, never the job database or the raw uploads.

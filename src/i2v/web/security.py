@@ -17,12 +17,14 @@ import json
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from i2v.settings import Settings
 
 OPEN_PATHS = ("/api/v1/health",)
+WORKER_PREFIX = "/api/v1/worker/"  # the GPU workers' API: the worker token only (`WorkerAuth`)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FAILURE_DELAY_S = 1.0  # every wrong password costs the guesser a second
 LOCKOUT_FAILURES = 10  # this many wrong passwords from one address within LOCKOUT_WINDOW_S ...
@@ -210,13 +212,17 @@ class TokenAuth:
     The comparison is constant-time (`secrets.compare_digest`).
     """
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, token: str, *, guards: Callable[[str], bool] | None = None,
+                 detail: str = "Password required (I2V_AUTH).") -> None:
         self.app = app
         self.token = token.encode()
         self._failures: dict[str, deque[float]] = {}
+        # Which paths this token guards: by default every path but health.
+        self.guards = guards or (lambda path: path not in OPEN_PATHS)
+        self.detail = json.dumps({"detail": detail}).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope.get("path", "") in OPEN_PATHS:
+        if scope["type"] not in ("http", "websocket") or not self.guards(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
@@ -247,9 +253,10 @@ class TokenAuth:
             "type": "http.response.start", "status": 401,
             "headers": [(b"www-authenticate", b'Basic realm="i2v", charset="UTF-8"'), (b"content-type", b"application/json")],
         })
-        await send({"type": "http.response.body", "body": b'{"detail": "Password required (I2V_AUTH)."}'})
+        await send({"type": "http.response.body", "body": self.detail})
 
     def _authorised(self, header: bytes) -> bool:
+        """Whether the Authorization header carries the token (Bearer, or HTTP Basic with it as the password)."""
         scheme, _, value = header.partition(b" ")
         if scheme.lower() == b"bearer":
             return secrets.compare_digest(value.strip(), self.token)
@@ -260,3 +267,28 @@ class TokenAuth:
                 return False
             return secrets.compare_digest(password, self.token)
         return False
+
+
+class WorkerAuth:
+    """ASGI middleware for the GPU workers' token (I2V_WORKER_TOKEN, set with I2V_BROKER).
+
+    The workers' API (`WORKER_PREFIX`) needs that token and nothing else opens it: a teacher's
+    password is refused there (401), with the same delay and lockout as `TokenAuth`. Everywhere
+    else the worker token is refused (403), so a worker machine's token can neither use the studio
+    nor see anyone's videos. Runs before `TokenAuth`, which leaves the workers' API to this."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.guard = TokenAuth(app, token, guards=lambda path: path.startswith(WORKER_PREFIX),
+                               detail="Worker token required (I2V_WORKER_TOKEN).")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and not scope.get("path", "").startswith(WORKER_PREFIX):
+            header = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if header and self.guard._authorised(header):
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 4403})
+                else:
+                    await _refuse(send, 403, "This is a GPU worker's token (I2V_WORKER_TOKEN); it only opens the "
+                                             "workers' API. Use the studio's password here.")
+                return
+        await self.guard(scope, receive, send)

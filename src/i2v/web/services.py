@@ -1,13 +1,20 @@
-"""The composition root: builds each service once and starts/stops them in order."""
+"""The composition root: builds each service once and starts/stops them in order.
+
+One machine (I2V_BROKER unset): the in-process worker (`JobWorker`) runs every job. Several
+machines: the `BrokerDispatcher` sends job ids through Redis to GPU workers, which reach this server
+through the worker API (`WorkerDesk`); this server then loads no model itself.
+"""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from i2v.archive import Archive
 from i2v.engine.host import EngineHost
+from i2v.jobs.dispatch import Dispatcher
 from i2v.jobs.recovery import recover_interrupted
 from i2v.jobs.service import JobService
 from i2v.jobs.store import JobStore, is_storage_failure
@@ -15,6 +22,10 @@ from i2v.jobs.worker import JobWorker
 from i2v.lessons.service import LessonService
 from i2v.service import GenerationService
 from i2v.settings import Settings
+
+if TYPE_CHECKING:  # Dramatiq and Redis are imported only when a broker is configured
+    from i2v.jobs.broker import BrokerDispatcher
+    from i2v.jobs.desk import WorkerDesk
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +36,11 @@ class Services:
     host: EngineHost
     archive: Archive
     store: JobStore
-    worker: JobWorker
+    worker: Dispatcher  # whoever runs the jobs: the in-process JobWorker, or the BrokerDispatcher
     jobs: JobService
     lessons: LessonService
+    broker: BrokerDispatcher | None = None  # set when GPU workers on other machines run the jobs
+    desk: WorkerDesk | None = None  # their API's side of the protocol
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -35,21 +48,44 @@ class Services:
         host = EngineHost(settings)
         archive = Archive(settings.home)
         store = JobStore(settings.db_path)
-        worker = JobWorker(store, GenerationService(host, archive), settings.home / "uploads")
-        jobs = JobService(store, worker, archive, settings, estimate=host.estimate_seconds)
+        uploads = settings.home / "uploads"
+        broker = desk = None
+        if settings.broker:
+            from i2v.jobs.broker import BrokerDispatcher
+            from i2v.jobs.desk import WorkerDesk
+
+            broker = BrokerDispatcher(store, archive, settings)
+            desk = WorkerDesk(store, archive, uploads, lease_s=settings.lease_s, heartbeat_s=settings.worker_heartbeat_s,
+                              broker_heartbeat_timeout_s=settings.broker_heartbeat_timeout_s)
+            worker: Dispatcher = broker
+            estimate = broker.estimate
+        else:
+            worker = JobWorker(store, GenerationService(host, archive), uploads)
+            estimate = host.estimate_seconds
+        jobs = JobService(store, worker, archive, settings, estimate=estimate)
         lessons = LessonService(settings, archive, jobs, offered=lambda: [choice.id for choice in jobs.models()])
-        return cls(settings, host, archive, store, worker, jobs, lessons)
+        return cls(settings, host, archive, store, worker, jobs, lessons, broker, desk)
 
     def recover(self) -> None:
-        """Adopt or remove what a killed server left (jobs, videos, uploads); see `i2v.jobs.recovery`."""
-        recover_interrupted(self.store, self.archive, self.settings.home / "uploads")
+        """Adopt or remove what a killed server left (jobs, videos, uploads); see `i2v.jobs.recovery`.
+        With remote workers, jobs they hold are left running and their leases extended, so workers
+        that kept going while this server was down can reconnect and deliver."""
+        if self.desk is not None:
+            from i2v.jobs.desk import clear_staging
+
+            clear_staging(self.desk.staging)
+        recover_interrupted(self.store, self.archive, self.settings.home / "uploads", include_leased=self.broker is None)
+        if self.broker is not None:
+            extended = self.store.extend_leases(self.settings.lease_s)
+            if extended:
+                log.warning("%d job(s) held by GPU workers: their leases run %.0f s from now", extended, self.settings.lease_s)
 
     def start(self) -> None:
-        """Recover what a dead process left, load the model in the background, start the worker and
-        the lesson feeder.
+        """Recover what a dead process left, load the model in the background (one machine only),
+        start the dispatcher and the lesson feeder.
 
-        On a disk too full to write the job table, recovery is left to the worker, which retries it
-        before claiming any job; the server meanwhile answers reads (read-only)."""
+        On a disk too full to write the job table, recovery is left to the dispatcher, which retries
+        it before handing out any job; the server meanwhile answers reads (read-only)."""
         deferred = None
         try:
             self.recover()
@@ -58,7 +94,8 @@ class Services:
                 raise
             log.warning("start-up recovery postponed until the job table can be written: %s", exc)
             deferred = self.recover
-        self.host.start_background_load()
+        if self.broker is None:
+            self.host.start_background_load()
         self.worker.start(recover=deferred)
         self.lessons.start()
 

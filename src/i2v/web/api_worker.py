@@ -1,0 +1,178 @@
+"""The worker API under /api/v1/worker: how remote GPU workers reach the server (see `i2v.jobs.desk`).
+
+Only the worker token (I2V_WORKER_TOKEN) opens these routes (`security.WorkerAuth`); they exist
+only when I2V_BROKER is set. Calls about a job name its lease in the `X-I2V-Lease` header. Answers:
+404/409 mean "not yours (any more): acknowledge and skip", 422 a malformed call, 507 a full disk.
+Each handler parses, calls one `WorkerDesk` method and returns, off the event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import sqlite3
+from typing import Annotated
+
+from fastapi import APIRouter, File, Header, HTTPException, UploadFile, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from i2v.archive import ArchivePathError
+from i2v.jobs.desk import BadDelivery, Delivery, WorkerReport, stage
+from i2v.jobs.previews import BadPreview
+from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus
+from i2v.web.deps import PoolsDep, ServicesDep
+
+router = APIRouter()
+LeaseDep = Annotated[str, Header(alias="X-I2V-Lease", description="the lease the claim returned")]
+
+
+class Heartbeat(BaseModel):
+    worker_id: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-zA-Z_-]+$")
+    name: str = Field(min_length=1, max_length=120)
+    gpu: str | None = Field(None, max_length=200)
+    family: str = Field(min_length=1, max_length=40)
+    models: list[str] = Field(max_length=20)
+    loaded_model: str | None = Field(None, max_length=500)
+    job_id: str | None = Field(None, max_length=64)
+    lease: str | None = Field(None, max_length=64)
+
+
+class HeartbeatReply(BaseModel):
+    lease_s: float
+    heartbeat_s: float
+    broker_heartbeat_timeout_s: float
+    cancel: bool  # the job named in the heartbeat was cancelled: stop it
+    lost: bool  # the job named is no longer this worker's: drop it
+
+
+class ClaimBody(BaseModel):
+    worker_id: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-zA-Z_-]+$")
+
+
+class Claimed(BaseModel):
+    id: str
+    request: dict
+    attempts: int
+    lease: str
+    lease_s: float
+
+
+class ProgressBody(BaseModel):
+    step: int = Field(ge=0)
+    total: int = Field(ge=0)
+    eta_s: float | None = Field(None, ge=0)
+    preview: str | None = Field(None, max_length=800_000, description="base64 of a small PNG")
+
+
+class ProgressReply(BaseModel):
+    cancel: bool
+
+
+class OutcomeBody(BaseModel):
+    status: JobStatus
+    error: str | None = Field(None, max_length=4000)
+
+
+class Ended(BaseModel):
+    id: str
+    status: JobStatus
+    video: str | None = None
+
+
+def _desk(services):
+    return services.desk
+
+
+def _refusal(exc: Exception) -> HTTPException:
+    """The HTTP answer for a desk refusal (see the module doc)."""
+    if isinstance(exc, JobNotFound):
+        return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
+    if isinstance(exc, IllegalTransition):
+        return HTTPException(status.HTTP_409_CONFLICT, str(exc))
+    if isinstance(exc, (BadDelivery, BadPreview, ValueError)):
+        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
+    if isinstance(exc, OSError):
+        return HTTPException(status.HTTP_507_INSUFFICIENT_STORAGE, f"The server could not store the video ({exc.strerror or exc}). Its disk may be full.")
+    if isinstance(exc, sqlite3.OperationalError):
+        return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"The job table is busy or full ({exc}); try again.")
+    raise exc
+
+
+async def _run(pools, fn, *args):
+    try:
+        return await pools.run(pools.reads, fn, *args)
+    except (JobNotFound, IllegalTransition, BadDelivery, BadPreview, ValueError, OSError, sqlite3.OperationalError) as exc:
+        raise _refusal(exc) from None
+
+
+@router.post("/heartbeat", response_model=HeartbeatReply, summary="A worker is alive (and renews its job's lease)")
+async def heartbeat(services: ServicesDep, pools: PoolsDep, body: Heartbeat) -> HeartbeatReply:
+    reply = await _run(pools, _desk(services).heartbeat, WorkerReport(**body.model_dump()))
+    return HeartbeatReply(**reply)
+
+
+@router.post("/jobs/{job_id}/claim", response_model=Claimed, summary="Claim a queued job (409: skip it)")
+async def claim(services: ServicesDep, pools: PoolsDep, job_id: str, body: ClaimBody) -> Claimed:
+    workers = {w.id: w for w in await pools.run(pools.reads, services.store.workers)}
+    worker = workers.get(body.worker_id)
+    if worker is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "Unknown worker: send a heartbeat first.")
+    job = await _run(pools, _desk(services).claim, job_id, worker.name)
+    return Claimed(id=job.id, request=job.request, attempts=job.attempts, lease=job.lease, lease_s=_desk(services).lease_s)
+
+
+@router.get("/jobs/{job_id}/picture", response_class=FileResponse, summary="The picture of a held job (PNG)")
+async def picture(services: ServicesDep, pools: PoolsDep, job_id: str, lease: LeaseDep) -> FileResponse:
+    path = await _run(pools, _desk(services).picture, job_id, lease)
+    if not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"The picture of job {job_id} is gone.")
+    return FileResponse(path, media_type="image/png")
+
+
+@router.post("/jobs/{job_id}/entry", summary="Reserve the archive entry the video will be stored under")
+async def entry(services: ServicesDep, pools: PoolsDep, job_id: str, lease: LeaseDep) -> dict[str, str]:
+    return {"entry": await _run(pools, _desk(services).reserve_entry, job_id, lease)}
+
+
+@router.post("/jobs/{job_id}/progress", response_model=ProgressReply, summary="Progress, preview and lease renewal; answers the cancel flag")
+async def progress(services: ServicesDep, pools: PoolsDep, job_id: str, lease: LeaseDep, body: ProgressBody) -> ProgressReply:
+    try:
+        preview = base64.b64decode(body.preview, validate=True) if body.preview else None
+    except (binascii.Error, ValueError):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "preview must be base64 of a PNG") from None
+    cancel = await _run(pools, _desk(services).progress, job_id, lease, body.step, body.total, body.eta_s, preview)
+    return ProgressReply(cancel=cancel)
+
+
+@router.post("/jobs/{job_id}/result", response_model=Ended, summary="Deliver a finished video (MP4, thumbnail, input, recipe)")
+async def result(
+    services: ServicesDep, pools: PoolsDep, job_id: str, lease: LeaseDep,
+    video: Annotated[UploadFile, File()], thumbnail: Annotated[UploadFile, File()],
+    input: Annotated[UploadFile, File()], recipe: Annotated[UploadFile, File()],
+) -> Ended:
+    desk = _desk(services)
+    staged = []
+    try:
+        for upload in (video, thumbnail, input):
+            staged.append(await pools.run(pools.pictures, stage, desk.staging, iter(lambda f=upload.file: f.read(1 << 20), b"")))
+        recipe_bytes = await recipe.read(2_000_001)
+        if len(recipe_bytes) > 2_000_000:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "The recipe is larger than 2 MB.")
+        delivery = Delivery(video=staged[0], thumbnail=staged[1], input_image=staged[2], recipe=recipe_bytes)
+        try:
+            job = await pools.run(pools.pictures, desk.deliver, job_id, lease, delivery)
+        except (JobNotFound, IllegalTransition, BadDelivery, ArchivePathError, OSError, sqlite3.OperationalError) as exc:
+            raise _refusal(BadDelivery(str(exc)) if isinstance(exc, ArchivePathError) else exc) from None
+    except OSError as exc:
+        raise _refusal(exc) from None
+    finally:
+        for path in staged:
+            path.unlink(missing_ok=True)
+    return Ended(id=job.id, status=job.status, video=(job.result or {}).get("video"))
+
+
+@router.post("/jobs/{job_id}/outcome", response_model=Ended, summary="A held job ended without a video (failed or cancelled)")
+async def outcome(services: ServicesDep, pools: PoolsDep, job_id: str, lease: LeaseDep, body: OutcomeBody) -> Ended:
+    job = await _run(pools, _desk(services).finish, job_id, lease, body.status, body.error)
+    return Ended(id=job.id, status=job.status)
