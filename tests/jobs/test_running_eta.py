@@ -76,9 +76,9 @@ def _run_one(tmp_path: Path, worker: JobWorker, store: JobStore) -> list[tuple[i
     written: list[tuple[int, int, float | None]] = []
     real_update = store.update_progress
 
-    def spy(job_id, step, total, eta_s):
+    def spy(job_id, step, total, eta_s, **stored):
         written.append((step, total, eta_s))
-        real_update(job_id, step, total, eta_s)
+        real_update(job_id, step, total, eta_s, **stored)
 
     store.update_progress = spy  # records what the worker writes, then writes it
     job = store.claim_next()
