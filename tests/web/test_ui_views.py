@@ -268,3 +268,18 @@ def test_tabs_are_create_library_help_and_the_preset_gallery_keeps_small_cards(t
     assert buttons["i2v-lib-delete"].visible is True  # …inside the actions row, which is hidden until a pick
     rows = {block.elem_id: block for block in ui.blocks.values() if isinstance(block, gr.Row) and block.elem_id}
     assert rows["i2v-lib-actions"].visible is False
+
+
+def test_the_status_says_which_gpu_worker_runs_a_job_and_why_a_job_waits():
+    from dataclasses import replace as changed
+
+    base = Job(id="j1", status=JobStatus.RUNNING, client="c", request={"prompt": "x"}, image="p.png", created_at=1.0,
+               started_at=1.0, finished_at=None, attempts=1, step=2, total=10, eta_s=8.0, error=None, result=None,
+               cancel_requested=False, position=None)
+    running = progress_html(changed(base, worker="gpu-room-2"), now=5.0, lang="en")
+    assert "gpu-room-2" in running and "data-worker" in running
+    assert "data-worker" not in progress_html(base, now=5.0, lang="en")  # this server's own worker: nothing to say
+    assert "GPU 工作机" in progress_html(changed(base, worker="w1"), now=5.0, lang="zh")
+    queued = progress_html(changed(base, status=JobStatus.QUEUED, position=1), lang="en",
+                           waiting_reason="No worker for model tiny-wan is connected")
+    assert "No worker for model tiny-wan" in queued and "data-waiting" in queued

@@ -97,7 +97,9 @@ class CreateActions:
             if live is not None and live.preview is not None and live.preview_step != last_step:
                 preview, last_step = gr.update(value=live.preview, visible=True), live.preview_step
             wait = jobs.wait_seconds(job) if job.status == JobStatus.QUEUED else None
-            yield job.id, progress_html(job, lang=lang, wait_s=wait), preview, gr.skip(), gr.skip(), gr.skip()
+            broker = self.services.broker
+            reason = broker.waiting_reason(job) if broker is not None else None
+            yield job.id, progress_html(job, lang=lang, wait_s=wait, waiting_reason=reason), preview, gr.skip(), gr.skip(), gr.skip()
             time.sleep(POLL_S)
         if job.status != JobStatus.SUCCEEDED:
             yield job.id, progress_html(job, lang=lang), hidden(), None, gr.DownloadButton(visible=False), None

@@ -21,9 +21,11 @@ def _fmt_seconds(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def progress_html(job, now: float | None = None, lang: str = "en", wait_s: float | None = None) -> str:
+def progress_html(job, now: float | None = None, lang: str = "en", wait_s: float | None = None,
+                  waiting_reason: str | None = None) -> str:
     """The progress panel: queue position (and `wait_s`, the estimated seconds until a queued job
-    is done, when known) while waiting, then a bar with step, elapsed and ETA."""
+    is done, when known; `waiting_reason` when no GPU worker can run it) while waiting, then a bar
+    with step, elapsed and ETA, and which GPU worker runs it when it runs on another machine."""
     if job is None:
         return f"<div class='i2v-progress'>{t('ui.progress.idle', lang)}</div>"
     now = now or time.time()
@@ -33,6 +35,8 @@ def progress_html(job, now: float | None = None, lang: str = "en", wait_s: float
                 else t("ui.progress.waiting", lang, ahead=ahead, position=job.position))
         if wait_s is not None:
             text += t("ui.progress.wait", lang, eta=_fmt_seconds(wait_s))
+        if waiting_reason:
+            text += f"<div class='i2v-note' data-waiting='no-worker'>{html.escape(waiting_reason)}</div>"
         return f"<div class='i2v-progress' data-status='queued'>{text}</div>"
     total = max(job.total, 1)
     percent = 100 * job.step / total
@@ -47,9 +51,11 @@ def progress_html(job, now: float | None = None, lang: str = "en", wait_s: float
         JobStatus.CANCELLED: lambda: t("ui.progress.cancelled", lang),
         JobStatus.FAILED: lambda: t("ui.progress.failed", lang, error=html.escape(job.error or "?")),
     }[job.status]()
+    worker = getattr(job, "worker", None)
+    where = f"<div class='i2v-note' data-worker>{html.escape(t('ui.progress.worker', lang, worker=worker))}</div>" if worker else ""
     return (
         f"<div class='i2v-progress' data-status='{job.status}'>{label}"
-        f"<div class='i2v-bar'><div style='width:{percent:.0f}%'></div></div></div>"
+        f"<div class='i2v-bar'><div style='width:{percent:.0f}%'></div></div>{where}</div>"
     )
 
 
