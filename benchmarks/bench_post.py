@@ -26,7 +26,8 @@ import numpy as np
 
 from i2v.media import encode_mp4, read_video
 from i2v.post import export, interpolate, smooth
-from i2v.post.archive_io import recipe_bytes, write_atomic
+from i2v.files import write_bytes_atomic
+from i2v.post.archive_io import recipe_bytes
 from i2v.post.exports import export_path, render_gif
 from i2v.post.flow import FlowSettings
 
@@ -187,7 +188,7 @@ def speeds(report: Report, clip: np.ndarray, fps: float, repeats: int) -> dict[i
     with tempfile.TemporaryDirectory() as folder:
         video = Path(folder) / "101500-bench-00000000.mp4"
         recipe = {"prompt": "a red star spinning over a carpet", "negative_prompt": "", "seed": 1, "fps": fps, "frames": count, "model": "bench"}
-        write_atomic(video.with_suffix(".json"), recipe_bytes(recipe))
+        write_bytes_atomic(video.with_suffix(".json"), recipe_bytes(recipe))
         row("mp4 (H.264 encode, preset medium; the generator's own step)", best_of(repeats, lambda: encode_mp4(clip, fps, video)), count)
         row("decode the archived mp4 (part of every export below)", best_of(repeats, lambda: read_video(video)), count)
         sizes = {"mp4 (crf 18)": video.stat().st_size}
@@ -240,7 +241,7 @@ def main() -> None:
                "(output frames for interpolation, clip frames otherwise); \"× real time\" is clip duration / processing time. "
                "The machine is shared, so timings carry some noise; each figure is the best of the runs.")
     if args.write:
-        write_atomic(args.write, ("\n".join(report.lines) + "\n").encode("utf-8"))
+        write_bytes_atomic(args.write, ("\n".join(report.lines) + "\n").encode("utf-8"))
         print(f"wrote {args.write}")
 
 

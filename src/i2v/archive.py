@@ -14,13 +14,14 @@ one place that refuses names escaping the root.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from i2v.files import write_json_atomic
 
 SLUG_MAX = 40
 
@@ -173,9 +174,3 @@ class Archive:
         videos = [p for p in self.root.glob("*/*.mp4") if p.with_suffix(".json").is_file() and not p.name.startswith(".")]
         stems = sorted((p.relative_to(self.root).with_suffix("") for p in videos), key=lambda s: s.as_posix(), reverse=True)
         return [Entry(self.root, s) for s in stems]
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)

@@ -6,7 +6,6 @@ Frames everywhere in i2v are `uint8` arrays shaped `(T, H, W, 3)`, RGB.
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -14,6 +13,8 @@ from pathlib import Path
 import av
 import numpy as np
 from PIL import Image
+
+from i2v.files import atomic_path, temporary_sibling
 
 
 @dataclass(frozen=True)
@@ -43,23 +44,6 @@ def _check_frames(frames: np.ndarray) -> np.ndarray:
 
 
 ENCODER_THREADS = 1  # see encode_mp4: the price of bit-identical videos is a slower encode
-
-
-def _atomic_target(path: Path) -> Path:
-    """A temporary sibling of `path`: written first, renamed last, so readers never see half a file.
-
-    Created empty with mode 0666 filtered by the process umask, like any file `open()` makes (the
-    JSON recipes beside it, for one): `tempfile.mkstemp` would make it 0600, and the rename keeps
-    that mode, so a colleague's account or a web server could not read the finished video.
-    """
-    for _ in range(100):
-        tmp = path.parent / f".{path.stem}.{secrets.token_hex(6)}{path.suffix}.part"
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        return tmp
-    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def encode_mp4(
@@ -99,7 +83,7 @@ class Mp4Writer:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.size = (width, height)
         self.frames_written = 0
-        self._tmp = _atomic_target(self.path)
+        self._tmp = temporary_sibling(self.path)
         try:
             self._container = av.open(str(self._tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
             for key, value in (metadata or {}).items():
@@ -191,11 +175,6 @@ def save_thumbnail(frame: np.ndarray, path: Path, max_side: int = 320) -> Path:
     """A small JPEG of one frame for history lists; written atomically like the video."""
     image = Image.fromarray(frame)
     image.thumbnail((max_side, max_side))
-    tmp = _atomic_target(Path(path))
-    try:
+    with atomic_path(Path(path)) as tmp:
         image.save(tmp, format="JPEG", quality=85)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return Path(path)

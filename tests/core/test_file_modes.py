@@ -31,8 +31,8 @@ def test_archive_files_are_group_and_other_readable_under_umask_022(tmp_path):
 
 def test_atomic_target_follows_a_stricter_umask(tmp_path):
     """The mode comes from the umask, not from a fixed number: 077 gives 0600."""
-    script = ("import os, sys; from pathlib import Path; from i2v.media import _atomic_target; os.umask(0o077); "
-              "t = _atomic_target(Path(sys.argv[1])); print(oct(os.stat(t).st_mode & 0o777)); print(t.name)")
+    script = ("import os, sys; from pathlib import Path; from i2v.files import temporary_sibling; os.umask(0o077); "
+              "t = temporary_sibling(Path(sys.argv[1])); print(oct(os.stat(t).st_mode & 0o777)); print(t.name)")
     out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "clip.mp4")], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out[0] == "0o600"

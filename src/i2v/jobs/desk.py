@@ -23,7 +23,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from i2v.archive import Archive, ArchivePathError, Entry, write_json_atomic
+from i2v.archive import Archive, ArchivePathError, Entry
+from i2v.files import write_json_atomic
 from i2v.jobs.previews import check_preview
 from i2v.jobs.store import (
     FINISHED,

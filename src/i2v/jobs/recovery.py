@@ -16,7 +16,8 @@ import logging
 import re
 from pathlib import Path
 
-from i2v.archive import Archive, ArchivePathError, Entry, write_json_atomic
+from i2v.archive import Archive, ArchivePathError, Entry
+from i2v.files import write_json_atomic
 from i2v.jobs.store import Job, JobStatus, JobStore
 from i2v.media import probe
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import ipaddress
 import logging
-import os
 import secrets
 import shutil
 import sqlite3
@@ -28,6 +27,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from i2v.files import write_bytes_atomic
 from i2v.archive import Archive, ArchivePathError
 from i2v.image_input import load_image
 from i2v.jobs.dispatch import Dispatcher
@@ -121,12 +121,9 @@ class JobService:
         name = f"{secrets.token_hex(8)}.png"
         buffer = io.BytesIO()
         picture.save(buffer, format="PNG", compress_level=UPLOAD_PNG_LEVEL)
-        tmp = self.uploads / f".{name}.part"
         try:
-            tmp.write_bytes(buffer.getvalue())
-            os.replace(tmp, self.uploads / name)
+            write_bytes_atomic(self.uploads / name, buffer.getvalue())
         except OSError as exc:  # disk full or folder not writable: the operator's to fix, not a crash
-            tmp.unlink(missing_ok=True)
             log.error("could not store an upload: %s", exc)
             raise StorageFull(
                 f"The server could not store the picture ({exc.strerror or exc}). Ask the operator to free disk "

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from i2v.archive import Archive
 from i2v.lessons.storyboard import Lesson
-from i2v.post.archive_io import write_atomic
+from i2v.files import write_bytes_atomic
 
 LESSON_FILE = "lesson.json"
 OUTPUTS = {"video": "lesson.mp4", "captions": "lesson.vtt", "handout": "handout.pdf", "pack": "lesson-pack.zip",
@@ -65,7 +65,7 @@ class LessonFiles:
         return Lesson.model_validate_json((self.folder(lesson_id) / LESSON_FILE).read_bytes())
 
     def save(self, lesson: Lesson) -> None:
-        write_atomic(self.folder(lesson.id) / LESSON_FILE, _lesson_bytes(lesson))
+        write_bytes_atomic(self.folder(lesson.id) / LESSON_FILE, _lesson_bytes(lesson))
 
     def add_picture(self, lesson_id: str, png: bytes) -> str:
         """Store a checked PNG; returns its name (the same picture twice is stored once)."""
@@ -73,7 +73,7 @@ class LessonFiles:
         path = self.folder(lesson_id) / "pictures" / name
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, png)
+            write_bytes_atomic(path, png)
         return name
 
     def pictures(self, lesson_id: str) -> set[str]:
@@ -98,8 +98,8 @@ class LessonFiles:
         target.parent.mkdir(parents=True, exist_ok=True)
         recipe = Path(video).with_suffix(".json")
         if recipe.is_file():
-            write_atomic(target.with_suffix(".json"), recipe.read_bytes())
-        write_atomic(target, Path(video).read_bytes())
+            write_bytes_atomic(target.with_suffix(".json"), recipe.read_bytes())
+        write_bytes_atomic(target, Path(video).read_bytes())
         return target
 
     def prune_clips(self, lesson_id: str, keep: set[Path]) -> None:

@@ -42,7 +42,7 @@ from i2v.lessons.storyboard import (
     request_fields,
     scene_warnings,
 )
-from i2v.post.archive_io import write_atomic
+from i2v.files import write_bytes_atomic
 from i2v.request import GenerationRequest
 from i2v.settings import Settings
 from i2v.teaching.i18n import t
@@ -428,7 +428,7 @@ class LessonService:
         )
         made = assembly.assemble_video(lesson, clips, self.files.output(lesson_id, "video"), texts)
         cues = [Cue(s.start_s, s.end_s, s.text) for s in made.timeline if s.kind == "scene" and s.text]
-        write_atomic(self.files.output(lesson_id, "captions"), render_vtt(cues).encode("utf-8"))
+        write_bytes_atomic(self.files.output(lesson_id, "captions"), render_vtt(cues).encode("utf-8"))
         handout_scenes = [
             HandoutScene(number, scene.section, scene.point, scene.description, scene.caption, made.strips[scene.id],
                          note=self._misconception(scene, lang))
@@ -439,8 +439,8 @@ class LessonService:
             about=t("lesson.handout.about", lang), note=t("lesson.card.illustrative", lang), sources=sources,
             page=t("lesson.handout.page", lang, page="{page}", pages="{nb}"),
         )
-        write_atomic(self.files.output(lesson_id, "handout"), render_handout(lesson.title, lang, handout_scenes, handout_texts))
-        write_atomic(self.files.output(lesson_id, "timeline"), made.timeline_json())
+        write_bytes_atomic(self.files.output(lesson_id, "handout"), render_handout(lesson.title, lang, handout_scenes, handout_texts))
+        write_bytes_atomic(self.files.output(lesson_id, "timeline"), made.timeline_json())
         durations = {s.scene_id: s.end_s - s.start_s for s in made.timeline if s.kind == "scene"}
         alt = [t("lesson.alt", lang, number=n, total=len(lesson.scenes), point=scene.point,
                  seconds=f"{durations[scene.id]:.1f}", caption=scene.caption)
@@ -449,7 +449,7 @@ class LessonService:
         pack = render_pack(video=made.video, captions=self.files.output(lesson_id, "captions"),
                            handout=self.files.output(lesson_id, "handout"), lesson_file=self.files.output(lesson_id, "lesson"),
                            clips=[(s.point, clips[s.id]) for s in lesson.scenes], alt_texts=alt, pictures=pictures)
-        write_atomic(self.files.output(lesson_id, "pack"), pack)
+        write_bytes_atomic(self.files.output(lesson_id, "pack"), pack)
         self.files.prune_clips(lesson_id, set(clips.values()))
         log.info("lesson %s assembled: %d frames at %g fps, %dx%d", lesson_id, made.frames, made.fps, made.width, made.height)
         return lesson.digest()

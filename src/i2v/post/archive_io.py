@@ -1,13 +1,12 @@
-"""Files beside an archived video: its recipe, and atomic writes so no half-written file shows."""
+"""Files beside an archived video: where its recipe is, reading it, and its bytes as stored."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from i2v.media import _atomic_target
+from i2v.files import json_bytes
 
 
 def recipe_path(video_path: Path) -> Path:
@@ -27,19 +26,6 @@ def read_recipe(video_path: Path) -> dict[str, Any]:
     return recipe
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` via a temporary sibling and a rename; returns `path`."""
-    path = Path(path)
-    tmp = _atomic_target(path)
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
 def recipe_bytes(recipe: dict[str, Any]) -> bytes:
     """A recipe as readable UTF-8 JSON, the way it is stored beside the video."""
-    return (json.dumps(recipe, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return json_bytes(recipe)

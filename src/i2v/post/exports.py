@@ -21,8 +21,9 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from i2v.media import _atomic_target, read_video
-from i2v.post.archive_io import read_recipe, recipe_path, write_atomic
+from i2v.files import temporary_sibling, write_bytes_atomic
+from i2v.media import read_video
+from i2v.post.archive_io import read_recipe, recipe_path
 from i2v.post.flow import check_frames
 
 EXPORT_FORMATS = ("mp4", "webm", "gif", "frames", "sheet", "pack")
@@ -69,7 +70,7 @@ def export_webm(frames: np.ndarray, fps: float, path: Path, *, crf: int = 32) ->
     _, height, width, _ = frames.shape
     frames = frames[:, : height - height % 2, : width - width % 2]
     path = Path(path)
-    tmp = _atomic_target(path)
+    tmp = temporary_sibling(path)
     try:
         with av.open(str(tmp), mode="w", format="webm") as container:
             stream = container.add_stream("libvpx-vp9", rate=Fraction(fps).limit_denominator(1001))
@@ -186,7 +187,7 @@ def render_gif(frames: np.ndarray, fps: float, *, max_bytes: int) -> bytes:
 
 def export_gif(frames: np.ndarray, fps: float, path: Path, *, max_bytes: int = 8 * BYTES_PER_MB) -> Path:
     """Write `render_gif(frames, fps, max_bytes=max_bytes)` to `path` atomically."""
-    return write_atomic(path, render_gif(frames, fps, max_bytes=max_bytes))
+    return write_bytes_atomic(path, render_gif(frames, fps, max_bytes=max_bytes))
 
 
 # ---------------------------------------------------------------- frames and contact sheet
@@ -203,7 +204,7 @@ def export_frames_zip(frames: np.ndarray, path: Path) -> Path:
             # level 1: ~3× faster than Pillow's default 6 for ~10% larger files
             Image.fromarray(frame).save(png, format="PNG", compress_level=1)
             archive.writestr(f"frame-{number:0{digits}d}.png", png.getvalue())
-    return write_atomic(path, buffer.getvalue())
+    return write_bytes_atomic(path, buffer.getvalue())
 
 
 def sheet_indices(count: int, total: int) -> list[int]:
@@ -240,7 +241,7 @@ def render_contact_sheet(frames: np.ndarray, fps: float, *, count: int = 12, col
 
 def export_contact_sheet(frames: np.ndarray, fps: float, path: Path, *, count: int = 12) -> Path:
     """Write `render_contact_sheet(frames, fps, count=count)` to `path` atomically."""
-    return write_atomic(path, render_contact_sheet(frames, fps, count=count))
+    return write_bytes_atomic(path, render_contact_sheet(frames, fps, count=count))
 
 
 # ---------------------------------------------------------------- captions, alt text, lesson pack
@@ -306,7 +307,7 @@ def render_vtt(text: str, duration_s: float) -> str:
 def write_vtt(recipe: dict[str, Any], duration_s: float, path: Path) -> Path:
     """Caption file for the clip: the described prompt (or alt text if there is none)."""
     text = describe_prompt(str(recipe.get("prompt", ""))) or alt_text(recipe)
-    return write_atomic(path, render_vtt(text, duration_s).encode("utf-8"))
+    return write_bytes_atomic(path, render_vtt(text, duration_s).encode("utf-8"))
 
 
 def export_pack(video_path: Path, path: Path, *, gif: bytes, sheet: bytes, duration_s: float) -> Path:
@@ -324,7 +325,7 @@ def export_pack(video_path: Path, path: Path, *, gif: bytes, sheet: bytes, durat
         archive.writestr(f"{stem}.json", recipe_path(video_path).read_bytes())
         archive.writestr("captions.vtt", render_vtt(text, duration_s))
         archive.writestr("alt-text.txt", alt_text(recipe) + "\n")
-    return write_atomic(path, buffer.getvalue())
+    return write_bytes_atomic(path, buffer.getvalue())
 
 
 # ---------------------------------------------------------------- everything at once
@@ -367,11 +368,11 @@ def export(video_path: Path, formats: Iterable[str], *, gif_max_mb: float = 8.0)
         elif fmt == "webm":
             written[fmt] = export_webm(frames, fps, target)
         elif fmt == "gif":
-            written[fmt] = write_atomic(target, gif_bytes())
+            written[fmt] = write_bytes_atomic(target, gif_bytes())
         elif fmt == "frames":
             written[fmt] = export_frames_zip(frames, target)
         elif fmt == "sheet":
-            written[fmt] = write_atomic(target, sheet_bytes())
+            written[fmt] = write_bytes_atomic(target, sheet_bytes())
         else:
             written[fmt] = export_pack(video_path, target, gif=gif_bytes(), sheet=sheet_bytes(), duration_s=len(frames) / fps)
     return written

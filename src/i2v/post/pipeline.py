@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from i2v.media import encode_mp4, read_video, save_thumbnail
-from i2v.post.archive_io import read_recipe, recipe_bytes, recipe_path, write_atomic
+from i2v.files import write_bytes_atomic
+from i2v.post.archive_io import read_recipe, recipe_bytes, recipe_path
 from i2v.post.flow import check_frames
 from i2v.post.interpolate import interpolate
 from i2v.post.loops import change_speed, crossfade_loop, default_overlap, pingpong
@@ -99,7 +100,7 @@ def reprocess(video_path: Path, spec: PostSpec) -> Path:
         "fps": int(fps) if float(fps).is_integer() else round(fps, 3),
         "frames": int(len(frames)),
     }
-    write_atomic(recipe_path(target), recipe_bytes(new_recipe))
+    write_bytes_atomic(recipe_path(target), recipe_bytes(new_recipe))
     save_thumbnail(frames[0], target.with_suffix(".jpg"))
     metadata = {"title": str(new_recipe.get("prompt", ""))[:200], "comment": json.dumps(new_recipe, ensure_ascii=False)}
     encode_mp4(frames, fps, target, metadata=metadata)
