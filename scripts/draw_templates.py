@@ -7,7 +7,7 @@ Run from the repository root after changing a drawing:
 It writes `src/i2v/teaching/templates/<name>.png` for every entry of `TEMPLATES`. Each template is a
 plain, colourful diagram on a light background with filled shapes: I2VGen-XL does poorly on black
 backgrounds and on line art, and diffusion garbles lettering (labels are drawn over the finished
-video instead, see `i2v/teaching/labels.py`; the only letters here are the N and S on magnets,
+video instead, see `i2v/post/labels.py`; the only letters here are the N and S on magnets,
 drawn as thick strokes, because a magnet without them teaches nothing). Every picture shows the
 state *before* the motion its preset asks for: the switch open, the filings scattered, the seed
 whole. Drawing happens at 2× and is scaled down for anti-aliasing; every random detail comes from a

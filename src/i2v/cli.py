@@ -440,7 +440,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
     import shlex
 
     from i2v.download import i2v_program
-    from i2v.teaching.i18n import normalize_lang
+    from i2v.i18n import normalize_lang
     from i2v.teaching.presets import load_presets
     from i2v.teaching.search import search_presets
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from i2v.media import read_video
 from i2v.post import PostSpec, apply_post, reprocess
 from i2v.post.archive_io import read_recipe
-from i2v.teaching.labels import Label
+from i2v.post.labels import Label
 
 # At speed 2 the 8-frame, 8 fps clip plays at 16 fps: 0.125–0.25 s is frames 2 and 3. Drawn before
 # speed (at 8 fps) the same window would be frame 1 only, so this tells the order apart.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from i2v.teaching.i18n import catalogue, pick_language, t
+from i2v.i18n import catalogue, pick_language, t
 from i2v.teaching.input_check import FIXES
 from i2v.teaching.symptoms import SYMPTOMS
 

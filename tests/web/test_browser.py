@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from tests.conftest import REPO
 from tests.web.conftest import CHROMIUM, finished, submit, wait_for
 

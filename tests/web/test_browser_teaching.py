@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from PIL import Image, ImageChops
 
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.teaching.presets import get_preset
 from i2v.web.ui_export import label_headers
 from i2v.web.ui_presets import preset_cards

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from i2v.settings import Settings
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.engine.registry import DEFAULT_SPEC
 
 PROMPT_TOKEN_BUDGET = DEFAULT_SPEC.text.budget

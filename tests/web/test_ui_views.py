@@ -19,7 +19,7 @@ from i2v.engine.host import ModelState, ModelStatus
 from i2v.jobs.store import Job, JobStatus
 from i2v.request import GenerationRequest
 from i2v.settings import DEFAULT_MODEL, Settings
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui import TABS, build_studio
 from i2v.web.ui_export import LABEL_HEADERS, export_ready, label_headers, relabel_table

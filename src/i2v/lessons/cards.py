@@ -13,7 +13,7 @@ import re
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from i2v.teaching.labels import FONT_PATH
+from i2v.post.labels import FONT_PATH
 
 TITLE_S = 3.0
 SECTION_S = 2.0

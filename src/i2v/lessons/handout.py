@@ -14,7 +14,7 @@ import numpy as np
 from fpdf import FPDF
 from PIL import Image, ImageOps
 
-from i2v.teaching.labels import FONT_PATH
+from i2v.post.labels import FONT_PATH
 
 FONT = "noto"
 MARGIN_MM = 15

@@ -45,7 +45,7 @@ from i2v.lessons.storyboard import (
 from i2v.files import write_bytes_atomic
 from i2v.request import GenerationRequest
 from i2v.settings import Settings
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.teaching.presets import get_preset
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from i2v.engine.registry import spec_for
 from i2v.engine.spec import ModelSpec
 from i2v.lessons.outline import Lang, LessonInputError, Outline, Point
 from i2v.request import MAX_SEED, GenerationRequest, RequestError
-from i2v.teaching.labels import unsupported_characters
+from i2v.post.labels import unsupported_characters
 from i2v.teaching.presets import Preset, build_prompt, get_preset, template_path
 from i2v.teaching.prompt_check import PromptWarning, check_prompt
 from i2v.teaching.search import search_presets

@@ -22,7 +22,7 @@ from i2v.post.interpolate import interpolate
 from i2v.post.loops import change_speed, crossfade_loop, default_overlap, pingpong
 from i2v.post.smooth import smooth
 from i2v.post.spec import PostSpec
-from i2v.teaching.labels import overlay_labels
+from i2v.post.labels import overlay_labels
 
 
 def apply_post(frames: np.ndarray, fps: float, spec: PostSpec) -> tuple[np.ndarray, float]:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_serializer
 
-from i2v.teaching.labels import Label
+from i2v.post.labels import Label
 
 SMOOTH_RANGE = (0.0, 1.0)
 SPEED_RANGE = (0.25, 4.0)

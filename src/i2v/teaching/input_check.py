@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 
 IssueCode = Literal["dark_background", "line_art", "small_subject"]
 FixName = Literal["recolour_background", "thicken_lines", "pad_subject"]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from i2v.engine.registry import DEFAULT_SPEC
 from i2v.engine.spec import ModelSpec
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 
 Rule = Literal["set", "at_least", "at_most"]
 UiAction = Literal["open_prompt_builder", "show_log"]

@@ -24,7 +24,7 @@ from i2v.lessons.examples import examples
 from i2v.lessons.outline import LessonInputError
 from i2v.lessons.service import LessonBusy, LessonStatus, NotYourLesson
 from i2v.lessons.store import LessonNotFound
-from i2v.teaching.i18n import normalize_lang
+from i2v.i18n import normalize_lang
 from i2v.web.api import read_capped
 from i2v.web.deps import ClientDep, ServicesDep
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from i2v.engine.registry import UnknownModel, check_offered, spec_or_default
 from i2v.engine.spec import ModelSpec
 from i2v.image_input import ImageInputError, load_image
-from i2v.teaching.i18n import Lang, normalize_lang
+from i2v.i18n import Lang, normalize_lang
 from i2v.teaching.input_check import check_image
 from i2v.teaching.presets import Preset, get_preset, load_presets, template_path
 from i2v.teaching.prompt_check import check_prompt

@@ -5,7 +5,7 @@ the job service or `i2v.teaching`, through the named handlers in the `ui_*` modu
 Gradio's own queue is not used to order work (events run with no concurrency limit); the SQLite
 job table is the only queue, so the UI, the API and the CLI agree on who is next. The studio
 speaks English and Simplified Chinese: the browser's Accept-Language picks one on load, the switch
-at the top changes it, and every visible text comes from `strings.json` via `UiText`.
+at the top changes it, and every visible text comes from the catalogues (`i2v.i18n`) via `UiText`.
 
 A new tab is one function `build_<name>_tab(studio)` in its own module, added to `TABS`.
 """
@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import gradio as gr
 
-from i2v.teaching.i18n import pick_language, t
-from i2v.teaching.labels import FONT_PATH
+from i2v.i18n import pick_language, t
+from i2v.post.labels import FONT_PATH
 from i2v.web.services import Services
 from i2v.web.ui_create import build_create_tab
 from i2v.web.ui_help import build_help_tab

@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 from i2v.engine.registry import spec_or_default
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.web.ui_export import build_export
 from i2v.web.ui_guide import build_picture_check
 from i2v.web.ui_handlers import CreateActions, hidden, random_seed

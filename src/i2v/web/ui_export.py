@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from i2v.archive import ArchivePathError
 from i2v.jobs.store import JobNotFound, JobStatus
 from i2v.post.spec import PostSpec
-from i2v.teaching.i18n import t
-from i2v.teaching.labels import Label
+from i2v.i18n import t
+from i2v.post.labels import Label
 from i2v.web.ui_text import UiText
 
 FORMATS = ("webm", "gif", "frames", "sheet", "pack")

@@ -13,7 +13,7 @@ from pathlib import Path
 from i2v.download import download_command, i2v_program
 from i2v.engine.host import ModelState, ModelStatus
 from i2v.settings import Settings
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 
 BLOCKING = frozenset({ModelState.MISSING, ModelState.FAILED})
 """States in which a job would fail at once: Generate is off and the panel shows."""

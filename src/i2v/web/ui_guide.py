@@ -9,7 +9,7 @@ import gradio as gr
 from PIL import Image, UnidentifiedImageError
 
 from i2v.engine.registry import spec_or_default
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.teaching.input_check import apply_fix, check_image, preview_fix
 from i2v.teaching.symptoms import apply_symptom, get_symptom, list_symptoms
 from i2v.web.ui_studio import CREATE, select_tab

@@ -21,7 +21,7 @@ from i2v.image_input import ImageInputError
 from i2v.jobs.service import NotYourJob
 from i2v.jobs.store import FINISHED, JobNotFound, JobStatus, QueueFull
 from i2v.request import MAX_SEED, RequestError
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_firstrun import BLOCKING, first_run_html, generate_allowed
 from i2v.engine.registry import spec_or_default

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.engine.registry import spec_or_default
 from i2v.engine.spec import ModelSpec
 from i2v.web.ui_guide import build_symptom_guide

@@ -18,7 +18,7 @@ from i2v.lessons.outline import LessonInputError
 from i2v.lessons.service import LessonBusy, LessonStatus, NotYourLesson
 from i2v.lessons.store import LessonNotFound
 from i2v.lessons.storyboard import Lesson
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.teaching.presets import get_preset, template_path
 from i2v.teaching.prompt_check import check_prompt
 from i2v.web.ui_studio import Studio

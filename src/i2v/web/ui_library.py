@@ -20,7 +20,7 @@ import gradio as gr
 from i2v.archive import ArchivePathError
 from i2v.jobs.service import NotYourJob
 from i2v.jobs.store import IllegalTransition, Job, JobNotFound, JobStatus
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_export import build_export
 from i2v.web.ui_handlers import CreateActions, client_of

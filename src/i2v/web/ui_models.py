@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from i2v.engine.registry import ModelChoice, UnknownModel, spec_for, spec_or_default
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_settings import limits_updates, settings_limits
 

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from i2v.engine.registry import spec_or_default
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.teaching.presets import Preset, build_prompt, get_preset, load_presets, template_path
 from i2v.teaching.prompt_check import check_prompt, chips
 from i2v.teaching.search import search_presets

@@ -14,7 +14,7 @@ import gradio as gr
 
 from i2v.engine.spec import ModelSpec
 from i2v.request import MAX_SEED, QUALITIES
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.web.ui_text import UiText
 
 STEP_SLIDER_MIN = 10  # the API accepts fewer, but below 10 steps the model gives unusable results

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from i2v.engine.host import ModelState
 from i2v.jobs.store import JobStatus
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 
 if TYPE_CHECKING:
     from i2v.web.services import Services

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_text import UiText
 

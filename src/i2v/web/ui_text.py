@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from i2v.teaching.i18n import t
+from i2v.i18n import t
 
 TextSource = str | Callable[[str], Any] | Sequence[tuple[str, Any]]
 """A catalogue key; a function of the language; or, for `choices`, (key, value) pairs."""

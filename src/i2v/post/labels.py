@@ -3,7 +3,7 @@
 Diffusion garbles lettering, so the teacher's labels are never part of the model's input: they are
 rendered crisply (Pillow, anti-aliased, with a contrasting outline or box) onto the finished frames,
 each only while its time window is on screen. Chinese and Latin text use the bundled Noto Sans SC
-subset (`fonts/`, SIL OFL 1.1).
+subset (`i2v/assets/fonts/`, SIL OFL 1.1).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-FONT_PATH = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-Subset.otf"
+FONT_PATH = Path(__file__).resolve().parents[1] / "assets" / "fonts" / "NotoSansSC-Subset.otf"
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _PROBE_SIZE = 24
 _NOT_IN_ANY_FONT = "\ue000"  # private use: renders as the font's "missing glyph" box

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from i2v.teaching.labels import FONT_PATH, Label, LabelError, label_frames, overlay_labels, unsupported_characters
+from i2v.post.labels import FONT_PATH, Label, LabelError, label_frames, overlay_labels, unsupported_characters
 
 
 def frames(count: int = 16, height: int = 128, width: int = 192) -> np.ndarray:

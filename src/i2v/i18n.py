@@ -1,8 +1,9 @@
-"""English and Simplified Chinese messages for the teaching aids, from one catalogue (`strings.json`).
+"""English and Simplified Chinese for everything i2v says to people, from catalogues kept by their
+owners: the teaching aids' messages (`teaching/strings.json`), the studio's texts (`web/strings.json`)
+and the lessons' words (`lessons/strings.json`).
 
-Every user-facing sentence these modules produce goes through `t`, so a missing translation is a
-catalogue entry to add, not a string hunted through code. Prompts themselves stay English: the
-model's text encoder only understands English.
+Every user-facing sentence goes through `t`, so a missing translation is a catalogue entry to add,
+not a string hunted through code.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Literal
 Lang = Literal["en", "zh"]
 LANGUAGES: tuple[Lang, ...] = ("en", "zh")
 DEFAULT_LANG: Lang = "en"
+CATALOGUES = ("i2v.teaching", "i2v.web", "i2v.lessons")  # each holds a strings.json of its own texts
 
 
 @functools.lru_cache(maxsize=1)
@@ -28,7 +30,13 @@ def catalogue() -> Mapping[str, Mapping[str, str]]:
     Raises ValueError when an entry lacks a language or its languages use different `{params}`,
     so a broken catalogue fails at start-up rather than in front of a teacher.
     """
-    raw = json.loads(resources.files("i2v.teaching").joinpath("strings.json").read_text("utf-8"))
+    raw: dict[str, dict] = {}
+    for package in CATALOGUES:
+        part = json.loads(resources.files(package).joinpath("strings.json").read_text("utf-8"))
+        clash = sorted(key for key in part if key in raw and not key.startswith("_"))
+        if clash:
+            raise ValueError(f"{package}/strings.json: {', '.join(clash)} also in another catalogue")
+        raw.update(part)
     frozen: dict[str, Mapping[str, str]] = {}
     for key, entry in raw.items():
         if key.startswith("_"):
