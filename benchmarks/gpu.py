@@ -179,12 +179,13 @@ class Family:
     width: int
     height: int
     frames: int
+    resolution: str  # the family's preset the engine runs at (the picture is width×height)
     steps_timed: int = 6
     extra: dict[str, Any] = field(default_factory=dict)
 
     def request(self, steps: int, quality: str = "standard", **overrides: Any) -> GenerationRequest:
         fields = {"prompt": PROMPT, "seed": 7, "steps": steps, "quality": quality, "frames": self.frames,
-                  "model": self.spec.test_model, **overrides}
+                  "resolution": self.resolution, "model": self.spec.test_model, **overrides}
         return self.spec.complete(GenerationRequest(**fields))
 
     def picture(self):
@@ -214,16 +215,18 @@ def families(device: Device, wanted: list[str]) -> list[Family]:
     chosen = []
     for name in wanted:
         spec = family_spec(name)
-        if device.kind == "cpu":
-            frames = spec.frames.nearest(9)
-            chosen.append(Family(spec, _test_model(name), 128, 128, frames, steps_timed=4))
+        if device.kind == "cpu":  # the test model at the family's smallest size
+            smallest = spec.resolutions[0]
+            chosen.append(Family(spec, _test_model(name), smallest.width, smallest.height, spec.frames.nearest(9),
+                                 smallest.name, steps_timed=4))
             continue
         preset = spec.preset(spec.default_resolution)
         full = {"i2vgenxl": _i2vgenxl_full}.get(name) or _full_size_builder(name)
         if full is None:
             log(f"{spec.title}: no full-size builder in this version; skipped")
             continue
-        chosen.append(Family(spec, full, preset.width, preset.height, spec.frames.default if name != "i2vgenxl" else 16))
+        chosen.append(Family(spec, full, preset.width, preset.height, spec.frames.default if name != "i2vgenxl" else 16,
+                             preset.name))
     return chosen
 
 
