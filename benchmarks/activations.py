@@ -21,8 +21,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_wan / bench_ltx: the families' input shapes
 
 import torch  # noqa: E402
 
@@ -67,11 +69,81 @@ def i2vgenxl_decode(width: int, height: int, frames: int) -> tuple[torch.nn.Modu
     return vae, call, width * height * frames
 
 
+REDUCED_LAYERS = 2  # the widest layer sets the inference peak, not the depth: 2 of the real blocks suffice
+
+
+def wan_denoise(width: int, height: int, frames: int) -> tuple[torch.nn.Module, Callable[[], object], int]:
+    from bench_wan import transformer_inputs
+    from diffusers import WanTransformer3DModel
+
+    from i2v.engine.wan.test_model import FULL_TRANSFORMER_CONFIG
+
+    spec = family_spec("wan")
+    config = {**FULL_TRANSFORMER_CONFIG, "num_layers": REDUCED_LAYERS}
+    transformer = materialize(lambda: WanTransformer3DModel(**config), "cpu", torch.float32)
+    inputs = transformer_inputs(width, height, frames, "cpu", torch.float32)
+
+    def call() -> object:  # the pipeline runs the two guided halves one after the other: one call is the peak
+        return transformer(**inputs, return_dict=False)[0]
+
+    return transformer, call, spec.latent.tokens(width, height, frames) * spec.latent.guided_batch
+
+
+def wan_decode(width: int, height: int, frames: int) -> tuple[torch.nn.Module, Callable[[], object], int]:
+    from diffusers import AutoencoderKLWan
+
+    from i2v.engine.wan.test_model import FULL_VAE_CONFIG
+
+    vae = materialize(lambda: AutoencoderKLWan(**FULL_VAE_CONFIG), "cpu", torch.float32)
+    latents = torch.randn(1, 48, (frames - 1) // 4 + 1, height // 16, width // 16)
+
+    def call() -> object:
+        return vae.decode(latents).sample
+
+    return vae, call, width * height * frames
+
+
+def ltx_denoise(width: int, height: int, frames: int) -> tuple[torch.nn.Module, Callable[[], object], int]:
+    from bench_ltx import latent_grid, transformer_inputs
+    from diffusers import LTXVideoTransformer3DModel
+
+    from i2v.engine.ltx.test_model import FULL_TRANSFORMER_CONFIG
+
+    spec = family_spec("ltx")
+    config = {**FULL_TRANSFORMER_CONFIG, "num_layers": REDUCED_LAYERS}
+    transformer = materialize(lambda: LTXVideoTransformer3DModel(**config), "cpu", torch.float32)
+    inputs = transformer_inputs(spec.latent.guided_batch, latent_grid(width, height, frames), "cpu", torch.float32,
+                                config["caption_channels"])
+
+    def call() -> object:
+        return transformer(**inputs)[0]
+
+    return transformer, call, spec.latent.tokens(width, height, frames) * spec.latent.guided_batch
+
+
+def ltx_decode(width: int, height: int, frames: int) -> tuple[torch.nn.Module, Callable[[], object], int]:
+    from diffusers import AutoencoderKLLTXVideo
+
+    from i2v.engine.ltx.test_model import FULL_VAE_CONFIG
+
+    vae = materialize(lambda: AutoencoderKLLTXVideo(**FULL_VAE_CONFIG), "cpu", torch.float32)
+    latents = torch.randn(1, 128, (frames - 1) // 8 + 1, height // 32, width // 32)
+
+    def call() -> object:
+        return vae.decode(latents).sample
+
+    return vae, call, width * height * frames
+
+
 PROBES: dict[str, dict[str, Callable]] = {
     "i2vgenxl": {"denoise": i2vgenxl_denoise, "decode": i2vgenxl_decode},
+    "wan": {"denoise": wan_denoise, "decode": wan_decode},
+    "ltx": {"denoise": ltx_denoise, "decode": ltx_decode},
 }
 SIZES: dict[str, dict[str, list[tuple[int, int, int]]]] = {
     "i2vgenxl": {"denoise": [(64, 64, 8), (128, 128, 8), (128, 128, 16)], "decode": [(128, 128, 1), (256, 256, 1)]},
+    "wan": {"denoise": [(256, 256, 9), (384, 384, 9), (384, 384, 17)], "decode": [(128, 128, 5), (256, 256, 5)]},
+    "ltx": {"denoise": [(256, 256, 17), (512, 512, 17), (512, 512, 33)], "decode": [(128, 128, 9), (256, 256, 9)]},
 }
 
 

@@ -170,3 +170,27 @@ def test_models_lists_each_family_with_its_licence_and_spec(server):
     assert models["tiny"]["spec"]["frames"] == {"low": 8, "high": 32, "default": 16, "step": 1, "rule": "between 8 and 32"}
     assert all(m["test_model"] and m["installed"] for m in models.values())
     assert models["tiny"]["memory_plan"]["device"] == "cpu"
+
+
+def test_jobs_of_different_families_run_back_to_back_and_record_the_switch(server, png_bytes):
+    """A job names its model: each family runs with its own numbers, one model resident at a time,
+    and the job that needed another family records the switch (from, to, load time) in its recipe."""
+    from i2v.media import probe
+
+    with server.client() as client:
+        first = submit(client, png_bytes).json()["id"]  # the default model, I2VGen-XL's test model
+        ltx = submit(client, png_bytes, model="tiny-ltx", frames="9", fps="24", steps="2", guidance="3").json()["id"]
+        done_first = wait_for(client, first, finished)
+        done_ltx = wait_for(client, ltx, finished, timeout=180)
+        assert done_first["status"] == "succeeded" and done_ltx["status"] == "succeeded", (done_first, done_ltx)
+        assert done_first["recipe"]["model"]["family"] == "i2vgenxl"
+        recipe = done_ltx["recipe"]
+        assert recipe["model"]["family"] == "ltx" and recipe["request"]["model"] == "tiny-ltx"
+        assert (recipe["frames"], recipe["fps"], recipe["width"] % 32, recipe["height"] % 32) == (9, 24, 0, 0)
+        switch = recipe["model_switch"]
+        assert switch["to"] == "tiny-ltx" and switch["from"] in ("tiny", None) and switch["load_s"] > 0
+        assert "model_switch" not in done_first["recipe"] or done_first["recipe"]["model_switch"]["to"] == "tiny"
+        video = client.get(done_ltx["video_url"])
+        path = server.home / done_ltx["video"]
+        assert video.status_code == 200 and probe(path).frames == 9
+        assert "tiny-ltx" in (server.log.read_text() if server.log.exists() else "")  # the switch is logged
