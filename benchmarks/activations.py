@@ -14,6 +14,7 @@ latent tokens (× the guided batch) and in decoded pixels; the last line is one 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -26,14 +27,32 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_wan / bench_ltx: the families' input shapes
 
-import torch  # noqa: E402
+import torch
 
-from i2v.engine.random_weights import materialize  # noqa: E402
-from i2v.engine.registry import family_spec  # noqa: E402
+from i2v.engine.random_weights import materialize
+from i2v.engine.registry import family_spec
 
 
 def peak_rss() -> int:
+    """The process's peak resident set since start or since the last `reset_peak()`."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def reset_peak() -> None:
+    """Forget the build's transient peak (Linux: VmHWM restarts from the current resident set), so
+    that a small call's activations are not hidden under the copies made while building."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
 
 
 # ---- what each family's denoiser call and decode look like -------------------------------------
@@ -142,16 +161,18 @@ PROBES: dict[str, dict[str, Callable]] = {
 }
 SIZES: dict[str, dict[str, list[tuple[int, int, int]]]] = {
     "i2vgenxl": {"denoise": [(64, 64, 8), (128, 128, 8), (128, 128, 16)], "decode": [(128, 128, 1), (256, 256, 1)]},
-    "wan": {"denoise": [(256, 256, 9), (384, 384, 9), (384, 384, 17)], "decode": [(128, 128, 5), (256, 256, 5)]},
+    "wan": {"denoise": [(384, 384, 9), (512, 512, 17), (640, 640, 17)], "decode": [(128, 128, 5), (256, 256, 5)]},
     "ltx": {"denoise": [(256, 256, 17), (512, 512, 17), (512, 512, 33)], "decode": [(128, 128, 9), (256, 256, 9)]},
 }
 
 
 def child(family: str, phase: str, width: int, height: int, frames: int) -> None:
-    """Build, read the peak RSS (the weights plus the build's small transients), call once, read it
-    again: the growth is this call's activation peak."""
+    """Build, forget the build's transient peak, call once, read the peak again: the growth over
+    the resident weights is this call's activation peak."""
     torch.set_grad_enabled(False)
     _module, call, units = PROBES[family][phase](width, height, frames)
+    gc.collect()
+    reset_peak()
     weights = peak_rss()
     with torch.inference_mode():
         call()
