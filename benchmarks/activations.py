@@ -1,7 +1,7 @@
 """Measure activation memory of each family's denoiser and VAE decode on the CPU, and fit the
 memory model's coefficients (`Footprint` in the family's spec; used by `i2v.engine.memory_model`).
 
-    .venv/bin/python benchmarks/activations.py --family i2vgenxl        # ≈5 min on the 2-core CPU
+    .venv/bin/python benchmarks/activations.py --family i2vgenxl   # ≈6 min on the 2-core CPU (wan ≈8, ltx ≈3)
 
 Each point runs in a fresh subprocess: the full-width model is built (random weights, fp32), the
 peak resident memory is read, one guided denoiser call (or one VAE decode) runs, and the peak is
@@ -14,6 +14,7 @@ latent tokens (× the guided batch) and in decoded pixels; the last line is one 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
 import os
@@ -47,7 +48,12 @@ def peak_rss() -> int:
 
 def reset_peak() -> None:
     """Forget the build's transient peak (Linux: VmHWM restarts from the current resident set), so
-    that a small call's activations are not hidden under the copies made while building."""
+    that a small call's activations are not hidden under the copies made while building. Freed heap
+    is handed back first (`malloc_trim`); otherwise a call could reuse it without the peak moving."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
     try:
         with open("/proc/self/clear_refs", "w") as refs:
             refs.write("5")
@@ -160,10 +166,15 @@ PROBES: dict[str, dict[str, Callable]] = {
     "ltx": {"denoise": ltx_denoise, "decode": ltx_decode},
 }
 SIZES: dict[str, dict[str, list[tuple[int, int, int]]]] = {
-    "i2vgenxl": {"denoise": [(64, 64, 8), (128, 128, 8), (128, 128, 16)], "decode": [(128, 128, 1), (256, 256, 1)]},
+    "i2vgenxl": {"denoise": [(64, 64, 8), (128, 128, 8), (128, 128, 16), (256, 256, 8)], "decode": [(128, 128, 1), (256, 256, 1)]},
     "wan": {"denoise": [(384, 384, 9), (512, 512, 17), (640, 640, 17)], "decode": [(128, 128, 5), (256, 256, 5)]},
     "ltx": {"denoise": [(256, 256, 17), (512, 512, 17), (512, 512, 33)], "decode": [(128, 128, 9), (256, 256, 9)]},
 }
+
+
+# Every allocation above 64 KiB gets its own mapping, returned to the system when freed: the
+# resident set then follows live tensors instead of glibc's recycled heap.
+CHILD_ENV = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(64 * 1024)}
 
 
 def child(family: str, phase: str, width: int, height: int, frames: int) -> None:
@@ -211,7 +222,7 @@ def main() -> None:
         rows = []
         for size in sizes:
             out = subprocess.run([sys.executable, __file__, "--child", args.family, phase, *map(str, size)],
-                                 capture_output=True, text=True, check=True)
+                                 capture_output=True, text=True, check=True, env=CHILD_ENV)
             point = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append(point)
             print(f"{phase} {size[0]}×{size[1]}×{size[2]}: {point['units']} units, activation "

@@ -399,9 +399,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 1
     shown = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
     print(f"i2v is starting with model {settings.model}. Open http://{shown}:{settings.port}/  (API docs: /api/v1/docs)", flush=True)
-    read_only = app.state.services.store.read_only
-    if read_only:
-        print(f"warning: starting read-only. {read_only}", file=sys.stderr, flush=True)
+    services = app.state.services
+    if services.store.read_only:
+        print(f"warning: starting read-only. {services.store.read_only}", file=sys.stderr, flush=True)
+    elif (disk := services.jobs.storage()).state != "ok":  # the table can still be written, the disk cannot
+        print(f"warning: {disk.detail}", file=sys.stderr, flush=True)
     serve(app, settings, verbose=args.verbose)
     return 0
 

@@ -94,6 +94,36 @@ def test_the_memory_model_picks_the_fastest_plan_that_fits_and_says_why():
     assert "predicted at" in tight.reason and "512×512" in tight.reason
 
 
+def test_each_phase_of_a_video_family_is_predicted_where_it_peaks():
+    """Wan's causal VAE decodes 4 frames at a time, so its decode does not grow with the clip;
+    LTX's decodes every frame at once, so it does. Under model offload the big text encoders sit
+    on the card whole while the prompt is encoded: LTX's T5-XXL then sets the peak, not the denoiser."""
+    from i2v.engine.ltx import SPEC as LTX
+    from i2v.engine.memory_model import predict
+    from i2v.engine.wan import SPEC as WAN
+
+    def decode(spec, frames):
+        return predict(spec, offload="model", dtype="bf16", vae_dtype="bf16", width=768, height=512, frames=frames).activations_decode
+
+    assert decode(WAN, 121) == decode(WAN, 41)
+    assert decode(LTX, 121) > 2.5 * decode(LTX, 41)
+    ltx = predict(LTX, offload="model", dtype="bf16", vae_dtype="bf16", width=768, height=512, frames=121)
+    assert ltx.weights_encode == LTX.footprint.parameters["text_encoder"] * 2 > max(ltx.denoise, ltx.decode)
+    assert ltx.peak > ltx.weights_encode and "encode" in ltx.describe()
+    assert predict(LTX, offload="sequential", dtype="bf16", vae_dtype="bf16", width=768, height=512,
+                   frames=121).weights_encode < 0.3 * GIB  # one T5 layer at a time
+
+
+def test_only_a_family_that_can_release_its_encoders_is_planned_to():
+    from i2v.engine.memory import with_encoder_release
+    from i2v.engine.wan import SPEC as WAN
+
+    plan = plan_for("cpu")
+    assert with_encoder_release(plan, SPEC, "auto", ram_bytes=12 * GIB).release_encoders
+    assert not with_encoder_release(plan, WAN, "auto", ram_bytes=12 * GIB).release_encoders
+    assert not with_encoder_release(plan, SPEC, "auto", ram_bytes=64 * GIB).release_encoders
+
+
 def test_released_encoders_come_back_for_the_next_job_with_the_same_video(tiny_engine, picture):
     """The RAM-saving mode drops the encoders after the embeddings and reads them again next job:
     memory changes, the video does not, and the reload time is recorded for the recipe."""

@@ -180,7 +180,9 @@ def test_a_full_disk_during_a_job_and_at_start(small_disk, tmp_path):
     finally:
         again.stop()
     log = again.log.read_text()
-    assert "Traceback" not in log and "read-only" in log, log[-3000:]
+    # Read-only when the job table itself cannot be written at start; when SQLite can still reuse
+    # free pages in its own file, a writable start that says the disk is full.
+    assert "Traceback" not in log and ("read-only" in log or "The disk is full" in log), log[-3000:]
     count("full disk: start read-only, recover when freed", 2)
 
 

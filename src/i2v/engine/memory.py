@@ -115,7 +115,7 @@ def with_encoder_release(plan: MemoryPlan, spec: ModelSpec, setting: str, *, ram
     when the weights the plan keeps in RAM would leave less than a quarter of the free RAM: the
     encoders (≈3.45 GiB of I2VGen-XL's fp32 weights) are then read again at the next job's start,
     a cost measured in BENCHMARKS.md and recorded in each recipe's timings."""
-    if setting == "off" or spec.footprint is None:
+    if setting == "off" or spec.footprint is None or not spec.releases_encoders:
         return plan
     if setting == "on":
         return dataclasses.replace(plan, release_encoders=True, reason=plan.reason + "; encoders released after each job's embeddings (operator)")

@@ -27,6 +27,7 @@ class Prediction:
     activations_denoise: int
     weights_decode: int
     activations_decode: int
+    weights_encode: int = 0  # the prompt and picture encoders (their activations are small: not modelled)
 
     @property
     def denoise(self) -> int:
@@ -38,10 +39,11 @@ class Prediction:
 
     @property
     def peak(self) -> int:
-        return max(self.denoise, self.decode) + CONTEXT_BYTES
+        return max(self.denoise, self.decode, self.weights_encode) + CONTEXT_BYTES
 
     def describe(self) -> str:
-        return (f"≈{self.peak / GIB:.1f} GiB (denoise {self.denoise / GIB:.1f}, decode {self.decode / GIB:.1f}, "
+        encode = f"encode {self.weights_encode / GIB:.1f}, " if self.weights_encode > max(self.denoise, self.decode) else ""
+        return (f"≈{self.peak / GIB:.1f} GiB ({encode}denoise {self.denoise / GIB:.1f}, decode {self.decode / GIB:.1f}, "
                 f"+{CONTEXT_BYTES / GIB:.1f} context)")
 
 
@@ -57,13 +59,18 @@ def predict(
     weights = {name: count * (vae_size if name == footprint.vae else size) for name, count in footprint.parameters.items()}
     tokens = latent.tokens(width, height, frames) * latent.guided_batch
     act_denoise = int((footprint.act_fixed + footprint.act_per_token * tokens) * size / 4)
-    # Video VAEs (temporal > 1) decode every frame in one call; 2-D VAEs decode `vae_chunk` frames at once.
-    decoded_frames = frames if latent.temporal > 1 else max(1, vae_chunk)
+    # Video VAEs (temporal > 1) decode every frame in one call unless they go piece by piece
+    # (`decode_frames`); 2-D VAEs decode `vae_chunk` frames at once.
+    if latent.temporal > 1:
+        decoded_frames = min(frames, footprint.decode_frames) if footprint.decode_frames else frames
+    else:
+        decoded_frames = max(1, vae_chunk)
     pixels = min(width * height, TILE_PIXELS) if vae_tiling else width * height
     act_decode = int(footprint.decode_per_pixel * pixels * decoded_frames * vae_size / 4)
     on_device_denoise, on_device_decode = _resident(offload, weights, footprint.denoiser, footprint.vae,
                                                     footprint.largest_layer * size)
-    return Prediction(on_device_denoise, act_denoise, on_device_decode, act_decode)
+    return Prediction(on_device_denoise, act_denoise, on_device_decode, act_decode,
+                      _resident_encoding(offload, weights, footprint.encoders, footprint.encoder_largest_layer * size))
 
 
 def _resident(offload: str, weights: dict[str, int], denoiser: str, vae: str, layer: int) -> tuple[int, int]:
@@ -76,6 +83,19 @@ def _resident(offload: str, weights: dict[str, int], denoiser: str, vae: str, la
     if offload == "group":  # a layer computing and the next one arriving on a second stream
         return 2 * layer, min(weights[vae], 2 * layer)
     return layer, min(weights[vae], layer)  # sequential
+
+
+def _resident_encoding(offload: str, weights: dict[str, int], encoders: tuple[str, ...], layer: int) -> int:
+    """Weight bytes on the device while the prompt and picture are encoded. Under model offload
+    the biggest encoder is there whole: Wan's UMT5-XXL (10.6 GiB in bf16) and LTX's T5-XXL
+    (8.9 GiB) then set the peak on small cards, not the denoiser."""
+    if not encoders:
+        return 0
+    if offload == "none":
+        return sum(weights.values())
+    if offload == "model":
+        return max(weights[name] for name in encoders)
+    return 2 * layer if offload == "group" else layer
 
 
 def cheapest_fitting(

@@ -193,7 +193,10 @@ class Footprint:
     configs), which component denoises and which decodes, and activation sizes measured on the CPU
     at small sizes and fitted: peak bytes of one denoiser call ≈ `act_fixed` + `act_per_token` ×
     tokens × batch, and of one VAE decode ≈ `decode_per_pixel` × pixels × frames decoded at once
-    (all in fp32 bytes; half precision halves them)."""
+    (all in fp32 bytes; half precision halves them). How many frames one decode holds at once:
+    `decode_frames` for a VAE that decodes a video a piece at a time (Wan's causal VAE: one latent
+    frame, 4 frames, with a small cache), every frame when None and the VAE is a video VAE (LTX),
+    the plan's chunk for a picture VAE (I2VGen-XL)."""
 
     parameters: dict[str, int]
     denoiser: str
@@ -203,6 +206,9 @@ class Footprint:
     decode_per_pixel: float
     largest_layer: int  # parameters of the biggest single layer: what sequential offload holds at once
     source: str
+    decode_frames: int | None = None
+    encoders: tuple[str, ...] = ()  # the prompt and picture encoders (on the device in turn under model offload)
+    encoder_largest_layer: int = 0  # their biggest single layer (a token embedding, for T5 and UMT5)
 
 
 @dataclass(frozen=True)
@@ -246,6 +252,7 @@ class ModelSpec:
     costs: dict[str, MeasuredCost] = field(default_factory=dict)  # device kind → measured cost
     fp16_issue: str = ""  # a known half-precision problem of the family, named in the NaN message
     keeps_trained_frames: bool = False
+    releases_encoders: bool = False  # can its engine drop the encoders after the embeddings (memory plan mode)?
     max_aspect: float = 2.5
     notes: str = ""
 

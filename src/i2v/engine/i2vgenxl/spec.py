@@ -77,13 +77,16 @@ SPEC = ModelSpec(
     # SD-2.1's VAE: 8×8 pixels per latent, 4 channels, each frame apart; the UNet batches the guided halves.
     latent=LatentGeometry(spatial=8, temporal=1, patch=1, channels=4, guided_batch=2),
     # Parameters counted on the meta device from the released configs; activations measured with
-    # benchmarks/activations.py (2-core CPU, fp32, full-size random weights; 3 denoiser and 2 decode points).
+    # benchmarks/activations.py (2-core CPU, fp32, full-size random weights; 4 denoiser and 2 decode points,
+    # peak reset after the build; the first measurement, 92 KB/token, counted the build's transients).
     footprint=Footprint(
         parameters={"unet": 1_420_469_224, "vae": 83_653_863, "text_encoder": 340_387_840, "image_encoder": 632_076_800},
-        denoiser="unet", vae="vae", act_per_token=92_344, act_fixed=222_451_269, decode_per_pixel=5_776,
-        largest_layer=50_593_792, source="benchmarks/activations.py --family i2vgenxl (CPU, fp32)",
+        denoiser="unet", vae="vae", act_per_token=37_251, act_fixed=102_808_000, decode_per_pixel=3_861,
+        largest_layer=29_492_480, source="benchmarks/activations.py --family i2vgenxl (CPU, fp32)",
+        encoders=("text_encoder", "image_encoder"), encoder_largest_layer=50_593_792,
     ),
     fp16_issue="a known problem of I2VGen-XL in fp16 (diffusers issue 8655)",
     keeps_trained_frames=True,
+    releases_encoders=True,
     notes="Trained on 16-frame clips; prompts must be English (CLIP text encoder).",
 )

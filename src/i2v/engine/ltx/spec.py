@@ -8,7 +8,7 @@ conditions the model. T5-XXL reads English prompts up to 128 tokens.
 from __future__ import annotations
 
 from i2v.engine.spec import (
-    FastPreset, FrameRule, LatentGeometry, Licence, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
+    FastPreset, Footprint, FrameRule, LatentGeometry, Licence, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
 )
 from i2v.engine.tokenizers import load_t5_tokenizer
 
@@ -69,6 +69,15 @@ SPEC = ModelSpec(
     ),
     # LTX VAE: 32×32 pixels and 8 frames per latent, 128 channels, patch 1; the pipeline batches guidance.
     latent=LatentGeometry(spatial=32, temporal=8, patch=1, channels=128, guided_batch=2),
+    # Parameters counted on the meta device from the released configs (benchmarks/bench_ltx.py);
+    # activations measured with benchmarks/activations.py --family ltx (2-core CPU, fp32, full-width
+    # random weights, 2 of the 28 blocks). The VAE decodes every frame in one call.
+    footprint=Footprint(
+        parameters={"transformer": 1_923_385_472, "text_encoder": 4_762_310_656, "vae": 419_193_649},
+        denoiser="transformer", vae="vae", act_per_token=221_492, act_fixed=25_824_553, decode_per_pixel=189,
+        largest_layer=56_627_200, source="benchmarks/activations.py --family ltx (CPU, fp32)",
+        encoders=("text_encoder",), encoder_largest_layer=131_596_288,
+    ),
     # Measured by benchmarks/bench_ltx.py on the 2-core CPU (random weights): the denoising loop runs
     # 2.05× faster on a full-width 2-block transformer (the cache never skipped there: half the steps
     # alone) and 2.0–3.0× on the tiny model in two runs on a busy machine (the cache skipped 12 of 25

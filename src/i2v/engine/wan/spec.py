@@ -8,7 +8,7 @@ transformer patch 2). UMT5-XXL reads English and Chinese prompts up to 512 token
 from __future__ import annotations
 
 from i2v.engine.spec import (
-    FastPreset, FrameRule, LatentGeometry, Licence, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
+    FastPreset, Footprint, FrameRule, LatentGeometry, Licence, MemoryTier, ModelSpec, SizePreset, Span, TextEncoderSpec, WeightLayout,
 )
 from i2v.engine.tokenizers import load_t5_tokenizer
 
@@ -69,6 +69,16 @@ SPEC = ModelSpec(
     # Wan 2.2 VAE: 16×16 pixels and 4 frames per latent, 48 channels; the transformer patches 2×2 and
     # diffusers' pipeline runs the conditional and unconditional passes one after the other.
     latent=LatentGeometry(spatial=16, temporal=4, patch=2, channels=48, guided_batch=1),
+    # Parameters counted on the meta device from the released configs (benchmarks/bench_wan.py);
+    # activations measured with benchmarks/activations.py --family wan (2-core CPU, fp32, full-width
+    # random weights, 2 of the 30 blocks: the widest layer sets an inference peak, not the depth).
+    # The VAE decodes one latent frame (4 frames) at a time with a small cache, hence decode_frames.
+    footprint=Footprint(
+        parameters={"transformer": 4_999_787_712, "text_encoder": 5_680_910_336, "vae": 704_688_668},
+        denoiser="transformer", vae="vae", act_per_token=324_346, act_fixed=32_134_016, decode_per_pixel=5_152,
+        largest_layer=56_641_536, source="benchmarks/activations.py --family wan (CPU, fp32)",
+        decode_frames=4, encoders=("text_encoder",), encoder_largest_layer=1_050_148_864,
+    ),
     # Measured with benchmarks/bench_wan.py (2-core CPU, random weights): transformer blocks computed
     # by the denoising loop fall 2.00× on a full-width 4-layer model (8 → 4 steps; the cache skipped
     # no block there) and 3.33× on the tiny model (20 → 10 steps, most tails skipped); latent
