@@ -6,6 +6,7 @@ the tests without importing the test suite.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 
 import cv2
@@ -23,6 +24,18 @@ def gradient_picture(width: int = 320, height: int = 240, seed: int = 0) -> Imag
     blue = np.where(disc, 230, 40)
     array = np.stack([red, green, blue], axis=-1) + rng.normal(0, 8, (height, width, 3))
     return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
+
+
+def big_photo_jpeg(side: int = 6000) -> bytes:
+    """A photo-like JPEG of `side`² pixels (36 MP by default): smooth light with a little sensor
+    noise, the kind of camera picture that tests how uploads are reduced and stored."""
+    rng = np.random.default_rng(4)
+    y, x = np.mgrid[0:side, 0:side].astype(np.float32) / side
+    array = np.stack([200 * x + 30, 180 * y + 40, 120 * (x + y) / 2 + 60], axis=-1)
+    array += np.tile(rng.normal(0, 2.0, (side // 10, side // 10, 3)).astype(np.float32), (10, 10, 1))
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(array, 0, 255).astype(np.uint8)).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
 
 
 def _texture(height: int, width: int, rng: np.random.Generator) -> np.ndarray:

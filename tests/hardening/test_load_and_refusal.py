@@ -7,7 +7,6 @@ One server for the module, with a 2-second slow-client timeout so the timeouts a
 from __future__ import annotations
 
 import concurrent.futures
-import io
 import json
 import socket
 import sqlite3
@@ -25,6 +24,7 @@ from i2v.jobs.service import JobService, StorageFull
 from i2v.jobs.store import JobStore, QueueFull
 from i2v.engine.registry import SPECS
 from i2v.settings import Settings
+from i2v.samples import big_photo_jpeg
 from tests.hardening import images
 from tests.hardening.conftest import (
     FAST,
@@ -102,19 +102,8 @@ def test_over_the_limit_is_429_before_decoding_over_http(client):
     count("refusal before work: 429 before decoding (HTTP)", 1)
 
 
-def big_photo(side: int = 6000) -> bytes:
-    """A photo-like 36 MP JPEG: smooth light with a little sensor noise."""
-    rng = np.random.default_rng(4)
-    y, x = np.mgrid[0:side, 0:side].astype(np.float32) / side
-    array = np.stack([200 * x + 30, 180 * y + 40, 120 * (x + y) / 2 + 60], axis=-1)
-    array += np.tile(rng.normal(0, 2.0, (side // 10, side // 10, 3)).astype(np.float32), (10, 10, 1))
-    buffer = io.BytesIO()
-    Image.fromarray(np.clip(array, 0, 255).astype(np.uint8)).save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
-
-
 def test_a_big_photo_is_stored_reduced_and_proportionate(client, server):
-    data = big_photo()
+    data = big_photo_jpeg()
     uploads = server.home / "uploads"
     before = set(uploads.iterdir())
     response = client.post("/api/v1/jobs", files={"image": ("photo.jpg", data, "image/jpeg")}, data=FAST)
