@@ -110,6 +110,8 @@ def test_one_hit_preset_search_shows_a_normal_card(browser, server, lang):
     assert caption.is_visible()
     box = caption.bounding_box()
     assert card["y"] <= box["y"] and box["y"] + box["height"] <= card["y"] + card["height"] + 1
+    # The whole title, not cut to "Simple pend…".
+    assert caption.evaluate("el => el.scrollWidth <= el.clientWidth + 1 && getComputedStyle(el).textOverflow !== 'ellipsis'")
     shot(page, f"studio-preset-one-hit-{lang}.png")
     context.close()
 

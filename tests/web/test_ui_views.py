@@ -283,3 +283,17 @@ def test_the_status_says_which_gpu_worker_runs_a_job_and_why_a_job_waits():
     queued = progress_html(changed(base, status=JobStatus.QUEUED, position=1), lang="en",
                            waiting_reason="No worker for model tiny-wan is connected")
     assert "No worker for model tiny-wan" in queued and "data-waiting" in queued
+
+
+def test_the_model_line_speaks_the_studio_language_for_every_family(tmp_path):
+    """The Chinese studio shows each family's licence and frame rule in Chinese, not the API's English words."""
+    from i2v.web.ui_models import model_info_md
+
+    services = Services.build(Settings(home=tmp_path / "home", model="tiny", models="tiny-wan,tiny-ltx"))
+    for model in ("tiny", "tiny-wan", "tiny-ltx"):
+        english, chinese = model_info_md(services, model, "en"), model_info_md(services, model, "zh")
+        assert "Licence:" in english and "许可" in chinese
+        assert not re.search(r"\b(between|e\.g\.|model card|by version|earliest)\b", chinese), chinese
+    assert "between 8 and 32" in model_info_md(services, "tiny", "en")
+    assert "8–32 帧" in model_info_md(services, "tiny", "zh")
+    assert "4k+1 帧" in model_info_md(services, "tiny-wan", "zh") and "121" in model_info_md(services, "tiny-wan", "zh")

@@ -52,6 +52,9 @@ CSS = CJK_FONT_FACE + """
 .gradio-container {overflow: clip !important}
 /* Gradio floats image, video and gallery labels over the content's top-left corner: put them above it */
 .gradio-container label[data-testid="block-label"].float {position: static !important; margin: 0 0 6px 0}
+/* preset cards: the whole title, on two lines if need be (Gradio cuts captions to one line with "…") */
+#i2v-preset-gallery .caption-label {white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  max-width: none !important; left: 0; right: 0 !important; bottom: 0 !important; line-height: 1.2; opacity: .92}
 #i2v-header {align-items: center}
 #i2v-lang .wrap {flex-wrap: nowrap}
 #i2v-title h1 {margin: 0}

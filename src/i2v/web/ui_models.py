@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 
 from i2v.engine.registry import ModelChoice, UnknownModel, spec_for, spec_or_default
+from i2v.engine.spec import ModelSpec
 from i2v.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_settings import limits_updates, settings_limits
@@ -39,10 +40,19 @@ def model_info_md(services: Services, model: str | None, lang: str) -> str:
     plan = services.host.plan_for(model)
     languages = " + ".join(t(f"ui.model.lang.{code}", lang) for code in spec.text.languages)
     return t(
-        "ui.model.info", lang, licence=html.escape(spec.licence.name), device=plan.device, dtype=plan.dtype,
-        offload=plan.offload, languages=languages, tokens=spec.text.budget, frames=spec.frames.describe(),
-        fps=f"{spec.fps.default:g}",
+        "ui.model.info", lang, licence=html.escape(t(f"ui.model.licence.{spec.family}", lang)), device=plan.device,
+        dtype=plan.dtype, offload=plan.offload, languages=languages, tokens=spec.text.budget,
+        frames=frames_rule(spec, lang), fps=f"{spec.fps.default:g}",
     )
+
+
+def frames_rule(spec: ModelSpec, lang: str) -> str:
+    """The family's frame rule in the studio's language (the API's English words are `FrameRule.describe`)."""
+    rule = spec.frames
+    if rule.step == 1:
+        return t("ui.model.frames.range", lang, low=rule.low, high=rule.high)
+    examples = " / ".join(str(n) for n in sorted({rule.nearest(rule.high * 2 / 3), rule.default}))
+    return t("ui.model.frames.step", lang, step=rule.step, low=rule.low, high=rule.high, examples=examples)
 
 
 def on_model_change(services: Services, model: str | None, lang: str) -> list[Any]:
