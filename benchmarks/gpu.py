@@ -443,11 +443,16 @@ def _denoiser(engine) -> torch.nn.Module:
 
 @contextlib.contextmanager
 def _swapped_memory_format(module: torch.nn.Module) -> Iterator[None]:
-    module.to(memory_format=torch.channels_last)
+    """Channels-last for the 2-D convolutions only: I2VGen-XL's UNet also holds 3-D (temporal)
+    convolutions, whose 5-D weights `Module.to(memory_format=channels_last)` refuses."""
+    convs = [m for m in module.modules() if isinstance(m, torch.nn.Conv2d)]
+    for conv in convs:
+        conv.to(memory_format=torch.channels_last)
     try:
         yield
     finally:
-        module.to(memory_format=torch.contiguous_format)
+        for conv in convs:
+            conv.to(memory_format=torch.contiguous_format)
 
 
 @contextlib.contextmanager
