@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from i2v.archive import Archive, ArchivePathError
 from i2v.image_input import ImageInputError, load_image
-from i2v.jobs.service import is_operator
+from i2v.jobs.ownership import NotYours, may_change
 from i2v.jobs.store import JobNotFound, JobStatus, is_storage_failure
 from i2v.lessons import assemble as assembly
 from i2v.lessons.batch import JobsPort, LessonBatch, fingerprint, picture_bytes
@@ -56,7 +56,7 @@ class LessonBusy(Exception):
     """The lesson is being generated; the message says to wait or cancel first."""
 
 
-class NotYourLesson(PermissionError):
+class NotYourLesson(NotYours):
     """Someone other than the lesson's maker or the operator tried to change it."""
 
 
@@ -286,7 +286,7 @@ class LessonService:
     # ---- edit ----------------------------------------------------------------------------------------
 
     def check_owner(self, row: LessonRow, client: str | None) -> None:
-        if client is not None and client != row.client and not is_operator(client):
+        if not may_change(row.client, client):
             raise NotYourLesson("This lesson was made on another computer; only that computer, or the operator at "
                                 "the server itself, can change it.")
 
