@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         500, ge=0, description="Refuse new jobs (HTTP 507) while the archive's disk has less free space than this."
     )
     keep_days: float | None = Field(
-        None, gt=0, description="Retention: delete finished jobs (and their videos) older than this many days."
+        None, gt=0, description="Retention: delete finished jobs (and their videos), and lessons untouched, older than this many days."
     )
     max_archive_gb: float | None = Field(
         None, gt=0, description="Retention: delete the oldest finished videos while the archive is larger than this."

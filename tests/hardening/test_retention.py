@@ -41,7 +41,7 @@ def test_keep_days_deletes_only_old_finished_videos(tmp_path):
     old = [finished_video(service, archive, store, age) for age in (10, 5)]
     young = finished_video(service, archive, store, 1)
     waiting = store.create(request={"prompt": "q"}, image="q.png", client="c", max_queued=99, max_per_client=99)
-    deleted = service.apply_retention()
+    deleted = service.retention.apply()
     assert len(deleted) == 2
     remaining = {j.id for j in store.list(limit=100)}
     assert remaining == {young, waiting.id} and not set(old) & remaining
@@ -58,7 +58,7 @@ def test_max_archive_size_deletes_oldest_first_and_spares_in_flight_videos(tmp_p
     archive.write_recipe(in_flight, {})
     running = store.create(request={"prompt": "r"}, image="r.png", client="c", max_queued=99, max_per_client=99)
     store.claim_next()
-    deleted = service.apply_retention()
+    deleted = service.retention.apply()
     left = {j.id for j in store.list(limit=100)}
     assert ids[0] not in left and ids[1] not in left and ids[2] not in left  # oldest first, down to the limit
     assert ids[3] in left and running.id in left and store.get(running.id).status is JobStatus.RUNNING
@@ -67,5 +67,5 @@ def test_max_archive_size_deletes_oldest_first_and_spares_in_flight_videos(tmp_p
     # Nothing configured: nothing deleted.
     plain, archive2, store2 = make(tmp_path / "other")
     finished_video(plain, archive2, store2, 400)
-    assert plain.apply_retention() == []
+    assert plain.retention.apply() == []
     count("retention cases", 2)

@@ -192,3 +192,24 @@ def test_start_sweeps_half_made_lessons(rig):
     fresh.stop()
     assert sorted(p.name for p in fresh.files.root.iterdir()) == [lesson.id]
     assert fresh.store.ids() == {lesson.id}
+
+
+def test_lessons_untouched_past_keep_days_go_but_never_one_being_made(tmp_path):
+    """Retention covers lessons too: an old finished lesson's row and folder go when a new lesson is
+    made; an old lesson that is being generated, and a recent one, stay."""
+    import os
+    import sqlite3
+    import time
+
+    rig = Rig(tmp_path / "home", max_queued_per_client=3, keep_days=3)
+    old, busy, recent = (new_lesson(rig) for _ in range(3))
+    rig.lessons.store.set_state(busy.id, "generating")
+    stamp = time.time() - 10 * 86_400
+    with sqlite3.connect(rig.settings.db_path) as conn:
+        conn.execute("UPDATE lessons SET updated_at = ? WHERE id IN (?, ?)", (stamp, old.id, busy.id))
+    for lesson in (old, busy):
+        os.utime(rig.lessons.files.folder(lesson.id), (stamp, stamp))
+    fresh = new_lesson(rig)  # making a lesson applies retention first
+    assert {row.id for row in rig.lessons.store.list()} == {busy.id, recent.id, fresh.id}
+    assert not rig.lessons.files.folder(old.id).exists() and rig.lessons.files.folder(busy.id).is_dir()
+    assert Rig(tmp_path / "other").lessons.apply_retention() == []  # keep_days unset: nothing goes

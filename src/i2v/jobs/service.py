@@ -15,12 +15,10 @@ exactly what the CLI would have used for the same file.
 from __future__ import annotations
 
 import io
-import ipaddress
 import logging
 import secrets
 import shutil
 import sqlite3
-import time
 import threading
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +29,8 @@ from i2v.files import write_bytes_atomic
 from i2v.archive import Archive, ArchivePathError
 from i2v.image_input import load_image
 from i2v.jobs.dispatch import Dispatcher
+from i2v.jobs.ownership import NotYourJob, may_change
+from i2v.jobs.retention import Retention
 from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore, QueueFull
 from i2v.post.deliver import deliver
 from i2v.post.spec import PostSpec
@@ -61,20 +61,6 @@ class StorageState(BaseModel):
     detail: str
 
 
-class NotYourJob(PermissionError):
-    """Someone other than the job's submitter or the operator asked to cancel or delete it."""
-
-
-def is_operator(client: str | None) -> bool:
-    """The operator is whoever sits at the server itself (a loopback address), or an in-process caller (None)."""
-    if client is None:
-        return True
-    try:
-        return ipaddress.ip_address(client).is_loopback
-    except ValueError:
-        return client == "localhost"
-
-
 class Estimator(Protocol):
     def __call__(self, request: GenerationRequest, width: int, height: int, *, after: str | None = None) -> float | None:
         """Expected seconds of one run of a completed request for a picture of width×height, when
@@ -96,6 +82,7 @@ class JobService:
         # Exports are CPU work beside generation: a few at a time, so they cannot occupy every
         # thread the server answers requests with (progress, submissions) on a small machine.
         self._export_slots = threading.BoundedSemaphore(EXPORT_SLOTS)
+        self.retention = Retention(store, archive, settings, delete_job=self.delete)
 
     def admit(self, fields: dict[str, Any], client: str) -> GenerationRequest:
         """The cheap checks of a submission, before its picture is touched: the settings (raises
@@ -113,7 +100,7 @@ class JobService:
         cannot be written. The checks that cost nothing run first (`admit`), the decoding last."""
         request = self.admit(fields, client)
         try:
-            self.apply_retention()
+            self.retention.apply()
         except (OSError, ValueError, sqlite3.Error):  # retention must never stop a teacher's submission
             log.exception("retention failed")
         self.check_free_space()  # again: retention may have made room
@@ -193,11 +180,9 @@ class JobService:
         return StorageState(state="ok", free_mb=free_mb, detail="")
 
     def check_owner(self, job: Job, client: str | None) -> None:
-        """Only the computer that queued a job, or the operator, may cancel or delete it. Raises NotYourJob.
-
-        Without I2V_AUTH the server is loopback-only, so every request comes from the operator.
-        """
-        if client != job.client and not is_operator(client):
+        """Only the computer that queued a job, or the operator, may cancel or delete it
+        (`i2v.jobs.ownership`). Raises NotYourJob."""
+        if not may_change(job.client, client):
             raise NotYourJob(
                 f"Job {job.id} was queued from another computer; only that computer, or the operator at the "
                 "server itself, can cancel or delete it."
@@ -239,43 +224,6 @@ class JobService:
                     path.unlink(missing_ok=True)
         (self.uploads / job.image).unlink(missing_ok=True)
         return job
-
-    def apply_retention(self, now: float | None = None) -> list[str]:
-        """Delete the oldest finished videos while any is older than `keep_days` or the archive is
-        larger than `max_archive_gb` (both settings; off when unset). Runs before each submission.
-
-        Never touches a queued or running job (they have no video yet), nor an archive entry
-        without a job that is less than an hour old (a job about to record its result). Entries
-        made by the CLI (no job) are removed by the same rules. Returns the video names deleted.
-        """
-        keep_days, max_gb = self.settings.keep_days, self.settings.max_archive_gb
-        if keep_days is None and max_gb is None:
-            return []
-        now = time.time() if now is None else now
-        by_video = {job.result["video"]: job for job in self.store.list(limit=1_000_000, statuses=FINISHED)
-                    if job.result and job.result.get("video")}
-        entries = sorted(self.archive.entries(), key=lambda e: e.video.stat().st_mtime)  # oldest first
-        sizes = {e.name: sum(p.stat().st_size for p in e.root.joinpath(e.stem.parent).glob(e.stem.name + "*")) for e in entries}
-        total = sum(sizes.values())
-        deleted: list[str] = []
-        for entry in entries:
-            video, age = entry.name + ".mp4", now - entry.video.stat().st_mtime
-            too_old = keep_days is not None and age > keep_days * 86_400
-            too_big = max_gb is not None and total > max_gb * 2**30
-            if not (too_old or too_big):
-                continue
-            job = by_video.get(video)
-            if job is not None:
-                self.delete(job.id)
-            elif age > 3600:
-                for path in entry.root.joinpath(entry.stem.parent).glob(entry.stem.name + "*"):
-                    path.unlink(missing_ok=True)
-            else:
-                continue
-            total -= sizes[entry.name]
-            deleted.append(video)
-            log.info("retention: deleted %s (%s)", video, "older than keep_days" if too_old else "archive over max_archive_gb")
-        return deleted
 
     def video_file(self, job: Job) -> Path:
         """The job's MP4, resolved safely inside the archive."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from pydantic import BaseModel
 
 from i2v.archive import Archive, ArchivePathError
 from i2v.image_input import ImageInputError, load_image
-from i2v.jobs.service import is_operator
+from i2v.jobs.ownership import NotYours, may_change
 from i2v.jobs.store import JobNotFound, JobStatus, is_storage_failure
 from i2v.lessons import assemble as assembly
 from i2v.lessons.batch import JobsPort, LessonBatch, fingerprint, picture_bytes
@@ -56,7 +57,7 @@ class LessonBusy(Exception):
     """The lesson is being generated; the message says to wait or cancel first."""
 
 
-class NotYourLesson(PermissionError):
+class NotYourLesson(NotYours):
     """Someone other than the lesson's maker or the operator tried to change it."""
 
 
@@ -200,6 +201,10 @@ class LessonService:
             png = png_bytes(image)
             names[point.picture.name] = picture_name(png)
             pictures[names[point.picture.name]] = png
+        try:
+            self.apply_retention()
+        except (OSError, sqlite3.Error):  # retention must never stop a teacher's new lesson
+            log.exception("lesson retention failed")
         lesson_id = secrets.token_hex(8)
         lesson = build_storyboard(outline, options, lesson_id, names)
         self._check(lesson, set(pictures))
@@ -211,6 +216,27 @@ class LessonService:
             raise
         log.info("lesson %s made from a %s with %d scenes", lesson_id, outline.source, len(lesson.scenes))
         return lesson
+
+    def apply_retention(self, now: float | None = None) -> list[str]:
+        """Lessons untouched for longer than `keep_days` go, as single videos do (`i2v.jobs.retention`):
+        their row and their folder (storyboard, pictures, clips, lesson video, handout, pack). A
+        lesson being generated or assembled never does. Runs before each new lesson is made;
+        `max_archive_gb` counts single videos only. Returns the lesson ids deleted."""
+        keep_days = self.settings.keep_days
+        if keep_days is None:
+            return []
+        now = time.time() if now is None else now
+        deleted = []
+        for row in self.store.list(limit=1_000_000):
+            folder = self.files.folder(row.id)
+            touched = max(row.updated_at, folder.stat().st_mtime if folder.is_dir() else 0.0)
+            if row.state in ACTIVE or now - touched <= keep_days * 86_400:
+                continue
+            self.store.delete(row.id)
+            self.files.delete(row.id)
+            deleted.append(row.id)
+            log.info("retention: deleted lesson %s (untouched for %.0f days)", row.id, (now - touched) / 86_400)
+        return deleted
 
     def _check(self, lesson: Lesson, pictures: set[str]) -> None:
         check_lesson(lesson, max_scenes=self.limits.max_scenes, max_frames=self.settings.lesson_max_frames,
@@ -286,7 +312,7 @@ class LessonService:
     # ---- edit ----------------------------------------------------------------------------------------
 
     def check_owner(self, row: LessonRow, client: str | None) -> None:
-        if client is not None and client != row.client and not is_operator(client):
+        if not may_change(row.client, client):
             raise NotYourLesson("This lesson was made on another computer; only that computer, or the operator at "
                                 "the server itself, can change it.")
 

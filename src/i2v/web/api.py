@@ -18,7 +18,8 @@ from pydantic import BaseModel, ValidationError
 from i2v import __version__
 from i2v.archive import ArchivePathError
 from i2v.image_input import ImageInputError
-from i2v.jobs.service import ExportsBusy, NotYourJob, StorageFull
+from i2v.jobs.ownership import NotYourJob
+from i2v.jobs.service import ExportsBusy, StorageFull
 from i2v.jobs.dispatch import family_of
 from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, QueueFull
 from i2v.engine.registry import DEFAULT_SPEC

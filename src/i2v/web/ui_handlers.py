@@ -18,7 +18,7 @@ import gradio as gr
 
 from i2v.archive import ArchivePathError
 from i2v.image_input import ImageInputError
-from i2v.jobs.service import NotYourJob
+from i2v.jobs.ownership import NotYourJob
 from i2v.jobs.store import FINISHED, JobNotFound, JobStatus, QueueFull
 from i2v.request import MAX_SEED, RequestError
 from i2v.i18n import t

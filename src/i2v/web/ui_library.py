@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 
 from i2v.archive import ArchivePathError
-from i2v.jobs.service import NotYourJob
+from i2v.jobs.ownership import NotYourJob
 from i2v.jobs.store import IllegalTransition, Job, JobNotFound, JobStatus
 from i2v.i18n import t
 from i2v.web.services import Services
