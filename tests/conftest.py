@@ -37,3 +37,15 @@ def tiny_engine():
     from i2v.engine.memory import choose_plan
 
     return load_engine("tiny", choose_plan(SPEC, device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory):
+    """One tiny-model server for every module whose tests only add to its state (teaching API,
+    exports, browser, bad JSON, lenient input, the Gradio client): one start for the whole session
+    instead of one per module or folder. Modules opt in by overriding `server` with it."""
+    from tests.web.conftest import start_server
+
+    srv = start_server(tmp_path_factory.mktemp("shared-home"))
+    yield srv
+    srv.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.web.conftest import FAST, finished, shared_server, wait_for  # noqa: F401 - re-exported (shared_server: one server for the modules that only add to its state)
+from tests.web.conftest import FAST, finished, wait_for  # noqa: F401 - re-exported
 
 COUNTS: dict[str, int] = {}
 

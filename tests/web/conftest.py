@@ -108,15 +108,6 @@ def png_bytes(tmp_path_factory) -> bytes:
     return path.read_bytes()
 
 
-@pytest.fixture(scope="session")
-def shared_server(tmp_path_factory):
-    """One server for modules whose tests only add to its state (teaching API, exports): one start
-    instead of one per module. Modules opt in by overriding `server` with it."""
-    srv = start_server(tmp_path_factory.mktemp("shared-home"))
-    yield srv
-    srv.stop()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     srv = start_server(tmp_path_factory.mktemp("home"), I2V_MAX_QUEUED="6", I2V_MAX_QUEUED_PER_CLIENT="3")

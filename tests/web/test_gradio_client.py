@@ -2,9 +2,15 @@
 
 import json
 
+import pytest
 from gradio_client import Client, handle_file
 
 from i2v.media import probe
+
+
+@pytest.fixture(scope="module")
+def server(shared_server):
+    return shared_server
 
 
 def test_generate_via_gradio_client(server, tmp_path, png_bytes):
