@@ -346,6 +346,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     """One block per model this machine offers, then the families not installed with their download line."""
+    from i2v.download import download_command
     from i2v.engine.registry import offered_models
 
     settings = _settings(args)
@@ -359,10 +360,12 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"    frames {spec.frames.describe()} (default {spec.frames.default}), fps {spec.fps.describe()} "
               f"(default {spec.fps.default:g}), resolutions {', '.join(spec.resolution_names)} "
               f"(default {spec.default_resolution}), steps default {spec.steps.default:g}, guidance default {spec.guidance.default:g}")
+        if not choice.is_test and not choice.installed:
+            print(f"    download (≈{spec.weights.download_gb:g} GB): {download_command(choice.id)}")
     for spec in SPECS:
         if spec.family not in shown:
-            print(f"{spec.hub_id} — {spec.title}, not installed (≈{spec.weights.download_gb:g} GB; licence: {spec.licence.name}): "
-                  f"i2v download --model {spec.hub_id}")
+            print(f"{spec.hub_id} — {spec.title}, not installed (≈{spec.weights.download_gb:g} GB; licence: {spec.licence.name})")
+            print(f"    download: {download_command(spec.hub_id)}  (once downloaded, jobs may choose it)")
     return 0
 
 

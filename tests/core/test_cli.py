@@ -102,6 +102,23 @@ def test_missing_weights_name_the_download_command(tmp_path, picture_file):
     assert "ali-vilab/i2vgen-xl" in result.stderr and "i2v download" in result.stderr
 
 
+def test_i2v_models_lists_each_family_with_its_licence_and_a_download_line_that_runs(tmp_path):
+    """Without weights: every family appears once with its licence and frame rule, and each line to
+    fetch weights is the command as typed from the app's folder (the one the test runs in)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "i2v.cli", "models"], capture_output=True, text=True, timeout=120, cwd=Path(sys.executable).parents[2],
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "I2V_HOME": str(tmp_path / "out"),
+             "I2V_MODEL": "ali-vilab/i2vgen-xl", "I2V_MODELS": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for title, licence in (("I2VGen-XL", "MIT"), ("Wan 2.2 TI2V-5B", "Apache-2.0"), ("LTX-Video 2B", "OpenRAIL-M")):
+        assert out.count(f"— {title},") == 1 and licence in out, (title, out)
+    downloads = [line.split(": ", 1)[1].split("  (")[0] for line in out.splitlines() if line.strip().startswith("download")]
+    assert downloads == [".venv/bin/i2v download", ".venv/bin/i2v download --model Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+                         ".venv/bin/i2v download --model Lightricks/LTX-Video"], out
+
+
 def test_the_command_i2v_presets_prints_runs_the_preset(tmp_path, capsys):
     """`i2v presets` prints `i2v generate --preset ID`; run as printed (flags added to keep it fast,
     which also shows that flags override the preset) it makes the preset's video from its own picture."""
