@@ -150,12 +150,12 @@ class EngineHost:
         if model == spec.test_model or self._engine is None:
             return None
         plan = self.plan_for(model)
-        w, h = spec.frame_size(request.resolution or spec.default_resolution, width, height)
         request = spec.complete(request)
         if plan.device == "cuda":
+            w, h = spec.frame_size(request.resolution, width, height)
             seconds = gpu_seconds(spec, torch.cuda.get_device_name(), w, h, request.frames, request.steps, request.quality)
         else:
-            seconds = spec.estimate_seconds(f"{plan.device}-{plan.dtype}", w, h, request.frames, request.steps, request.quality)
+            seconds = spec.estimate_request(request, width, height, f"{plan.device}-{plan.dtype}")
         previous = self._loaded if after is None else after
         if seconds is None or previous == model:
             return seconds

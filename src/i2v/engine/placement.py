@@ -1,5 +1,5 @@
 """What every family's engine shares about memory: putting weights where the plan says, the
-out-of-memory ladder, freeing memory between jobs, and the NaN/inf guard.
+out-of-memory ladder (and the `generate` built on it), freeing memory between jobs, and the NaN/inf guard.
 
 Families differ in their parts (a UNet with encoders, or a diffusers pipeline), not in these rules,
 so the rules live here once.
@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+import numpy as np
 import torch
+from PIL import Image
 
-from i2v.engine.base import NonFiniteError
+from i2v.engine.base import EngineOutput, NonFiniteError
 from i2v.engine.memory import MemoryPlan
 from i2v.engine.spec import ModelSpec
+from i2v.request import GenerationRequest
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,6 +39,38 @@ def free_accelerator_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+def generate_frames(
+    engine: Placeable, spec: ModelSpec, request: GenerationRequest, image: Image.Image,
+    sample: Callable[[GenerationRequest, int, int], np.ndarray | torch.Tensor],
+    timings: Callable[[], dict[str, float]] = dict,
+) -> EngineOutput:
+    """Every family's `generate`: refuse an unseeded request, complete it with the family's
+    defaults, then run `sample(request, width, height)` (float frames in [0, 1], (T, H, W, 3)) at
+    the request's size through the out-of-memory ladder. `timings` adds what the engine itself
+    measured (e.g. an encoder reload) to the attempt's own time."""
+    if request.seed is None:
+        raise ValueError("generate() needs a seeded request; call request.with_seed() first")
+    request = spec.complete(request)
+
+    def attempt(resolution: str) -> EngineOutput:
+        width, height = spec.frame_size(resolution, image.width, image.height)
+        started = time.perf_counter()
+        frames = to_uint8(sample(request, width, height))
+        measured = {"generate_s": round(time.perf_counter() - started, 3), **timings()}
+        return EngineOutput(frames, width, height, resolution, engine.plan, [], measured)
+
+    output, _, changes = run_with_memory_ladder(attempt, engine, spec, request.resolution,
+                                                allow_downgrade=request.allow_downgrade)
+    output.plan_changes = changes
+    return output
+
+
+def to_uint8(video: np.ndarray | torch.Tensor) -> np.ndarray:
+    """[0, 1] floats → uint8 with rounding (as diffusers' `numpy_to_pil`)."""
+    array = video.numpy() if isinstance(video, torch.Tensor) else video
+    return (array * 255).round().astype(np.uint8)
 
 
 def run_with_memory_ladder(

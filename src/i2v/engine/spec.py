@@ -356,6 +356,12 @@ class ModelSpec:
         speedup = self.fast.speedup if quality == "fast" else 1.0
         return cost.seconds(width, height, frames, steps, speedup)
 
+    def estimate_request(self, request: Any, image_width: int, image_height: int, device_kind: str) -> float | None:
+        """`estimate_seconds` for a request (completed here) and the picture it will be fitted from."""
+        request = self.complete(request)
+        width, height = self.frame_size(request.resolution, image_width, image_height)
+        return self.estimate_seconds(device_kind, width, height, request.frames, request.steps, request.quality)
+
     # ---- what a clip should be → this family's numbers ---------------------------------------
 
     def clip_params(self, seconds: float, resolution_class: str = "standard") -> dict[str, Any]:

@@ -28,7 +28,7 @@ from i2v.engine.checkpoints import resolve_checkpoint
 from i2v.engine.i2vgenxl.components import Components, load_components, load_encoders
 from i2v.engine.i2vgenxl.spec import SPEC
 from i2v.engine.memory import MemoryPlan
-from i2v.engine.placement import check_finite, free_accelerator_memory, run_with_memory_ladder, strip_offload_hooks
+from i2v.engine.placement import check_finite, free_accelerator_memory, generate_frames, strip_offload_hooks
 from i2v.image_input import fit_image
 from i2v.request import GenerationRequest
 
@@ -252,10 +252,7 @@ class I2VGenXLEngine:
 
     def estimate_seconds(self, request: GenerationRequest, image_width: int, image_height: int) -> float | None:
         """The ETA to show before a job starts; None where this hardware was never measured."""
-        request = SPEC.complete(request)
-        width, height = SPEC.frame_size(request.resolution, image_width, image_height)
-        kind = f"{self.plan.device}-{self.plan.dtype}"
-        return SPEC.estimate_seconds(kind, width, height, request.frames, request.steps, request.quality)
+        return SPEC.estimate_request(request, image_width, image_height, f"{self.plan.device}-{self.plan.dtype}")
 
     def generate(
         self,
@@ -267,24 +264,11 @@ class I2VGenXLEngine:
     ) -> EngineOutput:
         """Frames for a seeded request. On CUDA OOM: free, retry once on the next cheaper plan;
         lower the resolution only when `request.allow_downgrade` and no cheaper plan is left."""
-        if request.seed is None:
-            raise ValueError("generate() needs a seeded request; call request.with_seed() first")
-        request = SPEC.complete(request)
-
-        def attempt(resolution: str) -> EngineOutput:
-            width, height = SPEC.frame_size(resolution, image.width, image.height)
-            started = time.perf_counter()
-            video = self.sample(request, image, width, height, on_progress=on_progress, cancel=cancel)
-            timings = {"generate_s": round(time.perf_counter() - started, 3)}
-            if self.last_reload_s is not None:
-                timings["encoders_reload_s"] = self.last_reload_s
-            return EngineOutput(to_uint8(video), width, height, resolution, self.plan, [], timings)
-
-        output, _, changes = run_with_memory_ladder(
-            attempt, self, SPEC, request.resolution, allow_downgrade=request.allow_downgrade
+        return generate_frames(
+            self, SPEC, request, image,
+            lambda req, width, height: self.sample(req, image, width, height, on_progress=on_progress, cancel=cancel),
+            timings=lambda: {} if self.last_reload_s is None else {"encoders_reload_s": self.last_reload_s},
         )
-        output.plan_changes = changes
-        return output
 
     # ---- the algorithm --------------------------------------------------------------------
 
@@ -504,7 +488,3 @@ class I2VGenXLEngine:
     def _check_finite(self, tensor: torch.Tensor, what: str) -> None:
         check_finite(tensor, what, self.plan, SPEC)
 
-
-def to_uint8(video: torch.Tensor) -> np.ndarray:
-    """[0, 1] floats → uint8 with rounding (as diffusers' `numpy_to_pil`)."""
-    return (video.numpy() * 255).round().astype(np.uint8)

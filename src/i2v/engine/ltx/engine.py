@@ -38,7 +38,7 @@ from i2v.engine.base import EngineOutput, GenerationCancelled, ModelInfo, ModelN
 from i2v.engine.checkpoints import download_command, pipeline_class, resolve_checkpoint
 from i2v.engine.ltx.spec import SPEC
 from i2v.engine.memory import MemoryPlan
-from i2v.engine.placement import check_finite, free_accelerator_memory, place_pipeline, run_with_memory_ladder
+from i2v.engine.placement import check_finite, free_accelerator_memory, generate_frames, place_pipeline
 from i2v.engine.preview import LatentRGB, fit_latent_rgb
 from i2v.image_input import fit_image
 from i2v.request import GenerationRequest
@@ -202,10 +202,7 @@ class LTXEngine:
 
     def estimate_seconds(self, request: GenerationRequest, image_width: int, image_height: int) -> float | None:
         """The ETA to show before a job starts; None where this hardware was never measured."""
-        request = SPEC.complete(request)
-        width, height = SPEC.frame_size(request.resolution, image_width, image_height)
-        kind = f"{self.plan.device}-{self.plan.dtype}"
-        return SPEC.estimate_seconds(kind, width, height, request.frames, request.steps, request.quality)
+        return SPEC.estimate_request(request, image_width, image_height, f"{self.plan.device}-{self.plan.dtype}")
 
     def generate(
         self,
@@ -217,23 +214,8 @@ class LTXEngine:
     ) -> EngineOutput:
         """Frames for a seeded request. On CUDA OOM: free, retry once on the next cheaper plan;
         lower the resolution only when `request.allow_downgrade` and no cheaper plan is left."""
-        if request.seed is None:
-            raise ValueError("generate() needs a seeded request; call request.with_seed() first")
-        request = SPEC.complete(request)
-
-        def attempt(resolution: str) -> EngineOutput:
-            width, height = SPEC.frame_size(resolution, image.width, image.height)
-            started = time.perf_counter()
-            video = self.sample(request, fit_image(image, width, height), on_progress=on_progress, cancel=cancel)
-            frames = (video * 255).round().astype(np.uint8)  # with rounding, as diffusers' numpy_to_pil
-            timings = {"generate_s": round(time.perf_counter() - started, 3)}
-            return EngineOutput(frames, width, height, resolution, self.plan, [], timings)
-
-        output, _, changes = run_with_memory_ladder(
-            attempt, self, SPEC, request.resolution, allow_downgrade=request.allow_downgrade
-        )
-        output.plan_changes = changes
-        return output
+        return generate_frames(self, SPEC, request, image, lambda req, width, height: self.sample(
+            req, fit_image(image, width, height), on_progress=on_progress, cancel=cancel))
 
     # ---- the algorithm --------------------------------------------------------------------
 

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from diffusers import AutoencoderKLWan, WanImageToVideoPipeline
 from diffusers.hooks import FirstBlockCacheConfig
@@ -29,7 +28,7 @@ from PIL import Image
 from i2v.engine.base import EngineOutput, GenerationCancelled, ModelInfo, ModelNotAvailable, Progress, ProgressCallback
 from i2v.engine.checkpoints import download_command, resolve_checkpoint
 from i2v.engine.memory import MemoryPlan
-from i2v.engine.placement import check_finite, free_accelerator_memory, place_pipeline, run_with_memory_ladder
+from i2v.engine.placement import check_finite, free_accelerator_memory, generate_frames, place_pipeline
 from i2v.engine.preview import LatentRGB, fit_latent_rgb
 from i2v.engine.wan.spec import SPEC
 from i2v.image_input import fit_image
@@ -184,10 +183,7 @@ class WanEngine:
 
     def estimate_seconds(self, request: GenerationRequest, image_width: int, image_height: int) -> float | None:
         """The ETA before a job starts; None where this hardware was never measured."""
-        request = SPEC.complete(request)
-        width, height = SPEC.frame_size(request.resolution, image_width, image_height)
-        kind = f"{self.plan.device}-{self.plan.dtype}"
-        return SPEC.estimate_seconds(kind, width, height, request.frames, request.steps, request.quality)
+        return SPEC.estimate_request(request, image_width, image_height, f"{self.plan.device}-{self.plan.dtype}")
 
     def generate(
         self,
@@ -200,24 +196,10 @@ class WanEngine:
         """Frames for a seeded request: uint8 (T, H, W, 3). On CUDA OOM: free, retry once on the next
         cheaper plan; lower the resolution only when `request.allow_downgrade` and no cheaper plan is
         left. Raises `GenerationCancelled`, `NonFiniteError`, `MemoryError`, `RequestError`."""
-        if request.seed is None:
-            raise ValueError("generate() needs a seeded request; call request.with_seed() first")
-        request = SPEC.complete(request)
-        if request.quality not in ("standard", "fast"):
+        if request.quality not in (None, "standard", "fast"):
             raise ValueError(f"unknown quality {request.quality!r}; use standard or fast")
-
-        def attempt(resolution: str) -> EngineOutput:
-            width, height = SPEC.frame_size(resolution, image.width, image.height)
-            started = time.perf_counter()
-            video = self.sample(request, fit_image(image, width, height), on_progress=on_progress, cancel=cancel)
-            timings = {"generate_s": round(time.perf_counter() - started, 3)}
-            return EngineOutput(to_uint8(video), width, height, resolution, self.plan, [], timings)
-
-        output, _, changes = run_with_memory_ladder(
-            attempt, self, SPEC, request.resolution, allow_downgrade=request.allow_downgrade
-        )
-        output.plan_changes = changes
-        return output
+        return generate_frames(self, SPEC, request, image, lambda req, width, height: self.sample(
+            req, fit_image(image, width, height), on_progress=on_progress, cancel=cancel))
 
     # ---- one run of the pipeline ----------------------------------------------------------
 
@@ -317,7 +299,3 @@ class WanEngine:
         middle = clean[0, :, clean.shape[2] // 2]
         return latent_rgb.image(middle, self.pipe.vae.config.scale_factor_spatial)
 
-
-def to_uint8(video: np.ndarray) -> np.ndarray:
-    """[0, 1] floats → uint8 with rounding (as diffusers' `numpy_to_pil`)."""
-    return (video * 255).round().astype(np.uint8)
