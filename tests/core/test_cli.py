@@ -17,19 +17,23 @@ ARGS = ["--model", "tiny", "--resolution", "256p", "--frames", "8", "--fps", "10
 
 def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "I2V_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "i2v.cli", *args], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, "-m", "i2v.cli", *args], capture_output=True, text=True, env=env, timeout=600)
+
+
+def generate_once(folder: Path, picture_name: str, prompt: str, seed: str, args: list[str]):
+    """One `i2v generate` of a drawn picture into `folder`/outputs: (folder, the MP4 it printed last, the run)."""
+    from tests.conftest import gradient_picture
+
+    picture = folder / picture_name
+    gradient_picture(400, 300).save(picture)
+    result = run_cli("generate", str(picture), "--prompt", prompt, "--seed", seed, *args, home=folder / "outputs")
+    assert result.returncode == 0, result.stderr
+    return folder, Path(result.stdout.strip().splitlines()[-1]), result
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    from tests.conftest import gradient_picture
-
-    folder = tmp_path_factory.mktemp("cli")
-    picture = folder / "leaf.png"
-    gradient_picture(400, 300).save(picture)
-    result = run_cli("generate", str(picture), "--prompt", "a leaf swaying in the wind", "--seed", "42", *ARGS, home=folder / "outputs")
-    assert result.returncode == 0, result.stderr
-    return folder, Path(result.stdout.strip().splitlines()[-1]), result
+    return generate_once(tmp_path_factory.mktemp("cli"), "leaf.png", "a leaf swaying in the wind", "42", ARGS)
 
 
 def test_last_line_is_a_playable_h264_mp4(generated):

@@ -10,21 +10,14 @@ import numpy as np
 import pytest
 
 from i2v.media import probe, read_video
-from tests.conftest import gradient_picture
-from tests.core.test_cli import run_cli
+from tests.core.test_cli import generate_once, run_cli
 
 ARGS = ["--model", "tiny-ltx", "--resolution", "256p", "--frames", "17", "--fps", "24", "--steps", "2"]
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ltx-cli")
-    picture = folder / "leaf.png"
-    gradient_picture(400, 300).save(picture)
-    result = run_cli("generate", str(picture), "--prompt", "a leaf swaying in the wind", "--seed", "7", *ARGS,
-                     home=folder / "outputs")
-    assert result.returncode == 0, result.stderr
-    return folder, Path(result.stdout.strip().splitlines()[-1]), result
+    return generate_once(tmp_path_factory.mktemp("ltx-cli"), "leaf.png", "a leaf swaying in the wind", "7", ARGS)
 
 
 def test_the_mp4_has_ltx_frames_and_fps_and_the_test_banner(generated):

@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from i2v.media import probe, read_video
-from tests.conftest import gradient_picture
+from tests.core.test_cli import generate_once, run_cli
 
 ARGS = ["--model", "tiny-wan", "--resolution", "480p", "--frames", "5", "--steps", "2"]
 
 
-def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "I2V_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "i2v.cli", *args], capture_output=True, text=True, env=env, timeout=600)
-
-
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("wan-cli")
-    picture = folder / "boat.png"
-    gradient_picture(400, 300).save(picture)
-    result = run_cli("generate", str(picture), "--prompt", "a paper boat drifting", "--seed", "7", *ARGS,
-                     home=folder / "outputs")
-    assert result.returncode == 0, result.stderr
-    return folder, Path(result.stdout.strip().splitlines()[-1]), result
+    return generate_once(tmp_path_factory.mktemp("wan-cli"), "boat.png", "a paper boat drifting", "7", ARGS)
 
 
 def test_the_video_has_wans_frames_and_frame_rate_and_the_test_banner(generated):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx
 
 from tests.web.conftest import FAST, finished, wait_for  # noqa: F401 - re-exported
@@ -39,3 +41,14 @@ def assert_healthy(client: httpx.Client) -> None:
 def pytest_terminal_summary(terminalreporter):
     if COUNTS:
         terminalreporter.write_line("hardening counts: " + ", ".join(f"{k}={v}" for k, v in sorted(COUNTS.items())))
+
+
+def lan_address() -> str | None:
+    """A non-loopback address of this machine, or None (then tests that need a second client address skip)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent for UDP connect
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") else address

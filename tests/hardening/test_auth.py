@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import inspect
-import socket
 import time
 
 import httpx
@@ -15,22 +14,11 @@ import pytest
 
 from i2v.web import security
 from tests.hardening import images
-from tests.hardening.conftest import FAST, assert_refused, count, finished, wait_for
+from tests.hardening.conftest import FAST, assert_refused, count, finished, lan_address, wait_for
 from tests.web.conftest import start_server
 
 TOKEN = "correct-horse-battery-staple"
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
-
-
-def lan_address() -> str | None:
-    """A non-loopback address of this machine, or None (then the ownership test is skipped)."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))  # no packet is sent for UDP connect
-            address = probe.getsockname()[0]
-    except OSError:
-        return None
-    return None if address.startswith("127.") else address
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import socket
 
 import httpx
 import pytest
@@ -18,7 +17,7 @@ import pytest
 from i2v.web import security
 from i2v.web.security import ForwardedClient
 from tests.hardening import images
-from tests.hardening.conftest import FAST, assert_refused, count, finished, wait_for
+from tests.hardening.conftest import FAST, assert_refused, count, finished, lan_address, wait_for
 from tests.web.conftest import start_server
 
 TOKEN = "a-long-school-password"
@@ -33,17 +32,6 @@ def proxied(tmp_path_factory):
                        I2V_TRUSTED_PROXIES="127.0.0.1, ::1", I2V_MAX_QUEUED_PER_CLIENT="1")
     yield srv
     srv.stop()
-
-
-def lan_address() -> str | None:
-    """A non-loopback address of this machine, or None (as in test_auth.py)."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))  # no packet is sent for UDP connect
-            address = probe.getsockname()[0]
-    except OSError:
-        return None
-    return None if address.startswith("127.") else address
 
 
 def at(server, address: str = "127.0.0.1", token: str | None = TOKEN, forwarded: str | None = None) -> httpx.Client:

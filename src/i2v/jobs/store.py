@@ -192,6 +192,20 @@ class StoreUnavailable(RuntimeError):
     one sentence for the operator."""
 
 
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """A `BEGIN IMMEDIATE` transaction on `conn`: SQLite's write lock from the first read, committed
+    when the block ends, rolled back when it raises. Shared by every table in the server's file."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def is_storage_failure(exc: BaseException) -> bool:
     """Whether a SQLite error means the disk under the table is full, failing or read-only (as
     opposed to busy): writing will not work until the operator acts."""
@@ -411,15 +425,8 @@ class JobStore:
         """One write transaction holding SQLite's write lock from its first read to its commit."""
         if self._anchor is None and self.read_only is not None and not self._leave_read_only():
             raise sqlite3.OperationalError(f"database or disk is full (the job table is read-only: {self.read_only})")
-        with closing(self._connect()) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with closing(self._connect()) as conn, immediate(conn):
+            yield conn
 
     def _reading(self) -> closing[sqlite3.Connection]:
         if self.read_only is not None and not self._leave_read_only():

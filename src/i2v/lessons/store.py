@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from i2v.jobs.store import is_storage_failure
+from i2v.jobs.store import immediate, is_storage_failure
 
 log = logging.getLogger(__name__)
 LessonState = Literal["draft", "generating", "assembling", "ready", "failed", "cancelled"]
@@ -121,15 +121,8 @@ class LessonStore:
     def _writing(self, ensure: bool = True) -> Iterator[sqlite3.Connection]:
         if ensure:
             self._ensure_schema()
-        with closing(self._connect()) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with closing(self._connect()) as conn, immediate(conn):
+            yield conn
 
     # ---- lessons ----------------------------------------------------------------------------
 
