@@ -139,11 +139,13 @@ def deep(depth: int) -> bytes:
 
 
 def test_deeply_nested_json_is_422_on_every_json_route(client, video_job):
-    routes = [f"/api/v1/jobs/{video_job}/exports", "/api/v1/prompt/check", "/api/v1/symptoms/blurry/apply"]
+    routes = [("POST", f"/api/v1/jobs/{video_job}/exports"), ("POST", "/api/v1/prompt/check"),
+              ("POST", "/api/v1/symptoms/blurry/apply"), ("POST", "/api/v1/lessons"),
+              ("PUT", "/api/v1/lessons/0123456789abcdef")]
     bodies = [deep(5000), deep(100_000)[:64_000], b'{"labels": ' + deep(900) + b"}", b'{"prompt": ' + deep(40) + b"}"]
-    for route in routes:
+    for method, route in routes:
         for body in bodies:
-            response = client.post(route, content=body, headers={"Content-Type": "application/json"})
+            response = client.request(method, route, content=body, headers={"Content-Type": "application/json"})
             assert_refused(response, 422)
     count("json errors: deeply nested bodies", len(routes) * len(bodies))
     assert_healthy(client)

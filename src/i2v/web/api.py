@@ -253,11 +253,9 @@ def _export_body(body: bytes) -> tuple[PostSpec, list[str], float]:
         return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
 
     try:
-        data = strict_json.loads(body or b"{}")
+        data = strict_json.json_object(body, what="The export request", example='{"formats": ["gif"]}')
     except strict_json.JsonBodyError as exc:
-        raise refuse(f"The export request must be JSON, e.g. {{\"formats\": [\"gif\"]}}. {exc}") from None
-    if not isinstance(data, dict):
-        raise refuse("The export request must be a JSON object, e.g. {\"formats\": [\"gif\"]}.")
+        raise refuse(str(exc)) from None
     formats = data.pop("formats", [])
     if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
         raise refuse("formats must be a list of names, e.g. [\"gif\", \"sheet\"].")

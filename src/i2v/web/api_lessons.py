@@ -10,7 +10,6 @@ out only through `Archive.resolve`.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
@@ -25,6 +24,7 @@ from i2v.lessons.outline import LessonInputError
 from i2v.lessons.service import LessonBusy, LessonStatus, NotYourLesson
 from i2v.lessons.store import LessonNotFound
 from i2v.i18n import normalize_lang
+from i2v.web import strict_json
 from i2v.web.api import read_capped
 from i2v.web.deps import ClientDep, ServicesDep
 
@@ -108,14 +108,10 @@ async def _body(request: Request, limit: int) -> tuple[dict[str, Any], tuple[str
                 fields[key] = value
         return fields, upload
     if kind in ("application/json", ""):
-        raw = await read_capped(request, limit)
         try:
-            data = json.loads(raw or b"{}")
-        except (UnicodeDecodeError, ValueError):
-            raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, 'The request must be JSON, e.g. {"outline": "Prophase\\nMetaphase"}.') from None
-        if not isinstance(data, dict):
-            raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, 'The request must be a JSON object, e.g. {"outline": "…"}.')
-        return data, None
+            return strict_json.json_object(await read_capped(request, limit), example='{"outline": "Prophase\\nMetaphase"}'), None
+        except strict_json.JsonBodyError as exc:
+            raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     raise _refuse(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "Send JSON, or a multipart form with the outline or zip as 'file'.")
 
 
@@ -182,11 +178,10 @@ async def put_lesson(services: ServicesDep, client: ClientDep, lesson_id: str, r
     prompt, labels, caption, seconds or picture changed, `model` for all scenes. Checked in full."""
     raw = await read_capped(request, services.settings.lesson_max_upload_mb * 2**20)
     try:
-        data = json.loads(raw or b"null")
-    except (UnicodeDecodeError, ValueError):
-        raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, "The storyboard must be JSON (the 'lesson' of GET /api/v1/lessons/ID).") from None
-    if not isinstance(data, dict):
-        raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, "The storyboard must be a JSON object (the 'lesson' of GET /api/v1/lessons/ID).")
+        data = strict_json.json_object(raw, what="The storyboard", example="the 'lesson' of GET /api/v1/lessons/ID",
+                                       empty=b"null")
+    except strict_json.JsonBodyError as exc:
+        raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     await _call(services.lessons.update, lesson_id, data, client)
     return await _call(_view, services, lesson_id, lang)
 

@@ -42,12 +42,9 @@ async def _json_object(request: Request, example: str) -> dict[str, Any]:
     """The request body as a JSON object, or a 422 that shows `example`."""
     body = await read_capped(request, BODY_MAX)
     try:
-        data = strict_json.loads(body or b"{}")
+        return strict_json.json_object(body, example=example)
     except strict_json.JsonBodyError as exc:
-        raise _unprocessable(f"The request must be JSON, e.g. {example}. {exc}") from None
-    if not isinstance(data, dict):
-        raise _unprocessable(f"The request must be a JSON object, e.g. {example}.")
-    return data
+        raise _unprocessable(str(exc)) from None
 
 
 # ---------------------------------------------------------------- presets

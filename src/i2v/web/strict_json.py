@@ -71,3 +71,15 @@ def loads(body: bytes | str) -> Any:
     if _depth(data) > MAX_DEPTH:
         raise JsonBodyError(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).")
     return data
+
+
+def json_object(body: bytes, *, example: str, what: str = "The request", empty: bytes = b"{}") -> dict[str, Any]:
+    """`body` (`empty` when there is none) as a JSON object read by `loads`, or JsonBodyError with
+    the sentence to answer: what must be sent, an `example` of it, and why this body is not it."""
+    try:
+        data = loads(body or empty)
+    except JsonBodyError as exc:
+        raise JsonBodyError(f"{what} must be JSON, e.g. {example}. {exc}") from None
+    if not isinstance(data, dict):
+        raise JsonBodyError(f"{what} must be a JSON object, e.g. {example}.")
+    return data
