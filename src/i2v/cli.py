@@ -105,12 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
     wrk = commands.add_parser("worker", help="serve a studio's queue from this machine's GPU (several GPU machines, "
                               "one studio; needs Redis: see README 'Several GPU machines')")
     wrk.add_argument("--server", required=True, help="the studio's address, e.g. http://studio.school.lan:7860")
-    wrk.add_argument("--token", help="the workers' token (the server's I2V_WORKER_TOKEN; default: I2V_WORKER_TOKEN)")
-    wrk.add_argument("--broker", help="Redis URL, e.g. redis://:password@studio.school.lan:6379/0 (default: I2V_BROKER)")
+    wrk.add_argument("--token", help="the workers' token (the server's I2V_WORKER_TOKEN). Visible to every user in `ps`: "
+                     "prefer the environment variable I2V_WORKER_TOKEN or --token-file")
+    wrk.add_argument("--token-file", type=Path, help="read the workers' token from this file (e.g. chmod 600)")
+    wrk.add_argument("--broker", help="Redis URL, e.g. redis://:password@studio.school.lan:6379/0. Visible in `ps`: prefer "
+                     "the environment variable I2V_BROKER or --broker-file")
+    wrk.add_argument("--broker-file", type=Path, help="read the Redis URL (with its password) from this file")
     wrk.add_argument("--gpu", type=int, help="the GPU index this worker uses (one worker process per GPU)")
     wrk.add_argument("--model", action="append", help=f"a model this worker serves and keeps loaded (repeatable; one family "
                      f"per worker; default: I2V_MODEL or {DEFAULT_MODEL})")
-    wrk.add_argument("--name", help="how the studio lists this worker (default: host name and GPU)")
+    wrk.add_argument("--name", help="how the studio lists this worker (default: host-device-pid, e.g. lab-pc-gpu1-41233); "
+                     "the server refuses a name another running worker has (exit code 3)")
     wrk.set_defaults(handler=cmd_worker)
 
     pre = commands.add_parser("presets", help="list the science presets, best matches first for a search")
@@ -412,7 +417,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Run a GPU worker until stopped (SIGTERM/Ctrl-C). Exit 2 for bad flags, 1 when the server refuses it."""
+    """Run a GPU worker until stopped (SIGTERM/Ctrl-C). Exit 0 when stopped, 2 for bad flags, 1 when the
+    server refuses its token or Redis its password, 3 when another running worker has its name."""
     from pydantic import ValidationError
 
     from i2v.engine.registry import UnknownModel, spec_for
@@ -422,12 +428,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
         settings = Settings()
     except ValidationError as exc:
         raise UsageError(f"bad setting: {exc.errors()[0]['msg']}") from None
-    token = args.token or (settings.worker_token.get_secret_value() if settings.worker_token else None)
-    broker = args.broker or settings.broker
+    token = _secret(args.token, args.token_file, "--token", "the workers' token", "I2V_WORKER_TOKEN") or (
+        settings.worker_token.get_secret_value() if settings.worker_token else None)
+    broker = _secret(args.broker, args.broker_file, "--broker", "the broker's URL", "I2V_BROKER",
+                     shown=lambda url: "@" not in url) or settings.broker
     if not token:
-        raise UsageError("the worker needs the server's worker token: --token or I2V_WORKER_TOKEN")
+        raise UsageError("the worker needs the server's worker token: I2V_WORKER_TOKEN, --token-file or --token")
     if not broker:
-        raise UsageError("the worker needs the broker's address: --broker redis://host:6379/0 or I2V_BROKER")
+        raise UsageError("the worker needs the broker's address: I2V_BROKER, --broker-file or --broker redis://host:6379/0")
     if not args.server.startswith(("http://", "https://")):
         raise UsageError(f"--server must be an http:// or https:// address, not {args.server!r}")
     models = args.model or [settings.model]
@@ -437,6 +445,32 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return run_worker(server=args.server, token=token, broker_url=broker, models=models, gpu=args.gpu, name=args.name)
     except (UnknownModel, ValueError) as exc:
         raise UsageError(str(exc)) from None
+
+
+def _secret(value: str | None, path: Path | None, flag: str, what: str, variable: str, *,
+            shown=lambda _value: False) -> str | None:
+    """A secret from its flag or its file (None: take the setting). A flag's value is on the command
+    line, which every user of the machine reads in `ps`, so it is warned about unless `shown(value)`
+    says it holds nothing secret (a broker URL without a password)."""
+    if value is not None and path is not None:
+        raise UsageError(f"give {flag} or {flag}-file, not both")
+    if value is not None:
+        if not shown(value):
+            print(f"warning: {flag} puts {what} on the command line, where every user of this machine sees it (ps); "
+                  f"set {variable} in the environment or use {flag}-file instead", file=sys.stderr, flush=True)
+        return value
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+        loose = path.stat().st_mode & 0o077
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {what} from {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not text:
+        raise UsageError(f"{path} is empty; it must hold {what}")
+    if loose:
+        print(f"warning: other users of this machine may read {path} (chmod 600 {path})", file=sys.stderr, flush=True)
+    return text
 
 
 def cmd_presets(args: argparse.Namespace) -> int:

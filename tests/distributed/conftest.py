@@ -7,6 +7,7 @@ Timings are shortened through the settings (lease, heartbeats, sweep), never by 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -23,9 +24,11 @@ from tests.web.conftest import free_port
 REDIS = shutil.which("redis-server")
 TEACHER = "teacher-secret-for-tests"
 WORKER_TOKEN = "worker-secret-for-tests"
+REDIS_PASSWORD = "redis-password-for-tests"  # Redis asks for one, as README's set-up does
 # Shortened for tests (the defaults are 30 s, 10 s, 60 s and 5 s).
 TIMING = {"I2V_LEASE_S": "5", "I2V_WORKER_HEARTBEAT_S": "1", "I2V_BROKER_HEARTBEAT_TIMEOUT_S": "8", "I2V_SWEEP_S": "0.5"}
 REDELIVERY_S = 5 + 0.5 + 1  # lease, one sweep, a worker's next fetch: a lost job is claimed again within this
+GONE_S = 5 + 1  # a killed worker's last heartbeat is at most this old when the roster calls it gone (lease + one poll)
 
 
 @dataclass
@@ -36,20 +39,21 @@ class Redis:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://:{REDIS_PASSWORD}@127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        """A fresh, empty Redis on `port` (no persistence: a restart loses everything)."""
+        """A fresh, empty Redis on `port` with a password (no persistence: a restart loses everything)."""
         log = (self.folder / f"redis-{time.time_ns()}.log").open("wb")
         self.process = subprocess.Popen(
             [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder), "--protected-mode", "yes"], stdout=log, stderr=subprocess.STDOUT)
+             "--dir", str(self.folder), "--protected-mode", "yes", "--requirepass", REDIS_PASSWORD],
+            stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         import redis
 
         while time.monotonic() < deadline:
             try:
-                if redis.Redis(port=self.port, socket_timeout=1).ping():
+                if redis.Redis(port=self.port, password=REDIS_PASSWORD, socket_timeout=1).ping():
                     return
             except redis.RedisError:
                 time.sleep(0.1)
@@ -63,10 +67,19 @@ class Redis:
 
 @dataclass
 class Process:
-    """A server or worker subprocess with its log file."""
+    """A server or worker subprocess with its log file; a worker's `name` is the one it announced."""
 
     process: subprocess.Popen
     log: Path
+    name: str | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def argv(self) -> str:
+        """The command line every user of the machine sees (`ps`), as the kernel keeps it."""
+        return Path(f"/proc/{self.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -94,7 +107,8 @@ class Cluster:
     port: int
     redis: Redis
     server: Process | None = None
-    workers: dict[str, Process] = field(default_factory=dict)
+    workers: dict[str, Process] = field(default_factory=dict)  # the running workers, by the name each announced
+    spawned: list[Process] = field(default_factory=list)  # every worker process started, stopped at the end
 
     @property
     def url(self) -> str:
@@ -125,25 +139,48 @@ class Cluster:
             time.sleep(0.3)
         raise RuntimeError(f"server did not start:\n{self.server.text()}")
 
-    def start_worker(self, name: str, *, token: str = WORKER_TOKEN, wait: bool = True) -> Process:
-        log = self.home.parent / f"worker-{name}-{time.time_ns()}.log"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "i2v.cli", "--verbose", "worker", "--server", self.url, "--token", token,
-             "--broker", self.redis.url, "--model", "tiny", "--name", name],
-            stdout=log.open("wb"), stderr=subprocess.STDOUT, env=self.env())
-        worker = Process(process, log)
+    def start_worker(self, name: str | None = None, *, token: str = WORKER_TOKEN, secrets: str = "env",
+                     broker: str | None = None, wait: bool = True) -> Process:
+        """An `i2v worker` on the tiny model, named `name` or (None) by its default name. Its token and
+        Redis URL come from the environment (`secrets="env"`, as README advises), from files it is
+        pointed to (`"files"`, with nothing in the environment) or from flags (`"flags"`)."""
+        stamp = time.time_ns()
+        log = self.home.parent / f"worker-{name or 'default'}-{stamp}.log"
+        command = [sys.executable, "-m", "i2v.cli", "--verbose", "worker", "--server", self.url, "--model", "tiny"]
+        broker = broker or self.redis.url
+        env = self.env(I2V_WORKER_TOKEN=token, I2V_BROKER=broker)
+        if secrets == "flags":
+            command += ["--token", token, "--broker", broker]
+        elif secrets == "files":
+            token_file, broker_file = self.home.parent / f"token-{stamp}", self.home.parent / f"broker-{stamp}"
+            for path, text in ((token_file, token), (broker_file, broker)):
+                path.write_text(text + "\n")
+                path.chmod(0o600)
+            command += ["--token-file", str(token_file), "--broker-file", str(broker_file)]
+            del env["I2V_WORKER_TOKEN"], env["I2V_BROKER"]
+        if name is not None:
+            command += ["--name", name]
+        process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+        worker = Process(process, log, name)
+        self.spawned.append(worker)
         if wait:
-            deadline = time.monotonic() + 180
-            while "ready" not in worker.text():
-                if not worker.alive():
-                    raise RuntimeError(f"worker {name} exited:\n{worker.text()}")
-                assert time.monotonic() < deadline, worker.text()
-                time.sleep(0.2)
-            self.workers[name] = worker
+            self.ready(worker)
+        return worker
+
+    def ready(self, worker: Process) -> Process:
+        """Wait until `worker` says it is ready; note the name it announced and keep it in `workers`."""
+        deadline = time.monotonic() + 180
+        while (found := re.search(r"i2v worker (\S+) ready:", worker.text())) is None:
+            if not worker.alive():
+                raise RuntimeError(f"worker {worker.name} exited:\n{worker.text()}")
+            assert time.monotonic() < deadline, worker.text()
+            time.sleep(0.2)
+        worker.name = found.group(1)
+        self.workers[worker.name] = worker
         return worker
 
     def stop(self) -> None:
-        for worker in self.workers.values():
+        for worker in self.spawned:
             worker.stop()
         if self.server is not None:
             self.server.stop()
@@ -152,7 +189,8 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """One Redis, one server and two workers ("w1", "w2") for the whole module."""
+    """One Redis, one server and two workers for the whole module, started with identical arguments
+    (default names; token and Redis password from the environment)."""
     if REDIS is None:
         pytest.skip("redis-server is not installed (scripts/install_system_deps.sh installs it)")
     folder = tmp_path_factory.mktemp("cluster")
@@ -161,8 +199,9 @@ def cluster(tmp_path_factory):
     built = Cluster(folder / "home", free_port(), redis)
     try:
         built.start_server()
-        built.start_worker("w1")
-        built.start_worker("w2")
+        started = [built.start_worker(wait=False) for _ in range(2)]  # load their models side by side
+        for worker in started:
+            built.ready(worker)
         yield built
     finally:
         built.stop()

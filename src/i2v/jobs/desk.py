@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,9 +84,13 @@ class WorkerDesk:
 
     def heartbeat(self, report: WorkerReport) -> dict:
         """Record the worker as alive; renew the lease of the job it holds. The answer tells it the
-        timing to keep, and whether its job was cancelled (stop it) or lost (drop it)."""
+        timing to keep, and whether its job was cancelled (stop it) or lost (drop it).
+
+        A worker's name is its process's while it lives: a worker heard from within one lease period
+        keeps it, and a heartbeat of another worker id under that name raises `WorkerNameTaken`."""
         self.store.record_worker(worker_id=report.worker_id, name=report.name, gpu=report.gpu, family=report.family,
-                                 models=report.models, loaded_model=report.loaded_model, job_id=report.job_id)
+                                 models=report.models, loaded_model=report.loaded_model, job_id=report.job_id,
+                                 live_since=time.time() - self.lease_s)
         cancel = lost = False
         if report.job_id and report.lease:
             try:

@@ -10,6 +10,12 @@ makes a second video) → download the picture → reserve the archive entry →
 a small preview every step (the answer carries the cancel flag: a cancel stops it within one step)
 → deliver the MP4, thumbnail, input picture and recipe → the message is acknowledged.
 
+Every worker process has a name unique while it lives: by default host, device and process id
+(`lab-pc-gpu1-41233`), or `--name`. The server refuses a heartbeat under a name another live worker
+holds; the worker then stops with a clear line and exit code 3 (`EXIT_NAME_TAKEN`). A default name is
+never refused that way: on the rare clash (two containers with one host name and one pid) the worker
+adds a random suffix.
+
 A heartbeat thread keeps the job's lease and the worker's place in the roster. When the server is
 unreachable (restarting) the job goes on, progress reports are dropped, and the delivery is retried
 until the server answers, so a finished video is not lost. When Redis is unreachable, Dramatiq's
@@ -23,6 +29,7 @@ import base64
 import io
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -43,6 +50,8 @@ from i2v.jobs.store import JobStatus
 from i2v.jobs.worker import JobRunner, LiveJob, Outcome
 
 log = logging.getLogger(__name__)
+EXIT_REFUSED = 1  # the server refused the token, or Redis refused the password
+EXIT_NAME_TAKEN = 3  # another live worker has this name (see README "Several GPU machines")
 WORKER_API = "/api/v1/worker"
 RETRYABLE = frozenset({502, 503, 504})  # a proxy in front of a restarting server, or the server busy
 RETRY_MAX_S = 5.0
@@ -60,6 +69,14 @@ class ServerRefused(Exception):
         super().__init__(f"{status}: {detail}")
         self.status = status
         self.detail = detail
+
+
+class BrokerRefused(Exception):
+    """Redis refused the password in the broker URL: trying again will not change that."""
+
+
+class NameTaken(Exception):
+    """The server refused the heartbeat: another live worker goes by this worker's name."""
 
 
 def _detail(response: httpx.Response) -> str:
@@ -126,7 +143,11 @@ class WorkerClient:
     # ---- the protocol ----------------------------------------------------------------------
 
     def heartbeat(self, report: WorkerReport, *, retry: bool = True) -> dict:
-        reply = self._json(self.call("POST", "/heartbeat", json=asdict(report), retry=retry))
+        """Report; raises NameTaken when another live worker has this name, ServerRefused for a bad token."""
+        response = self.call("POST", "/heartbeat", json=asdict(report), retry=retry)
+        if response.status_code == 409:
+            raise NameTaken(_detail(response))
+        reply = self._json(response)
         if report.job_id:
             if reply.get("cancel"):
                 self.cancelled.add(report.job_id)
@@ -236,6 +257,7 @@ class RemoteRunner(JobRunner):
         self.archive: RemoteArchive = generator.archive
         self.current: tuple[str, LiveJob] | None = None
         self.jobs_done = 0
+        self.name_taken: str | None = None  # the server's refusal, once another live worker took this name
 
     def report(self) -> WorkerReport:
         job_id = self.current[0] if self.current else None
@@ -300,6 +322,13 @@ def heartbeat_loop(runner: RemoteRunner, client: WorkerClient, interval: list[fl
         try:
             reply = client.heartbeat(runner.report(), retry=False)
             interval[0] = float(reply.get("heartbeat_s", interval[0]))
+        except NameTaken as exc:  # silent longer than a lease, and another worker took the name meanwhile
+            log.error("the server refused this worker: %s", exc)
+            runner.name_taken = str(exc)
+            client.stop.set()
+            if runner.current is not None:
+                runner.current[1].cancel.set()
+            return
         except (httpx.TransportError, ServerRefused, Skip, ValueError) as exc:
             log.debug("heartbeat not delivered: %s", exc)
             continue
@@ -308,8 +337,61 @@ def heartbeat_loop(runner: RemoteRunner, client: WorkerClient, interval: list[fl
             current[1].cancel.set()
 
 
-def default_name(gpu: int | None) -> str:
-    return f"{socket.gethostname()}-gpu{gpu if gpu is not None else 'cpu'}"
+def device_label(gpu: int | None) -> str:
+    """The device a worker computes on, for its default name: `gpu1` for `--gpu 1`, the visible devices
+    when CUDA_VISIBLE_DEVICES pins them (`gpu0+1`; a GPU-/MIG- UUID shortened to 8 hex digits), `gpu0`
+    when CUDA sees every GPU, `cpu` without one."""
+    if gpu is not None:
+        return f"gpu{gpu}"
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")  # systemd units often pin a GPU this way instead of --gpu
+    if visible is not None:
+        devices = [d.strip() for d in visible.split(",") if d.strip()]
+        if not devices or devices[0] == "-1":
+            return "cpu"
+        short = [re.sub(r"^(gpu|mig)-", "", d.lower())[:8] for d in devices[:4]]
+        return "gpu" + "+".join(re.sub(r"[^0-9a-z]", "", d) or "x" for d in short)
+    import torch
+
+    return "gpu0" if torch.cuda.is_available() else "cpu"
+
+
+def default_name(gpu: int | None, *, pid: int | None = None) -> str:
+    """`host-device-pid`, e.g. `lab-pc-gpu1-41233`: unique among this host's live processes, and the
+    pid is the one `ps` and `kill` take."""
+    return f"{socket.gethostname()[:64]}-{device_label(gpu)}-{pid or os.getpid()}"
+
+
+def _register(client: WorkerClient, runner: RemoteRunner, *, chosen: bool) -> dict:
+    """The first heartbeat (it waits for the server and checks the token). A default name that clashes
+    (two containers with one host name and one pid) gets a random suffix; a chosen one is refused."""
+    try:
+        return client.heartbeat(runner.report())
+    except NameTaken:
+        if chosen:
+            raise
+        runner.identity.name = f"{runner.identity.name}-{os.urandom(2).hex()}"
+        log.warning("the default name was taken; this worker is %s", runner.identity.name)
+        return client.heartbeat(runner.report())
+
+
+def _check_broker(url: str) -> None:
+    """Fail now, with a clear line, when Redis refuses the password in `url`; an unreachable Redis is
+    only logged (Dramatiq's consumer reconnects by itself once the worker runs)."""
+    import redis
+
+    from i2v.jobs.broker import REDIS_TIMEOUT_S, redacted
+
+    client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S)
+    try:
+        client.ping()
+    except redis.AuthenticationError as exc:
+        raise BrokerRefused(f"Redis at {redacted(url)} refused this worker ({exc}); check the password in the "
+                            "broker URL") from None
+    except redis.RedisError as exc:
+        log.warning("the broker %s does not answer yet (%s: %s); the worker keeps trying", redacted(url),
+                    type(exc).__name__, exc)
+    finally:
+        client.close()
 
 
 def run_worker(*, server: str, token: str, broker_url: str, models: list[str], gpu: int | None = None,
@@ -348,34 +430,46 @@ def run_worker(*, server: str, token: str, broker_url: str, models: list[str], g
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        reply = client.heartbeat(runner.report())  # waits for the server; also checks the token
-        log.info("worker %s (%s queue) registered with %s", identity.name, queue_name(family), server)
-        host.get(models[0])  # keep the model loaded between jobs
-        identity.gpu = _gpu_name(host)
-        client.heartbeat(runner.report())
+        _check_broker(broker_url)  # before anything else: a wrong Redis password is said at once
+        reply = _register(client, runner, chosen=name is not None)  # waits for the server; also checks the token
+        log.info("worker %s (id %s, pid %d, %s queue) registered with %s", identity.name, identity.worker_id,
+                 os.getpid(), queue_name(family), server)
         broker = make_broker(broker_url, heartbeat_timeout_s=float(reply["broker_heartbeat_timeout_s"]),
                              middleware=[TimeLimit(), ShutdownNotifications()])
-        broker.declare_queue(queue_name(family))
-        dramatiq.actor(runner.handle, actor_name=ACTOR_NAME, queue_name=queue_name(family), broker=broker)
-        worker = dramatiq.Worker(broker, queues={queue_name(family)}, worker_threads=1, worker_timeout=1000)
-        worker.queue_prefetch = 1  # a busy worker must not hold a second job
-        worker.delay_prefetch = 1
-        broker.emit_after("process_boot")  # starts the time-limit timer, as Dramatiq's own CLI does
-        worker.start()
-        beat = threading.Thread(target=heartbeat_loop, args=(runner, client, [float(reply["heartbeat_s"])]),
-                                name="i2v-worker-heartbeat", daemon=True)
-        beat.start()
-        print(f"i2v worker {identity.name} ready: model {models[0]}, queue {queue_name(family)}, server {server}",
-              flush=True)
-        stop.wait()
-        worker.stop(timeout=30_000)
+        # Heartbeats from now on: the roster shows the worker alive (no model yet) while its model loads,
+        # and its name stays its own however long that takes.
+        threading.Thread(target=heartbeat_loop, args=(runner, client, [float(reply["heartbeat_s"])]),
+                         name="i2v-worker-heartbeat", daemon=True).start()
+        host.get(models[0])  # keep the model loaded between jobs
+        identity.gpu = _gpu_name(host)
+        if not stop.is_set():
+            client.heartbeat(runner.report())
+            broker.declare_queue(queue_name(family))
+            dramatiq.actor(runner.handle, actor_name=ACTOR_NAME, queue_name=queue_name(family), broker=broker)
+            worker = dramatiq.Worker(broker, queues={queue_name(family)}, worker_threads=1, worker_timeout=1000)
+            worker.queue_prefetch = 1  # a busy worker must not hold a second job
+            worker.delay_prefetch = 1
+            broker.emit_after("process_boot")  # starts the time-limit timer, as Dramatiq's own CLI does
+            worker.start()
+            print(f"i2v worker {identity.name} ready: id {identity.worker_id}, pid {os.getpid()}, model {models[0]}, "
+                  f"queue {queue_name(family)}, server {server}", flush=True)
+            stop.wait()
+            worker.stop(timeout=30_000)
         broker.close()
+        if runner.name_taken:
+            raise NameTaken(runner.name_taken)
         return 0
+    except NameTaken as exc:
+        print(f"error: the server refused this worker: {exc}", flush=True)
+        return EXIT_NAME_TAKEN
+    except BrokerRefused as exc:
+        print(f"error: {exc}", flush=True)
+        return EXIT_REFUSED
     except ServerRefused as exc:
         if exc.status == 0:
             return 0
         print(f"error: the server refused this worker ({exc.status}: {exc.detail})", flush=True)
-        return 1
+        return EXIT_REFUSED
     finally:
         stop.set()
         client.close()

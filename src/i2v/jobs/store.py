@@ -187,6 +187,15 @@ class LeaseLost(IllegalTransition):
     """A remote worker wrote to a job it no longer holds (its lease ran out and the job moved on)."""
 
 
+class WorkerNameTaken(Exception):
+    """Another live worker process already goes by this name. The message is one line for the
+    operator; `holder` is that worker's row."""
+
+    def __init__(self, message: str, holder: WorkerRow) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
 class StoreUnavailable(RuntimeError):
     """The job table can be neither opened nor read (e.g. a full disk at start-up). The message is
     one sentence for the operator."""
@@ -845,10 +854,27 @@ class JobStore:
     # ---- the roster of remote workers ------------------------------------------------------------
 
     def record_worker(self, *, worker_id: str, name: str, gpu: str | None, family: str, models: list[str],
-                      loaded_model: str | None, job_id: str | None) -> None:
-        """A worker's heartbeat: insert or refresh its row (last seen now)."""
+                      loaded_model: str | None, job_id: str | None, live_since: float | None = None) -> None:
+        """A worker's heartbeat: insert or refresh its row (last seen now).
+
+        With `live_since` (unix time), a name is one live process's: when another worker id with
+        this name was seen at or after `live_since`, nothing is recorded and `WorkerNameTaken` is
+        raised; rows of that name not seen since then (dead processes) are removed, so the name
+        means the new process from now on. Check and write are one transaction, so of two workers
+        that start together under one name exactly one gets it."""
         now = time.time()
         with self._writing() as conn:
+            if live_since is not None:
+                holder = conn.execute("SELECT * FROM workers WHERE name = ? AND id != ? AND last_seen >= ? "
+                                      "ORDER BY last_seen DESC LIMIT 1", (name, worker_id, live_since)).fetchone()
+                if holder is not None:
+                    row = _worker_row(holder)
+                    raise WorkerNameTaken(
+                        f"the name {name!r} belongs to another worker that is running (id {row.id}, last heartbeat "
+                        f"{max(0.0, now - row.last_seen):.0f} s ago). Give this worker another --name, or stop that one "
+                        f"(if it has stopped already, the name is free in {max(0.0, row.last_seen - live_since):.0f} s)",
+                        row)
+                conn.execute("DELETE FROM workers WHERE name = ? AND id != ?", (name, worker_id))
             conn.execute(
                 "INSERT INTO workers (id, name, gpu, family, models, loaded_model, job_id, started_at, last_seen) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
@@ -861,11 +887,15 @@ class JobStore:
         """Workers last seen at or after `seen_since` (unix time), most recently seen first."""
         with self._reading() as conn:
             rows = conn.execute("SELECT * FROM workers WHERE last_seen >= ? ORDER BY last_seen DESC", (seen_since,))
-            return [WorkerRow(id=r["id"], name=r["name"], gpu=r["gpu"], family=r["family"], models=json.loads(r["models"]),
-                              loaded_model=r["loaded_model"], job_id=r["job_id"], started_at=r["started_at"],
-                              last_seen=r["last_seen"]) for r in rows]
+            return [_worker_row(r) for r in rows]
 
     def forget_workers(self, *, seen_before: float) -> int:
         """Remove workers not seen since `seen_before` (unix time); returns how many."""
         with self._writing() as conn:
             return conn.execute("DELETE FROM workers WHERE last_seen < ?", (seen_before,)).rowcount
+
+
+def _worker_row(r: sqlite3.Row) -> WorkerRow:
+    return WorkerRow(id=r["id"], name=r["name"], gpu=r["gpu"], family=r["family"], models=json.loads(r["models"]),
+                     loaded_model=r["loaded_model"], job_id=r["job_id"], started_at=r["started_at"],
+                     last_seen=r["last_seen"])

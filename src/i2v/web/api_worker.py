@@ -2,7 +2,8 @@
 
 Only the worker token (I2V_WORKER_TOKEN) opens these routes (`security.WorkerAuth`); they exist
 only when I2V_BROKER is set. Calls about a job name its lease in the `X-I2V-Lease` header. Answers:
-404/409 mean "not yours (any more): acknowledge and skip", 422 a malformed call, 507 a full disk.
+404/409 mean "not yours (any more): acknowledge and skip", 422 a malformed call, 507 a full disk;
+a heartbeat answered 409 means another live worker has this name (the worker stops, exit code 3).
 Each handler parses, calls one `WorkerDesk` method and returns, off the event loop.
 """
 
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field
 from i2v.archive import ArchivePathError
 from i2v.jobs.desk import BadDelivery, Delivery, WorkerReport, stage
 from i2v.jobs.previews import BadPreview
-from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus
+from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, WorkerNameTaken
 from i2v.web.deps import PoolsDep, ServicesDep
 
 router = APIRouter()
@@ -106,9 +107,13 @@ async def _run(pools, fn, *args):
         raise _refusal(exc) from None
 
 
-@router.post("/heartbeat", response_model=HeartbeatReply, summary="A worker is alive (and renews its job's lease)")
+@router.post("/heartbeat", response_model=HeartbeatReply,
+             summary="A worker is alive (and renews its job's lease); 409: its name is another live worker's")
 async def heartbeat(services: ServicesDep, pools: PoolsDep, body: Heartbeat) -> HeartbeatReply:
-    reply = await _run(pools, _desk(services).heartbeat, WorkerReport(**body.model_dump()))
+    try:
+        reply = await _run(pools, _desk(services).heartbeat, WorkerReport(**body.model_dump()))
+    except WorkerNameTaken as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     return HeartbeatReply(**reply)
 
 

@@ -50,16 +50,19 @@ class JobView(BaseModel):
 
 
 class WorkerView(BaseModel):
-    """One GPU worker process as `GET /api/v1/workers` shows it."""
+    """One GPU worker process as `GET /api/v1/workers` shows it. `name` is unique among live workers
+    (the server refuses a second live one), so it names one process; `id` is that process's own
+    random id, never reused."""
 
+    id: str
     name: str
     gpu: str | None
     family: str
     models: list[str]
     model_loaded: str | None
-    current_job: str | None
+    current_job: str | None  # None once the worker is gone: its job is re-queued, not held by it
     last_heartbeat: float  # unix time
-    alive: bool  # heard from within I2V_LEASE_S
+    alive: bool  # heard from within I2V_LEASE_S; False: gone
     started_at: float
 
 
@@ -95,7 +98,7 @@ def worker_views(services: Services) -> list[WorkerView]:
     if services.broker is None:
         return []
     alive_since = time.time() - services.settings.lease_s
-    return [WorkerView(name=w.name, gpu=w.gpu, family=w.family, models=w.models, model_loaded=w.loaded_model,
-                       current_job=w.job_id, last_heartbeat=w.last_seen, alive=w.last_seen >= alive_since,
-                       started_at=w.started_at)
+    return [WorkerView(id=w.id, name=w.name, gpu=w.gpu, family=w.family, models=w.models, model_loaded=w.loaded_model,
+                       current_job=w.job_id if w.last_seen >= alive_since else None, last_heartbeat=w.last_seen,
+                       alive=w.last_seen >= alive_since, started_at=w.started_at)
             for w in services.store.workers()]
