@@ -1,4 +1,5 @@
-"""A GPU worker on another machine: `i2v worker --server URL --token T --broker redis://… [--gpu N] [--model …]`.
+"""A GPU worker on another machine: `i2v worker --server URL [--gpu N] [--model …] [--name …]`, its token
+and Redis URL from I2V_WORKER_TOKEN / I2V_BROKER (or files; see `i2v.cli`), never from `ps`.
 
 One process per GPU, one model family (its Dramatiq queue "i2v.<family>"), the model kept loaded by
 its own `EngineHost`. It takes job ids from Redis one at a time (one thread, prefetch 1: a busy
@@ -16,6 +17,11 @@ holds; the worker then stops with a clear line and exit code 3 (`EXIT_NAME_TAKEN
 never refused that way: on the rare clash (two containers with one host name and one pid) the worker
 adds a random suffix.
 
+Start-up asks Redis (is the password right?) and the server (is the token right, is the name free?)
+before the model is imported and loaded, so a refused worker says why within seconds. The HTTP
+client, identity and heartbeats are `i2v.jobs.worker_client`; what runs each job is
+`i2v.jobs.remote_runner`.
+
 A heartbeat thread keeps the job's lease and the worker's place in the roster. When the server is
 unreachable (restarting) the job goes on, progress reports are dropped, and the delivery is retried
 until the server answers, so a finished video is not lost. When Redis is unreachable, Dramatiq's
@@ -25,8 +31,6 @@ long) is dropped at the next report: the server's answer says so, and its files 
 
 from __future__ import annotations
 
-import base64
-import io
 import logging
 import os
 import re
@@ -35,306 +39,14 @@ import signal
 import socket
 import tempfile
 import threading
-import time
-from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 
-import httpx
-from PIL import Image
-
-from i2v.archive import Archive, Entry
-from i2v.jobs.desk import WorkerReport
 from i2v.jobs.dispatch import family_of, queue_name
-from i2v.jobs.store import JobStatus
-from i2v.jobs.worker import JobRunner, LiveJob, Outcome
+from i2v.jobs.worker_client import BrokerRefused, HeartbeatThread, Identity, NameTaken, ServerRefused, WorkerClient
 
 log = logging.getLogger(__name__)
 EXIT_REFUSED = 1  # the server refused the token, or Redis refused the password
 EXIT_NAME_TAKEN = 3  # another live worker has this name (see README "Several GPU machines")
-WORKER_API = "/api/v1/worker"
-RETRYABLE = frozenset({502, 503, 504})  # a proxy in front of a restarting server, or the server busy
-RETRY_MAX_S = 5.0
-PROGRESS_TIMEOUT_S = 5.0  # a progress report that takes longer is dropped; the job does not wait for it
-
-
-class Skip(Exception):
-    """The server says this job is not (or no longer) this worker's: acknowledge and move on."""
-
-
-class ServerRefused(Exception):
-    """The server answered a call with an error that trying again will not change."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(f"{status}: {detail}")
-        self.status = status
-        self.detail = detail
-
-
-class BrokerRefused(Exception):
-    """Redis refused the password in the broker URL: trying again will not change that."""
-
-
-class NameTaken(Exception):
-    """The server refused the heartbeat: another live worker goes by this worker's name."""
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("detail", response.text))[:500]
-    except ValueError:
-        return response.text[:500]
-
-
-class WorkerClient:
-    """The server's worker API over HTTP, with the worker token. Calls about a job send the lease
-    the claim returned (header `X-I2V-Lease`). Implements `ProgressBoard` for `JobRunner`."""
-
-    def __init__(self, server: str, token: str, *, stop: threading.Event | None = None, timeout_s: float = 60.0) -> None:
-        self.http = httpx.Client(base_url=server.rstrip("/"), timeout=timeout_s,
-                                 headers={"Authorization": f"Bearer {token}"})
-        self.stop = stop or threading.Event()
-        self.leases: dict[str, str] = {}  # job id → lease token
-        self.cancelled: set[str] = set()  # jobs the server asked to stop
-        self.lost: set[str] = set()  # jobs whose lease the server gave away
-        self._unreachable_since: float | None = None
-
-    def close(self) -> None:
-        self.http.close()
-
-    # ---- transport -----------------------------------------------------------------------
-
-    def call(self, method: str, path: str, *, retry: bool = True, job_id: str | None = None, **kwargs) -> httpx.Response:
-        """One API call. With `retry`, connection failures and 502/503/504 are retried (backing off
-        up to RETRY_MAX_S) until the server answers or the worker stops. Other answers are returned."""
-        headers = dict(kwargs.pop("headers", {}) or {})
-        if job_id is not None and job_id in self.leases:
-            headers["X-I2V-Lease"] = self.leases[job_id]
-        delay = 0.25
-        while True:
-            try:
-                response = self.http.request(method, WORKER_API + path, headers=headers, **kwargs)
-                if response.status_code not in RETRYABLE:
-                    if self._unreachable_since is not None:
-                        log.warning("server reachable again after %.0f s", time.monotonic() - self._unreachable_since)
-                        self._unreachable_since = None
-                    return response
-                problem = f"HTTP {response.status_code}"
-            except httpx.TransportError as exc:
-                if not retry:
-                    raise
-                problem = f"{type(exc).__name__}: {exc}"
-            if not retry:
-                return response
-            if self._unreachable_since is None:
-                self._unreachable_since = time.monotonic()
-                log.warning("server unreachable (%s); retrying %s %s", problem, method, path)
-            if self.stop.wait(delay):
-                raise ServerRefused(0, "the worker is stopping")
-            delay = min(RETRY_MAX_S, delay * 2)
-
-    def _json(self, response: httpx.Response) -> dict:
-        if response.status_code in (404, 409):
-            raise Skip(_detail(response))
-        if response.status_code >= 400:
-            raise ServerRefused(response.status_code, _detail(response))
-        return response.json()
-
-    # ---- the protocol ----------------------------------------------------------------------
-
-    def heartbeat(self, report: WorkerReport, *, retry: bool = True) -> dict:
-        """Report; raises NameTaken when another live worker has this name, ServerRefused for a bad token."""
-        response = self.call("POST", "/heartbeat", json=asdict(report), retry=retry)
-        if response.status_code == 409:
-            raise NameTaken(_detail(response))
-        reply = self._json(response)
-        if report.job_id:
-            if reply.get("cancel"):
-                self.cancelled.add(report.job_id)
-            if reply.get("lost"):
-                self.lost.add(report.job_id)
-        return reply
-
-    def claim(self, job_id: str, worker_id: str) -> dict:
-        """The claimed job ({id, request, attempts, lease, lease_s}). Raises Skip when it is not claimable."""
-        job = self._json(self.call("POST", f"/jobs/{job_id}/claim", json={"worker_id": worker_id}))
-        self.leases[job_id] = job["lease"]
-        return job
-
-    def picture(self, job_id: str) -> Image.Image:
-        response = self.call("GET", f"/jobs/{job_id}/picture", job_id=job_id)
-        if response.status_code >= 400:
-            self._json(response)
-        with Image.open(io.BytesIO(response.content)) as stored:
-            return stored.convert("RGB")
-
-    def reserve_entry(self, job_id: str) -> str:
-        return self._json(self.call("POST", f"/jobs/{job_id}/entry", job_id=job_id))["entry"]
-
-    def update_progress(self, job_id: str, step: int, total: int, eta_s: float | None, *,
-                        preview: bytes | None = None) -> None:
-        """Best effort: a report the server does not take in PROGRESS_TIMEOUT_S is dropped (the job
-        goes on). The answer's cancel flag is kept for `is_cancel_requested`."""
-        body = {"step": step, "total": total, "eta_s": eta_s,
-                "preview": base64.b64encode(preview).decode() if preview else None}
-        try:
-            response = self.call("POST", f"/jobs/{job_id}/progress", json=body, job_id=job_id, retry=False,
-                                 timeout=PROGRESS_TIMEOUT_S)
-        except httpx.TransportError:
-            return
-        if response.status_code in (404, 409):
-            log.warning("job %s: the server no longer has it for this worker (%s); stopping it", job_id, _detail(response))
-            self.lost.add(job_id)
-        elif response.status_code < 300 and response.json().get("cancel"):
-            self.cancelled.add(job_id)
-
-    def is_cancel_requested(self, job_id: str) -> bool:
-        return job_id in self.cancelled or job_id in self.lost or self.stop.is_set()
-
-    def deliver(self, job_id: str, entry: Entry) -> dict:
-        """Send the finished files; retried until the server answers (they are read into memory
-        once, so every retry sends them whole)."""
-        files = {"video": ("video.mp4", entry.video.read_bytes(), "video/mp4"),
-                 "thumbnail": ("thumbnail.jpg", entry.thumbnail.read_bytes(), "image/jpeg"),
-                 "input": ("input.png", entry.input_image.read_bytes(), "image/png"),
-                 "recipe": ("recipe.json", entry.recipe.read_bytes(), "application/json")}
-        return self._json(self.call("POST", f"/jobs/{job_id}/result", files=files, job_id=job_id))
-
-    def finish(self, job_id: str, outcome: Outcome) -> dict:
-        return self._json(self.call("POST", f"/jobs/{job_id}/outcome", job_id=job_id,
-                                    json={"status": str(outcome.status), "error": outcome.error}))
-
-    def forget(self, job_id: str) -> None:
-        self.leases.pop(job_id, None)
-        self.cancelled.discard(job_id)
-        self.lost.discard(job_id)
-
-
-class RemoteArchive(Archive):
-    """The worker's local scratch archive. The entry name comes from the server, which reserves it
-    in the real archive, so the MP4's embedded recipe names the file the server will store."""
-
-    def __init__(self, root: Path, client: WorkerClient) -> None:
-        super().__init__(root)
-        self.client = client
-        self.job_id: str | None = None  # the job the next `allocate` is for
-        self.last: Entry | None = None
-
-    def allocate(self, prompt: str, when: datetime | None = None) -> Entry:
-        if self.job_id is None:
-            raise RuntimeError("no job to reserve an archive entry for")
-        entry = Entry(self.root, Path(self.client.reserve_entry(self.job_id)))
-        try:
-            local = self.entry_named(entry.name)  # the server's answer is a name, checked like any other
-        except ValueError:
-            raise RuntimeError(f"the server reserved an unusable entry name {entry.name[:80]!r}") from None
-        local.recipe.parent.mkdir(parents=True, exist_ok=True)
-        local.recipe.write_text("{}", encoding="utf-8")
-        self.last = local
-        return local
-
-
-@dataclass
-class Identity:
-    """Who this worker is, as the roster shows it."""
-
-    worker_id: str
-    name: str
-    gpu: str | None
-    family: str
-    models: list[str]
-
-
-class RemoteRunner(JobRunner):
-    """Runs one job per message with the shared worker step (see the module doc)."""
-
-    progress_every_s = 0.0  # every step: the answer carries the cancel flag, so a cancel stops within one step
-
-    def __init__(self, client: WorkerClient, generator, identity: Identity) -> None:
-        super().__init__(client, generator)
-        self.client = client
-        self.identity = identity
-        self.archive: RemoteArchive = generator.archive
-        self.current: tuple[str, LiveJob] | None = None
-        self.jobs_done = 0
-        self.name_taken: str | None = None  # the server's refusal, once another live worker took this name
-
-    def report(self) -> WorkerReport:
-        job_id = self.current[0] if self.current else None
-        return WorkerReport(worker_id=self.identity.worker_id, name=self.identity.name, gpu=self.identity.gpu,
-                            family=self.identity.family, models=self.identity.models,
-                            loaded_model=self.generator.host.loaded_model, job_id=job_id,
-                            lease=self.client.leases.get(job_id) if job_id else None)
-
-    def handle(self, job_id: str) -> None:
-        """The Dramatiq actor: one job id. Returns normally in every case (the message is acknowledged);
-        a job this worker could not finish is the server's to re-queue when its lease runs out."""
-        from dramatiq.middleware.time_limit import TimeLimitExceeded
-
-        try:
-            job = self.client.claim(job_id, self.identity.worker_id)
-        except Skip as exc:
-            log.info("job %s skipped: %s", job_id, exc)
-            return
-        live = LiveJob(job_id)
-        self.current = (job_id, live)
-        self.archive.job_id = job_id
-        started = time.monotonic()
-        log.info("job %s claimed (attempt %d)", job_id, job["attempts"])
-        try:
-            try:
-                outcome = self.execute(job_id, job["request"], lambda: self.client.picture(job_id), live)
-            except TimeLimitExceeded:
-                outcome = Outcome(JobStatus.FAILED, error=(
-                    f"The video took longer than its time limit ({time.monotonic() - started:.0f} s) and was stopped. "
-                    "Try fewer frames, steps or a smaller resolution."))
-            if self.client.stop.is_set() and outcome.status is JobStatus.CANCELLED and job_id not in self.client.cancelled:
-                log.warning("job %s interrupted by the worker stopping; the server re-queues it", job_id)
-                return
-            self._report(job_id, outcome)
-        except (Skip, ServerRefused) as exc:
-            log.warning("job %s: the server did not take its outcome (%s)", job_id, exc)
-        finally:
-            self.current = None
-            self.archive.job_id = None
-            if self.archive.last is not None:
-                self.archive.discard(self.archive.last)
-                self.archive.last = None
-            self.client.forget(job_id)
-            self.jobs_done += 1
-
-    def _report(self, job_id: str, outcome: Outcome) -> None:
-        if job_id in self.client.lost:
-            log.warning("job %s was given to another worker meanwhile; its result is dropped", job_id)
-            return
-        if outcome.status is JobStatus.SUCCEEDED and self.archive.last is not None:
-            try:
-                self.client.deliver(job_id, self.archive.last)
-                return
-            except ServerRefused as exc:  # e.g. 507: the server's disk is full
-                outcome = Outcome(JobStatus.FAILED, error=exc.detail)
-        self.client.finish(job_id, outcome)
-
-
-def heartbeat_loop(runner: RemoteRunner, client: WorkerClient, interval: list[float]) -> None:
-    """Report every `interval[0]` seconds (the server may change it); stop a job the server cancelled or gave away."""
-    while not client.stop.wait(interval[0]):
-        try:
-            reply = client.heartbeat(runner.report(), retry=False)
-            interval[0] = float(reply.get("heartbeat_s", interval[0]))
-        except NameTaken as exc:  # silent longer than a lease, and another worker took the name meanwhile
-            log.error("the server refused this worker: %s", exc)
-            runner.name_taken = str(exc)
-            client.stop.set()
-            if runner.current is not None:
-                runner.current[1].cancel.set()
-            return
-        except (httpx.TransportError, ServerRefused, Skip, ValueError) as exc:
-            log.debug("heartbeat not delivered: %s", exc)
-            continue
-        current = runner.current
-        if current is not None and client.is_cancel_requested(current[0]):
-            current[1].cancel.set()
 
 
 def device_label(gpu: int | None) -> str:
@@ -361,17 +73,17 @@ def default_name(gpu: int | None, *, pid: int | None = None) -> str:
     return f"{socket.gethostname()[:64]}-{device_label(gpu)}-{pid or os.getpid()}"
 
 
-def _register(client: WorkerClient, runner: RemoteRunner, *, chosen: bool) -> dict:
+def _register(client: WorkerClient, identity: Identity, *, chosen: bool) -> dict:
     """The first heartbeat (it waits for the server and checks the token). A default name that clashes
     (two containers with one host name and one pid) gets a random suffix; a chosen one is refused."""
     try:
-        return client.heartbeat(runner.report())
+        return client.heartbeat(identity.report())
     except NameTaken:
         if chosen:
             raise
-        runner.identity.name = f"{runner.identity.name}-{os.urandom(2).hex()}"
-        log.warning("the default name was taken; this worker is %s", runner.identity.name)
-        return client.heartbeat(runner.report())
+        identity.name = f"{identity.name}-{os.urandom(2).hex()}"
+        log.warning("the default name was taken; this worker is %s", identity.name)
+        return client.heartbeat(identity.report())
 
 
 def _check_broker(url: str) -> None:
@@ -396,54 +108,59 @@ def _check_broker(url: str) -> None:
 
 def run_worker(*, server: str, token: str, broker_url: str, models: list[str], gpu: int | None = None,
                name: str | None = None, settings_overrides: dict | None = None) -> int:
-    """Run a worker until SIGTERM/SIGINT. Returns the exit code."""
+    """Run a worker until SIGTERM/SIGINT. Returns the exit code: 0 stopped, `EXIT_REFUSED`,
+    `EXIT_NAME_TAKEN`. Redis and the server are asked first, so a refusal comes before the model loads."""
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)  # before anything touches CUDA
-    import dramatiq
-    from dramatiq.middleware import ShutdownNotifications, TimeLimit
-
-    from i2v.engine.host import EngineHost
-    from i2v.jobs.broker import ACTOR_NAME, make_broker
-    from i2v.service import GenerationService
-    from i2v.settings import Settings
-
     families = {family_of(model) for model in models}
     if len(families) != 1:
         raise ValueError(f"one worker serves one model family (its queue); {', '.join(models)} are from "
                          f"{', '.join(sorted(families))}. Start one worker per family.")
     family = families.pop()
-    scratch = Path(tempfile.mkdtemp(prefix="i2v-worker-"))
-    settings = Settings(**{**(settings_overrides or {}), "model": models[0], "home": scratch})
     stop = threading.Event()
     client = WorkerClient(server, token, stop=stop)
-    identity = Identity(worker_id=os.urandom(8).hex(), name=name or default_name(gpu), gpu=None, family=family,
-                        models=list(models))
-    host = EngineHost(settings)
-    runner = RemoteRunner(client, GenerationService(host, RemoteArchive(scratch / "archive", client)), identity)
+    runner = None
+    scratch: Path | None = None
 
     def on_signal(signum, _frame) -> None:
         log.warning("signal %d: stopping after the current step", signum)
         stop.set()
-        if runner.current is not None:
+        if runner is not None and runner.current is not None:
             runner.current[1].cancel.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
         _check_broker(broker_url)  # before anything else: a wrong Redis password is said at once
-        reply = _register(client, runner, chosen=name is not None)  # waits for the server; also checks the token
+        identity = Identity(worker_id=os.urandom(8).hex(), name=name or default_name(gpu), gpu=None, family=family,
+                            models=list(models))
+        reply = _register(client, identity, chosen=name is not None)  # waits for the server; also checks the token
         log.info("worker %s (id %s, pid %d, %s queue) registered with %s", identity.name, identity.worker_id,
                  os.getpid(), queue_name(family), server)
-        broker = make_broker(broker_url, heartbeat_timeout_s=float(reply["broker_heartbeat_timeout_s"]),
-                             middleware=[TimeLimit(), ShutdownNotifications()])
-        # Heartbeats from now on: the roster shows the worker alive (no model yet) while its model loads,
-        # and its name stays its own however long that takes.
-        threading.Thread(target=heartbeat_loop, args=(runner, client, [float(reply["heartbeat_s"])]),
-                         name="i2v-worker-heartbeat", daemon=True).start()
+        # Heartbeats from now on: the roster shows the worker alive (no model yet) while it imports and
+        # loads its model, and its name stays its own however long that takes.
+        beat = HeartbeatThread(client, identity, float(reply["heartbeat_s"]))
+        beat.start()
+        import dramatiq
+        from dramatiq.middleware import ShutdownNotifications, TimeLimit
+
+        from i2v.engine.host import EngineHost
+        from i2v.jobs.broker import ACTOR_NAME, make_broker
+        from i2v.jobs.remote_runner import RemoteArchive, RemoteRunner
+        from i2v.service import GenerationService
+        from i2v.settings import Settings
+
+        scratch = Path(tempfile.mkdtemp(prefix="i2v-worker-"))
+        settings = Settings(**{**(settings_overrides or {}), "model": models[0], "home": scratch})
+        host = EngineHost(settings)
+        runner = RemoteRunner(client, GenerationService(host, RemoteArchive(scratch / "archive", client)), identity)
+        beat.runner = runner
         host.get(models[0])  # keep the model loaded between jobs
         identity.gpu = _gpu_name(host)
         if not stop.is_set():
             client.heartbeat(runner.report())
+            broker = make_broker(broker_url, heartbeat_timeout_s=float(reply["broker_heartbeat_timeout_s"]),
+                                 middleware=[TimeLimit(), ShutdownNotifications()])
             broker.declare_queue(queue_name(family))
             dramatiq.actor(runner.handle, actor_name=ACTOR_NAME, queue_name=queue_name(family), broker=broker)
             worker = dramatiq.Worker(broker, queues={queue_name(family)}, worker_threads=1, worker_timeout=1000)
@@ -455,9 +172,9 @@ def run_worker(*, server: str, token: str, broker_url: str, models: list[str], g
                   f"queue {queue_name(family)}, server {server}", flush=True)
             stop.wait()
             worker.stop(timeout=30_000)
-        broker.close()
-        if runner.name_taken:
-            raise NameTaken(runner.name_taken)
+            broker.close()
+        if beat.name_taken:
+            raise NameTaken(beat.name_taken)
         return 0
     except NameTaken as exc:
         print(f"error: the server refused this worker: {exc}", flush=True)
@@ -473,7 +190,8 @@ def run_worker(*, server: str, token: str, broker_url: str, models: list[str], g
     finally:
         stop.set()
         client.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _gpu_name(host) -> str | None:
