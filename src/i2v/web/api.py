@@ -359,7 +359,8 @@ def list_models(services: ServicesDep) -> list[ModelView]:
 
 @router.get("/workers", response_model=list[WorkerView], summary="The GPU workers (other machines) and what they run")
 def list_workers(services: ServicesDep) -> list[WorkerView]:
-    """Every worker heard from in the last day, most recently heard first; empty when this server
+    """Every worker process heard from in the last day, one entry each, most recently heard first; a
+    worker silent for I2V_LEASE_S is gone (`alive` false, no `current_job`). Empty when this server
     runs jobs itself (I2V_BROKER unset)."""
     return worker_views(services)
 
