@@ -19,6 +19,7 @@ from i2v.jobs.desk import WorkerReport
 
 if TYPE_CHECKING:
     from i2v.archive import Entry
+    from i2v.jobs.remote_runner import RemoteRunner
     from i2v.jobs.worker import Outcome
 
 log = logging.getLogger(__name__)
@@ -198,8 +199,8 @@ class Identity:
 
 class HeartbeatThread(threading.Thread):
     """Reports every few seconds (the server may change the interval) from registration until the
-    worker stops: while its model loads, from the identity alone; once `runner` is set, with the
-    model and the job it runs, and a job the server cancelled or gave away is stopped. When the
+    worker stops: from the identity alone while the worker imports its engine; once `runner` is set,
+    with the model loaded and the job it runs, and a job the server cancelled or gave away is stopped. When the
     server gives this worker's name to another (this one was silent longer than a lease), it stops
     the worker and keeps the server's words in `name_taken`."""
 
@@ -208,7 +209,7 @@ class HeartbeatThread(threading.Thread):
         self.client = client
         self.identity = identity
         self.interval_s = interval_s
-        self.runner = None  # the RemoteRunner, once the model is loaded
+        self.runner: RemoteRunner | None = None  # set once the runner exists (before the model loads)
         self.name_taken: str | None = None
 
     def report(self) -> WorkerReport:
