@@ -96,16 +96,52 @@ def test_prompts_avoid_directions_the_model_ignores() -> None:
 
 def test_classic_cases_are_exact() -> None:
     mitosis = get_preset("mitosis")
-    assert mitosis.prompt == ("the coloured chromosomes in the middle of the cell splitting into two identical groups "
-                              "and moving apart toward the opposite ends of the cell, pulled along the green spindle "
-                              "fibres, slow smooth motion")
+    assert mitosis.prompt == ("the coloured chromosomes in the middle of the cell, splitting into two identical groups "
+                              "and moving apart toward the left and right poles of the cell, pulled along the green "
+                              "spindle fibres, animal cell diagram, slow smooth motion")
     assert mitosis.params.model_dump() == {"resolution": "512p", "frames": 16, "fps": 8, "steps": 60, "guidance": 10.0}
     assert mitosis.clip.model_dump() == {"seconds": 2.0, "motion": "moderate"}
     orbit = get_preset("earth-orbit")
-    assert orbit.prompt == ("the Earth travelling slowly around the Sun along its orbit its tilted axis always "
+    assert orbit.prompt == ("the Earth, travelling slowly around the Sun along its orbit, its tilted axis always "
                             "pointing the same way, space diagram on a light background")
     assert orbit.params.model_dump() == {"resolution": "768p", "frames": 16, "fps": 4, "steps": 80, "guidance": 11.0}
     assert orbit.clip.model_dump() == {"seconds": 4.0, "motion": "slow"}
+
+
+# What may follow an action with only a space: a word that carries the motion on (a preposition, a
+# conjunction, an adverb of direction). Anything else ("its axis…", "big bubbles…", "both…") is a new
+# clause glued on, which the text encoder attaches to the last noun; it belongs after a comma.
+_DIRECTION_STARTS = frozenset(
+    "toward towards into onto through around across along over under beneath below above up down upward upwards "
+    "downward downwards out away back from to in on at as and while so until with straight".split())
+
+
+def test_every_prompt_keeps_its_action_on_its_subject() -> None:
+    """The built prompt reads "subject, action direction, environment": the comma after the subject
+    stops the action attaching to the subject's last noun ("…a beaker of water slowly rising")."""
+    for preset in PRESETS:
+        parts = preset.prompt_parts
+        assert preset.prompt.startswith(f"{parts.subject}, {parts.action}"), (preset.id, preset.prompt)
+        if parts.direction:
+            first = parts.direction.split()[0].lower()
+            assert first in _DIRECTION_STARTS, (preset.id, "the direction starts a new clause", parts.direction)
+        assert not parts.action.rstrip().endswith(","), preset.id
+        for part in (parts.subject, parts.action, parts.direction, parts.environment):
+            assert part == part.strip() and ",," not in part, (preset.id, part)
+
+
+def test_each_environment_is_style_and_setting_only() -> None:
+    """A lesson scene built from a teacher's own motion words takes only the preset's environment:
+    it must not carry the preset's action (the mitosis scenes once all ended "pulled along the green
+    spindle fibres")."""
+    for preset in PRESETS:
+        parts = preset.prompt_parts
+        environment = parts.environment.lower()
+        for words in (parts.action, parts.direction):
+            clauses = [c.strip().lower() for c in words.split(",") if len(c.split()) >= 3]
+            assert not any(clause in environment for clause in clauses), (preset.id, parts.environment)
+        assert not re.search(r"\b(pulled|pushed|falling|rising|moving|spinning|sliding|dropping)\b", environment), (
+            preset.id, parts.environment)
 
 
 def test_load_presets_returns_a_fresh_list_from_the_cache() -> None:

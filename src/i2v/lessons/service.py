@@ -76,6 +76,7 @@ class SceneStatus(BaseModel):
     fps: int
     resolution: str
     warnings: list[dict[str, Any]]
+    needs_picture: bool = False  # no preset fits and no picture yet: not generated until one is added
 
 
 class LessonStatus(BaseModel):
@@ -238,9 +239,9 @@ class LessonService:
             log.info("retention: deleted lesson %s (untouched for %.0f days)", row.id, (now - touched) / 86_400)
         return deleted
 
-    def _check(self, lesson: Lesson, pictures: set[str]) -> None:
+    def _check(self, lesson: Lesson, pictures: set[str], *, complete: bool = False) -> None:
         check_lesson(lesson, max_scenes=self.limits.max_scenes, max_frames=self.settings.lesson_max_frames,
-                     offered=self.offered(), pictures=pictures)
+                     offered=self.offered(), pictures=pictures, complete=complete)
 
     # ---- read --------------------------------------------------------------------------------------
 
@@ -307,7 +308,8 @@ class LessonService:
         warnings = [w.model_dump() for w in scene_warnings(lesson, scene, lang)]
         return SceneStatus(id=scene.id, number=number, point=scene.point, section=scene.section, state=state,
                            job_id=job_id, position=position, step=step, total=total, error=error,
-                           frames=numbers["frames"], fps=numbers["fps"], resolution=numbers["resolution"], warnings=warnings)
+                           frames=numbers["frames"], fps=numbers["fps"], resolution=numbers["resolution"], warnings=warnings,
+                           needs_picture=scene.picture is None and scene.preset is None)
 
     # ---- edit ----------------------------------------------------------------------------------------
 
@@ -354,7 +356,7 @@ class LessonService:
         if row.state in ACTIVE:
             return
         lesson = self.files.load(lesson_id)
-        self._check(lesson, self.files.pictures(lesson_id))
+        self._check(lesson, self.files.pictures(lesson_id), complete=True)
         made = all(self.files.has_clip(lesson_id, scene.id, fingerprint(lesson, scene)) for scene in lesson.scenes)
         if made and row.state == "ready" and row.assembled == lesson.digest():
             return  # every clip and output is current: nothing to make
@@ -413,7 +415,7 @@ class LessonService:
 
         The lesson stays a draft while this runs, so a server sharing the archive never feeds it too."""
         lesson = self.files.load(lesson_id)
-        self._check(lesson, self.files.pictures(lesson_id))
+        self._check(lesson, self.files.pictures(lesson_id), complete=True)
         wanted = {scene.id: fingerprint(lesson, scene) for scene in lesson.scenes}
         made = {scene_id for scene_id, fp in wanted.items() if self.files.has_clip(lesson_id, scene_id, fp)}
         self.store.plan(lesson_id, wanted, made)

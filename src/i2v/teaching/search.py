@@ -166,3 +166,47 @@ def search_presets(query: str, limit: int = 5) -> list[tuple[Preset, float]]:
     if ranked:  # drop stray one-character matches far below the best hit
         ranked = [item for item in ranked if item[1] >= ranked[0][1] * _RELATIVE_CUTOFF]
     return ranked[: max(0, limit)]
+
+
+ANCHORLESS_FACTOR = 0.5
+"""A preset none of whose keywords the query holds whole gets half the confidence: 'sodium' in
+'sodium hydroxide' is not a point about sodium metal, 'iron' in 'iron filings' not one about rust."""
+
+
+def _anchored(doc: _Doc, terms: set[str], query: str) -> bool:
+    """Does the query hold one of the preset's keywords whole (every word of an English keyword, a
+    Chinese keyword as written)?"""
+    for keyword in doc.preset.keywords.en:
+        stems = set(english_terms(keyword))
+        if stems and stems <= terms:
+            return True
+    return any(keyword in query for keyword in doc.preset.keywords.zh)
+
+
+def match_confidence(preset_id: str, query: str) -> float:
+    """How sure it is that `preset_id` shows what `query` (a knowledge point) is about, in [0, 1].
+
+    Unlike `search_presets`' ranking score, only the preset's title and keywords count (its
+    knowledge point and prompt mention many neighbouring ideas: the water cycle's mentions that
+    evaporation takes in heat, which is no reason to show it for evaporative cooling), and a query
+    holding none of its keywords whole gets `ANCHORLESS_FACTOR` of it. 0.0 for an unknown preset or
+    a blank query.
+    """
+    index = _index()
+    doc = next((d for d in index.docs if d.preset.id == preset_id), None)
+    if doc is None or not query.strip():
+        return 0.0
+    terms, grams = set(english_terms(query)), set(chinese_grams(query))
+    chars = _chinese_chars(query) - grams
+    strong = _Doc(doc.preset, tuple(f for f in doc.en if f[0] >= _MAX_WEIGHT), tuple(f for f in doc.zh if f[0] >= _MAX_WEIGHT),
+                  doc.en_phrases, doc.zh_phrases)
+    matched = possible = 0.0
+    for units, fields, factor in ((terms, strong.en, 1.0), (grams, strong.zh, 1.0), (chars, strong.zh, _CHAR_FACTOR)):
+        for unit in units:
+            weight = index.idf.get(unit, index.unseen_idf) * factor
+            possible += weight
+            matched += weight * any(unit in field for _, field in fields)
+    if not matched:
+        return 0.0
+    score = matched / possible
+    return round(score if _anchored(doc, terms, query) else score * ANCHORLESS_FACTOR, 3)
