@@ -1268,8 +1268,143 @@ def draw_solar_eclipse() -> Image.Image:
     return s.finish()
 
 
+# --------------------------------------------------------------------------- the phases of mitosis (issue 25)
+# One start picture per phase: the picture named for a phase is where that phase's clip starts (its
+# predecessor's end). The same cell, 2n = 4 (a long and a short pair; red from one parent, blue from
+# the other), the same colours as `draw_cell_mitosis`, whose metaphase plate is where anaphase starts.
+
+_M_RED, _M_BLUE = (214, 70, 70), (60, 104, 200)
+_M_FIBRE = (150, 176, 96)
+_M_CHROMOSOMES = ((48, _M_RED), (24, _M_BLUE), (48, _M_BLUE), (24, _M_RED))  # (arm length, colour), as in metaphase
+
+
+def _mitosis_cell(s: Sketch, rng: random.Random, rx: float = 318, ry: float = 214, pinch: float = 0.0) -> None:
+    """The cell body of `draw_cell_mitosis`, optionally pinched in at the middle (a cleavage furrow)."""
+    cx, cy = 384, 256
+    outline = [(cx + math.cos(a) * rx, cy + math.sin(a) * ry * (1 - pinch * math.exp(-((math.cos(a)) ** 2) / 0.02)))
+               for a in (math.tau * i / 180 for i in range(180))]
+    s.polygon(outline, fill=(250, 222, 210))
+    s.line([*outline, outline[0]], (206, 128, 110), 8)
+    for _ in range(40):  # organelles, kept off the middle
+        a, d = rng.uniform(0, math.tau), rng.uniform(0.35, 0.85)
+        x, y = cx + math.cos(a) * rx * d, cy + math.sin(a) * ry * d * (1 - pinch)
+        if abs(x - cx) > 60:
+            s.ellipse(x - 9, y - 5, x + 9, y + 5, fill=(236, 186, 170))
+
+
+def _centrosome(s: Sketch, x: float, y: float, aster: float = 40) -> None:
+    for i in range(16):
+        a = math.tau * i / 16
+        s.line([(x + math.cos(a) * 14, y + math.sin(a) * 14), (x + math.cos(a) * aster, y + math.sin(a) * aster)], _M_FIBRE, 3)
+    s.circle(x, y, 13, fill=(108, 140, 60))
+
+
+def _chromosome(s: Sketch, x: float, y: float, arm: float, colour: RGB, angle: float = 0.0, width: float = 14,
+                sisters: bool = True) -> None:
+    """A duplicated chromosome (two sister chromatids joined at the centromere, an X) or, with
+    `sisters` False, one daughter chromosome (a single chromatid, a V bent at its centromere)."""
+    dark = _mix(colour, (0, 0, 0), 0.3)
+    sides = (-1, 1) if sisters else (1,)
+    for side in sides:
+        raw = [(side * 18, -arm), (side * 8, -arm * 0.4), (side * 6, 0), (side * 8, arm * 0.4), (side * 18, arm)]
+        if not sisters:  # a V: both arms trail behind the centromere
+            raw = [(18 + arm * 0.7, -arm * 0.8), (8 + arm * 0.25, -arm * 0.35), (6, 0), (8 + arm * 0.25, arm * 0.35), (18 + arm * 0.7, arm * 0.8)]
+        path = _smooth(_rotate(raw, angle, x, y), closed=False, per_segment=6)
+        s.line(path, dark, width + 6)
+        s.line(path, colour, width)
+    (kx, ky), = _rotate([(0 if sisters else 6, 0)], angle, x, y)
+    s.circle(kx, ky, width * 0.7, fill=dark)
+
+
+def _nucleus(s: Sketch, rng: random.Random, cx: float, cy: float, r: float, threads: float) -> None:
+    """A nucleus with its envelope and nucleolus; chromatin as fine threads (`threads` = stroke width)."""
+    s.circle(cx, cy, r, fill=(232, 214, 236), outline=(150, 110, 160), width=6)
+    for index, (arm, colour) in enumerate(_M_CHROMOSOMES):
+        points = []
+        x, y = cx + rng.uniform(-r * 0.45, r * 0.45), cy + rng.uniform(-r * 0.45, r * 0.45)
+        for _ in range(7 + int(arm / 8)):
+            x = min(max(x + rng.uniform(-34, 34), cx - r * 0.7), cx + r * 0.7)
+            y = min(max(y + rng.uniform(-34, 34), cy - r * 0.7), cy + r * 0.7)
+            points.append((x, y))
+        path = _smooth(points, closed=False, per_segment=8)
+        for offset in ((0, 0), (4, 3)) if threads > 3 else ((0, 0),):  # condensing threads show their two copies
+            s.line([(px + offset[0], py + offset[1]) for px, py in path], _mix(colour, (255, 255, 255), 0.15 if threads > 3 else 0.35), threads)
+    s.circle(cx + r * 0.35, cy - r * 0.3, r * 0.16, fill=(120, 80, 130))  # nucleolus
+
+
+def draw_mitosis_interphase() -> Image.Image:
+    """Interphase, before DNA replication: a round nucleus (envelope, dark nucleolus) holding fine,
+    uncoiled chromatin threads (red and blue, one copy each), one centrosome beside it. The clip of
+    interphase (replication and growth) starts here."""
+    s = Sketch((244, 240, 246))
+    rng = random.Random(11)
+    _mitosis_cell(s, rng)
+    _nucleus(s, rng, 384, 256, 130, threads=2.5)
+    _centrosome(s, 560, 150, aster=30)
+    return s.finish()
+
+
+def draw_mitosis_prophase() -> Image.Image:
+    """The end of interphase, where prophase starts: the same nucleus, envelope and nucleolus still
+    whole, its replicated chromatin beginning to coil into thicker double threads; two centrosomes
+    side by side beside it, about to move apart and build the spindle."""
+    s = Sketch((244, 240, 246))
+    rng = random.Random(11)
+    _mitosis_cell(s, rng)
+    _nucleus(s, random.Random(12), 384, 256, 130, threads=6)
+    _centrosome(s, 540, 130, aster=30)
+    _centrosome(s, 585, 160, aster=30)
+    return s.finish()
+
+
+def draw_mitosis_metaphase() -> Image.Image:
+    """The end of prophase, where metaphase starts: no nuclear envelope or nucleolus, the spindle
+    built between centrosomes at the left and right poles, and the four condensed chromosomes (each
+    two sister chromatids) scattered at odd angles, caught by fibres but not yet lined up."""
+    s = Sketch((244, 240, 246))
+    rng = random.Random(1)
+    _mitosis_cell(s, rng)
+    cx, cy = 384, 256
+    poles = [(118, cy), (650, cy)]
+    places = [(318, 150, 25), (450, 212, -40), (330, 300, 60), (440, 360, -15)]  # (x, y, angle): off the equator
+    for px, py in poles:
+        for x, y, _ in places:
+            mid = ((px + x) / 2, (py + y) / 2 + (y - py) * 0.12)
+            s.line(_smooth([(px, py), mid, (x, y)], closed=False), _M_FIBRE, 4)
+        for ry in (150, 340):
+            side = -1 if px < cx else 1
+            mid = ((px + cx) / 2, (py + ry) / 2 + (ry - py) * 0.15)
+            s.line(_smooth([(px, py), mid, (cx - side * 40, ry + (ry - py) * 0.1)], closed=False), (190, 206, 150), 3)
+        _centrosome(s, px, py)
+    for (x, y, angle), (arm, colour) in zip(places, _M_CHROMOSOMES, strict=True):
+        _chromosome(s, x, y, arm, colour, angle)
+    return s.finish()
+
+
+def draw_mitosis_telophase() -> Image.Image:
+    """The end of anaphase, where telophase starts: the cell stretched and just starting to pinch in
+    at the middle, one full set of four single (daughter) chromosomes gathered at each of the left
+    and right poles, bent into Vs that trail behind their centromeres; no nuclei yet."""
+    s = Sketch((244, 240, 246))
+    rng = random.Random(1)
+    _mitosis_cell(s, rng, rx=340, ry=200, pinch=0.22)
+    cy = 256
+    for px, side in ((80, -1), (688, 1)):
+        for ry in (170, 210, 250, 300, 340):  # what is left of the spindle
+            s.line([(px, cy), (384 - side * 30, ry)], (200, 214, 160), 3)
+        _centrosome(s, px, cy, aster=32)
+        for (arm, colour), y in zip(_M_CHROMOSOMES, (150, 218, 296, 364), strict=True):
+            x = px - side * 62
+            _chromosome(s, x, y, arm * 0.6, colour, angle=0 if side < 0 else 180, width=11, sisters=False)
+    return s.finish()
+
+
 TEMPLATES: MappingProxyType[str, Callable[[], Image.Image]] = MappingProxyType({
     "cell_mitosis": draw_cell_mitosis,
+    "mitosis_interphase": draw_mitosis_interphase,
+    "mitosis_prophase": draw_mitosis_prophase,
+    "mitosis_metaphase": draw_mitosis_metaphase,
+    "mitosis_telophase": draw_mitosis_telophase,
     "leaf_photosynthesis": draw_leaf_photosynthesis,
     "heart": draw_heart,
     "seed_germination": draw_seed_germination,

@@ -41,7 +41,7 @@ LABEL_CHARS = 40
 CAPTION_CHARS = 200
 DEFAULT_ENVIRONMENT = "smooth slow motion, clear diagram"
 ResolutionClass = Literal["draft", "standard", "high"]
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")  # "23.5°" is no sentence end
 _PICTURE_NAME = r"^[0-9a-f]{16}\.png$"
 
 
@@ -159,16 +159,26 @@ def make_scene(point: Point, spec: ModelSpec, *, context: str = "", picture: str
     preset, confidence = match_preset_with_confidence(point, context)
     text = drawable(point.text)[:300].strip() or "—"
     description = drawable(point.description)[:2000]
+    prompt = scene_prompt(point, preset, spec)
+    negative = preset.negative_prompt if preset else None
     return Scene(
         section=drawable(point.section)[:120], point=text, description=description, lang=lang,
         preset=preset.id if preset else None, match=confidence if preset else None, picture=picture,
         picture_name=point.picture.name[:300] if point.picture else "",
-        prompt=scene_prompt(point, preset, spec),
-        negative_prompt=preset.negative_prompt if preset else None,
+        prompt=prompt, negative_prompt=negative,
         labels=key_terms(text, description, preset, lang),
         caption=caption_sentence(text, description, lang),
         seconds=clip_seconds(preset, spec),
+        seed=plan_seed(prompt, negative, preset.id if preset else None, picture),
     )
+
+
+def plan_seed(prompt: str, negative: str | None, preset: str | None, picture: str | None) -> int:
+    """A seed fixed by what the clip is made from, so the same scene plan makes the same clip: the
+    English and Chinese versions of a lesson, or the same lesson made twice. (Picture names are
+    their content's hash.) The teacher can still change a scene's seed in the storyboard."""
+    digest = hashlib.sha256("\n".join((prompt, negative or "", preset or "", picture or "")).encode()).digest()
+    return int.from_bytes(digest[:8], "big") % (MAX_SEED + 1)
 
 
 def match_preset(point: Point, context: str = "") -> Preset | None:
@@ -205,6 +215,8 @@ def _confidence(preset: Preset, point: Point, context: str) -> float:
         own = max(own, 0.9 * match_confidence(preset.id, f"{point.text} {point.description}"))
     if own <= 0.0 or own >= FIT_CONFIDENCE:
         return round(own, 3)
+    if context.strip() == point.text.strip():  # a one-line outline's title is the point itself
+        context = ""
     around = f"{point.section} {context}".strip()
     return round(min(1.0, own + CONTEXT_WEIGHT * match_confidence(preset.id, around)) if around else own, 3)
 

@@ -168,6 +168,8 @@ def search_presets(query: str, limit: int = 5) -> list[tuple[Preset, float]]:
     return ranked[: max(0, limit)]
 
 
+_SEAM_FACTOR = 0.4
+RIVAL_FACTOR = 0.7
 ANCHORLESS_FACTOR = 0.5
 """A preset none of whose keywords the query holds whole gets half the confidence: 'sodium' in
 'sodium hydroxide' is not a point about sodium metal, 'iron' in 'iron filings' not one about rust."""
@@ -201,12 +203,40 @@ def match_confidence(preset_id: str, query: str) -> float:
     strong = _Doc(doc.preset, tuple(f for f in doc.en if f[0] >= _MAX_WEIGHT), tuple(f for f in doc.zh if f[0] >= _MAX_WEIGHT),
                   doc.en_phrases, doc.zh_phrases)
     matched = possible = 0.0
+    explained: set[str] = set()
     for units, fields, factor in ((terms, strong.en, 1.0), (grams, strong.zh, 1.0), (chars, strong.zh, _CHAR_FACTOR)):
         for unit in units:
-            weight = index.idf.get(unit, index.unseen_idf) * factor
+            if any(unit in field for _, field in fields):
+                explained.add(unit)
+            unseen = unit not in index.idf
+            # A Chinese bigram no preset holds is mostly the seam between two words ("月冬" in
+            # "十二月冬至"): it counts less; its characters still count in full.
+            weight = index.idf.get(unit, index.unseen_idf) * factor * (_SEAM_FACTOR if unseen and units is grams else 1.0)
             possible += weight
             matched += weight * any(unit in field for _, field in fields)
     if not matched:
         return 0.0
     score = matched / possible
-    return round(score if _anchored(doc, terms, query) else score * ANCHORLESS_FACTOR, 3)
+    if not _anchored(doc, terms, query):
+        score *= ANCHORLESS_FACTOR
+    if _rival(doc, index, terms, query, explained):
+        score *= RIVAL_FACTOR
+    return round(score, 3)
+
+
+def _rival(doc: _Doc, index: _Index, terms: set[str], query: str, explained: set[str]) -> bool:
+    """Does another preset's keyword stand whole in the query, none of whose words this preset
+    explains? Then the query is (also) about that other thing: "蒸发吸热" holds the water cycle's
+    蒸发 but also the ice's 吸热, so it is neither's topic alone."""
+    family = doc.preset.id.split("-")[0]
+    for other in index.docs:
+        if other is doc or other.preset.id.split("-")[0] == family:  # the stages of one topic are no rivals
+            continue
+        for keyword in other.preset.keywords.en:
+            stems = set(english_terms(keyword))
+            if stems and stems <= terms and not stems & explained:
+                return True
+        for keyword in other.preset.keywords.zh:
+            if len(keyword) > 1 and keyword in query and not (set(chinese_grams(keyword)) | _chinese_chars(keyword)) & explained:
+                return True
+    return False
