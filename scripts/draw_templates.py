@@ -1399,12 +1399,231 @@ def draw_mitosis_telophase() -> Image.Image:
     return s.finish()
 
 
+# --------------------------------------------------------------------------- ten new topics (issue 25)
+
+
+def draw_liquid_pressure() -> Image.Image:
+    """A tall clear plastic bottle full of water on a block at the edge of a tray, three small holes
+    one above another in its side just opened: three short jets just leaving, the lowest the longest
+    and fastest (the clip makes them spurt)."""
+    s = Sketch(SKY)
+    _table(s, 452)
+    s.rect(410, 424, 700, 452, fill=(180, 196, 214), outline=GLASS, width=4, radius=6)  # the tray
+    s.rect(150, 380, 330, 452, fill=(196, 170, 130), outline=(160, 130, 96), width=3, radius=4)  # a block
+    x0, x1, top, bottom = 190, 290, 60, 380
+    s.rect(x0, top + 40, x1, bottom, fill=(200, 226, 246), radius=18)
+    s.rect(x0, top + 40, x1, top + 50, fill=(226, 240, 250))
+    s.rect(x0, top, x1, bottom, fill=(255, 255, 255, 30), outline=GLASS, width=5, radius=18)
+    s.rect(x0 + 30, top - 22, x1 - 30, top + 4, fill=(90, 150, 210), radius=5)  # open cap ring
+    for y, reach in ((180, 34), (260, 52), (340, 72)):  # holes: deeper → faster jet
+        s.circle(x1, y, 5, fill=(70, 110, 160))
+        jet = [(x1 + 2, y), (x1 + reach * 0.5, y + reach * 0.04), (x1 + reach, y + reach * 0.16)]
+        s.line(_smooth(jet, closed=False), (120, 180, 236), 7)
+    return s.finish()
+
+
+def draw_convex_lens() -> Image.Image:
+    """An optical bench: a burning candle on the left, a convex lens on a holder in the middle and a
+    white screen on the right standing too close to the lens, so only a soft blur of light is on it."""
+    s = Sketch((226, 230, 240))
+    _table(s, 430)
+    s.rect(40, 404, 728, 424, fill=(150, 150, 160), outline=(110, 110, 120), width=3, radius=4)  # the bench
+    for x in range(60, 720, 40):
+        s.line([(x, 406), (x, 414)], (110, 110, 120), 2)
+    s.rect(108, 300, 132, 404, fill=(246, 240, 226), outline=(200, 190, 170), width=3, radius=4)  # candle
+    s.line([(120, 300), (120, 288)], (60, 60, 60), 3)
+    _flame(s, 120, 292, 48)
+    s.rect(356, 330, 364, 404, fill=(120, 120, 130))
+    s.polygon(_ellipse_points(360, 240, 16, 92), fill=(190, 226, 246, 200), outline=GLASS, width=4)  # lens
+    s.rect(556, 150, 566, 404, fill=(120, 120, 130))
+    s.rect(540, 140, 650, 330, fill=(252, 252, 250), outline=(170, 170, 176), width=4, radius=4)  # screen
+    s.glow(595, 235, 44, (255, 226, 150), 110)
+    return s.finish()
+
+
+def draw_co2_candles() -> Image.Image:
+    """A wide glass beaker with a little metal step inside and two lit candles (one on the floor of
+    the beaker, one on the step); a gas jar of (invisible) carbon dioxide tilted over the rim."""
+    s = Sketch(SKY)
+    _table(s)
+    x0, x1, top, bottom = 250, 530, 170, 440
+    s.rect(360, 340, 470, 440, fill=(170, 176, 186), outline=(130, 136, 146), width=3, radius=3)  # the step
+    for cx, base, height in ((300, 440, 80), (415, 340, 70)):
+        s.rect(cx - 11, base - height, cx + 11, base, fill=(246, 240, 226), outline=(200, 190, 170), width=3, radius=3)
+        s.line([(cx, base - height), (cx, base - height - 10)], (60, 60, 60), 3)
+        _flame(s, cx, base - height - 6, 44)
+    s.rect(x0, top, x1, bottom, fill=(255, 255, 255, 30), outline=GLASS, width=6, radius=20)
+    jar = _rotate([(-40, -110), (40, -110), (40, 110), (-40, 110)], 62, 620, 96)
+    s.polygon(jar, fill=(214, 230, 244, 220), outline=GLASS, width=5)
+    mouth = _rotate([(-44, 106), (44, 106)], 62, 620, 96)  # the open mouth, tipped over the beaker's rim
+    s.line(mouth, GLASS, 9)
+    return s.finish()
+
+
+def _atom(s: Sketch, x: float, y: float, r: float, colour: RGB) -> None:
+    s.circle(x, y, r, fill=colour, outline=_mix(colour, (0, 0, 0), 0.35), width=3)
+    s.circle(x - r * 0.3, y - r * 0.3, r * 0.3, fill=(255, 255, 255, 110))
+
+
+def draw_particle_reaction() -> Image.Image:
+    """Two hydrogen molecules (pairs of small white spheres) and one oxygen molecule (a pair of larger
+    red spheres) drifting towards each other on a plain background, before they react."""
+    s = Sketch((240, 242, 248))
+    white, red = (236, 238, 242), (214, 60, 54)
+    for cx, cy, angle in ((190, 170, 20), (200, 350, -25)):  # H₂
+        for dx in (-21, 21):
+            (x, y), = _rotate([(dx, 0)], angle, cx, cy)
+            _atom(s, x, y, 30, white)
+    for dx in (-33, 33):  # O₂
+        _atom(s, 520 + dx, 256, 46, red)
+    for y in (170, 350):  # drift arrows (grey, no text)
+        s.line([(270, y + (256 - y) * 0.25), (370, y + (256 - y) * 0.6)], (170, 176, 190), 5)
+    return s.finish()
+
+
+def draw_meiosis() -> Image.Image:
+    """Metaphase I of meiosis (2n = 4): the two homologous pairs lie side by side across the
+    equatorial plate (the red and blue partner of each pair facing opposite poles, each an X of two
+    sister chromatids), spindle fibres from the left and right poles. The clip separates the partners."""
+    s = Sketch((244, 240, 246))
+    rng = random.Random(1)
+    _mitosis_cell(s, rng)
+    cx, cy = 384, 256
+    poles = [(118, cy), (650, cy)]
+    pairs = [(150, 46), (330, 24)]  # (y, arm): a long pair and a short pair
+    for px, py in poles:
+        side = -1 if px < cx else 1
+        for y, _ in pairs:
+            end = (cx + side * 34, y)
+            mid = ((px + end[0]) / 2, (py + y) / 2 + (y - py) * 0.12)
+            s.line(_smooth([(px, py), mid, end], closed=False), _M_FIBRE, 4)
+        _centrosome(s, px, py)
+    for y, arm in pairs:
+        _chromosome(s, cx - 30, y, arm, _M_RED, width=13)  # the partner from one parent faces the left pole
+        _chromosome(s, cx + 30, y, arm, _M_BLUE, width=13)
+    return s.finish()
+
+
+def draw_oersted() -> Image.Image:
+    """Oersted's set-up from above: a compass (its needle at rest, pointing north-south, red end up)
+    on the bench, a straight copper wire stretched over it along the needle, joined through an open
+    switch to a battery."""
+    s = Sketch((246, 246, 240))
+    cx, cy = 384, 256
+    s.circle(cx, cy, 120, fill=(250, 250, 252), outline=(120, 120, 130), width=8)
+    for i in range(36):
+        a = math.tau * i / 36
+        inner = 104 if i % 9 else 92
+        s.line([(cx + math.cos(a) * inner, cy + math.sin(a) * inner), (cx + math.cos(a) * 112, cy + math.sin(a) * 112)],
+               (150, 150, 160), 3 if i % 9 else 5)
+    s.polygon([(cx, cy - 96), (cx + 13, cy), (cx - 13, cy)], fill=RED_POLE)
+    s.polygon([(cx, cy + 96), (cx + 13, cy), (cx - 13, cy)], fill=BLUE_POLE)
+    s.circle(cx, cy, 8, fill=(90, 90, 100))
+    s.line([(cx, 40), (cx, 472)], (*COPPER, 150), 7)  # the wire, over the needle and along it (seen through)
+    s.line([(cx, 40), (620, 40), (620, 120)], COPPER, 7)
+    s.line([(cx, 472), (620, 472), (620, 400)], COPPER, 7)
+    s.rect(590, 200, 650, 320, fill=(60, 60, 70), radius=6)  # the battery
+    s.rect(605, 186, 635, 200, fill=(200, 200, 206), radius=3)
+    s.line([(620, 120), (620, 186)], COPPER, 7)
+    s.line([(620, 320), (620, 360)], COPPER, 7)
+    s.circle(620, 360, 8, fill=(120, 120, 130))  # the open switch: its blade lifted away from the contact
+    s.line([(620, 360), (668, 384)], (150, 150, 160), 8)
+    s.circle(620, 400, 8, fill=(120, 120, 130))
+    return s.finish()
+
+
+def draw_celery_transport() -> Image.Image:
+    """A pale green celery stalk with a tuft of leaves standing in a glass of red-coloured water, just
+    put in: faint vessel lines along the stalk, no red above the water yet."""
+    s = Sketch(SKY)
+    _table(s)
+    x0, x1, top, bottom = 300, 470, 250, 440
+    s.rect(x0, 330, x1, bottom, fill=(214, 60, 70, 210), radius=18)
+    stalk = [(376, 416), (372, 330), (366, 220), (360, 130)]
+    s.line(_smooth(stalk, closed=False), (176, 214, 140), 34)
+    for dx in (-9, 0, 9):
+        s.line(_smooth([(x + dx * (1 - i * 0.2), y) for i, (x, y) in enumerate(stalk)], closed=False), (200, 230, 170), 3)
+    rng = random.Random(3)
+    for dx, dy in ((-60, -20), (-20, -70), (40, -40), (70, 10), (-80, 30), (10, -10)):
+        s.polygon(_blob(rng, 360 + dx, 120 + dy, 42, 0.35), fill=(150, 200, 110))
+        s.line([(360, 130), (360 + dx * 0.8, 120 + dy * 0.8)], (200, 230, 170), 3)
+    s.rect(x0, top, x1, bottom, fill=(255, 255, 255, 30), outline=GLASS, width=6, radius=18)
+    return s.finish()
+
+
+def draw_cold_front() -> Image.Image:
+    """A weather cross-section: a wedge of cold air (blue) on the left, its sloping front just
+    reaching a small town; warm air (orange) over the ground on the right with a few low clouds; a
+    tall cloud starting to build above the front."""
+    s = Sketch((236, 242, 250))
+    s.rect(0, 430, WIDTH, HEIGHT, fill=(150, 190, 110))
+    s.polygon([(0, 430), (0, 150), (150, 210), (300, 330), (390, 430)], fill=(120, 160, 230, 170))  # cold wedge
+    s.polygon([(390, 430), (300, 330), (150, 210), (0, 150), (0, 0), (WIDTH, 0), (WIDTH, 430)], fill=(250, 180, 120, 110))
+    s.line(_smooth([(0, 150), (150, 210), (300, 330), (390, 430)], closed=False), (70, 100, 180), 6)
+    for bx, by in ((120, 199), (232, 284), (330, 360)):  # cold-front triangles on the front, pointing where it goes
+        s.polygon([(bx - 2, by - 16), (bx + 2, by + 16), (bx + 26, by - 2)], fill=(70, 100, 180))
+    rng = random.Random(5)
+    for cx, cy, r in ((350, 230, 60), (400, 180, 70), (380, 120, 56), (450, 240, 50)):
+        s.polygon(_blob(rng, cx, cy, r, 0.25), fill=(246, 248, 252))
+    for cx, cy in ((600, 300), (690, 260)):
+        s.polygon(_blob(rng, cx, cy, 40, 0.3), fill=(252, 252, 254, 220))
+    for x in range(420, 560, 36):  # the town
+        s.rect(x, 400, x + 26, 430, fill=(200, 150, 120))
+        s.polygon([(x - 4, 400), (x + 13, 384), (x + 30, 400)], fill=(170, 90, 80))
+    return s.finish()
+
+
+def draw_brownian_motion() -> Image.Image:
+    """The round field of view of a microscope looking into a lit smoke cell: a light grey-blue disc
+    with small bright-edged grey specks of smoke scattered evenly, the frame around it plain."""
+    s = Sketch((206, 210, 220))
+    cx, cy, r = 384, 256, 230
+    s.circle(cx, cy, r + 10, fill=(150, 154, 166))
+    s.circle(cx, cy, r, fill=(228, 236, 246))
+    rng = random.Random(8)
+    for _ in range(46):
+        a, d = rng.uniform(0, math.tau), r * math.sqrt(rng.uniform(0, 0.9))
+        x, y = cx + math.cos(a) * d, cy + math.sin(a) * d
+        size = rng.uniform(4, 8)
+        s.circle(x, y, size + 3, fill=(255, 255, 255, 160))
+        s.circle(x, y, size, fill=(96, 100, 116))
+    return s.finish()
+
+
+def draw_lunar_eclipse() -> Image.Image:
+    """A lunar-eclipse diagram on a light background: the Sun at the left edge, the Earth in the
+    middle with its dark shadow cone reaching right, and the full Moon just outside the cone's edge,
+    about to move in."""
+    s = Sketch(SPACE_LIGHT)
+    _sun(s, 40, 256, 90, rays=False)
+    ex, ey, er = 330, 256, 62
+    s.polygon([(ex, ey - er), (760, ey - 26), (760, ey + 26), (ex, ey + er)], fill=(90, 96, 120, 150))  # umbra
+    s.polygon([(ex, ey - er), (760, ey - 120), (760, ey - 26)], fill=(140, 146, 170, 70))  # penumbra
+    s.polygon([(ex, ey + er), (760, ey + 120), (760, ey + 26)], fill=(140, 146, 170, 70))
+    _globe(s, ex, ey, er, seed=4, tilt_deg=23.5, sun_deg=180)
+    mx, my = 660, 176  # beside the umbra, in the faint penumbra: about to move in
+    s.circle(mx, my, 30, fill=(236, 232, 214), outline=(190, 186, 170), width=3)
+    for dx, dy, r in ((-8, -6, 6), (9, 8, 5), (4, -12, 4)):
+        s.circle(mx + dx, my + dy, r, fill=(210, 206, 190))
+    return s.finish()
+
+
 TEMPLATES: MappingProxyType[str, Callable[[], Image.Image]] = MappingProxyType({
     "cell_mitosis": draw_cell_mitosis,
     "mitosis_interphase": draw_mitosis_interphase,
     "mitosis_prophase": draw_mitosis_prophase,
     "mitosis_metaphase": draw_mitosis_metaphase,
     "mitosis_telophase": draw_mitosis_telophase,
+    "liquid_pressure": draw_liquid_pressure,
+    "convex_lens": draw_convex_lens,
+    "co2_candles": draw_co2_candles,
+    "particle_reaction": draw_particle_reaction,
+    "meiosis": draw_meiosis,
+    "oersted": draw_oersted,
+    "celery_transport": draw_celery_transport,
+    "cold_front": draw_cold_front,
+    "brownian_motion": draw_brownian_motion,
+    "lunar_eclipse": draw_lunar_eclipse,
     "leaf_photosynthesis": draw_leaf_photosynthesis,
     "heart": draw_heart,
     "seed_germination": draw_seed_germination,
