@@ -157,20 +157,21 @@ def test_upload_example_edit_and_refusals(http, lesson_server):
     assert made.status_code == 201, made.text
     assert [s["section"] for s in made.json()["lesson"]["scenes"]] == ["Up", "Up"]
     example = http.post("/api/v1/lessons", json={"example": "water-cycle", **FAST}).json()
-    assert [s["point"] for s in example["lesson"]["scenes"]] == ["Evaporation", "Condensation", "Precipitation", "Collection"]
+    assert [s["point"] for s in example["lesson"]["scenes"]] == ["Evaporation", "Condensation", "Vapour transport", "Precipitation",
+                                                                 "Runoff (surface and underground)"]
     assert {e["id"] for e in http.get("/api/v1/lessons/examples").json()} == {"mitosis", "water-cycle", "seasons"}
     topic = http.post("/api/v1/lessons", json={"outline": "有丝分裂的四个时期", **FAST}).json()
-    assert topic["lesson"]["lang"] == "zh" and len(topic["lesson"]["scenes"]) == 4  # a topic that names an example opens it
+    assert topic["lesson"]["lang"] == "zh" and len(topic["lesson"]["scenes"]) == 5  # a topic that names an example opens it
 
     # Edit: reorder, delete, replace a picture, change the model for all scenes.
     lesson = example["lesson"]
     picture = http.post(f"/api/v1/lessons/{lesson['id']}/pictures", files={"file": ("mine.png", png(5), "image/png")})
     assert picture.status_code == 201, picture.text
-    lesson["scenes"] = [lesson["scenes"][3], lesson["scenes"][0]]
+    lesson["scenes"] = [lesson["scenes"][4], lesson["scenes"][0]]
     lesson["scenes"][0].update(picture=picture.json()["picture"], picture_name="mine.png", caption="Rivers carry it home.")
     saved = http.put(f"/api/v1/lessons/{lesson['id']}", json=lesson)
     assert saved.status_code == 200, saved.text
-    assert [s["point"] for s in saved.json()["lesson"]["scenes"]] == ["Collection", "Evaporation"]
+    assert [s["point"] for s in saved.json()["lesson"]["scenes"]] == ["Runoff (surface and underground)", "Evaporation"]
     bad = dict(lesson, scenes=[dict(lesson["scenes"][0], seconds=99)])
     refused = http.put(f"/api/v1/lessons/{lesson['id']}", json=bad)
     assert refused.status_code == 422 and "seconds" in refused.json()["detail"]

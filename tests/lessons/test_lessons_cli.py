@@ -26,8 +26,9 @@ def test_plan_only_saves_the_storyboard_and_prints_the_lesson_file_last(tmp_path
     assert done.returncode == 0, done.stderr
     lesson_file = Path(done.stdout.strip().splitlines()[-1])
     lesson = json.loads(lesson_file.read_text("utf-8"))
-    assert lesson["title"] == "The water cycle" and [s["section"] for s in lesson["scenes"]] == ["Water rises"] * 2 + ["Water comes back"] * 2
-    assert " 1. [Water rises] Evaporation" in done.stderr and "prompt: water vapour rising" in done.stderr
+    assert lesson["title"] == "The water cycle" and [s["section"] for s in lesson["scenes"]] == (
+        ["Water rises"] * 2 + ["Water moves over the land"] + ["Water comes back"] * 2)
+    assert " 1. [Water rises] Evaporation" in done.stderr and "prompt: the Sun warms the sea" in done.stderr
     assert not (lesson_file.parent / "lesson.mp4").exists()
 
 

@@ -28,7 +28,7 @@ LESSONS = "lessons"  # the tab's id (see `ui_studio.select_tab`)
 
 POLL_S = 1.0
 FINISHED = ("ready", "failed", "cancelled", "draft")
-DOWNLOAD_KINDS = ("video", "captions", "handout", "pack")
+DOWNLOAD_KINDS = ("video", "captions", "handout", "handout-bw", "pack")
 RESOLUTIONS = [("lesson.resolution.draft", "draft"), ("lesson.resolution.standard", "standard"), ("lesson.resolution.high", "high")]
 LESSON_CSS = """
 .i2v-board table {width: 100%; border-collapse: collapse; font-size: .92rem}
