@@ -215,3 +215,31 @@ def test_odd_storyboard_edits_get_a_4xx_and_change_nothing(http):
         assert 400 <= response.status_code < 500, (body, response.status_code, response.text[:300])
     assert http.put(url, content=b"\xff\xfe", headers={"Content-Type": "application/json"}).status_code == 422
     assert http.get(url).json()["lesson"] == view["lesson"]
+
+
+def test_points_no_preset_fits_make_a_lesson_that_waits_for_their_pictures(http, lesson_server):
+    """Issue 28 item 7 / issue 25: an outline of points no preset fits is not refused; the lesson is
+    made with those scenes waiting, "no preset fits: add a picture"; generating is refused (422,
+    naming the scenes) until each has a picture, uploaded to the lesson and put on the scene."""
+    made = http.post("/api/v1/lessons", json={"outline": "Rusting of iron\n铁生锈\nAnaphase: sister chromatids separate", **FAST})
+    assert made.status_code == 201, made.text
+    view = made.json()
+    lesson = view["lesson"]
+    assert [s["preset"] for s in lesson["scenes"]] == [None, None, "mitosis"]
+    assert [s["needs_picture"] for s in view["scenes"]] == [True, True, False]
+    refused = http.post(f"/api/v1/lessons/{view['id']}/generate")
+    assert refused.status_code == 422
+    detail = refused.json()["detail"]
+    assert "scene 1 (Rusting of iron): no preset fits; add a picture" in detail and "scene 2 (铁生锈)" in detail, detail
+    assert http.get(f"/api/v1/lessons/{view['id']}").json()["state"] == "draft"  # nothing queued
+    for number in (0, 1):
+        picture = http.post(f"/api/v1/lessons/{view['id']}/pictures", files={"file": ("rust.png", png(11 + number), "image/png")})
+        assert picture.status_code == 201, picture.text
+        lesson["scenes"][number].update(picture=picture.json()["picture"], picture_name="rust.png")
+    saved = http.put(f"/api/v1/lessons/{view['id']}", json=lesson)
+    assert saved.status_code == 200, saved.text
+    assert [s["needs_picture"] for s in saved.json()["scenes"]] == [False, False, False]
+    started = http.post(f"/api/v1/lessons/{view['id']}/generate")
+    assert started.status_code == 202, started.text
+    http.post(f"/api/v1/lessons/{view['id']}/cancel")
+    wait_lesson(http, view["id"], states=("cancelled", "ready", "failed"))
