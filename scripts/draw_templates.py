@@ -393,9 +393,10 @@ def draw_heart() -> Image.Image:
                                 ([(440, 330), (436, 250), (444, 186)], red, 26)):  # left ventricle → aorta
         s.line(_smooth(path, closed=False) if len(path) > 2 else path, colour, width)
     s.polygon(_smooth([(252, 214), (320, 204), (338, 240), (326, 290), (262, 296), (246, 256)]), fill=blue)  # RA
-    s.polygon(_smooth([(272, 318), (340, 310), (376, 330), (384, 416), (350, 428), (292, 384)]), fill=blue)  # RV
+    s.polygon(_smooth([(262, 318), (340, 310), (376, 330), (388, 424), (356, 440), (286, 388)]), fill=blue)  # RV, thin-walled
     s.polygon(_smooth([(462, 208), (530, 204), (550, 240), (530, 280), (470, 282), (456, 244)]), fill=red)  # LA
-    s.polygon(_smooth([(430, 318), (500, 308), (526, 340), (500, 410), (452, 440), (424, 380)]), fill=red)  # LV
+    s.polygon(_smooth([(438, 322), (488, 314), (502, 340), (484, 392), (454, 412), (434, 372)]), fill=red)  # LV: its wall
+    # (about 55 px of muscle to the outside) two to three times the right ventricle's (about 22 px)
     for x0, x1, y in ((280, 328, 300), (462, 518, 298)):  # atrioventricular valves, open towards the ventricles
         s.polygon([(x0, y - 6), (x0 + 12, y - 6), ((x0 + x1) / 2 - 4, y + 26)], fill=(250, 236, 226))
         s.polygon([(x1 - 12, y - 6), (x1, y - 6), ((x0 + x1) / 2 + 4, y + 26)], fill=(250, 236, 226))
@@ -573,16 +574,16 @@ def draw_plasmolysis() -> Image.Image:
 
 
 def draw_pendulum() -> Image.Image:
-    """A bob pulled aside to 22° and held, about to be released; its arc (dotted) stays well clear of
-    the stand's post."""
+    """A bob pulled aside by 9° (small swings: T = 2π√(l/g) holds only for angles up to about 10°) and
+    held, about to be released; its arc (dotted) stays well clear of the stand's post."""
     s = Sketch((242, 242, 236))
     s.rect(0, 470, WIDTH, HEIGHT, fill=(214, 204, 186))
     s.rect(60, 452, 240, 478, fill=(96, 100, 112), radius=6)  # stand
     s.rect(140, 52, 158, 460, fill=(130, 136, 150))
     s.rect(140, 48, 470, 66, fill=(130, 136, 150), radius=4)
-    px, py, length, amplitude = 440, 66, 300, 22
-    for a in range(-amplitude, amplitude + 1, 2):  # faint dotted path of the swing
-        t = math.radians(a)
+    px, py, length, amplitude = 440, 66, 330, 9
+    for k in range(-amplitude * 2, amplitude * 2 + 1, 2):  # faint dotted path of the swing
+        t = math.radians(k / 2)
         s.circle(px + length * math.sin(t), py + length * math.cos(t), 3, fill=(184, 184, 198))
     s.line([(px, py), (px, py + length + 44)], (204, 204, 214), 3)  # vertical: the lowest point
     angle = math.radians(amplitude)
@@ -633,13 +634,17 @@ def draw_slinky() -> Image.Image:
             s.line([(x, 74), (x, cy - half)], (160, 160, 170), 2)
     s.rect(20, cy - 8, 84, cy + 8, fill=(150, 110, 70), radius=4)  # handle and paddle on the first coil
     s.rect(78, cy - 70, 96, cy + 70, fill=(180, 130, 80), outline=(120, 84, 50), width=3, radius=6)
-    for near in (False, True):  # back half of every coil first, then the front halves
+    pitch, rx = xs[1] - xs[0], 8
+    for near in (False, True):  # one helix: the back half of every turn first, then the front halves
         for i, x in enumerate(xs):
             colour = (236, 190, 40) if i == marker else (150, 156, 172)
             colour = _mix(colour, (0, 0, 0), 0.1) if near else _mix(colour, (244, 242, 236), 0.35)
-            start, stop = (270, 90) if near else (90, 270)
-            s.draw.arc([(x - 8) * _SCALE, (cy - half) * _SCALE, (x + 8) * _SCALE, (cy + half) * _SCALE], start, stop,
-                       fill=colour, width=(7 if near else 6) * _SCALE)
+            start = 0.0 if near else math.pi  # front: top → bottom, bulging right; back: bottom → next top
+            if not near and i == len(xs) - 1:
+                continue
+            turn = [(x + pitch * (start + math.pi * k / 16) / math.tau + rx * math.sin(start + math.pi * k / 16),
+                     cy - half * math.cos(start + math.pi * k / 16)) for k in range(17)]
+            s.line(turn, colour, 7 if near else 6)
     return s.finish()
 
 
@@ -728,13 +733,15 @@ def draw_light_reflection() -> Image.Image:
 
 
 def draw_straw_in_water() -> Image.Image:
-    """A glass of water on a table and a striped straw held at a slant just above the water: the straw
-    is straight and nothing is under water yet."""
+    """A glass of water on a table seen from slightly above the water surface (the surface and the rim
+    are open ellipses) and a striped straw held at a slant just above the water: the straw is straight
+    and nothing is under water yet."""
     s = Sketch((240, 242, 246))
     _table(s, 446)
     x0, x1, top, bottom, level = 270, 498, 120, 446, 236
     s.rect(x0, level, x1, bottom, fill=(196, 224, 244), radius=22)
-    s.ellipse(x0 + 4, level - 10, x1 - 4, level + 10, fill=(214, 236, 250), outline=(150, 190, 220), width=3)
+    s.ellipse(x0, bottom - 56, x1, bottom, fill=(196, 224, 244))  # the round bottom, seen from above
+    s.ellipse(x0 + 4, level - 30, x1 - 4, level + 30, fill=(214, 236, 250), outline=(150, 190, 220), width=3)
     tip, end = (352, 214), (560, 18)
     d = math.hypot(end[0] - tip[0], end[1] - tip[1])
     ux, uy = (end[0] - tip[0]) / d, (end[1] - tip[1]) / d
@@ -747,7 +754,7 @@ def draw_straw_in_water() -> Image.Image:
                    (tip[0] + ux * b - nx, tip[1] + uy * b - ny), (tip[0] + ux * a - nx, tip[1] + uy * a - ny)],
                   fill=(222, 60, 64))
     s.rect(x0, top, x1, bottom, fill=(255, 255, 255, 40), outline=GLASS, width=6, radius=22)
-    s.ellipse(x0, top - 12, x1, top + 12, outline=GLASS, width=5)
+    s.ellipse(x0, top - 32, x1, top + 32, outline=GLASS, width=5)
     s.rect(x0 + 18, top + 30, x0 + 32, bottom - 30, fill=(255, 255, 255, 90), radius=7)
     return s.finish()
 
@@ -984,18 +991,18 @@ def draw_water_molecules() -> Image.Image:
 
 
 def draw_dye_diffusion() -> Image.Image:
+    """A beaker of still water with a small, dense spot of purple dye (a grain of permanganate) on its
+    bottom, a faint halo just starting round it; no dropper, and no colour anywhere near the surface."""
     s = Sketch((244, 244, 240))
     rng = random.Random(12)
     _beaker(s, (208, 230, 244))
-    cx, cy = 384, 190
-    for r, alpha in ((70, 50), (48, 90), (30, 150), (16, 230)):
-        s.polygon(_blob(rng, cx, cy, r, 0.35), fill=(118, 40, 160, alpha))
-    for _ in range(50):
-        a, d = rng.uniform(0, math.tau), rng.uniform(40, 110)
-        s.circle(cx + math.cos(a) * d, cy + math.sin(a) * d * 0.8 + 20, rng.uniform(2, 5), fill=(118, 40, 160, 150))
-    s.line([(384, 20), (384, 92)], (120, 120, 130), 10)  # dropper tip above the beaker
-    s.rect(368, 0, 400, 40, fill=(150, 150, 164), radius=8)
-    s.circle(384, 110, 9, fill=(118, 40, 160))
+    cx, cy = 384, 404
+    for r, alpha in ((62, 40), (40, 80), (24, 150), (12, 240)):
+        s.polygon(_blob(rng, cx, cy - r * 0.2, r, 0.3), fill=(118, 40, 160, alpha))
+    for _ in range(24):
+        a, d = rng.uniform(math.pi, math.tau), rng.uniform(30, 70)
+        s.circle(cx + math.cos(a) * d, cy + math.sin(a) * d * 0.6, rng.uniform(2, 4), fill=(118, 40, 160, 130))
+    s.circle(cx, cy + 6, 8, fill=(80, 20, 110))  # the grain
     return s.finish()
 
 
@@ -1025,16 +1032,15 @@ def draw_ice_melting() -> Image.Image:
     s.rect(0, 330, WIDTH, HEIGHT, fill=(222, 206, 184))
     s.ellipse(140, 320, 628, 452, fill=(232, 234, 238), outline=(180, 184, 194), width=5)
     s.ellipse(190, 342, 578, 430, fill=(246, 247, 250))
-    s.polygon(_blob(random.Random(14), 394, 392, 120, 0.25), fill=(176, 212, 238, 200))
-    s.ellipse(300, 372, 500, 414, fill=(150, 196, 230, 160))
-    top = [(384, 150), (484, 196), (384, 242), (284, 196)]
-    left = [(284, 196), (384, 242), (384, 372), (284, 326)]
-    right = [(384, 242), (484, 196), (484, 326), (384, 372)]
+    s.ellipse(262, 362, 524, 418, fill=(176, 212, 238, 200))  # a flat puddle, lying on the plate
+    top = [(384, 176), (484, 222), (384, 268), (284, 222)]  # the cube stands on the plate (bottom corner at 398)
+    left = [(284, 222), (384, 268), (384, 398), (284, 352)]
+    right = [(384, 268), (484, 222), (484, 352), (384, 398)]
     for face, colour in ((left, (178, 214, 240)), (right, (150, 196, 230)), (top, (222, 240, 252))):
         s.polygon(face, fill=colour, outline=(110, 160, 204), width=4)
-    s.line([(300, 214), (300, 300)], (236, 248, 255), 6)
-    s.line([(470, 216), (470, 262)], (206, 230, 248), 6)
-    for x, y in ((520, 380), (250, 396), (556, 360)):
+    s.line([(300, 240), (300, 326)], (236, 248, 255), 6)
+    s.line([(470, 242), (470, 288)], (206, 230, 248), 6)
+    for x, y in ((508, 396), (262, 398), (540, 378)):
         s.ellipse(x - 10, y - 6, x + 10, y + 6, fill=(196, 226, 246), outline=(120, 170, 210), width=2)
     return s.finish()
 
@@ -1049,16 +1055,16 @@ def draw_metal_acid() -> Image.Image:
     s.rect(180, 440, 588, 466, fill=(170, 120, 76), outline=(120, 84, 50), width=3, radius=4)  # rack
     s.rect(196, 220, 214, 446, fill=(170, 120, 76))
     s.rect(554, 220, 572, 446, fill=(170, 120, 76))
-    s.rect(344, 230, 424, 430, fill=(230, 238, 244), radius=38)  # the acid: clear, as glass and water
-    s.rect(346, 230, 422, 238, fill=(244, 248, 252))
-    s.polygon([(372, 262), (390, 258), (400, 412), (382, 414)], fill=(150, 156, 168), outline=(100, 104, 116), width=3)
+    s.rect(344, 270, 424, 430, fill=(222, 234, 244), radius=38)  # the acid: clear, faintly tinted like water
+    s.ellipse(344, 262, 424, 280, fill=(240, 246, 252), outline=(150, 180, 206), width=3)  # its surface, below the rack
+    s.polygon([(372, 296), (390, 292), (400, 412), (382, 414)], fill=(150, 156, 168), outline=(100, 104, 116), width=3)
     for _ in range(10):
         t = rng.uniform(0.05, 0.95)
         side = rng.choice((-1, 1))
-        x, y = 386 + side * 13 + t * 10, 262 + t * 150
+        x, y = 386 + side * 13 + t * 10, 296 + t * 116
         s.circle(x, y, rng.uniform(3, 5), fill=(250, 252, 252), outline=(150, 160, 170), width=2)
     s.rect(340, 60, 428, 434, fill=(255, 255, 255, 40), outline=GLASS, width=6, radius=42)
-    s.rect(330, 54, 438, 68, fill=(236, 242, 248), outline=GLASS, width=4, radius=6)
+    s.ellipse(338, 50, 430, 70, fill=(242, 242, 238), outline=GLASS, width=5)  # the open mouth, seen as a ring
     s.rect(180, 214, 588, 244, fill=(186, 136, 88), outline=(120, 84, 50), width=3, radius=4)
     for x in (260, 500):  # empty holes in the rack
         s.ellipse(x - 32, 220, x + 32, 238, fill=(110, 76, 46))
@@ -1107,9 +1113,9 @@ def draw_neutralisation() -> Image.Image:
     _beaker(s, (232, 112, 168), level=200)
     s.line([(300, 430), (520, 96)], (220, 232, 240), 10)  # stirring rod
     s.line([(300, 430), (520, 96)], (180, 200, 214), 3)
-    s.rect(372, 0, 396, 40, fill=(200, 70, 70), radius=10)  # rubber bulb
-    s.polygon([(376, 38), (392, 38), (387, 120), (381, 120)], fill=(232, 240, 246), outline=GLASS, width=3)
-    s.polygon(_smooth([(384, 128), (390, 140), (384, 146), (378, 140)]), fill=(222, 236, 248),
+    s.rect(372, -6, 396, 22, fill=(200, 70, 70), radius=10)  # rubber bulb; the dropper upright, its tip above
+    s.polygon([(376, 20), (392, 20), (387, 58), (381, 58)], fill=(232, 240, 246), outline=GLASS, width=3)  # the rim
+    s.polygon(_smooth([(384, 64), (390, 76), (384, 82), (378, 76)]), fill=(222, 236, 248),
               outline=(150, 180, 210), width=2)
     return s.finish()
 
@@ -1228,16 +1234,19 @@ def draw_plate_boundary() -> Image.Image:
     _vertical_gradient(s, (206, 228, 246), (234, 242, 248), 0, 170)
     _vertical_gradient(s, (240, 190, 130), (226, 150, 100), 170, HEIGHT)  # mantle
     ocean_top, crust = 150, 46
-    slab = _smooth([(0, 196), (250, 196), (340, 208), (440, 262), (560, 360), (660, 470), (700, 512)],
+    slab = _smooth([(0, 196), (200, 196), (270, 226), (336, 282), (440, 330), (560, 400), (660, 480), (700, 512)],
                    closed=False, per_segment=8)
     under = [(x + 28, y + crust) if i > 2 else (x, y + crust) for i, (x, y) in enumerate(slab)]
     s.polygon([*slab, (760, 512), *reversed(under)], fill=(120, 130, 128), outline=(86, 94, 92), width=4)
-    s.polygon([(0, ocean_top), (330, ocean_top), (340, 206), (250, 196), (0, 196)], fill=(86, 148, 210))  # sea
+    trench = [(x, y) for x, y in slab if 200 <= x <= 336]
+    s.polygon([(0, ocean_top), (396, ocean_top), (336, 282), *reversed(trench), (200, 196), (0, 196)],
+              fill=(86, 148, 210))  # the sea, filling the deep V-shaped trench where the plate bends down
     for y in (166, 182):
         s.line([(x, y + 3 * math.sin(x / 20)) for x in range(10, 310, 8)], (150, 194, 236), 3)
-    surface = [(330, 150), (400, 120), (440, 70), (470, 110), (520, 96), (560, 60), (604, 100), (660, 120),
+    surface = [(396, 150), (420, 120), (446, 70), (470, 110), (520, 96), (560, 60), (604, 100), (660, 120),
                (768, 126)]
-    underside = [(x, y) for x, y in slab if 336 <= x <= 520]  # the continent rests on the sinking plate
+    underside = [(x, y) for x, y in slab if 336 <= x <= 520]  # the continent rests on the sinking plate;
+    # its slope from (396, 150) down to (336, 282) and the bending ocean plate make the trench a deep V
     s.polygon([*surface, (768, 330), *reversed(underside)], fill=(176, 136, 100), outline=(120, 90, 64), width=4)
     s.line(surface, (110, 160, 90), 12)
     s.polygon([(540, 64), (560, 60), (580, 64), (572, 72), (548, 72)], fill=(236, 104, 40))  # volcano's crater
