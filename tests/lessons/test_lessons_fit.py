@@ -101,3 +101,16 @@ def test_the_lessons_title_helps_only_a_preset_the_point_already_touches():
     assert build_storyboard(autumn, Options("tiny"), "0" * 16, {}).scenes[0].preset == "earth-orbit"
     alone = Outline("", (Point("十二月冬至前后，北半球背向太阳"),), "text")
     assert build_storyboard(alone, Options("tiny"), "0" * 16, {}).scenes[0].preset is None  # the context decided
+
+
+def test_the_studio_board_marks_a_waiting_scene_and_offers_the_presets(lesson_service):
+    from i2v.web.ui_lessons import board_html, preset_choices
+
+    lesson = lesson_service.create_from_text("Rusting of iron\nAnaphase: sister chromatids separate",
+                                             lesson_service.options("tiny", "draft"), None)
+    for lang, words in (("en", "no preset fits: add a picture"), ("zh", "没有合适的预设：请添加图片")):
+        board = board_html(lesson_service.status(lesson.id, lang), lang)
+        assert board.count("data-needs-picture='1'") == 1 and board.count("data-needs-picture='0'") == 1
+        assert words in board
+    choices = preset_choices("zh")
+    assert choices[0][1] == "" and {"meiosis", "lunar-eclipse", "mitosis-prophase"} <= {value for _, value in choices}
