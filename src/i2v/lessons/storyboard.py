@@ -409,7 +409,8 @@ def check_lesson(lesson: Lesson, *, max_scenes: int, max_frames: int, offered: l
         problems.append(f"the scenes would make {total} frames together; at most {max_frames} per lesson "
                         "(I2V_LESSON_MAX_FRAMES). Remove scenes or shorten them")
     if problems:
-        raise LessonInputError("The lesson cannot be saved: " + "; ".join(problems[:10]) + ".")
+        start = "The lesson cannot be generated yet: " if complete else "The lesson cannot be saved: "
+        raise LessonInputError(start + "; ".join(problems[:10]) + ".")
 
 
 def waiting_scenes(lesson: Lesson) -> list[int]:
