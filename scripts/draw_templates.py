@@ -393,9 +393,10 @@ def draw_heart() -> Image.Image:
                                 ([(440, 330), (436, 250), (444, 186)], red, 26)):  # left ventricle → aorta
         s.line(_smooth(path, closed=False) if len(path) > 2 else path, colour, width)
     s.polygon(_smooth([(252, 214), (320, 204), (338, 240), (326, 290), (262, 296), (246, 256)]), fill=blue)  # RA
-    s.polygon(_smooth([(272, 318), (340, 310), (376, 330), (384, 416), (350, 428), (292, 384)]), fill=blue)  # RV
+    s.polygon(_smooth([(262, 318), (340, 310), (376, 330), (388, 424), (356, 440), (286, 388)]), fill=blue)  # RV, thin-walled
     s.polygon(_smooth([(462, 208), (530, 204), (550, 240), (530, 280), (470, 282), (456, 244)]), fill=red)  # LA
-    s.polygon(_smooth([(430, 318), (500, 308), (526, 340), (500, 410), (452, 440), (424, 380)]), fill=red)  # LV
+    s.polygon(_smooth([(438, 322), (488, 314), (502, 340), (484, 392), (454, 412), (434, 372)]), fill=red)  # LV: its wall
+    # (about 55 px of muscle to the outside) two to three times the right ventricle's (about 22 px)
     for x0, x1, y in ((280, 328, 300), (462, 518, 298)):  # atrioventricular valves, open towards the ventricles
         s.polygon([(x0, y - 6), (x0 + 12, y - 6), ((x0 + x1) / 2 - 4, y + 26)], fill=(250, 236, 226))
         s.polygon([(x1 - 12, y - 6), (x1, y - 6), ((x0 + x1) / 2 + 4, y + 26)], fill=(250, 236, 226))
@@ -573,16 +574,16 @@ def draw_plasmolysis() -> Image.Image:
 
 
 def draw_pendulum() -> Image.Image:
-    """A bob pulled aside to 22° and held, about to be released; its arc (dotted) stays well clear of
-    the stand's post."""
+    """A bob pulled aside by 9° (small swings: T = 2π√(l/g) holds only for angles up to about 10°) and
+    held, about to be released; its arc (dotted) stays well clear of the stand's post."""
     s = Sketch((242, 242, 236))
     s.rect(0, 470, WIDTH, HEIGHT, fill=(214, 204, 186))
     s.rect(60, 452, 240, 478, fill=(96, 100, 112), radius=6)  # stand
     s.rect(140, 52, 158, 460, fill=(130, 136, 150))
     s.rect(140, 48, 470, 66, fill=(130, 136, 150), radius=4)
-    px, py, length, amplitude = 440, 66, 300, 22
-    for a in range(-amplitude, amplitude + 1, 2):  # faint dotted path of the swing
-        t = math.radians(a)
+    px, py, length, amplitude = 440, 66, 330, 9
+    for k in range(-amplitude * 2, amplitude * 2 + 1, 2):  # faint dotted path of the swing
+        t = math.radians(k / 2)
         s.circle(px + length * math.sin(t), py + length * math.cos(t), 3, fill=(184, 184, 198))
     s.line([(px, py), (px, py + length + 44)], (204, 204, 214), 3)  # vertical: the lowest point
     angle = math.radians(amplitude)
@@ -633,13 +634,17 @@ def draw_slinky() -> Image.Image:
             s.line([(x, 74), (x, cy - half)], (160, 160, 170), 2)
     s.rect(20, cy - 8, 84, cy + 8, fill=(150, 110, 70), radius=4)  # handle and paddle on the first coil
     s.rect(78, cy - 70, 96, cy + 70, fill=(180, 130, 80), outline=(120, 84, 50), width=3, radius=6)
-    for near in (False, True):  # back half of every coil first, then the front halves
+    pitch, rx = xs[1] - xs[0], 8
+    for near in (False, True):  # one helix: the back half of every turn first, then the front halves
         for i, x in enumerate(xs):
             colour = (236, 190, 40) if i == marker else (150, 156, 172)
             colour = _mix(colour, (0, 0, 0), 0.1) if near else _mix(colour, (244, 242, 236), 0.35)
-            start, stop = (270, 90) if near else (90, 270)
-            s.draw.arc([(x - 8) * _SCALE, (cy - half) * _SCALE, (x + 8) * _SCALE, (cy + half) * _SCALE], start, stop,
-                       fill=colour, width=(7 if near else 6) * _SCALE)
+            start = 0.0 if near else math.pi  # front: top → bottom, bulging right; back: bottom → next top
+            if not near and i == len(xs) - 1:
+                continue
+            turn = [(x + pitch * (start + math.pi * k / 16) / math.tau + rx * math.sin(start + math.pi * k / 16),
+                     cy - half * math.cos(start + math.pi * k / 16)) for k in range(17)]
+            s.line(turn, colour, 7 if near else 6)
     return s.finish()
 
 
@@ -728,13 +733,15 @@ def draw_light_reflection() -> Image.Image:
 
 
 def draw_straw_in_water() -> Image.Image:
-    """A glass of water on a table and a striped straw held at a slant just above the water: the straw
-    is straight and nothing is under water yet."""
+    """A glass of water on a table seen from slightly above the water surface (the surface and the rim
+    are open ellipses) and a striped straw held at a slant just above the water: the straw is straight
+    and nothing is under water yet."""
     s = Sketch((240, 242, 246))
     _table(s, 446)
     x0, x1, top, bottom, level = 270, 498, 120, 446, 236
     s.rect(x0, level, x1, bottom, fill=(196, 224, 244), radius=22)
-    s.ellipse(x0 + 4, level - 10, x1 - 4, level + 10, fill=(214, 236, 250), outline=(150, 190, 220), width=3)
+    s.ellipse(x0, bottom - 56, x1, bottom, fill=(196, 224, 244))  # the round bottom, seen from above
+    s.ellipse(x0 + 4, level - 30, x1 - 4, level + 30, fill=(214, 236, 250), outline=(150, 190, 220), width=3)
     tip, end = (352, 214), (560, 18)
     d = math.hypot(end[0] - tip[0], end[1] - tip[1])
     ux, uy = (end[0] - tip[0]) / d, (end[1] - tip[1]) / d
@@ -747,7 +754,7 @@ def draw_straw_in_water() -> Image.Image:
                    (tip[0] + ux * b - nx, tip[1] + uy * b - ny), (tip[0] + ux * a - nx, tip[1] + uy * a - ny)],
                   fill=(222, 60, 64))
     s.rect(x0, top, x1, bottom, fill=(255, 255, 255, 40), outline=GLASS, width=6, radius=22)
-    s.ellipse(x0, top - 12, x1, top + 12, outline=GLASS, width=5)
+    s.ellipse(x0, top - 32, x1, top + 32, outline=GLASS, width=5)
     s.rect(x0 + 18, top + 30, x0 + 32, bottom - 30, fill=(255, 255, 255, 90), radius=7)
     return s.finish()
 
@@ -984,18 +991,18 @@ def draw_water_molecules() -> Image.Image:
 
 
 def draw_dye_diffusion() -> Image.Image:
+    """A beaker of still water with a small, dense spot of purple dye (a grain of permanganate) on its
+    bottom, a faint halo just starting round it; no dropper, and no colour anywhere near the surface."""
     s = Sketch((244, 244, 240))
     rng = random.Random(12)
     _beaker(s, (208, 230, 244))
-    cx, cy = 384, 190
-    for r, alpha in ((70, 50), (48, 90), (30, 150), (16, 230)):
-        s.polygon(_blob(rng, cx, cy, r, 0.35), fill=(118, 40, 160, alpha))
-    for _ in range(50):
-        a, d = rng.uniform(0, math.tau), rng.uniform(40, 110)
-        s.circle(cx + math.cos(a) * d, cy + math.sin(a) * d * 0.8 + 20, rng.uniform(2, 5), fill=(118, 40, 160, 150))
-    s.line([(384, 20), (384, 92)], (120, 120, 130), 10)  # dropper tip above the beaker
-    s.rect(368, 0, 400, 40, fill=(150, 150, 164), radius=8)
-    s.circle(384, 110, 9, fill=(118, 40, 160))
+    cx, cy = 384, 404
+    for r, alpha in ((62, 40), (40, 80), (24, 150), (12, 240)):
+        s.polygon(_blob(rng, cx, cy - r * 0.2, r, 0.3), fill=(118, 40, 160, alpha))
+    for _ in range(24):
+        a, d = rng.uniform(math.pi, math.tau), rng.uniform(30, 70)
+        s.circle(cx + math.cos(a) * d, cy + math.sin(a) * d * 0.6, rng.uniform(2, 4), fill=(118, 40, 160, 130))
+    s.circle(cx, cy + 6, 8, fill=(80, 20, 110))  # the grain
     return s.finish()
 
 
@@ -1025,16 +1032,15 @@ def draw_ice_melting() -> Image.Image:
     s.rect(0, 330, WIDTH, HEIGHT, fill=(222, 206, 184))
     s.ellipse(140, 320, 628, 452, fill=(232, 234, 238), outline=(180, 184, 194), width=5)
     s.ellipse(190, 342, 578, 430, fill=(246, 247, 250))
-    s.polygon(_blob(random.Random(14), 394, 392, 120, 0.25), fill=(176, 212, 238, 200))
-    s.ellipse(300, 372, 500, 414, fill=(150, 196, 230, 160))
-    top = [(384, 150), (484, 196), (384, 242), (284, 196)]
-    left = [(284, 196), (384, 242), (384, 372), (284, 326)]
-    right = [(384, 242), (484, 196), (484, 326), (384, 372)]
+    s.ellipse(262, 362, 524, 418, fill=(176, 212, 238, 200))  # a flat puddle, lying on the plate
+    top = [(384, 176), (484, 222), (384, 268), (284, 222)]  # the cube stands on the plate (bottom corner at 398)
+    left = [(284, 222), (384, 268), (384, 398), (284, 352)]
+    right = [(384, 268), (484, 222), (484, 352), (384, 398)]
     for face, colour in ((left, (178, 214, 240)), (right, (150, 196, 230)), (top, (222, 240, 252))):
         s.polygon(face, fill=colour, outline=(110, 160, 204), width=4)
-    s.line([(300, 214), (300, 300)], (236, 248, 255), 6)
-    s.line([(470, 216), (470, 262)], (206, 230, 248), 6)
-    for x, y in ((520, 380), (250, 396), (556, 360)):
+    s.line([(300, 240), (300, 326)], (236, 248, 255), 6)
+    s.line([(470, 242), (470, 288)], (206, 230, 248), 6)
+    for x, y in ((508, 396), (262, 398), (540, 378)):
         s.ellipse(x - 10, y - 6, x + 10, y + 6, fill=(196, 226, 246), outline=(120, 170, 210), width=2)
     return s.finish()
 
@@ -1049,16 +1055,16 @@ def draw_metal_acid() -> Image.Image:
     s.rect(180, 440, 588, 466, fill=(170, 120, 76), outline=(120, 84, 50), width=3, radius=4)  # rack
     s.rect(196, 220, 214, 446, fill=(170, 120, 76))
     s.rect(554, 220, 572, 446, fill=(170, 120, 76))
-    s.rect(344, 230, 424, 430, fill=(230, 238, 244), radius=38)  # the acid: clear, as glass and water
-    s.rect(346, 230, 422, 238, fill=(244, 248, 252))
-    s.polygon([(372, 262), (390, 258), (400, 412), (382, 414)], fill=(150, 156, 168), outline=(100, 104, 116), width=3)
+    s.rect(344, 270, 424, 430, fill=(222, 234, 244), radius=38)  # the acid: clear, faintly tinted like water
+    s.ellipse(344, 262, 424, 280, fill=(240, 246, 252), outline=(150, 180, 206), width=3)  # its surface, below the rack
+    s.polygon([(372, 296), (390, 292), (400, 412), (382, 414)], fill=(150, 156, 168), outline=(100, 104, 116), width=3)
     for _ in range(10):
         t = rng.uniform(0.05, 0.95)
         side = rng.choice((-1, 1))
-        x, y = 386 + side * 13 + t * 10, 262 + t * 150
+        x, y = 386 + side * 13 + t * 10, 296 + t * 116
         s.circle(x, y, rng.uniform(3, 5), fill=(250, 252, 252), outline=(150, 160, 170), width=2)
     s.rect(340, 60, 428, 434, fill=(255, 255, 255, 40), outline=GLASS, width=6, radius=42)
-    s.rect(330, 54, 438, 68, fill=(236, 242, 248), outline=GLASS, width=4, radius=6)
+    s.ellipse(338, 50, 430, 70, fill=(242, 242, 238), outline=GLASS, width=5)  # the open mouth, seen as a ring
     s.rect(180, 214, 588, 244, fill=(186, 136, 88), outline=(120, 84, 50), width=3, radius=4)
     for x in (260, 500):  # empty holes in the rack
         s.ellipse(x - 32, 220, x + 32, 238, fill=(110, 76, 46))
@@ -1107,9 +1113,9 @@ def draw_neutralisation() -> Image.Image:
     _beaker(s, (232, 112, 168), level=200)
     s.line([(300, 430), (520, 96)], (220, 232, 240), 10)  # stirring rod
     s.line([(300, 430), (520, 96)], (180, 200, 214), 3)
-    s.rect(372, 0, 396, 40, fill=(200, 70, 70), radius=10)  # rubber bulb
-    s.polygon([(376, 38), (392, 38), (387, 120), (381, 120)], fill=(232, 240, 246), outline=GLASS, width=3)
-    s.polygon(_smooth([(384, 128), (390, 140), (384, 146), (378, 140)]), fill=(222, 236, 248),
+    s.rect(372, -6, 396, 22, fill=(200, 70, 70), radius=10)  # rubber bulb; the dropper upright, its tip above
+    s.polygon([(376, 20), (392, 20), (387, 58), (381, 58)], fill=(232, 240, 246), outline=GLASS, width=3)  # the rim
+    s.polygon(_smooth([(384, 64), (390, 76), (384, 82), (378, 76)]), fill=(222, 236, 248),
               outline=(150, 180, 210), width=2)
     return s.finish()
 
@@ -1228,16 +1234,19 @@ def draw_plate_boundary() -> Image.Image:
     _vertical_gradient(s, (206, 228, 246), (234, 242, 248), 0, 170)
     _vertical_gradient(s, (240, 190, 130), (226, 150, 100), 170, HEIGHT)  # mantle
     ocean_top, crust = 150, 46
-    slab = _smooth([(0, 196), (250, 196), (340, 208), (440, 262), (560, 360), (660, 470), (700, 512)],
+    slab = _smooth([(0, 196), (200, 196), (270, 226), (336, 282), (440, 330), (560, 400), (660, 480), (700, 512)],
                    closed=False, per_segment=8)
     under = [(x + 28, y + crust) if i > 2 else (x, y + crust) for i, (x, y) in enumerate(slab)]
     s.polygon([*slab, (760, 512), *reversed(under)], fill=(120, 130, 128), outline=(86, 94, 92), width=4)
-    s.polygon([(0, ocean_top), (330, ocean_top), (340, 206), (250, 196), (0, 196)], fill=(86, 148, 210))  # sea
+    trench = [(x, y) for x, y in slab if 200 <= x <= 336]
+    s.polygon([(0, ocean_top), (396, ocean_top), (336, 282), *reversed(trench), (200, 196), (0, 196)],
+              fill=(86, 148, 210))  # the sea, filling the deep V-shaped trench where the plate bends down
     for y in (166, 182):
         s.line([(x, y + 3 * math.sin(x / 20)) for x in range(10, 310, 8)], (150, 194, 236), 3)
-    surface = [(330, 150), (400, 120), (440, 70), (470, 110), (520, 96), (560, 60), (604, 100), (660, 120),
+    surface = [(396, 150), (420, 120), (446, 70), (470, 110), (520, 96), (560, 60), (604, 100), (660, 120),
                (768, 126)]
-    underside = [(x, y) for x, y in slab if 336 <= x <= 520]  # the continent rests on the sinking plate
+    underside = [(x, y) for x, y in slab if 336 <= x <= 520]  # the continent rests on the sinking plate;
+    # its slope from (396, 150) down to (336, 282) and the bending ocean plate make the trench a deep V
     s.polygon([*surface, (768, 330), *reversed(underside)], fill=(176, 136, 100), outline=(120, 90, 64), width=4)
     s.line(surface, (110, 160, 90), 12)
     s.polygon([(540, 64), (560, 60), (580, 64), (572, 72), (548, 72)], fill=(236, 104, 40))  # volcano's crater
@@ -1268,8 +1277,362 @@ def draw_solar_eclipse() -> Image.Image:
     return s.finish()
 
 
+# --------------------------------------------------------------------------- the phases of mitosis (issue 25)
+# One start picture per phase: the picture named for a phase is where that phase's clip starts (its
+# predecessor's end). The same cell, 2n = 4 (a long and a short pair; red from one parent, blue from
+# the other), the same colours as `draw_cell_mitosis`, whose metaphase plate is where anaphase starts.
+
+_M_RED, _M_BLUE = (214, 70, 70), (60, 104, 200)
+_M_FIBRE = (150, 176, 96)
+_M_CHROMOSOMES = ((48, _M_RED), (24, _M_BLUE), (48, _M_BLUE), (24, _M_RED))  # (arm length, colour), as in metaphase
+
+
+def _mitosis_cell(s: Sketch, rng: random.Random, rx: float = 318, ry: float = 214, pinch: float = 0.0) -> None:
+    """The cell body of `draw_cell_mitosis`, optionally pinched in at the middle (a cleavage furrow)."""
+    cx, cy = 384, 256
+    outline = [(cx + math.cos(a) * rx, cy + math.sin(a) * ry * (1 - pinch * math.exp(-((math.cos(a)) ** 2) / 0.02)))
+               for a in (math.tau * i / 180 for i in range(180))]
+    s.polygon(outline, fill=(250, 222, 210))
+    s.line([*outline, outline[0]], (206, 128, 110), 8)
+    for _ in range(40):  # organelles, kept off the middle
+        a, d = rng.uniform(0, math.tau), rng.uniform(0.35, 0.85)
+        x, y = cx + math.cos(a) * rx * d, cy + math.sin(a) * ry * d * (1 - pinch)
+        if abs(x - cx) > 60:
+            s.ellipse(x - 9, y - 5, x + 9, y + 5, fill=(236, 186, 170))
+
+
+def _centrosome(s: Sketch, x: float, y: float, aster: float = 40) -> None:
+    for i in range(16):
+        a = math.tau * i / 16
+        s.line([(x + math.cos(a) * 14, y + math.sin(a) * 14), (x + math.cos(a) * aster, y + math.sin(a) * aster)], _M_FIBRE, 3)
+    s.circle(x, y, 13, fill=(108, 140, 60))
+
+
+def _chromosome(s: Sketch, x: float, y: float, arm: float, colour: RGB, angle: float = 0.0, width: float = 14,
+                sisters: bool = True) -> None:
+    """A duplicated chromosome (two sister chromatids joined at the centromere, an X) or, with
+    `sisters` False, one daughter chromosome (a single chromatid, a V bent at its centromere)."""
+    dark = _mix(colour, (0, 0, 0), 0.3)
+    sides = (-1, 1) if sisters else (1,)
+    for side in sides:
+        raw = [(side * 18, -arm), (side * 8, -arm * 0.4), (side * 6, 0), (side * 8, arm * 0.4), (side * 18, arm)]
+        if not sisters:  # a V: both arms trail behind the centromere
+            raw = [(18 + arm * 0.7, -arm * 0.8), (8 + arm * 0.25, -arm * 0.35), (6, 0), (8 + arm * 0.25, arm * 0.35), (18 + arm * 0.7, arm * 0.8)]
+        path = _smooth(_rotate(raw, angle, x, y), closed=False, per_segment=6)
+        s.line(path, dark, width + 6)
+        s.line(path, colour, width)
+    (kx, ky), = _rotate([(0 if sisters else 6, 0)], angle, x, y)
+    s.circle(kx, ky, width * 0.7, fill=dark)
+
+
+def _nucleus(s: Sketch, rng: random.Random, cx: float, cy: float, r: float, threads: float) -> None:
+    """A nucleus with its envelope and nucleolus; chromatin as fine threads (`threads` = stroke width)."""
+    s.circle(cx, cy, r, fill=(232, 214, 236), outline=(150, 110, 160), width=6)
+    for index, (arm, colour) in enumerate(_M_CHROMOSOMES):
+        points = []
+        x, y = cx + rng.uniform(-r * 0.45, r * 0.45), cy + rng.uniform(-r * 0.45, r * 0.45)
+        for _ in range(7 + int(arm / 8)):
+            x = min(max(x + rng.uniform(-34, 34), cx - r * 0.7), cx + r * 0.7)
+            y = min(max(y + rng.uniform(-34, 34), cy - r * 0.7), cy + r * 0.7)
+            points.append((x, y))
+        path = _smooth(points, closed=False, per_segment=8)
+        for offset in ((0, 0), (4, 3)) if threads > 3 else ((0, 0),):  # condensing threads show their two copies
+            s.line([(px + offset[0], py + offset[1]) for px, py in path], _mix(colour, (255, 255, 255), 0.15 if threads > 3 else 0.35), threads)
+    s.circle(cx + r * 0.35, cy - r * 0.3, r * 0.16, fill=(120, 80, 130))  # nucleolus
+
+
+def draw_mitosis_interphase() -> Image.Image:
+    """Interphase, before DNA replication: a round nucleus (envelope, dark nucleolus) holding fine,
+    uncoiled chromatin threads (red and blue, one copy each), one centrosome beside it. The clip of
+    interphase (replication and growth) starts here."""
+    s = Sketch((244, 240, 246))
+    rng = random.Random(11)
+    _mitosis_cell(s, rng)
+    _nucleus(s, rng, 384, 256, 130, threads=2.5)
+    _centrosome(s, 560, 150, aster=30)
+    return s.finish()
+
+
+def draw_mitosis_prophase() -> Image.Image:
+    """The end of interphase, where prophase starts: the same nucleus, envelope and nucleolus still
+    whole, its replicated chromatin beginning to coil into thicker double threads; two centrosomes
+    side by side beside it, about to move apart and build the spindle."""
+    s = Sketch((244, 240, 246))
+    rng = random.Random(11)
+    _mitosis_cell(s, rng)
+    _nucleus(s, random.Random(12), 384, 256, 130, threads=6)
+    _centrosome(s, 540, 130, aster=30)
+    _centrosome(s, 585, 160, aster=30)
+    return s.finish()
+
+
+def draw_mitosis_metaphase() -> Image.Image:
+    """The end of prophase, where metaphase starts: no nuclear envelope or nucleolus, the spindle
+    built between centrosomes at the left and right poles, and the four condensed chromosomes (each
+    two sister chromatids) scattered at odd angles, caught by fibres but not yet lined up."""
+    s = Sketch((244, 240, 246))
+    rng = random.Random(1)
+    _mitosis_cell(s, rng)
+    cx, cy = 384, 256
+    poles = [(118, cy), (650, cy)]
+    places = [(318, 150, 25), (450, 212, -40), (330, 300, 60), (440, 360, -15)]  # (x, y, angle): off the equator
+    for px, py in poles:
+        for x, y, _ in places:
+            mid = ((px + x) / 2, (py + y) / 2 + (y - py) * 0.12)
+            s.line(_smooth([(px, py), mid, (x, y)], closed=False), _M_FIBRE, 4)
+        for ry in (150, 340):
+            side = -1 if px < cx else 1
+            mid = ((px + cx) / 2, (py + ry) / 2 + (ry - py) * 0.15)
+            s.line(_smooth([(px, py), mid, (cx - side * 40, ry + (ry - py) * 0.1)], closed=False), (190, 206, 150), 3)
+        _centrosome(s, px, py)
+    for (x, y, angle), (arm, colour) in zip(places, _M_CHROMOSOMES, strict=True):
+        _chromosome(s, x, y, arm, colour, angle)
+    return s.finish()
+
+
+def draw_mitosis_telophase() -> Image.Image:
+    """The end of anaphase, where telophase starts: the cell stretched and just starting to pinch in
+    at the middle, one full set of four single (daughter) chromosomes gathered at each of the left
+    and right poles, bent into Vs that trail behind their centromeres; no nuclei yet."""
+    s = Sketch((244, 240, 246))
+    rng = random.Random(1)
+    _mitosis_cell(s, rng, rx=340, ry=200, pinch=0.22)
+    cy = 256
+    for px, side in ((80, -1), (688, 1)):
+        for ry in (170, 210, 250, 300, 340):  # what is left of the spindle
+            s.line([(px, cy), (384 - side * 30, ry)], (200, 214, 160), 3)
+        _centrosome(s, px, cy, aster=32)
+        for (arm, colour), y in zip(_M_CHROMOSOMES, (150, 218, 296, 364), strict=True):
+            x = px - side * 62
+            _chromosome(s, x, y, arm * 0.6, colour, angle=0 if side < 0 else 180, width=11, sisters=False)
+    return s.finish()
+
+
+# --------------------------------------------------------------------------- ten new topics (issue 25)
+
+
+def draw_liquid_pressure() -> Image.Image:
+    """A tall clear plastic bottle full of water on a block at the edge of a tray, three small holes
+    one above another in its side just opened: three short jets just leaving, the lowest the longest
+    and fastest (the clip makes them spurt)."""
+    s = Sketch(SKY)
+    _table(s, 452)
+    s.rect(410, 424, 700, 452, fill=(180, 196, 214), outline=GLASS, width=4, radius=6)  # the tray
+    s.rect(150, 380, 330, 452, fill=(196, 170, 130), outline=(160, 130, 96), width=3, radius=4)  # a block
+    x0, x1, top, bottom = 190, 290, 60, 380
+    s.rect(x0, top + 40, x1, bottom, fill=(200, 226, 246), radius=18)
+    s.rect(x0, top + 40, x1, top + 50, fill=(226, 240, 250))
+    s.rect(x0, top, x1, bottom, fill=(255, 255, 255, 30), outline=GLASS, width=5, radius=18)
+    s.rect(x0 + 30, top - 22, x1 - 30, top + 4, fill=(90, 150, 210), radius=5)  # open cap ring
+    for y, reach in ((180, 34), (260, 52), (340, 72)):  # holes: deeper → faster jet
+        s.circle(x1, y, 5, fill=(70, 110, 160))
+        jet = [(x1 + 2, y), (x1 + reach * 0.5, y + reach * 0.04), (x1 + reach, y + reach * 0.16)]
+        s.line(_smooth(jet, closed=False), (120, 180, 236), 7)
+    return s.finish()
+
+
+def draw_convex_lens() -> Image.Image:
+    """An optical bench: a burning candle on the left, a convex lens on a holder in the middle and a
+    white screen on the right standing too close to the lens, so only a soft blur of light is on it."""
+    s = Sketch((226, 230, 240))
+    _table(s, 430)
+    s.rect(40, 404, 728, 424, fill=(150, 150, 160), outline=(110, 110, 120), width=3, radius=4)  # the bench
+    for x in range(60, 720, 40):
+        s.line([(x, 406), (x, 414)], (110, 110, 120), 2)
+    s.rect(108, 300, 132, 404, fill=(246, 240, 226), outline=(200, 190, 170), width=3, radius=4)  # candle
+    s.line([(120, 300), (120, 288)], (60, 60, 60), 3)
+    _flame(s, 120, 292, 48)
+    s.rect(356, 330, 364, 404, fill=(120, 120, 130))
+    s.polygon(_ellipse_points(360, 240, 16, 92), fill=(190, 226, 246, 200), outline=GLASS, width=4)  # lens
+    s.rect(556, 150, 566, 404, fill=(120, 120, 130))
+    s.rect(540, 140, 650, 330, fill=(252, 252, 250), outline=(170, 170, 176), width=4, radius=4)  # screen
+    s.glow(595, 235, 44, (255, 226, 150), 110)
+    return s.finish()
+
+
+def draw_co2_candles() -> Image.Image:
+    """A wide glass beaker with a little metal step inside and two lit candles (one on the floor of
+    the beaker, one on the step); a gas jar of (invisible) carbon dioxide tilted over the rim."""
+    s = Sketch(SKY)
+    _table(s)
+    x0, x1, top, bottom = 250, 530, 170, 440
+    s.rect(360, 340, 470, 440, fill=(170, 176, 186), outline=(130, 136, 146), width=3, radius=3)  # the step
+    for cx, base, height in ((300, 440, 80), (415, 340, 70)):
+        s.rect(cx - 11, base - height, cx + 11, base, fill=(246, 240, 226), outline=(200, 190, 170), width=3, radius=3)
+        s.line([(cx, base - height), (cx, base - height - 10)], (60, 60, 60), 3)
+        _flame(s, cx, base - height - 6, 44)
+    s.rect(x0, top, x1, bottom, fill=(255, 255, 255, 30), outline=GLASS, width=6, radius=20)
+    jar = _rotate([(-40, -110), (40, -110), (40, 110), (-40, 110)], 62, 620, 96)
+    s.polygon(jar, fill=(214, 230, 244, 220), outline=GLASS, width=5)
+    mouth = _rotate([(-44, 106), (44, 106)], 62, 620, 96)  # the open mouth, tipped over the beaker's rim
+    s.line(mouth, GLASS, 9)
+    return s.finish()
+
+
+def _atom(s: Sketch, x: float, y: float, r: float, colour: RGB) -> None:
+    s.circle(x, y, r, fill=colour, outline=_mix(colour, (0, 0, 0), 0.35), width=3)
+    s.circle(x - r * 0.3, y - r * 0.3, r * 0.3, fill=(255, 255, 255, 110))
+
+
+def draw_particle_reaction() -> Image.Image:
+    """Two hydrogen molecules (pairs of small white spheres) and one oxygen molecule (a pair of larger
+    red spheres) drifting towards each other on a plain background, before they react."""
+    s = Sketch((240, 242, 248))
+    white, red = (236, 238, 242), (214, 60, 54)
+    for cx, cy, angle in ((190, 170, 20), (200, 350, -25)):  # H₂
+        for dx in (-21, 21):
+            (x, y), = _rotate([(dx, 0)], angle, cx, cy)
+            _atom(s, x, y, 30, white)
+    for dx in (-33, 33):  # O₂
+        _atom(s, 520 + dx, 256, 46, red)
+    for y in (170, 350):  # drift arrows (grey, no text)
+        s.line([(270, y + (256 - y) * 0.25), (370, y + (256 - y) * 0.6)], (170, 176, 190), 5)
+    return s.finish()
+
+
+def draw_meiosis() -> Image.Image:
+    """Metaphase I of meiosis (2n = 4): the two homologous pairs lie side by side across the
+    equatorial plate (the red and blue partner of each pair facing opposite poles, each an X of two
+    sister chromatids), spindle fibres from the left and right poles. The clip separates the partners."""
+    s = Sketch((244, 240, 246))
+    rng = random.Random(1)
+    _mitosis_cell(s, rng)
+    cx, cy = 384, 256
+    poles = [(118, cy), (650, cy)]
+    pairs = [(150, 46), (330, 24)]  # (y, arm): a long pair and a short pair
+    for px, py in poles:
+        side = -1 if px < cx else 1
+        for y, _ in pairs:
+            end = (cx + side * 34, y)
+            mid = ((px + end[0]) / 2, (py + y) / 2 + (y - py) * 0.12)
+            s.line(_smooth([(px, py), mid, end], closed=False), _M_FIBRE, 4)
+        _centrosome(s, px, py)
+    for y, arm in pairs:
+        _chromosome(s, cx - 30, y, arm, _M_RED, width=13)  # the partner from one parent faces the left pole
+        _chromosome(s, cx + 30, y, arm, _M_BLUE, width=13)
+    return s.finish()
+
+
+def draw_oersted() -> Image.Image:
+    """Oersted's set-up from above: a compass (its needle at rest, pointing north-south, red end up)
+    on the bench, a straight copper wire stretched over it along the needle, joined through an open
+    switch to a battery."""
+    s = Sketch((246, 246, 240))
+    cx, cy = 384, 256
+    s.circle(cx, cy, 120, fill=(250, 250, 252), outline=(120, 120, 130), width=8)
+    for i in range(36):
+        a = math.tau * i / 36
+        inner = 104 if i % 9 else 92
+        s.line([(cx + math.cos(a) * inner, cy + math.sin(a) * inner), (cx + math.cos(a) * 112, cy + math.sin(a) * 112)],
+               (150, 150, 160), 3 if i % 9 else 5)
+    s.polygon([(cx, cy - 96), (cx + 13, cy), (cx - 13, cy)], fill=RED_POLE)
+    s.polygon([(cx, cy + 96), (cx + 13, cy), (cx - 13, cy)], fill=BLUE_POLE)
+    s.circle(cx, cy, 8, fill=(90, 90, 100))
+    s.line([(cx, 40), (cx, 472)], (*COPPER, 150), 7)  # the wire, over the needle and along it (seen through)
+    s.line([(cx, 40), (620, 40), (620, 120)], COPPER, 7)
+    s.line([(cx, 472), (620, 472), (620, 400)], COPPER, 7)
+    s.rect(590, 200, 650, 320, fill=(60, 60, 70), radius=6)  # the battery
+    s.rect(605, 186, 635, 200, fill=(200, 200, 206), radius=3)
+    s.line([(620, 120), (620, 186)], COPPER, 7)
+    s.line([(620, 320), (620, 360)], COPPER, 7)
+    s.circle(620, 360, 8, fill=(120, 120, 130))  # the open switch: its blade lifted away from the contact
+    s.line([(620, 360), (668, 384)], (150, 150, 160), 8)
+    s.circle(620, 400, 8, fill=(120, 120, 130))
+    return s.finish()
+
+
+def draw_celery_transport() -> Image.Image:
+    """A pale green celery stalk with a tuft of leaves standing in a glass of red-coloured water, just
+    put in: faint vessel lines along the stalk, no red above the water yet."""
+    s = Sketch(SKY)
+    _table(s)
+    x0, x1, top, bottom = 300, 470, 250, 440
+    s.rect(x0, 330, x1, bottom, fill=(214, 60, 70, 210), radius=18)
+    stalk = [(376, 416), (372, 330), (366, 220), (360, 130)]
+    s.line(_smooth(stalk, closed=False), (176, 214, 140), 34)
+    for dx in (-9, 0, 9):
+        s.line(_smooth([(x + dx * (1 - i * 0.2), y) for i, (x, y) in enumerate(stalk)], closed=False), (200, 230, 170), 3)
+    rng = random.Random(3)
+    for dx, dy in ((-60, -20), (-20, -70), (40, -40), (70, 10), (-80, 30), (10, -10)):
+        s.polygon(_blob(rng, 360 + dx, 120 + dy, 42, 0.35), fill=(150, 200, 110))
+        s.line([(360, 130), (360 + dx * 0.8, 120 + dy * 0.8)], (200, 230, 170), 3)
+    s.rect(x0, top, x1, bottom, fill=(255, 255, 255, 30), outline=GLASS, width=6, radius=18)
+    return s.finish()
+
+
+def draw_cold_front() -> Image.Image:
+    """A weather cross-section: a wedge of cold air (blue) on the left, its sloping front just
+    reaching a small town; warm air (orange) over the ground on the right with a few low clouds; a
+    tall cloud starting to build above the front."""
+    s = Sketch((236, 242, 250))
+    s.rect(0, 430, WIDTH, HEIGHT, fill=(150, 190, 110))
+    s.polygon([(0, 430), (0, 150), (150, 210), (300, 330), (390, 430)], fill=(120, 160, 230, 170))  # cold wedge
+    s.polygon([(390, 430), (300, 330), (150, 210), (0, 150), (0, 0), (WIDTH, 0), (WIDTH, 430)], fill=(250, 180, 120, 110))
+    s.line(_smooth([(0, 150), (150, 210), (300, 330), (390, 430)], closed=False), (70, 100, 180), 6)
+    for bx, by in ((120, 199), (232, 284), (330, 360)):  # cold-front triangles on the front, pointing where it goes
+        s.polygon([(bx - 2, by - 16), (bx + 2, by + 16), (bx + 26, by - 2)], fill=(70, 100, 180))
+    rng = random.Random(5)
+    for cx, cy, r in ((350, 230, 60), (400, 180, 70), (380, 120, 56), (450, 240, 50)):
+        s.polygon(_blob(rng, cx, cy, r, 0.25), fill=(246, 248, 252))
+    for cx, cy in ((600, 300), (690, 260)):
+        s.polygon(_blob(rng, cx, cy, 40, 0.3), fill=(252, 252, 254, 220))
+    for x in range(420, 560, 36):  # the town
+        s.rect(x, 400, x + 26, 430, fill=(200, 150, 120))
+        s.polygon([(x - 4, 400), (x + 13, 384), (x + 30, 400)], fill=(170, 90, 80))
+    return s.finish()
+
+
+def draw_brownian_motion() -> Image.Image:
+    """The round field of view of a microscope looking into a lit smoke cell: a light grey-blue disc
+    with small bright-edged grey specks of smoke scattered evenly, the frame around it plain."""
+    s = Sketch((206, 210, 220))
+    cx, cy, r = 384, 256, 230
+    s.circle(cx, cy, r + 10, fill=(150, 154, 166))
+    s.circle(cx, cy, r, fill=(228, 236, 246))
+    rng = random.Random(8)
+    for _ in range(46):
+        a, d = rng.uniform(0, math.tau), r * math.sqrt(rng.uniform(0, 0.9))
+        x, y = cx + math.cos(a) * d, cy + math.sin(a) * d
+        size = rng.uniform(4, 8)
+        s.circle(x, y, size + 3, fill=(255, 255, 255, 160))
+        s.circle(x, y, size, fill=(96, 100, 116))
+    return s.finish()
+
+
+def draw_lunar_eclipse() -> Image.Image:
+    """A lunar-eclipse diagram on a light background: the Sun at the left edge, the Earth in the
+    middle with its dark shadow cone reaching right, and the full Moon just outside the cone's edge,
+    about to move in."""
+    s = Sketch(SPACE_LIGHT)
+    _sun(s, 40, 256, 90, rays=False)
+    ex, ey, er = 330, 256, 62
+    s.polygon([(ex, ey - er), (760, ey - 26), (760, ey + 26), (ex, ey + er)], fill=(90, 96, 120, 150))  # umbra
+    s.polygon([(ex, ey - er), (760, ey - 120), (760, ey - 26)], fill=(140, 146, 170, 70))  # penumbra
+    s.polygon([(ex, ey + er), (760, ey + 120), (760, ey + 26)], fill=(140, 146, 170, 70))
+    _globe(s, ex, ey, er, seed=4, tilt_deg=23.5, sun_deg=180)
+    mx, my = 660, 176  # beside the umbra, in the faint penumbra: about to move in
+    s.circle(mx, my, 30, fill=(236, 232, 214), outline=(190, 186, 170), width=3)
+    for dx, dy, r in ((-8, -6, 6), (9, 8, 5), (4, -12, 4)):
+        s.circle(mx + dx, my + dy, r, fill=(210, 206, 190))
+    return s.finish()
+
+
 TEMPLATES: MappingProxyType[str, Callable[[], Image.Image]] = MappingProxyType({
     "cell_mitosis": draw_cell_mitosis,
+    "mitosis_interphase": draw_mitosis_interphase,
+    "mitosis_prophase": draw_mitosis_prophase,
+    "mitosis_metaphase": draw_mitosis_metaphase,
+    "mitosis_telophase": draw_mitosis_telophase,
+    "liquid_pressure": draw_liquid_pressure,
+    "convex_lens": draw_convex_lens,
+    "co2_candles": draw_co2_candles,
+    "particle_reaction": draw_particle_reaction,
+    "meiosis": draw_meiosis,
+    "oersted": draw_oersted,
+    "celery_transport": draw_celery_transport,
+    "cold_front": draw_cold_front,
+    "brownian_motion": draw_brownian_motion,
+    "lunar_eclipse": draw_lunar_eclipse,
     "leaf_photosynthesis": draw_leaf_photosynthesis,
     "heart": draw_heart,
     "seed_germination": draw_seed_germination,

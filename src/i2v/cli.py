@@ -513,7 +513,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     from i2v.engine.registry import offered_models
     from i2v.lessons.outline import LessonInputError
     from i2v.lessons.service import LessonService
-    from i2v.lessons.storyboard import clip_numbers
+    from i2v.lessons.storyboard import clip_numbers, waiting_scenes
     from i2v.request import RequestError
     from i2v.service import GenerationService
 
@@ -534,7 +534,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     print(f"{lesson.title} — {len(lesson.scenes)} scenes, model {lesson.model}", file=sys.stderr)
     for number, scene in enumerate(lesson.scenes, start=1):
         numbers = clip_numbers(lesson, scene)
-        picture = scene.picture_name or (f"preset {scene.preset}" if scene.preset else "no picture")
+        picture = scene.picture_name or (f"preset {scene.preset}" if scene.preset else "no preset fits: add a picture")
         section = f"[{scene.section}] " if scene.section else ""
         print(f"{number:2d}. {section}{scene.point} — {picture}; {numbers['frames']} frames at {numbers['fps']} fps, "
               f"{numbers['resolution']}\n    prompt: {scene.prompt}\n    caption: {scene.caption}", file=sys.stderr)
@@ -542,6 +542,10 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     if args.plan_only:
         print(lesson_file)
         return 0
+    waiting = waiting_scenes(lesson)
+    if waiting:  # the storyboard is saved; nothing is generated for a scene without a picture
+        raise UsageError(f"no preset fits scene(s) {', '.join(map(str, waiting))}: add a picture to each (a Markdown "
+                         f"![](picture.png) on its bullet, or the studio's Lessons tab), or pick a preset in {lesson_file}")
     generator = GenerationService(EngineHost(settings), archive)
     print(f"Loading {settings.model} …", file=sys.stderr)
     bar = tqdm(total=len(lesson.scenes), unit="scene", file=sys.stderr, dynamic_ncols=True, desc="scenes")

@@ -157,20 +157,21 @@ def test_upload_example_edit_and_refusals(http, lesson_server):
     assert made.status_code == 201, made.text
     assert [s["section"] for s in made.json()["lesson"]["scenes"]] == ["Up", "Up"]
     example = http.post("/api/v1/lessons", json={"example": "water-cycle", **FAST}).json()
-    assert [s["point"] for s in example["lesson"]["scenes"]] == ["Evaporation", "Condensation", "Precipitation", "Collection"]
+    assert [s["point"] for s in example["lesson"]["scenes"]] == ["Evaporation", "Condensation", "Vapour transport", "Precipitation",
+                                                                 "Runoff (surface and underground)"]
     assert {e["id"] for e in http.get("/api/v1/lessons/examples").json()} == {"mitosis", "water-cycle", "seasons"}
     topic = http.post("/api/v1/lessons", json={"outline": "有丝分裂的四个时期", **FAST}).json()
-    assert topic["lesson"]["lang"] == "zh" and len(topic["lesson"]["scenes"]) == 4  # a topic that names an example opens it
+    assert topic["lesson"]["lang"] == "zh" and len(topic["lesson"]["scenes"]) == 5  # a topic that names an example opens it
 
     # Edit: reorder, delete, replace a picture, change the model for all scenes.
     lesson = example["lesson"]
     picture = http.post(f"/api/v1/lessons/{lesson['id']}/pictures", files={"file": ("mine.png", png(5), "image/png")})
     assert picture.status_code == 201, picture.text
-    lesson["scenes"] = [lesson["scenes"][3], lesson["scenes"][0]]
+    lesson["scenes"] = [lesson["scenes"][4], lesson["scenes"][0]]
     lesson["scenes"][0].update(picture=picture.json()["picture"], picture_name="mine.png", caption="Rivers carry it home.")
     saved = http.put(f"/api/v1/lessons/{lesson['id']}", json=lesson)
     assert saved.status_code == 200, saved.text
-    assert [s["point"] for s in saved.json()["lesson"]["scenes"]] == ["Collection", "Evaporation"]
+    assert [s["point"] for s in saved.json()["lesson"]["scenes"]] == ["Runoff (surface and underground)", "Evaporation"]
     bad = dict(lesson, scenes=[dict(lesson["scenes"][0], seconds=99)])
     refused = http.put(f"/api/v1/lessons/{lesson['id']}", json=bad)
     assert refused.status_code == 422 and "seconds" in refused.json()["detail"]
@@ -214,3 +215,31 @@ def test_odd_storyboard_edits_get_a_4xx_and_change_nothing(http):
         assert 400 <= response.status_code < 500, (body, response.status_code, response.text[:300])
     assert http.put(url, content=b"\xff\xfe", headers={"Content-Type": "application/json"}).status_code == 422
     assert http.get(url).json()["lesson"] == view["lesson"]
+
+
+def test_points_no_preset_fits_make_a_lesson_that_waits_for_their_pictures(http, lesson_server):
+    """Issue 28 item 7 / issue 25: an outline of points no preset fits is not refused; the lesson is
+    made with those scenes waiting, "no preset fits: add a picture"; generating is refused (422,
+    naming the scenes) until each has a picture, uploaded to the lesson and put on the scene."""
+    made = http.post("/api/v1/lessons", json={"outline": "Rusting of iron\n铁生锈\nAnaphase: sister chromatids separate", **FAST})
+    assert made.status_code == 201, made.text
+    view = made.json()
+    lesson = view["lesson"]
+    assert [s["preset"] for s in lesson["scenes"]] == [None, None, "mitosis"]
+    assert [s["needs_picture"] for s in view["scenes"]] == [True, True, False]
+    refused = http.post(f"/api/v1/lessons/{view['id']}/generate")
+    assert refused.status_code == 422
+    detail = refused.json()["detail"]
+    assert "scene 1 (Rusting of iron): no preset fits; add a picture" in detail and "scene 2 (铁生锈)" in detail, detail
+    assert http.get(f"/api/v1/lessons/{view['id']}").json()["state"] == "draft"  # nothing queued
+    for number in (0, 1):
+        picture = http.post(f"/api/v1/lessons/{view['id']}/pictures", files={"file": ("rust.png", png(11 + number), "image/png")})
+        assert picture.status_code == 201, picture.text
+        lesson["scenes"][number].update(picture=picture.json()["picture"], picture_name="rust.png")
+    saved = http.put(f"/api/v1/lessons/{view['id']}", json=lesson)
+    assert saved.status_code == 200, saved.text
+    assert [s["needs_picture"] for s in saved.json()["scenes"]] == [False, False, False]
+    started = http.post(f"/api/v1/lessons/{view['id']}/generate")
+    assert started.status_code == 202, started.text
+    http.post(f"/api/v1/lessons/{view['id']}/cancel")
+    wait_lesson(http, view["id"], states=("cancelled", "ready", "failed"))

@@ -67,7 +67,7 @@ def test_the_scene_frames_in_the_video_are_the_clips_letterboxed(assembled):
 
 def test_handout_is_a4_black_and_white_with_one_section_per_scene(assembled, tmp_path):
     service, lesson, _, _ = assembled
-    pdf = service.files.output(lesson.id, "handout")
+    pdf = service.files.output(lesson.id, "handout-bw")  # the black-and-white print (issue 25 adds colour)
     pages = render_pdf(pdf, tmp_path / "pages")
     assert pages
     for page in pages:
@@ -87,7 +87,7 @@ def test_pack_holds_every_part(assembled, tmp_path):
     service, lesson, clips, _ = assembled
     with zipfile.ZipFile(service.files.output(lesson.id, "pack")) as pack:
         names = set(pack.namelist())
-        assert {"lesson.mp4", "captions.vtt", "handout.pdf", "lesson.json", "alt-text.txt"} <= names
+        assert {"lesson.mp4", "captions.vtt", "handout.pdf", "handout-bw.pdf", "lesson.json", "alt-text.txt"} <= names
         scene_videos = sorted(n for n in names if n.startswith("scenes/") and n.endswith(".mp4"))
         assert scene_videos == ["scenes/01-anaphase.mp4", "scenes/02-scene.mp4", "scenes/03-why-do-we-have-seasons.mp4"]
         assert pack.read("scenes/01-anaphase.mp4") == clips[lesson.scenes[0].id].read_bytes()
@@ -134,13 +134,13 @@ def test_undrawable_characters_are_dropped_from_parsed_text_and_refused_in_edits
 
 def test_sections_get_cards_and_the_chinese_example_assembles(lesson_service, tmp_path):
     lesson = lesson_service.create_from_example("mitosis", "zh", lesson_service.options("tiny", "draft"), None)
-    make_clips(lesson_service, lesson.id, [(8, 8, 256, 192)] * 4)
+    make_clips(lesson_service, lesson.id, [(8, 8, 256, 192)] * 5)
     lesson_service.assemble(lesson.id)
     timeline = json.loads(lesson_service.files.output(lesson.id, "timeline").read_text())
     kinds = [s["kind"] for s in timeline["segments"]]
-    assert kinds == ["title", "section", "scene", "section", "scene", "scene", "section", "scene", "end"]
+    assert kinds == ["title", "section", "scene", "scene", "section", "scene", "scene", "section", "scene", "end"]
     frames, fps = read_video(lesson_service.files.output(lesson.id, "video"))
-    assert len(frames) / fps == pytest.approx(cards.TITLE_S + 3 * cards.SECTION_S + 4 * 1.0 + cards.END_S)
+    assert len(frames) / fps == pytest.approx(cards.TITLE_S + 3 * cards.SECTION_S + 5 * 1.0 + cards.END_S)
     Image.fromarray(frames[int(4 * fps)]).save(tmp_path / "section.png")  # for a look when debugging
 
 

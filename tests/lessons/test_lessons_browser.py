@@ -35,12 +35,12 @@ def test_mitosis_example_edit_a_caption_generate_and_play(browser, lesson_server
     page.get_by_role("option", name="Mitosis: how one cell becomes two (Markdown outline)").click()
     page.locator("#i2v-lesson-use-example").click()
     page.locator("#i2v-lesson-board table").wait_for(timeout=60_000)
-    assert scene_count(page) == 4
+    assert scene_count(page) == 5
     lesson_id = page.locator("#i2v-lesson-board .i2v-board").get_attribute("data-lesson")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lesson-en.png"), full_page=True)
 
-    for remaining in (3, 2):  # keep the test short: Anaphase and Telophase stay
+    for remaining in (4, 3, 2):  # keep the test short: Anaphase and Telophase stay
         page.locator("#i2v-lesson-delete").click()
         page.wait_for_function(f"() => document.querySelectorAll('#i2v-lesson-board tr[data-scene]').length === {remaining}",
                                timeout=20_000)
@@ -48,7 +48,7 @@ def test_mitosis_example_edit_a_caption_generate_and_play(browser, lesson_server
     page.get_by_role("option", name="2. Telophase").click()
     caption = page.locator("#i2v-lesson-caption textarea, #i2v-lesson-caption input").first
     page.wait_for_function("() => document.querySelector('#i2v-lesson-caption textarea, #i2v-lesson-caption input')"
-                           ".value.startsWith('Two new nuclei')", timeout=10_000)
+                           ".value.startsWith('A new nucleus forms')", timeout=10_000)
     caption.fill(CAPTION)
     page.locator("#i2v-lesson-save").click()
     page.locator("#i2v-lesson-board .i2v-caption", has_text=CAPTION).wait_for(timeout=20_000)
@@ -71,7 +71,7 @@ def test_mitosis_example_edit_a_caption_generate_and_play(browser, lesson_server
         assert view["state"] == "ready"
         assert played["duration"] == pytest.approx(view["timeline"]["duration_s"], abs=0.15)
         assert CAPTION in client.get(view["downloads"]["captions"]).text
-    for kind in ("video", "captions", "handout", "pack"):
+    for kind in ("video", "captions", "handout", "handout-bw", "pack"):
         assert page.locator(f"#i2v-lesson-dl-{kind}").is_visible(), kind
     assert page.locator("#i2v-lesson-progress .i2v-progress").get_attribute("data-state") == "ready"
     page.screenshot(path=str(ARTIFACTS / "lesson-ready-en.png"), full_page=True)
@@ -88,7 +88,7 @@ def test_the_lesson_tab_in_chinese_builds_the_water_cycle_graph(browser, lesson_
     page.get_by_role("option", name="水循环（JSON 知识图谱）").click()
     page.locator("#i2v-lesson-use-example").click()
     page.locator("#i2v-lesson-board table").wait_for(timeout=60_000)
-    assert scene_count(page) == 4
+    assert scene_count(page) == 5
     board = page.locator("#i2v-lesson-board").inner_text()
     assert t("lesson.col.point", "zh") in board and t("lesson.scene_state.not_started", "zh") in board
     page.evaluate("() => document.fonts.ready")

@@ -26,8 +26,9 @@ def test_plan_only_saves_the_storyboard_and_prints_the_lesson_file_last(tmp_path
     assert done.returncode == 0, done.stderr
     lesson_file = Path(done.stdout.strip().splitlines()[-1])
     lesson = json.loads(lesson_file.read_text("utf-8"))
-    assert lesson["title"] == "The water cycle" and [s["section"] for s in lesson["scenes"]] == ["Water rises"] * 2 + ["Water comes back"] * 2
-    assert " 1. [Water rises] Evaporation" in done.stderr and "prompt: water vapour rising" in done.stderr
+    assert lesson["title"] == "The water cycle" and [s["section"] for s in lesson["scenes"]] == (
+        ["Water rises"] * 2 + ["Water moves over the land"] + ["Water comes back"] * 2)
+    assert " 1. [Water rises] Evaporation" in done.stderr and "prompt: the Sun warms the sea" in done.stderr
     assert not (lesson_file.parent / "lesson.mp4").exists()
 
 
@@ -62,3 +63,14 @@ def test_a_whole_lesson_in_process_with_a_progress_bar(tmp_path):
     assert scene_seconds == pytest.approx(sum(c.frames / float(c.fps) for c in clips))
     for name in ("lesson.vtt", "handout.pdf", "lesson-pack.zip"):
         assert (video.parent / name).is_file()
+
+
+def test_a_point_no_preset_fits_is_planned_but_not_generated(tmp_path):
+    outline = tmp_path / "rust.md"
+    outline.write_text("# Chemistry\n- Rusting: iron reacts with oxygen and water\n- Anaphase: sister chromatids separate\n", encoding="utf-8")
+    planned = i2v(str(outline), "--plan-only", home=tmp_path / "home")
+    assert planned.returncode == 0, planned.stderr
+    assert " 1. Rusting — no preset fits: add a picture;" in planned.stderr and " 2. Anaphase — preset mitosis;" in planned.stderr
+    refused = i2v(str(outline), home=tmp_path / "home")  # exits before any model is loaded
+    assert refused.returncode == 2 and "no preset fits scene(s) 1: add a picture" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr

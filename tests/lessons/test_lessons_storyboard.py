@@ -49,10 +49,11 @@ def test_the_teachers_own_motion_words_become_the_prompt_with_the_preset_environ
 def test_lesson_context_breaks_a_weak_match_and_no_match_means_no_picture():
     outline = Outline("Mitosis", (Point("Telophase", "two nuclei form"), Point("Dogs barking")), "text")
     lesson = build_storyboard(outline, Options("tiny"), "0" * 16, {})
-    assert lesson.scenes[0].preset == "mitosis"  # the lesson's title decides
+    assert lesson.scenes[0].preset == "mitosis-telophase"  # its own start picture (issue 25)
     assert lesson.scenes[1].preset is None and lesson.scenes[1].picture is None
-    with pytest.raises(LessonInputError, match="scene 2 .*no picture"):
-        check_lesson(lesson, max_scenes=24, max_frames=1000, offered=["tiny"], pictures=set())
+    check_lesson(lesson, max_scenes=24, max_frames=1000, offered=["tiny"], pictures=set())  # saved, waiting (issue 28)
+    with pytest.raises(LessonInputError, match="scene 2 .*no preset fits; add a picture"):
+        check_lesson(lesson, max_scenes=24, max_frames=1000, offered=["tiny"], pictures=set(), complete=True)
 
 
 @pytest.mark.parametrize(("family", "seconds"), [("i2vgenxl", 2.0), ("wan", 2.0), ("ltx", 2.0)])

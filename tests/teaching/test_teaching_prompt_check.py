@@ -100,8 +100,8 @@ def test_cut_starts_exactly_after_75_tokens(extra: int) -> None:
 
 def test_builder_joins_fields_and_chips_cover_every_field() -> None:
     assert build_prompt("water molecules", "vibrating", "rotating clockwise", "in slow motion") == (
-        "water molecules vibrating rotating clockwise, in slow motion")
-    assert build_prompt(" Earth ", "orbiting", "", "") == "Earth orbiting"
+        "water molecules, vibrating rotating clockwise, in slow motion")  # the comma keeps the action on the subject
+    assert build_prompt(" Earth ", "orbiting", "", "") == "Earth, orbiting"
     assert set(CHIPS) == {"subject", "action", "direction", "environment"}
     assert chips()["subject"][0] == "water molecules" and all(len(v) >= 5 for v in CHIPS.values())
     assert "in slow motion" in CHIPS["environment"] and "vibrating" in CHIPS["action"]

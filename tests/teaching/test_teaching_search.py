@@ -70,10 +70,37 @@ NEW_TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "double-circulation": (("double circulation", "pulmonary and systemic circulation"), ("体循环和肺循环", "血液循环")),
     "plate-tectonics": (("plate tectonics", "why do earthquakes happen"), ("板块运动", "地震是怎样形成的")),
     "plasmolysis": (("osmosis in plant cells", "plasmolysis"), ("质壁分离", "渗透作用")),
-    "solar-eclipse": (("solar eclipse", "lunar eclipse"), ("日食", "月食")),
+    "solar-eclipse": (("solar eclipse", "the Moon covers the Sun"), ("日食", "日全食")),
     "floating-sinking": (("why do things float or sink", "egg floats in salt water"), ("浮力", "物体的浮沉条件")),
 }
-NEW_TOPIC_QUERIES = [(q, topic) for topic, (en, zh) in NEW_TOPICS.items() for q in (*en, *zh)]
+# The ten topics of issue 25 and the phases of mitosis, each as a teacher would type it.
+TOPICS_25: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "liquid-pressure": (("liquid pressure increases with depth", "water jets from holes in a bottle"),
+                        ("液体压强与深度的关系", "塑料瓶扎孔喷水")),
+    "convex-lens": (("convex lens image formation", "real image on a screen"), ("凸透镜成像规律", "光屏上倒立的实像")),
+    "co2-candles": (("carbon dioxide poured onto candles", "CO2 is denser than air"), ("二氧化碳使阶梯蜡烛熄灭", "二氧化碳灭火")),
+    "particle-reaction": (("what happens to atoms in a chemical reaction", "hydrogen and oxygen make water"),
+                          ("化学反应的微观实质", "氢气和氧气反应的微观示意图")),
+    "meiosis": (("meiosis", "homologous chromosomes separate"), ("减数分裂", "同源染色体分离")),
+    "oersted": (("Oersted experiment", "a current makes a magnetic field"), ("奥斯特实验", "电流的磁效应")),
+    "celery-transport": (("celery in coloured water", "how does water move up a plant"), ("芹菜吸红墨水", "水分在导管中的运输")),
+    "cold-front": (("cold front passing", "what happens at a cold front"), ("冷锋过境", "冷锋")),
+    "brownian-motion": (("Brownian motion in a smoke cell",), ("布朗运动", "烟雾颗粒的无规则运动")),
+    "lunar-eclipse": (("lunar eclipse", "why does the Moon turn red"), ("月食", "月全食")),
+    "mitosis-interphase": (("interphase DNA replication",), ("分裂间期",)),
+    "mitosis-prophase": (("prophase",), ("有丝分裂前期",)),
+    "mitosis-metaphase": (("metaphase chromosomes line up",), ("有丝分裂中期 赤道板",)),
+    "mitosis-telophase": (("telophase two daughter cells",), ("有丝分裂末期",)),
+}
+NEW_TOPIC_QUERIES = [(q, topic) for topics in (NEW_TOPICS, TOPICS_25) for topic, (en, zh) in topics.items() for q in (*en, *zh)]
+
+
+def test_the_issue_25_topics_are_asked_in_both_languages() -> None:
+    ids = {p.id for p in load_presets()}
+    assert len(ids) >= 48 and set(TOPICS_25) <= ids
+    for topic, (en, zh) in TOPICS_25.items():
+        assert en and all(q.isascii() for q in en), topic
+        assert zh and all(any("\u4e00" <= ch <= "\u9fff" for ch in q) for q in zh), topic
 
 
 def test_every_new_topic_is_asked_in_both_languages() -> None:

@@ -55,7 +55,12 @@ def picture_bytes(files: LessonFiles, lesson: Lesson, scene: Scene) -> bytes:
 def fingerprint(lesson: Lesson, scene: Scene) -> str:
     """12 hex digits naming what the scene's clip is made from; captions and labels are not in it
     (they are drawn at assembly), so editing them never makes a clip again."""
-    picture = scene.picture or f"preset:{scene.preset}:{_preset_digest(scene.preset)}"
+    if scene.picture:
+        picture = scene.picture
+    elif scene.preset:
+        picture = f"preset:{scene.preset}:{_preset_digest(scene.preset)}"
+    else:  # waiting for the teacher's picture: nothing to make yet
+        picture = "none"
     data = json.dumps({"request": request_fields(lesson, scene), "picture": picture}, sort_keys=True)
     return hashlib.sha256(data.encode()).hexdigest()[:12]
 

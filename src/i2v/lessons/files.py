@@ -25,7 +25,8 @@ from i2v.lessons.storyboard import Lesson
 from i2v.files import write_bytes_atomic
 
 LESSON_FILE = "lesson.json"
-OUTPUTS = {"video": "lesson.mp4", "captions": "lesson.vtt", "handout": "handout.pdf", "pack": "lesson-pack.zip",
+OUTPUTS = {"video": "lesson.mp4", "captions": "lesson.vtt", "handout": "handout.pdf", "handout-bw": "handout-bw.pdf",
+           "pack": "lesson-pack.zip",
            "timeline": "timeline.json", "lesson": LESSON_FILE}
 _ID = re.compile(r"^[0-9a-f]{16}$")
 

@@ -1,5 +1,12 @@
-"""The lesson handout: an A4 PDF with, for every scene, the knowledge point, a strip of frames from
-its clip and its caption; black on white, pictures in grey, so it prints on any school printer.
+"""The lesson handout: an A4 PDF. A first page with what the lesson teaches (objectives, key words,
+the misconceptions it corrects, once each, and the checks for understanding when the lesson has
+them), then for every scene the knowledge point, a strip of frames from its clip and its caption;
+the answers to the checks on a last page for the teacher.
+
+Two prints: in colour, where colour carries meaning (red and blue chromosomes, an indicator's pink,
+day and night), and in black and white, where the strip is grey and every strongly coloured part
+keeps its difference by a pattern (stripes for red, dots for blue, …) named in a key under the
+strip, so a grey photocopy still tells the two parents' chromosomes apart.
 
 Drawn with fpdf2 (a maintained PDF library), the bundled Noto Sans SC subset embedded (only the
 glyphs used), so Chinese prints on machines without a CJK font.
@@ -8,7 +15,7 @@ glyphs used), so Chinese prints on machines without a CJK font.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from fpdf import FPDF
@@ -22,6 +29,12 @@ STRIP_GAP_MM = 3
 # Noto Sans SC has no sub/superscript digits; the PDF draws them as small raised or lowered digits.
 _SCRIPTS = {**{c: (b, "SUB") for c, b in zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎", "0123456789+-=()", strict=True)},
             **{c: (b, "SUP") for c, b in zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾", "0123456789+-=()", strict=True)}}
+# Hue bands (PIL's HSV: hue 0-255) → the pattern that stands for the colour in black and white.
+PATTERNS = ("red", "yellow", "green", "blue", "purple")
+_HUES = {"red": ((0, 12), (234, 256)), "yellow": ((12, 45),), "green": ((45, 120),), "blue": ((120, 195),),
+         "purple": ((195, 234),)}
+_MIN_SATURATION, _MIN_VALUE = 90, 50
+_MIN_SHARE = 0.004  # a colour covering less of the frame than this gets no pattern (anti-aliased edges)
 
 
 @dataclass(frozen=True)
@@ -32,7 +45,7 @@ class HandoutScene:
     description: str
     caption: str
     frames: Sequence[np.ndarray]
-    note: str = ""  # e.g. a common misconception the scene's preset warns about
+    note: str = ""  # a line printed under the scene (misconceptions go on the first page instead)
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,25 @@ class HandoutTexts:
     note: str
     sources: str
     page: str  # "Page {page} of {pages}" with fpdf2's {nb}
+    objectives: str = "By the end of this lesson pupils can explain:"
+    keywords: str = "Key words"
+    misconceptions: str = "Common misconceptions this lesson corrects"
+    checks: str = "Check your understanding"
+    answers: str = "Answers (for the teacher)"
+    pattern_key: str = "Pattern key (black-and-white print): {patterns}."
+    pattern_names: dict[str, str] = field(default_factory=lambda: {
+        "red": "diagonal stripes = red", "yellow": "light grey = yellow or orange", "green": "horizontal lines = green",
+        "blue": "dots = blue", "purple": "cross-hatch = purple"})
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    """What the lesson teaches, printed once before the scenes."""
+
+    objectives: Sequence[str] = ()
+    keywords: Sequence[str] = ()
+    misconceptions: Sequence[tuple[str, str]] = ()  # (topic, the wrong idea and the right one), each once
+    checks: Sequence[tuple[str, str]] = ()  # (question, answer); answers go on the teacher's last page
 
 
 class _Handout(FPDF):
@@ -55,8 +87,9 @@ class _Handout(FPDF):
         self.cell(0, 5, self.footer_text.replace("{page}", str(self.page_no())), align="C")
 
 
-def render_handout(title: str, lang: str, scenes: Sequence[HandoutScene], texts: HandoutTexts) -> bytes:
-    """The handout PDF's bytes."""
+def render_handout(title: str, lang: str, scenes: Sequence[HandoutScene], texts: HandoutTexts,
+                   first: FirstPage | None = None, *, colour: bool = True) -> bytes:
+    """The handout PDF's bytes: in colour, or (`colour` False) in black and white with patterns."""
     pdf = _Handout(orientation="P", unit="mm", format="A4")
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
     pdf.set_auto_page_break(True, margin=MARGIN_MM + 5)
@@ -70,6 +103,9 @@ def render_handout(title: str, lang: str, scenes: Sequence[HandoutScene], texts:
     _text(pdf, title, 20, 9)
     _text(pdf, texts.subtitle, 11, 6, grey=70)
     pdf.ln(3)
+    if first is not None and (first.objectives or first.keywords or first.misconceptions or first.checks):
+        _first_page(pdf, first, texts)
+        pdf.add_page()
     section = None
     for scene in scenes:
         strip_h = _strip_height(pdf, scene.frames)
@@ -86,7 +122,10 @@ def render_handout(title: str, lang: str, scenes: Sequence[HandoutScene], texts:
         if scene.description and _bare(scene.description) != _bare(scene.caption):
             _text(pdf, scene.description, 10.5, 5.2)
         pdf.ln(1.5)
-        _strip(pdf, scene.frames, strip_h)
+        shown = _strip(pdf, scene.frames, strip_h, colour=colour)
+        if shown:
+            names = "; ".join(texts.pattern_names[p] for p in PATTERNS if p in shown)
+            _text(pdf, texts.pattern_key.format(patterns=names), 8.5, 4.4, grey=70)
         _text(pdf, texts.caption.format(text=scene.caption), 10.5, 5.2)
         if scene.note:
             _text(pdf, scene.note, 9.5, 4.8, grey=60)
@@ -99,7 +138,46 @@ def render_handout(title: str, lang: str, scenes: Sequence[HandoutScene], texts:
     _text(pdf, texts.about, 12, 6.5)
     _text(pdf, texts.note, 10, 5)
     _text(pdf, texts.sources, 9, 4.6, grey=60)
+    if first is not None and first.checks:
+        pdf.add_page()
+        _text(pdf, texts.answers, 14, 7)
+        pdf.ln(1)
+        for number, (question, answer) in enumerate(first.checks, start=1):
+            _text(pdf, f"{number}. {question}", 10.5, 5.2, grey=60)
+            _text(pdf, answer, 10.5, 5.2)
+            pdf.ln(1.5)
     return bytes(pdf.output())
+
+
+def _first_page(pdf: FPDF, first: FirstPage, texts: HandoutTexts) -> None:
+    if first.objectives:
+        _heading(pdf, texts.objectives)
+        for objective in first.objectives:
+            _text(pdf, f"•  {objective}", 10.5, 5.4)
+        pdf.ln(3)
+    if first.keywords:
+        _heading(pdf, texts.keywords)
+        _text(pdf, " · ".join(first.keywords), 10.5, 5.4)
+        pdf.ln(3)
+    if first.misconceptions:
+        _heading(pdf, texts.misconceptions)
+        for topic, text in first.misconceptions:
+            _text(pdf, topic, 10.5, 5.4, grey=40)
+            _text(pdf, text, 10, 5.0)
+            pdf.ln(1.5)
+        pdf.ln(1.5)
+    if first.checks:
+        _heading(pdf, texts.checks)
+        for number, (question, _) in enumerate(first.checks, start=1):
+            _text(pdf, f"{number}. {question}", 10.5, 5.4)
+            pdf.ln(6)  # room to write the answer
+
+
+def _heading(pdf: FPDF, text: str) -> None:
+    _text(pdf, text, 13, 7)
+    pdf.set_draw_color(120)
+    pdf.line(MARGIN_MM, pdf.get_y(), pdf.w - MARGIN_MM, pdf.get_y())
+    pdf.ln(1.5)
 
 
 def _text(pdf: FPDF, text: str, size: float, line_h: float, grey: int = 0) -> None:
@@ -135,16 +213,53 @@ def _strip_height(pdf: FPDF, frames: Sequence[np.ndarray]) -> float:
     return tile_w * frames[0].shape[0] / frames[0].shape[1]
 
 
-def _strip(pdf: FPDF, frames: Sequence[np.ndarray], height: float) -> None:
-    """The frames side by side, in grey with stretched contrast (prints clearly in black and white)."""
+def _strip(pdf: FPDF, frames: Sequence[np.ndarray], height: float, *, colour: bool) -> set[str]:
+    """The frames side by side: as they are, or in grey with stretched contrast and a pattern over
+    each strongly coloured part. Returns the patterns drawn (empty in colour)."""
     if not frames:
-        return
+        return set()
     tile_w = (pdf.w - 2 * MARGIN_MM - STRIP_GAP_MM * (len(frames) - 1)) / len(frames)
     y = pdf.get_y()
     pdf.set_draw_color(0)
+    shown: set[str] = set()
     for index, frame in enumerate(frames):
         x = MARGIN_MM + index * (tile_w + STRIP_GAP_MM)
-        grey = ImageOps.autocontrast(Image.fromarray(frame).convert("L"), cutoff=1)
-        pdf.image(grey, x=x, y=y, w=tile_w, h=height)
+        if colour:
+            picture = Image.fromarray(frame).convert("RGB")
+        else:
+            picture, used = patterned_grey(frame)
+            shown |= used
+        pdf.image(picture, x=x, y=y, w=tile_w, h=height)
         pdf.rect(x, y, tile_w, height)
     pdf.set_y(y + height + 2)
+    return shown
+
+
+def patterned_grey(frame: np.ndarray) -> tuple[Image.Image, set[str]]:
+    """`frame` (H×W×3 uint8) in grey for a black-and-white print, each strongly coloured region
+    overlaid with its colour's pattern (see `PATTERNS`), so red and blue of equal brightness stay
+    apart. Returns the picture and the names of the colours that got a pattern."""
+    rgb = Image.fromarray(frame).convert("RGB")
+    hue, saturation, value = (np.asarray(band).astype(np.int32) for band in rgb.convert("HSV").split())
+    grey = np.asarray(ImageOps.autocontrast(rgb.convert("L"), cutoff=1)).copy()
+    coloured = (saturation >= _MIN_SATURATION) & (value >= _MIN_VALUE)
+    yy, xx = np.mgrid[0 : frame.shape[0], 0 : frame.shape[1]]
+    marks = {
+        "red": (xx + yy) % 6 < 2,
+        "yellow": np.zeros_like(coloured),
+        "green": yy % 5 < 1,
+        "blue": (xx % 4 < 2) & (yy % 4 < 2),
+        "purple": ((xx + yy) % 6 < 1) | ((xx - yy) % 6 < 1),
+    }
+    used = set()
+    for name in PATTERNS:
+        region = coloured & np.logical_or.reduce([(hue >= lo) & (hue < hi) for lo, hi in _HUES[name]])
+        if region.mean() < _MIN_SHARE:
+            continue
+        used.add(name)
+        if name == "yellow":  # light and plain: yellow prints as a pale grey, set apart by having no pattern
+            grey[region] = np.maximum(grey[region], 200)
+            continue
+        mark = region & marks[name]
+        grey[mark] = np.where(grey[mark] > 110, 0, 255)
+    return Image.fromarray(grey, mode="L"), used

@@ -17,7 +17,7 @@ from i2v.archive import slugify
 
 
 def render_pack(*, video: Path, captions: Path, handout: Path, lesson_file: Path, clips: Sequence[tuple[str, Path]],
-                alt_texts: Sequence[str], pictures: Sequence[Path]) -> bytes:
+                alt_texts: Sequence[str], pictures: Sequence[Path], handout_bw: Path | None = None) -> bytes:
     """The pack's bytes. `clips` are (point, clip path) in lesson order; a clip's recipe beside it
     goes in too."""
     buffer = io.BytesIO()
@@ -25,6 +25,8 @@ def render_pack(*, video: Path, captions: Path, handout: Path, lesson_file: Path
         archive.write(video, "lesson.mp4", compress_type=zipfile.ZIP_STORED)
         archive.write(captions, "captions.vtt")
         archive.write(handout, "handout.pdf")
+        if handout_bw is not None:
+            archive.write(handout_bw, "handout-bw.pdf")
         archive.write(lesson_file, "lesson.json")
         for number, (point, clip) in enumerate(clips, start=1):
             name = f"scenes/{number:02d}-{slugify(point, 30) if slugify(point, 30) != 'video' else 'scene'}"

@@ -28,7 +28,7 @@ from i2v.lessons.batch import JobsPort, LessonBatch, fingerprint, picture_bytes
 from i2v.lessons.captions import Cue, render_vtt
 from i2v.lessons.examples import example_outline, match_topic
 from i2v.lessons.files import LessonFiles, picture_name, png_bytes
-from i2v.lessons.handout import HandoutScene, HandoutTexts, render_handout
+from i2v.lessons.handout import PATTERNS, FirstPage, HandoutScene, HandoutTexts, render_handout
 from i2v.lessons.outline import LessonInputError, Outline
 from i2v.lessons.pack import render_pack
 from i2v.lessons.parse import Limits, parse_graph, parse_path, parse_text, parse_upload
@@ -76,6 +76,7 @@ class SceneStatus(BaseModel):
     fps: int
     resolution: str
     warnings: list[dict[str, Any]]
+    needs_picture: bool = False  # no preset fits and no picture yet: not generated until one is added
 
 
 class LessonStatus(BaseModel):
@@ -238,9 +239,9 @@ class LessonService:
             log.info("retention: deleted lesson %s (untouched for %.0f days)", row.id, (now - touched) / 86_400)
         return deleted
 
-    def _check(self, lesson: Lesson, pictures: set[str]) -> None:
+    def _check(self, lesson: Lesson, pictures: set[str], *, complete: bool = False) -> None:
         check_lesson(lesson, max_scenes=self.limits.max_scenes, max_frames=self.settings.lesson_max_frames,
-                     offered=self.offered(), pictures=pictures)
+                     offered=self.offered(), pictures=pictures, complete=complete)
 
     # ---- read --------------------------------------------------------------------------------------
 
@@ -274,7 +275,7 @@ class LessonService:
         done = sum(s.state == "done" for s in scenes)
         running = sum(s.step / s.total for s in scenes if s.state == "running" and s.total)
         progress = 1.0 if row.state == "ready" else min(0.99, (done + running) / len(scenes))
-        outputs = [kind for kind in ("video", "captions", "handout", "pack") if self.files.output(lesson_id, kind).is_file()]
+        outputs = [kind for kind in ("video", "captions", "handout", "handout-bw", "pack") if self.files.output(lesson_id, kind).is_file()]
         return LessonStatus(
             id=lesson_id, state=row.state, error=row.error,
             note=t(f"lesson.note.{row.note}", lang) if row.note else None,
@@ -307,7 +308,8 @@ class LessonService:
         warnings = [w.model_dump() for w in scene_warnings(lesson, scene, lang)]
         return SceneStatus(id=scene.id, number=number, point=scene.point, section=scene.section, state=state,
                            job_id=job_id, position=position, step=step, total=total, error=error,
-                           frames=numbers["frames"], fps=numbers["fps"], resolution=numbers["resolution"], warnings=warnings)
+                           frames=numbers["frames"], fps=numbers["fps"], resolution=numbers["resolution"], warnings=warnings,
+                           needs_picture=scene.picture is None and scene.preset is None)
 
     # ---- edit ----------------------------------------------------------------------------------------
 
@@ -354,7 +356,7 @@ class LessonService:
         if row.state in ACTIVE:
             return
         lesson = self.files.load(lesson_id)
-        self._check(lesson, self.files.pictures(lesson_id))
+        self._check(lesson, self.files.pictures(lesson_id), complete=True)
         made = all(self.files.has_clip(lesson_id, scene.id, fingerprint(lesson, scene)) for scene in lesson.scenes)
         if made and row.state == "ready" and row.assembled == lesson.digest():
             return  # every clip and output is current: nothing to make
@@ -413,7 +415,7 @@ class LessonService:
 
         The lesson stays a draft while this runs, so a server sharing the archive never feeds it too."""
         lesson = self.files.load(lesson_id)
-        self._check(lesson, self.files.pictures(lesson_id))
+        self._check(lesson, self.files.pictures(lesson_id), complete=True)
         wanted = {scene.id: fingerprint(lesson, scene) for scene in lesson.scenes}
         made = {scene_id for scene_id, fp in wanted.items() if self.files.has_clip(lesson_id, scene_id, fp)}
         self.store.plan(lesson_id, wanted, made)
@@ -456,16 +458,22 @@ class LessonService:
         cues = [Cue(s.start_s, s.end_s, s.text) for s in made.timeline if s.kind == "scene" and s.text]
         write_bytes_atomic(self.files.output(lesson_id, "captions"), render_vtt(cues).encode("utf-8"))
         handout_scenes = [
-            HandoutScene(number, scene.section, scene.point, scene.description, scene.caption, made.strips[scene.id],
-                         note=self._misconception(scene, lang))
+            HandoutScene(number, scene.section, scene.point, scene.description, scene.caption, made.strips[scene.id])
             for number, scene in enumerate(lesson.scenes, start=1)
         ]
         handout_texts = HandoutTexts(
             subtitle=t("lesson.handout.subtitle", lang, scenes=len(lesson.scenes)), caption=t("lesson.handout.caption", lang, text="{text}"),
             about=t("lesson.handout.about", lang), note=t("lesson.card.illustrative", lang), sources=sources,
             page=t("lesson.handout.page", lang, page="{page}", pages="{nb}"),
+            objectives=t("lesson.handout.objectives", lang), keywords=t("lesson.handout.keywords", lang),
+            misconceptions=t("lesson.handout.misconceptions", lang), checks=t("lesson.handout.checks", lang),
+            answers=t("lesson.handout.answers", lang), pattern_key=t("lesson.handout.pattern_key", lang, patterns="{patterns}"),
+            pattern_names={name: t(f"lesson.handout.pattern.{name}", lang) for name in PATTERNS},
         )
-        write_bytes_atomic(self.files.output(lesson_id, "handout"), render_handout(lesson.title, lang, handout_scenes, handout_texts))
+        first = handout_first_page(lesson)
+        for kind, colour in (("handout", True), ("handout-bw", False)):
+            write_bytes_atomic(self.files.output(lesson_id, kind),
+                               render_handout(lesson.title, lang, handout_scenes, handout_texts, first, colour=colour))
         write_bytes_atomic(self.files.output(lesson_id, "timeline"), made.timeline_json())
         durations = {s.scene_id: s.end_s - s.start_s for s in made.timeline if s.kind == "scene"}
         alt = [t("lesson.alt", lang, number=n, total=len(lesson.scenes), point=scene.point,
@@ -474,6 +482,7 @@ class LessonService:
         pictures = [self.files.picture(lesson_id, p) for p in sorted({s.picture for s in lesson.scenes if s.picture})]
         pack = render_pack(video=made.video, captions=self.files.output(lesson_id, "captions"),
                            handout=self.files.output(lesson_id, "handout"), lesson_file=self.files.output(lesson_id, "lesson"),
+                           handout_bw=self.files.output(lesson_id, "handout-bw"),
                            clips=[(s.point, clips[s.id]) for s in lesson.scenes], alt_texts=alt, pictures=pictures)
         write_bytes_atomic(self.files.output(lesson_id, "pack"), pack)
         self.files.prune_clips(lesson_id, set(clips.values()))
@@ -492,11 +501,34 @@ class LessonService:
             parts.append(t("lesson.sources.teacher", lang, names=", ".join(dict.fromkeys(own))))
         return t("lesson.card.sources", lang, sources="; ".join(parts))
 
-    @staticmethod
-    def _misconception(scene, lang: str) -> str:
-        """A common misconception the scene's preset names, when the presets have that field."""
-        if not scene.preset:
-            return ""
-        value = getattr(get_preset(scene.preset), "misconception", None)
-        text = value.get(lang) if hasattr(value, "get") else None
-        return t("lesson.handout.misconception", lang, text=text) if isinstance(text, str) and text else ""
+
+
+def handout_first_page(lesson: Lesson) -> FirstPage:
+    """What the handout's first page says: one objective per scene (its point), the key words (the
+    scenes' labels, each once), the misconception of each preset the lesson uses, each once (a
+    scene no preset fits brings none), and the lesson's checks for understanding when it has them."""
+    lang = lesson.lang
+    keywords: dict[str, str] = {}
+    for scene in lesson.scenes:
+        for label in scene.labels:
+            keywords.setdefault(label.lower(), label)
+    misconceptions: dict[str, tuple[str, str]] = {}
+    for scene in lesson.scenes:
+        if scene.preset:
+            preset = get_preset(scene.preset)
+            text = preset.misconception.get(lang)
+            misconceptions.setdefault(text, (preset.title.get(lang), text))
+    return FirstPage(objectives=[scene.point for scene in lesson.scenes], keywords=list(keywords.values()),
+                     misconceptions=list(misconceptions.values()), checks=lesson_checks(lesson))
+
+
+def lesson_checks(lesson: Lesson) -> list[tuple[str, str]]:
+    """(question, answer) pairs of the lesson's checks for understanding. The hook for the lesson's
+    `checks` (another issue adds them): read as objects or dicts with question and answer."""
+    checks = []
+    for check in getattr(lesson, "checks", None) or ():
+        item = check if isinstance(check, dict) else getattr(check, "__dict__", {})
+        question, answer = item.get("question"), item.get("answer")
+        if isinstance(question, str) and isinstance(answer, str):
+            checks.append((question, answer))
+    return checks

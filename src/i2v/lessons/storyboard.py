@@ -26,19 +26,22 @@ from i2v.request import MAX_SEED, GenerationRequest, RequestError
 from i2v.post.labels import unsupported_characters
 from i2v.teaching.presets import Preset, build_prompt, get_preset, template_path
 from i2v.teaching.prompt_check import PromptWarning, check_prompt
-from i2v.teaching.search import search_presets
+from i2v.teaching.search import match_confidence, search_presets
 
 LESSON_VERSION = 1
 STRONG_MATCH = 0.45  # a point's own words matching a preset this well decide alone
 WEAK_MATCH = 0.2  # below this (own words plus lesson context) a scene gets no preset
 CONTEXT_WEIGHT = 0.5
+FIT_CONFIDENCE = 0.4
+"""Below this match confidence no preset fits: the scene waits for the teacher's picture (or a preset
+the teacher picks) rather than showing, and teaching the misconception of, an unrelated one."""
 SECONDS_RANGE = (1.0, 10.0)
 MAX_LABELS = 3
 LABEL_CHARS = 40
 CAPTION_CHARS = 200
 DEFAULT_ENVIRONMENT = "smooth slow motion, clear diagram"
 ResolutionClass = Literal["draft", "standard", "high"]
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")  # "23.5°" is no sentence end
 _PICTURE_NAME = r"^[0-9a-f]{16}\.png$"
 
 
@@ -53,6 +56,8 @@ class Scene(BaseModel):
     description: str = Field("", max_length=2000)
     lang: Lang = "en"
     preset: str | None = Field(None, max_length=60, description="The science preset whose drawing is the picture.")
+    match: float | None = Field(None, ge=0.0, le=1.0, description="How sure the storyboard was that the preset fits the "
+                                "point (0-1); None when no preset fits or the teacher picked it.")
     picture: str | None = Field(None, pattern=_PICTURE_NAME, description="The teacher's picture (in the lesson folder).")
     picture_name: str = Field("", max_length=300, description="The teacher's own name for the picture (end card).")
     prompt: str = Field(min_length=1, max_length=2000)
@@ -151,22 +156,72 @@ def build_storyboard(outline: Outline, options: Options, lesson_id: str, picture
 def make_scene(point: Point, spec: ModelSpec, *, context: str = "", picture: str | None = None) -> Scene:
     """One scene for one knowledge point (see the module's docstring for the rules)."""
     lang = point.language
-    preset = match_preset(point, context)
+    preset, confidence = match_preset_with_confidence(point, context)
     text = drawable(point.text)[:300].strip() or "—"
     description = drawable(point.description)[:2000]
+    prompt = scene_prompt(point, preset, spec)
+    negative = preset.negative_prompt if preset else None
     return Scene(
         section=drawable(point.section)[:120], point=text, description=description, lang=lang,
-        preset=preset.id if preset else None, picture=picture,
+        preset=preset.id if preset else None, match=confidence if preset else None, picture=picture,
         picture_name=point.picture.name[:300] if point.picture else "",
-        prompt=scene_prompt(point, preset, spec),
-        negative_prompt=preset.negative_prompt if preset else None,
+        prompt=prompt, negative_prompt=negative,
         labels=key_terms(text, description, preset, lang),
         caption=caption_sentence(text, description, lang),
         seconds=clip_seconds(preset, spec),
+        seed=plan_seed(prompt, negative, preset.id if preset else None, picture),
     )
 
 
+def plan_seed(prompt: str, negative: str | None, preset: str | None, picture: str | None) -> int:
+    """A seed fixed by what the clip is made from, so the same scene plan makes the same clip: the
+    English and Chinese versions of a lesson, or the same lesson made twice. (Picture names are
+    their content's hash.) The teacher can still change a scene's seed in the storyboard."""
+    digest = hashlib.sha256("\n".join((prompt, negative or "", preset or "", picture or "")).encode()).digest()
+    return int.from_bytes(digest[:8], "big") % (MAX_SEED + 1)
+
+
 def match_preset(point: Point, context: str = "") -> Preset | None:
+    """The preset that fits the point, or None (see `match_preset_with_confidence`)."""
+    return match_preset_with_confidence(point, context)[0]
+
+
+def match_preset_with_confidence(point: Point, context: str = "") -> tuple[Preset | None, float]:
+    """The preset that fits the point and how sure that is (0-1), or (None, best confidence seen).
+
+    The ranking picks a candidate (`_ranked_preset`); `search.match_confidence` then asks whether it
+    really shows the point: the point's own words count, its description a little less, and the
+    lesson's title and the point's section add `CONTEXT_WEIGHT` of theirs, but only for a preset the
+    point's own words already touch. Below `FIT_CONFIDENCE` no preset fits."""
+    candidates = [p for p, _ in search_presets(f"{point.text} {point.description}", limit=5)]
+    ranked = _ranked_preset(point, context)
+    if ranked is not None and ranked not in candidates:
+        candidates.insert(0, ranked)
+    elif ranked is not None:
+        candidates.remove(ranked)
+        candidates.insert(0, ranked)
+    best: tuple[Preset | None, float] = (None, 0.0)
+    for preset in candidates:
+        confidence = _confidence(preset, point, context)
+        if confidence >= FIT_CONFIDENCE:
+            return preset, confidence  # the ranking's choice first; another candidate only if it fails
+        best = max(best, (None, confidence), key=lambda item: item[1])
+    return best
+
+
+def _confidence(preset: Preset, point: Point, context: str) -> float:
+    own = match_confidence(preset.id, point.text)
+    if point.description.strip():
+        own = max(own, 0.9 * match_confidence(preset.id, f"{point.text} {point.description}"))
+    if own <= 0.0 or own >= FIT_CONFIDENCE:
+        return round(own, 3)
+    if context.strip() == point.text.strip():  # a one-line outline's title is the point itself
+        context = ""
+    around = f"{point.section} {context}".strip()
+    return round(min(1.0, own + CONTEXT_WEIGHT * match_confidence(preset.id, around)) if around else own, 3)
+
+
+def _ranked_preset(point: Point, context: str = "") -> Preset | None:
     """The preset best matching the point: its own words decide when they match well, otherwise the
     lesson's title and the point's section break the tie; None when the point's words match nothing."""
     def scores(query: str) -> dict[str, float]:
@@ -310,10 +365,13 @@ def parse_lesson(data: Any) -> Lesson:
         raise LessonInputError("The lesson is not valid: " + "; ".join(problems)) from None
 
 
-def check_lesson(lesson: Lesson, *, max_scenes: int, max_frames: int, offered: list[str], pictures: set[str]) -> None:
+def check_lesson(lesson: Lesson, *, max_scenes: int, max_frames: int, offered: list[str], pictures: set[str],
+                 complete: bool = False) -> None:
     """Everything a generation would refuse, found before anything is saved: the scene limit, total
     frames, a model this server does not offer, the family's rules, a missing picture, unknown
-    presets, duplicate scene ids and text the bundled font cannot draw. Raises LessonInputError."""
+    presets, duplicate scene ids and text the bundled font cannot draw. A scene with neither picture
+    nor preset (no preset fits) may be saved, waiting for the teacher's picture; with `complete`
+    (before generating) it is refused. Raises LessonInputError."""
     problems: list[str] = []
     if len(lesson.scenes) > max_scenes:
         problems.append(f"the lesson has {len(lesson.scenes)} scenes; at most {max_scenes} (I2V_LESSON_MAX_SCENES)")
@@ -333,8 +391,8 @@ def check_lesson(lesson: Lesson, *, max_scenes: int, max_frames: int, offered: l
             missing = unsupported_characters(text)
             if missing:
                 problems.append(f"{where} {name}: the bundled font cannot draw {' '.join(missing[:5])}; change those characters")
-        if scene.picture is None and scene.preset is None:
-            problems.append(f"{where}: no picture; upload one or pick a preset")
+        if complete and scene.picture is None and scene.preset is None:
+            problems.append(f"{where}: no preset fits; add a picture (or pick a preset) before generating")
         if scene.picture is not None and scene.picture not in pictures:
             problems.append(f"{where}: the picture {scene.picture} is not in this lesson; upload it first")
         if scene.preset is not None:
@@ -351,7 +409,14 @@ def check_lesson(lesson: Lesson, *, max_scenes: int, max_frames: int, offered: l
         problems.append(f"the scenes would make {total} frames together; at most {max_frames} per lesson "
                         "(I2V_LESSON_MAX_FRAMES). Remove scenes or shorten them")
     if problems:
-        raise LessonInputError("The lesson cannot be saved: " + "; ".join(problems[:10]) + ".")
+        start = "The lesson cannot be generated yet: " if complete else "The lesson cannot be saved: "
+        raise LessonInputError(start + "; ".join(problems[:10]) + ".")
+
+
+def waiting_scenes(lesson: Lesson) -> list[int]:
+    """The numbers (from 1) of the scenes no preset fits and that have no picture yet: they are not
+    generated until the teacher adds a picture or picks a preset."""
+    return [n for n, scene in enumerate(lesson.scenes, start=1) if scene.picture is None and scene.preset is None]
 
 
 def scene_warnings(lesson: Lesson, scene: Scene, lang: str) -> list[PromptWarning]:

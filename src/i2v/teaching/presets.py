@@ -94,12 +94,17 @@ class ClipPlan(_Frozen):
 
 
 def build_prompt(subject: str, action: str, direction: str = "", environment: str = "") -> str:
-    """Join the builder fields into one English prompt: "subject action direction, environment".
+    """Join the builder fields into one English prompt: "subject, action direction, environment".
 
-    Blank fields are skipped and inner whitespace collapsed, so the result reads as one phrase.
+    The comma after the subject keeps the action on the subject: "an egg on the bottom of a beaker
+    of water, slowly rising", not "…a beaker of water slowly rising" (the water rising). The
+    direction follows the action with a space, so it must read on from it (a preposition or a
+    conjunction: "toward…", "as…", "while…"); an absolute clause ("its axis always pointing…")
+    belongs in the action after a comma. Blank fields are skipped and inner whitespace collapsed.
     """
-    head = " ".join(" ".join(part.split()) for part in (subject, action, direction) if part.strip())
-    setting = " ".join(environment.split())
+    subject, action, direction, setting = (" ".join(part.split()) for part in (subject, action, direction, environment))
+    motion = " ".join(part for part in (action, direction) if part)
+    head = ", ".join(part for part in (subject, motion) if part)
     return f"{head}, {setting}" if head and setting else head or setting
 
 

@@ -53,7 +53,7 @@ ACTION_VERBS: frozenset[str] = frozenset(stem(v) for v in (
     "expand", "contract", "pump", "beat", "split", "divide", "separate", "merge", "join", "collide", "bounce",
     "roll", "slide", "travel", "pass", "bend", "refract", "reflect", "spread", "diffuse", "dissolve", "melt",
     "freeze", "boil", "evaporate", "condense", "burn", "glow", "flicker", "erupt", "explode", "fizz", "swirl",
-    "twist", "bloom", "sprout", "crawl", "swim", "walk", "jump", "zoom", "break", "blow", "sweep",
+    "twist", "bloom", "sprout", "crawl", "swim", "walk", "jump", "zoom", "break", "blow", "sweep", "carry",
 ))
 # Not listed on purpose: words that are mostly nouns in science prompts ("wave", "drop", "bubble",
 # "light", "pulse", "form"), so "a transverse wave on a rope" is still flagged as having no action.

@@ -166,3 +166,77 @@ def search_presets(query: str, limit: int = 5) -> list[tuple[Preset, float]]:
     if ranked:  # drop stray one-character matches far below the best hit
         ranked = [item for item in ranked if item[1] >= ranked[0][1] * _RELATIVE_CUTOFF]
     return ranked[: max(0, limit)]
+
+
+_SEAM_FACTOR = 0.4
+RIVAL_FACTOR = 0.7
+ANCHORLESS_FACTOR = 0.5
+"""A preset none of whose keywords the query holds whole gets half the confidence: 'sodium' in
+'sodium hydroxide' is not a point about sodium metal, 'iron' in 'iron filings' not one about rust."""
+
+
+def _anchored(doc: _Doc, terms: set[str], query: str) -> bool:
+    """Does the query hold one of the preset's keywords whole (every word of an English keyword, a
+    Chinese keyword as written)?"""
+    for keyword in doc.preset.keywords.en:
+        stems = set(english_terms(keyword))
+        if stems and stems <= terms:
+            return True
+    return any(keyword in query for keyword in doc.preset.keywords.zh)
+
+
+def match_confidence(preset_id: str, query: str) -> float:
+    """How sure it is that `preset_id` shows what `query` (a knowledge point) is about, in [0, 1].
+
+    Unlike `search_presets`' ranking score, only the preset's title and keywords count (its
+    knowledge point and prompt mention many neighbouring ideas: the water cycle's mentions that
+    evaporation takes in heat, which is no reason to show it for evaporative cooling), and a query
+    holding none of its keywords whole gets `ANCHORLESS_FACTOR` of it. 0.0 for an unknown preset or
+    a blank query.
+    """
+    index = _index()
+    doc = next((d for d in index.docs if d.preset.id == preset_id), None)
+    if doc is None or not query.strip():
+        return 0.0
+    terms, grams = set(english_terms(query)), set(chinese_grams(query))
+    chars = _chinese_chars(query) - grams
+    strong = _Doc(doc.preset, tuple(f for f in doc.en if f[0] >= _MAX_WEIGHT), tuple(f for f in doc.zh if f[0] >= _MAX_WEIGHT),
+                  doc.en_phrases, doc.zh_phrases)
+    matched = possible = 0.0
+    explained: set[str] = set()
+    for units, fields, factor in ((terms, strong.en, 1.0), (grams, strong.zh, 1.0), (chars, strong.zh, _CHAR_FACTOR)):
+        for unit in units:
+            if any(unit in field for _, field in fields):
+                explained.add(unit)
+            unseen = unit not in index.idf
+            # A Chinese bigram no preset holds is mostly the seam between two words ("月冬" in
+            # "十二月冬至"): it counts less; its characters still count in full.
+            weight = index.idf.get(unit, index.unseen_idf) * factor * (_SEAM_FACTOR if unseen and units is grams else 1.0)
+            possible += weight
+            matched += weight * any(unit in field for _, field in fields)
+    if not matched:
+        return 0.0
+    score = matched / possible
+    if not _anchored(doc, terms, query):
+        score *= ANCHORLESS_FACTOR
+    if _rival(doc, index, terms, query, explained):
+        score *= RIVAL_FACTOR
+    return round(score, 3)
+
+
+def _rival(doc: _Doc, index: _Index, terms: set[str], query: str, explained: set[str]) -> bool:
+    """Does another preset's keyword stand whole in the query, none of whose words this preset
+    explains? Then the query is (also) about that other thing: "蒸发吸热" holds the water cycle's
+    蒸发 but also the ice's 吸热, so it is neither's topic alone."""
+    family = doc.preset.id.split("-")[0]
+    for other in index.docs:
+        if other is doc or other.preset.id.split("-")[0] == family:  # the stages of one topic are no rivals
+            continue
+        for keyword in other.preset.keywords.en:
+            stems = set(english_terms(keyword))
+            if stems and stems <= terms and not stems & explained:
+                return True
+        for keyword in other.preset.keywords.zh:
+            if len(keyword) > 1 and keyword in query and not (set(chinese_grams(keyword)) | _chinese_chars(keyword)) & explained:
+                return True
+    return False

@@ -32,7 +32,8 @@ router = APIRouter()
 PREFIX = "/api/v1/lessons"
 DOWNLOADS = {  # kind → (media type, file suffix, shown inline)
     "video": ("video/mp4", ".mp4", True), "captions": ("text/vtt", ".vtt", True),
-    "handout": ("application/pdf", ".pdf", False), "pack": ("application/zip", "-pack.zip", False),
+    "handout": ("application/pdf", ".pdf", False), "handout-bw": ("application/pdf", "-bw.pdf", False),
+    "pack": ("application/zip", "-pack.zip", False),
     "lesson": ("application/json", ".lesson.json", False),
 }
 OPTION_FIELDS = ("title", "model", "resolution_class", "quality", "steps", "lang")

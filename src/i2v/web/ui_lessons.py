@@ -19,7 +19,7 @@ from i2v.lessons.service import LessonBusy, LessonStatus, NotYourLesson
 from i2v.lessons.store import LessonNotFound
 from i2v.lessons.storyboard import Lesson
 from i2v.i18n import t
-from i2v.teaching.presets import get_preset, template_path
+from i2v.teaching.presets import get_preset, load_presets, template_path
 from i2v.teaching.prompt_check import check_prompt
 from i2v.web.ui_studio import Studio
 from i2v.web.ui_text import UiText
@@ -28,13 +28,14 @@ LESSONS = "lessons"  # the tab's id (see `ui_studio.select_tab`)
 
 POLL_S = 1.0
 FINISHED = ("ready", "failed", "cancelled", "draft")
-DOWNLOAD_KINDS = ("video", "captions", "handout", "pack")
+DOWNLOAD_KINDS = ("video", "captions", "handout", "handout-bw", "pack")
 RESOLUTIONS = [("lesson.resolution.draft", "draft"), ("lesson.resolution.standard", "standard"), ("lesson.resolution.high", "high")]
 LESSON_CSS = """
 .i2v-board table {width: 100%; border-collapse: collapse; font-size: .92rem}
 .i2v-board th, .i2v-board td {border-bottom: 1px solid #e5e7eb; padding: 4px 6px; text-align: left; vertical-align: top}
 .i2v-board .i2v-section td {background: #f1f5f9; font-weight: 600}
 .i2v-scene-done {color: #166534} .i2v-scene-failed {color: #b91c1c}
+.i2v-board tr[data-needs-picture='1'] td {background: #fff7ed} .i2v-needs-picture {color: #9a3412; font-weight: 600}
 """
 
 
@@ -72,8 +73,9 @@ def board_html(status: LessonStatus | None, lang: str) -> str:
             state += f": {view.error}"
         warn = "".join(f"<div class='i2v-warnings' data-code='{w['code']}'>{e(w['message'])}</div>" for w in view.warnings)
         rows.append(
-            f"<tr data-scene='{e(scene['id'])}' data-state='{view.state}'><td>{view.number}</td><td>{e(scene['point'])}</td>"
-            f"<td>{e(_picture_text(scene, lang))}</td><td>{e(scene['prompt'])}{warn}</td><td>{e(', '.join(scene['labels']))}</td>"
+            f"<tr data-scene='{e(scene['id'])}' data-state='{view.state}' data-needs-picture='{int(view.needs_picture)}'>"
+            f"<td>{view.number}</td><td>{e(scene['point'])}</td>"
+            f"<td{' class=i2v-needs-picture' if view.needs_picture else ''}>{e(_picture_text(scene, lang))}</td><td>{e(scene['prompt'])}{warn}</td><td>{e(', '.join(scene['labels']))}</td>"
             f"<td class='i2v-caption'>{e(scene['caption'])}</td><td>{view.frames / view.fps:.1f}</td>"
             f"<td class='i2v-scene-{view.state}'>{e(state)}</td></tr>"
         )
@@ -115,6 +117,11 @@ def check_html(prompt: str, lang: str, model: str) -> str:
     else:
         parts.append(f"<div class='i2v-ok'>{html.escape(t('ui.check.ok', lang))}</div>")
     return f"<div class='i2v-check' data-warnings='{len(check.warnings)}'>{''.join(parts)}</div>"
+
+
+def preset_choices(lang: str) -> list[tuple[str, str]]:
+    """The presets a teacher can pick for a scene, by title, after "none" (the teacher's own picture)."""
+    return [(t("lesson.preset.none", lang), ""), *((p.title.get(lang), p.id) for p in load_presets())]
 
 
 def _scene_choices(lesson: Lesson) -> list[tuple[str, str]]:
@@ -173,8 +180,11 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     with gr.Group(visible=False) as editor:
         scene = tx.add(gr.Dropdown([], label=t("lesson.scene", en), elem_id="i2v-lesson-scene"), label="lesson.scene")
         with gr.Row(equal_height=False):
-            picture = tx.add(gr.Image(label=t("lesson.picture", en), type="filepath", sources=["upload"], height=220,
-                                      elem_id="i2v-lesson-picture"), label="lesson.picture")
+            with gr.Column(scale=1):
+                picture = tx.add(gr.Image(label=t("lesson.picture", en), type="filepath", sources=["upload"], height=220,
+                                          elem_id="i2v-lesson-picture"), label="lesson.picture")
+                preset_pick = tx.add(gr.Dropdown(preset_choices(en), value="", label=t("lesson.preset", en),
+                                                 elem_id="i2v-lesson-preset"), label="lesson.preset", choices=preset_choices)
             with gr.Column(scale=2):
                 prompt = tx.add(gr.Textbox(label=t("lesson.prompt", en), lines=2, elem_id="i2v-lesson-prompt"), label="lesson.prompt")
                 check = gr.HTML("", elem_id="i2v-lesson-check")
@@ -199,7 +209,8 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
                             value=f"lesson.download.{kind}") for kind in DOWNLOAD_KINDS]
 
     # ---- what the handlers show --------------------------------------------------------------------
-    shown = [lesson_id, message, board, editor, scene, picture, prompt, labels, caption, seconds, progress, player, *downloads]
+    shown = [lesson_id, message, board, editor, scene, picture, prompt, labels, caption, seconds, preset_pick, progress, player,
+             *downloads]
 
     def outputs_of(status: LessonStatus | None) -> list[Any]:
         if status is None or not status.outputs:
@@ -217,7 +228,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
         else:
             picture_path = None
         return [gr.Dropdown(choices=_scene_choices(lesson), value=current.id), picture_path, current.prompt,
-                ", ".join(current.labels), current.caption, current.seconds]
+                ", ".join(current.labels), current.caption, current.seconds, current.preset or ""]
 
     def show(lesson_ref: str, lang_code: str, note: str = "", scene_id: str | None = None, with_outputs: bool = True) -> list[Any]:
         lesson = lessons.get(lesson_ref)
@@ -265,7 +276,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
 
     def pick_scene(lesson_ref, scene_id, lang_code):
         if not lesson_ref or not scene_id:
-            return [gr.skip()] * 6
+            return [gr.skip()] * 7
         return editor_of(lessons.get(lesson_ref), scene_id, lang_code)
 
     def edit(lesson_ref: str | None, lang_code: str, request: gr.Request | None, change, scene_id: str | None = None) -> list[Any]:
@@ -321,6 +332,18 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
                     item["picture"], item["picture_name"] = name, Path(file_path).name[:300]
         return edit(lesson_ref, lang_code, request, change, scene_id)
 
+    def choose_preset(lesson_ref, scene_id, preset_id, lang_code, request: gr.Request):
+        """The teacher picks a preset for a scene (the way out when no preset fits, besides a picture)."""
+        def change(data):
+            for item in data["scenes"]:
+                if item["id"] == scene_id:
+                    if preset_id and item.get("preset") != preset_id:
+                        chosen = get_preset(preset_id)
+                        item.update(preset=chosen.id, match=None, prompt=chosen.prompt, negative_prompt=chosen.negative_prompt)
+                    elif not preset_id:
+                        item.update(preset=None, match=None, negative_prompt=None)
+        return edit(lesson_ref, lang_code, request, change, scene_id)
+
     def run_lesson(lesson_ref, model_id, resolution_class, steps_value, burn_value, smooth_value, lang_code, request: gr.Request):
         """Apply the lesson-wide choices, generate, and follow the lesson until it is ready."""
         if not lesson_ref:
@@ -361,7 +384,8 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     use_example.click(make_example, [example, *settings_in], shown, api_name=False).then(saved_choices, None, saved, api_name=False)
     open_btn.click(open_saved, [saved, lang], shown, api_name=False)
     saved.focus(saved_choices, None, saved, api_name=False, show_progress="hidden")
-    scene.input(pick_scene, [lesson_id, scene, lang], [scene, picture, prompt, labels, caption, seconds], api_name=False)
+    scene.input(pick_scene, [lesson_id, scene, lang], [scene, picture, prompt, labels, caption, seconds, preset_pick], api_name=False)
+    preset_pick.input(choose_preset, [lesson_id, scene, preset_pick, lang], shown, api_name=False)
     prompt.change(check_html, [prompt, lang, model], check, api_name=False, show_progress="hidden", trigger_mode="always_last")
     save.click(save_scene, [lesson_id, scene, prompt, labels, caption, seconds, lang], shown, api_name=False)
     up.click(move(-1), [lesson_id, scene, lang], shown, api_name=False)
