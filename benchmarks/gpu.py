@@ -23,7 +23,8 @@ then the product's own engine runs it:
 
 Every section is time-boxed by --budget-s: what does not fit is skipped and said so; an error in one
 measurement is recorded and the run goes on. The last line printed is one JSON object, also written
-to benchmarks/results_gpu.json.
+to benchmarks/results_gpu.json — or, for a dry run, to benchmarks/results_gpu.dry-run.json (ignored by
+git), so a dry run never overwrites measured GPU results; `--out` names another file for either.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from i2v.samples import gradient_picture  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_gpu.json"
+DRY_RUN_RESULTS = HERE / "results_gpu.dry-run.json"  # beside, never over, the measured file
 CAPS_GIB = (8, 12, 16, 24)
 LADDER: tuple[tuple[str, bool], ...] = (("none", False), ("model", False), ("model", True), ("group", True), ("sequential", True))
 PROMPT = "chromosomes separating and moving to opposite poles, slow motion"
@@ -619,16 +621,25 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def default_out(dry_run: bool) -> Path:
+    """Where results go when --out is not given: a dry run writes beside the measured file, so CPU
+    figures can never replace GPU ones (issue 26)."""
+    return DRY_RUN_RESULTS if dry_run else RESULTS
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budget-s", type=float, default=450.0, help="stop starting new measurements after this (default 450)")
     parser.add_argument("--dry-run", action="store_true", help="the same code on the CPU with the test models")
     parser.add_argument("--families", default="i2vgenxl,wan,ltx", help="comma-separated (default all)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help=f"results JSON (default {RESULTS.name})")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"results JSON (default {RESULTS.name}; {DRY_RUN_RESULTS.name} for a dry run)")
     parser.add_argument("--report", action="store_true", help="print BENCHMARKS.md's GPU section from --out, run nothing")
     parser.add_argument("--write-tables", action="store_true", help="write the measured tables the product reads")
     args = parser.parse_args(argv)
     args.families = [f.strip() for f in args.families.split(",") if f.strip()]
+    if args.out is None:
+        args.out = default_out(args.dry_run)
     if args.report:
         print(report(json.loads(args.out.read_text(encoding="utf-8"))))
         return 0

@@ -81,3 +81,42 @@ def test_the_measured_table_turns_fitting_plans_into_thresholds():
     wan = table["families"]["wan"]
     assert wan["fits_from_gib"] == {"group+tiling": 8, "model": 24}
     assert wan["step_s"] == 2.5 and wan["before_first_step_s"] == 1.5 and table["peak_tflops"] == 989.0
+
+
+def _copy_of_the_script(folder: Path) -> Path:
+    """benchmarks/gpu.py copied into `folder` with measured results beside it, so the real checkout's
+    results are never at stake while the test checks what a dry run writes next to the script."""
+    script = folder / "gpu.py"
+    script.write_text((REPO / "benchmarks" / "gpu.py").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "flops.py").write_text((REPO / "benchmarks" / "flops.py").read_text(encoding="utf-8"), encoding="utf-8")
+    return script
+
+
+def test_a_dry_run_never_overwrites_the_measured_results(tmp_path):
+    script = _copy_of_the_script(tmp_path)
+    measured = tmp_path / "results_gpu.json"
+    measured.write_text('{"device": {"name": "NVIDIA H200"}, "dry_run": false}\n', encoding="utf-8")
+    before = measured.read_bytes()
+    # budget 0: every measurement is skipped, so this checks only where the results go (seconds, not a minute)
+    done = subprocess.run([sys.executable, str(script), "--dry-run", "--budget-s", "0"], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert measured.read_bytes() == before  # the GPU figures are untouched
+    beside = tmp_path / "results_gpu.dry-run.json"
+    written = json.loads(beside.read_text(encoding="utf-8"))
+    assert written["dry_run"] is True and written == json.loads(done.stdout.strip().splitlines()[-1])
+    # and the report of a dry run reads the dry run's file by default, not the measured one
+    report = subprocess.run([sys.executable, str(script), "--report", "--dry-run"], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path)
+    assert report.returncode == 0 and "Dry run on the CPU" in report.stdout, report.stderr
+
+
+def test_a_dry_run_with_out_writes_only_there(tmp_path):
+    script = _copy_of_the_script(tmp_path)
+    out = tmp_path / "elsewhere" / "mine.json"
+    out.parent.mkdir()
+    done = subprocess.run([sys.executable, str(script), "--dry-run", "--budget-s", "0", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert json.loads(out.read_text(encoding="utf-8"))["dry_run"] is True
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "flops.py", "gpu.py"]  # nothing beside the script
