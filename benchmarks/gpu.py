@@ -482,11 +482,11 @@ def measure_levers(family: Family, device: Device, budget: Budget) -> dict[str, 
 
         guarded(levers, name)(run)
 
-    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.nn.attention import SDPBackend
 
     for name, backend in (("sdpa_flash", SDPBackend.FLASH_ATTENTION), ("sdpa_efficient", SDPBackend.EFFICIENT_ATTENTION),
                           ("sdpa_math", SDPBackend.MATH), ("sdpa_cudnn", SDPBackend.CUDNN_ATTENTION)):
-        compare(name, lambda backend=backend: sdpa_kernel([backend]))
+        compare(name, lambda backend=backend: _denoiser_attention(_denoiser(engine), backend))
     denoiser = _denoiser(engine)
     if device.kind == "cuda" and budget.allows(max(120.0, 3 * run_cost), f"{spec.title} torch.compile"):
         guarded(levers, "torch_compile")(lambda: _compile_lever(engine, denoiser, device, request, picture, base))
@@ -501,6 +501,30 @@ def measure_levers(family: Family, device: Device, budget: Budget) -> dict[str, 
 
 def _denoiser(engine) -> torch.nn.Module:
     return engine.parts.unet if hasattr(engine, "parts") else engine.pipe.transformer
+
+
+@contextlib.contextmanager
+def _denoiser_attention(denoiser: torch.nn.Module, backend) -> Iterator[None]:
+    """One SDPA backend for the denoiser's attention only. Around the whole generation (the first GPU
+    run) flash, memory-efficient and cuDNN each refused some call outside the denoiser ("No available
+    kernel": the encoders' or the VAE's attention), so nothing was learnt about the denoiser."""
+    from torch.nn.attention import sdpa_kernel
+
+    had_own = "forward" in denoiser.__dict__
+    original = denoiser.forward
+
+    def forward(*args, **kwargs):
+        with sdpa_kernel([backend]):
+            return original(*args, **kwargs)
+
+    denoiser.forward = forward
+    try:
+        yield
+    finally:
+        if had_own:
+            denoiser.forward = original
+        else:
+            del denoiser.forward
 
 
 @contextlib.contextmanager

@@ -185,3 +185,27 @@ def test_each_family_gets_a_share_and_skips_are_kept_in_one_list():
     assert len(budget.skipped) == 1 and budget.skipped[0].startswith("too big for the share (needs ~100 s")
     whole = budget.left()
     assert budget.share(1).left() <= whole  # a share never outlasts the run
+
+
+def test_the_sdpa_lever_restricts_the_denoiser_alone():
+    """The first GPU run wrapped the whole generation in one SDPA backend and every fused backend
+    failed on some attention outside the denoiser; the lever now binds only the denoiser's calls."""
+    import torch
+    from torch.nn.attention import SDPBackend
+
+    gpu = _gpu_module()
+
+    class Denoiser(torch.nn.Module):
+        def forward(self, q):
+            return torch.nn.functional.scaled_dot_product_attention(q, q, q)
+
+    denoiser, q = Denoiser(), torch.randn(1, 2, 8, 16)
+    # on the CPU the memory-efficient backend has no kernel: inside the denoiser it must be the only one
+    with gpu._denoiser_attention(denoiser, SDPBackend.EFFICIENT_ATTENTION):
+        with pytest.raises(RuntimeError, match="No (viable backend|available kernel)"):
+            denoiser(q)
+        outside = torch.nn.functional.scaled_dot_product_attention(q, q, q)  # the VAE's, the encoders': free
+    assert outside.shape == q.shape
+    assert "forward" not in denoiser.__dict__ and denoiser(q).shape == q.shape  # undone afterwards
+    with gpu._denoiser_attention(denoiser, SDPBackend.MATH):
+        assert torch.allclose(denoiser(q), outside, atol=1e-5)
