@@ -16,14 +16,19 @@ then the product's own engine runs it:
    (`torch.cuda.set_per_process_memory_fraction`), each plan down the ladder until one fits; with
    the memory model's prediction beside each measurement. `--write-tables` turns the result into
    src/i2v/engine/measured_gpu.json, which the memory plan and the ETA read.
-3. Levers only a GPU can judge: SDPA backends, `torch.compile` of the denoiser (compile time apart),
-   channels-last (I2VGen-XL's UNet), fp8 layerwise storage (Wan, LTX); each as a speed-up and a
-   deviation of the frames against Standard.
+3. Levers only a GPU can judge: SDPA backends, `torch.compile` of the denoiser (inductor's default
+   mode; compile time apart), channels-last (I2VGen-XL's UNet), fp8 layerwise storage (Wan, LTX);
+   each as a speed-up and a deviation of the frames against Standard.
 4. fp16 against bf16: does I2VGen-XL make NaN/inf in fp16 at 512p, and does the guard name the fix?
 
-Every section is time-boxed by --budget-s: what does not fit is skipped and said so; an error in one
-measurement is recorded and the run goes on. The last line printed is one JSON object, also written
-to benchmarks/results_gpu.json.
+Every section is time-boxed by --budget-s: each family gets a share of what is left (cheapest family
+first, the last gets what the others leave), sections are costed from the family's own measured run,
+what does not fit is skipped and said so; an error in one measurement is recorded and the run goes on;
+a measurement still running 30 s past the budget is interrupted (SIGALRM) and recorded, and the results
+are written after each family, so a run killed from outside still leaves what it measured. The last
+line printed is one JSON object, also written to benchmarks/results_gpu.json — or, for a dry run, to
+benchmarks/results_gpu.dry-run.json (ignored by git), so a dry run never overwrites measured GPU
+results; `--out` names another file for either.
 """
 
 from __future__ import annotations
@@ -35,8 +40,11 @@ import json
 import math
 import os
 import platform
+import signal
 import statistics
+import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -60,6 +68,7 @@ from i2v.samples import gradient_picture  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results_gpu.json"
+DRY_RUN_RESULTS = HERE / "results_gpu.dry-run.json"  # beside, never over, the measured file
 CAPS_GIB = (8, 12, 16, 24)
 LADDER: tuple[tuple[str, bool], ...] = (("none", False), ("model", False), ("model", True), ("group", True), ("sequential", True))
 PROMPT = "chromosomes separating and moving to opposite poles, slow motion"
@@ -71,9 +80,16 @@ PROMPT = "chromosomes separating and moving to opposite poles, slow motion"
 class Budget:
     """Seconds left for the run; sections ask before starting and say what they skipped."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, skipped: list[str] | None = None) -> None:
         self.deadline = time.monotonic() + seconds
-        self.skipped: list[str] = []
+        self.skipped: list[str] = [] if skipped is None else skipped
+
+    def share(self, parts: int, keep_s: float = 0.0) -> Budget:
+        """A slice of what is left (1/parts of it, after keeping `keep_s` for later), so the first family
+        cannot eat the others' time; what a slice leaves unused rolls over to the next. Skips are
+        recorded in the run's one list."""
+        seconds = max(self.left() - keep_s, 0.0) / max(parts, 1)
+        return Budget(min(seconds, self.left()), self.skipped)
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -90,12 +106,46 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+class OutOfTime(Exception):
+    """A measurement still running when the run's budget (plus grace) ran out; it is recorded as an
+    error like any other, and every later section then finds no time left."""
+
+
+HARD_STOP: dict[str, float] = {}  # "at": the monotonic time no measurement may run past (set by `run`)
+GRACE_S = 30.0  # a measurement may overrun the budget by this much before it is interrupted
+
+
+@contextlib.contextmanager
+def hard_stop() -> Iterator[None]:
+    """Interrupt whatever runs past the run's end (SIGALRM raises OutOfTime between Python bytecodes):
+    a device loan is short and its command is killed at its timeout, so one slow measurement (a
+    compile, an offloaded plan) must not take the written results of all the others with it. Only the
+    outermost measurement arms the timer; no-op off the main thread or without SIGALRM."""
+    at = HARD_STOP.get("at")
+    usable = at is not None and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if not usable or signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+        yield
+        return
+
+    def stop(_signum, _frame) -> None:
+        raise OutOfTime(f"still running {GRACE_S:.0f} s after the budget ran out; interrupted")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, max(at - time.monotonic(), 0.5))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def guarded(results: dict, key: str) -> Callable:
     """Run a measurement; an exception is recorded under `key` and the run goes on."""
 
     def wrap(work: Callable[[], Any]) -> Any:
         try:
-            results[key] = work()
+            with hard_stop():
+                results[key] = work()
         except Exception as exc:  # noqa: BLE001 - one failed measurement must not lose the others
             results[key] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
             log(f"{key} failed: {type(exc).__name__}: {exc}")
@@ -314,7 +364,7 @@ def measure_family(family: Family, device: Device, budget: Budget) -> dict[str, 
     runs: dict[str, Any] = {}
     with torch.inference_mode():
         guarded(runs, "standard")(lambda: timed_generate(device, engine, family.request(family.steps_timed), picture))
-        if budget.allows(30, f"{spec.title} fast"):
+        if budget.allows(max(30.0, 0.7 * (runs.get("standard") or {}).get("total_s", 0.0)), f"{spec.title} fast"):
             # the same request in the Fast preset: fewer steps with the family's cache, against Standard
             guarded(runs, "fast")(lambda: timed_generate(device, engine, family.request(family.steps_timed, "fast"), picture))
     standard, fast = runs.get("standard", {}), runs.get("fast", {})
@@ -357,13 +407,19 @@ def _public(run: dict[str, Any]) -> dict[str, Any]:
 def measure_plans(family: Family, device: Device, budget: Budget) -> list[dict[str, Any]]:
     """For each simulated card, walk the ladder from the fastest plan until one fits (2 steps + decode)."""
     engine, spec = family.extra["engine"], family.spec
+    standard = family.extra.get("standard") or {}
+    row_cost = 20.0
+    if standard.get("median_step_s") is not None:  # 2 steps + decode, as measured at full speed
+        row_cost = max(row_cost, standard["first_step_s"] + standard["median_step_s"] + standard["decode_s"])
     caps: tuple[float | None, ...] = CAPS_GIB if device.kind == "cuda" else (None,)
     ladder = LADDER if device.kind == "cuda" else (("none", False),)
     rows = []
     picture = family.picture()
     for cap in caps:
         for offload, tiling in ladder:
-            if not budget.allows(20, f"{spec.title} plan {offload}{'+tiling' if tiling else ''} at {cap} GiB"):
+            # an offloaded plan moves weights every step: count it twice the on-card cost
+            cost = row_cost * (1 if offload == "none" else 2)
+            if not budget.allows(cost, f"{spec.title} plan {offload}{'+tiling' if tiling else ''} at {cap} GiB"):
                 return rows
             row: dict[str, Any] = {"cap_gib": cap, "offload": offload, "vae_tiling": tiling}
             plan = dataclasses.replace(device.plan(spec, offload, tiling), vae_chunk=1 if offload != "none" else 8)
@@ -374,8 +430,13 @@ def measure_plans(family: Family, device: Device, budget: Budget) -> list[dict[s
                 engine.place(plan)
                 with device.capped(cap), torch.inference_mode():
                     run = timed_generate(device, engine, family.request(2), picture)
-                row.update(fits=True, total_s=run["total_s"], decode_s=run["decode_s"],
-                           measured_peak_gib=run["allocated_gib"], reserved_gib=run["reserved_gib"])
+                if run["plan_changes"]:  # it ran out of memory and the engine fell back to a cheaper plan
+                    row.update(fits=False, error="out of memory; the engine then fell back: " + "; ".join(run["plan_changes"])[:160],
+                               fallback_fits=engine.plan.offload + ("+tiling" if engine.plan.vae_tiling else ""),
+                               fallback_total_s=run["total_s"], fallback_peak_gib=run["allocated_gib"])
+                else:
+                    row.update(fits=True, total_s=run["total_s"], decode_s=run["decode_s"],
+                               measured_peak_gib=run["allocated_gib"], reserved_gib=run["reserved_gib"])
             except torch.OutOfMemoryError as exc:
                 row.update(fits=False, error=f"out of memory: {str(exc)[:120]}")
             except Exception as exc:  # noqa: BLE001
@@ -403,9 +464,10 @@ def measure_levers(family: Family, device: Device, budget: Budget) -> dict[str, 
     picture = family.picture()
     request = family.request(family.steps_timed)
     levers: dict[str, Any] = {}
+    run_cost = max(25.0, base.get("total_s") or 0.0)  # one more Standard run
 
     def compare(name: str, context: Callable[[], contextlib.AbstractContextManager]) -> None:
-        if not budget.allows(25, f"{spec.title} lever {name}"):
+        if not budget.allows(run_cost, f"{spec.title} lever {name}"):
             return
 
         def run() -> dict[str, Any]:
@@ -420,13 +482,13 @@ def measure_levers(family: Family, device: Device, budget: Budget) -> dict[str, 
 
         guarded(levers, name)(run)
 
-    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.nn.attention import SDPBackend
 
     for name, backend in (("sdpa_flash", SDPBackend.FLASH_ATTENTION), ("sdpa_efficient", SDPBackend.EFFICIENT_ATTENTION),
                           ("sdpa_math", SDPBackend.MATH), ("sdpa_cudnn", SDPBackend.CUDNN_ATTENTION)):
-        compare(name, lambda backend=backend: sdpa_kernel([backend]))
+        compare(name, lambda backend=backend: _denoiser_attention(_denoiser(engine), backend))
     denoiser = _denoiser(engine)
-    if device.kind == "cuda" and budget.allows(120, f"{spec.title} torch.compile"):
+    if device.kind == "cuda" and budget.allows(max(120.0, 3 * run_cost), f"{spec.title} torch.compile"):
         guarded(levers, "torch_compile")(lambda: _compile_lever(engine, denoiser, device, request, picture, base))
     elif device.kind == "cpu":
         levers["torch_compile"] = {"skipped": "dry run: compiling on the CPU says nothing about the GPU"}
@@ -439,6 +501,30 @@ def measure_levers(family: Family, device: Device, budget: Budget) -> dict[str, 
 
 def _denoiser(engine) -> torch.nn.Module:
     return engine.parts.unet if hasattr(engine, "parts") else engine.pipe.transformer
+
+
+@contextlib.contextmanager
+def _denoiser_attention(denoiser: torch.nn.Module, backend) -> Iterator[None]:
+    """One SDPA backend for the denoiser's attention only. Around the whole generation (the first GPU
+    run) flash, memory-efficient and cuDNN each refused some call outside the denoiser ("No available
+    kernel": the encoders' or the VAE's attention), so nothing was learnt about the denoiser."""
+    from torch.nn.attention import sdpa_kernel
+
+    had_own = "forward" in denoiser.__dict__
+    original = denoiser.forward
+
+    def forward(*args, **kwargs):
+        with sdpa_kernel([backend]):
+            return original(*args, **kwargs)
+
+    denoiser.forward = forward
+    try:
+        yield
+    finally:
+        if had_own:
+            denoiser.forward = original
+        else:
+            del denoiser.forward
 
 
 @contextlib.contextmanager
@@ -467,7 +553,9 @@ def _fp8_storage(module: torch.nn.Module, device: Device) -> Iterator[None]:
 
 def _compile_lever(engine, denoiser: torch.nn.Module, device: Device, request, picture, base) -> dict[str, Any]:
     original = denoiser.forward
-    compiled = torch.compile(denoiser.forward, mode="max-autotune-no-cudagraphs", dynamic=False)
+    # inductor's default mode: "max-autotune" benchmarks every GEMM shape and can take many minutes,
+    # more than a short loan has; the default mode is what a user would switch on first
+    compiled = torch.compile(denoiser.forward, dynamic=False)
     denoiser.forward = compiled
     try:
         with torch.inference_mode():
@@ -524,30 +612,58 @@ def measure_fp16(device: Device, budget: Budget) -> dict[str, Any]:
 # ---- the run ------------------------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def versions(device: Device) -> dict[str, str | None]:
+    """What the figures were measured with: they mean little without the driver and the libraries."""
+    from importlib import metadata
+
+    found: dict[str, str | None] = {"torch": torch.__version__, "python": platform.python_version(), "cuda": torch.version.cuda}
+    for name in ("diffusers", "transformers", "accelerate", "numpy"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    if device.kind == "cuda":
+        try:
+            query = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                                   capture_output=True, text=True, timeout=20)
+            found["driver"] = query.stdout.strip().splitlines()[0] if query.returncode == 0 and query.stdout.strip() else None
+        except (OSError, subprocess.SubprocessError):
+            found["driver"] = None
+    return found
+
+
+def run(args: argparse.Namespace, checkpoint: Callable[[dict[str, Any]], None] = lambda _results: None) -> dict[str, Any]:
+    """Every section in order of worth; `checkpoint(results)` after each family, so a run stopped from
+    outside (the loan's timeout) still leaves what it measured."""
     budget = Budget(args.budget_s)
+    HARD_STOP["at"] = budget.deadline + GRACE_S
     device = Device.detect(args.dry_run)
     log(f"device: {device.name}, {device.total_bytes / GIB:.0f} GiB, {device.dtype}; dense bf16 peak "
         f"{device.peak_tflops or 'unknown'} TFLOP/s; budget {args.budget_s:.0f} s")
     results: dict[str, Any] = {
         "device": {"name": device.name, "kind": device.kind, "dtype": device.dtype, "vae_dtype": device.vae_dtype,
                    "total_gib": round(device.total_bytes / GIB, 1), "dense_bf16_peak_tflops": device.peak_tflops},
-        "dry_run": device.kind == "cpu", "versions": {"torch": torch.__version__, "python": platform.python_version()},
-        "families": {},
+        "dry_run": device.kind == "cpu", "versions": versions(device), "families": {},
     }
-    for family in families(device, args.families):
+    log(f"versions: {results['versions']}")
+    chosen = families(device, args.families)
+    keep_for_fp16 = 60.0 if device.kind == "cuda" else 5.0
+    for index, family in enumerate(chosen):
         name = family.spec.family
         if not budget.allows(45 if device.kind == "cuda" else 5, f"{family.spec.title}"):
             continue
-        entry = guarded(results["families"], name)(lambda: measure_family(family, device, budget))
-        if "error" in entry or "engine" not in family.extra:
-            continue
-        guarded(entry, "memory_plans")(lambda: measure_plans(family, device, budget))
-        guarded(entry, "levers")(lambda: measure_levers(family, device, budget))
+        share = budget.share(len(chosen) - index, keep_s=keep_for_fp16)
+        log(f"{family.spec.title}: {share.left():.0f} s of {budget.left():.0f} s left")
+        entry = guarded(results["families"], name)(lambda: measure_family(family, device, share))
+        if "error" not in entry and "engine" in family.extra:
+            checkpoint(results)
+            guarded(entry, "memory_plans")(lambda: measure_plans(family, device, share))
+            guarded(entry, "levers")(lambda: measure_levers(family, device, share))
         family.extra.clear()
         from i2v.engine.placement import free_accelerator_memory
 
         free_accelerator_memory()
+        checkpoint(results)
     guarded(results, "fp16")(lambda: measure_fp16(device, budget))
     results["skipped"] = budget.skipped
     results["took_s"] = round(args.budget_s - budget.left(), 1)
@@ -556,18 +672,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def measured_table(results: dict[str, Any]) -> dict[str, Any]:
     """What the product reads back (src/i2v/engine/measured_gpu.json): per family, the smallest
-    simulated card each plan fitted on, and the measured step cost with the device's peak."""
+    simulated card each plan fitted on, and the measured step cost with the device's peak.
+
+    The tiers replace the memory model's choice on every card, so a family gets them only when every
+    simulated card found a plan that fits (a sweep cut short by the budget would otherwise send every
+    card, however large, to the one slow plan that was measured); its step figures are kept anyway.
+    The uncapped Standard run counts as "no offload fits from its reserved peak, rounded up"; a plan
+    the engine fell back to and completed on counts as fitting that cap."""
     table: dict[str, Any] = {"device": results["device"]["name"], "peak_tflops": results["device"]["dense_bf16_peak_tflops"],
                              "dtype": results["device"]["dtype"], "families": {}}
     for name, entry in results["families"].items():
         if not isinstance(entry, dict) or "error" in entry:
             continue
         tiers: dict[str, float] = {}
+        covered: set[float] = set()
         for row in entry.get("memory_plans") or []:
-            if isinstance(row, dict) and row.get("fits") and row.get("cap_gib"):
-                key = row["offload"] + ("+tiling" if row.get("vae_tiling") else "")
+            if not isinstance(row, dict) or not row.get("cap_gib"):
+                continue
+            key = row["offload"] + ("+tiling" if row.get("vae_tiling") else "") if row.get("fits") else row.get("fallback_fits")
+            if key:
                 tiers[key] = min(tiers.get(key, math.inf), row["cap_gib"])
+                covered.add(row["cap_gib"])
         standard = entry.get("standard") or {}
+        if standard.get("reserved_gib") and not standard.get("plan_changes"):
+            tiers["none"] = min(tiers.get("none", math.inf), math.ceil(standard["reserved_gib"]))
+        if not set(CAPS_GIB) <= covered:
+            tiers = {}
         table["families"][name] = {
             "fits_from_gib": tiers,
             "step_s": standard.get("median_step_s"), "width": entry.get("size", "0×0").split("×")[0],
@@ -583,6 +713,11 @@ def report(results: dict[str, Any]) -> str:
     """BENCHMARKS.md's GPU section, rendered from the results."""
     device = results["device"]
     lines = [f"## GPU: {device['name']} ({device['total_gib']} GiB, {device['dtype']})", ""]
+    found = results.get("versions") or {}
+    lines += ["Measured with " + ", ".join(f"{name} {found[name]}" for name in
+                                           ("driver", "cuda", "torch", "diffusers", "transformers", "python") if found.get(name))
+              + f"; the run took {results.get('took_s')} s." + (" **Partial: the run was stopped before its end.**"
+                                                               if results.get("partial") else ""), ""]
     if results.get("dry_run"):
         lines += ["**Dry run on the CPU with the test models: these are not GPU figures.**", ""]
     lines += ["| family | size × frames | s/step (std) | s/step (fast) | first preview s | decode s | job s (recipe steps) | "
@@ -597,13 +732,14 @@ def report(results: dict[str, Any]) -> str:
             f"{std.get('first_preview_s')} | {std.get('decode_s')} | {std.get('job_s_at_recipe_steps')} | {fast.get('job_speedup')} | "
             f"{std.get('allocated_gib')} / {std.get('reserved_gib')} | {entry.get('tflops_per_s')} | {entry.get('utilisation')} |")
     lines += ["", "Memory plans under simulated cards (first plan down the ladder that fits):", "",
-              "| family | cap GiB | plan | fits | s (2 steps + decode) | peak GiB measured | predicted |", "|" + "---|" * 7]
+              "| family | cap GiB | plan | fits | s (2 steps + decode) | peak GiB measured | predicted | why not |", "|" + "---|" * 8]
     for name, entry in results["families"].items():
         for row in (entry.get("memory_plans") or []) if isinstance(entry, dict) else []:
             if isinstance(row, dict):
                 plan = row["offload"] + (" + VAE tiling" if row.get("vae_tiling") else "")
+                why = (row.get("error") or "").replace("|", "/")[:110]
                 lines.append(f"| {name} | {row.get('cap_gib')} | {plan} | {'yes' if row.get('fits') else 'no'} | "
-                             f"{row.get('total_s', '')} | {row.get('measured_peak_gib', '')} | {row.get('predicted_peak_gib')} |")
+                             f"{row.get('total_s', '')} | {row.get('measured_peak_gib', '')} | {row.get('predicted_peak_gib')} | {why} |")
     lines += ["", "Levers (speed-up per step and frame deviation against Standard, mean |Δ| of 255):", "",
               "| family | lever | step speed-up | deviation | note |", "|---|---|---|---|---|"]
     for name, entry in results["families"].items():
@@ -619,20 +755,43 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def default_out(dry_run: bool) -> Path:
+    """Where results go when --out is not given: a dry run writes beside the measured file, so CPU
+    figures can never replace GPU ones (issue 26)."""
+    return DRY_RUN_RESULTS if dry_run else RESULTS
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budget-s", type=float, default=450.0, help="stop starting new measurements after this (default 450)")
     parser.add_argument("--dry-run", action="store_true", help="the same code on the CPU with the test models")
-    parser.add_argument("--families", default="i2vgenxl,wan,ltx", help="comma-separated (default all)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help=f"results JSON (default {RESULTS.name})")
+    parser.add_argument("--families", default="i2vgenxl,ltx,wan",
+                        help="comma-separated (default all, cheapest first: the last gets what the others leave)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"results JSON (default {RESULTS.name}; {DRY_RUN_RESULTS.name} for a dry run)")
     parser.add_argument("--report", action="store_true", help="print BENCHMARKS.md's GPU section from --out, run nothing")
     parser.add_argument("--write-tables", action="store_true", help="write the measured tables the product reads")
+    parser.add_argument("--tables-only", action="store_true",
+                        help="write the measured tables from --out (a finished GPU run), run nothing")
     args = parser.parse_args(argv)
     args.families = [f.strip() for f in args.families.split(",") if f.strip()]
+    if args.out is None:
+        args.out = default_out(args.dry_run)
     if args.report:
         print(report(json.loads(args.out.read_text(encoding="utf-8"))))
         return 0
-    results = run(args)
+    if args.tables_only:
+        measured = json.loads(args.out.read_text(encoding="utf-8"))
+        if measured.get("dry_run"):
+            print(f"{args.out} holds a dry run (CPU, test models): no tables written", file=sys.stderr)
+            return 2
+        MEASURED_TABLE.write_text(json.dumps(measured_table(measured), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {MEASURED_TABLE}")
+        return 0
+    def checkpoint(partial: dict[str, Any]) -> None:
+        args.out.write_text(json.dumps(partial | {"partial": True}, indent=1) + "\n", encoding="utf-8")
+
+    results = run(args, checkpoint)
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     if args.write_tables and not results["dry_run"]:
         MEASURED_TABLE.write_text(json.dumps(measured_table(results), indent=1) + "\n", encoding="utf-8")
