@@ -66,6 +66,9 @@ def images(line: str) -> tuple[list[tuple[str, str]], str]:
             stops = [m.start() for m in _REF_STOP.finditer(line)]
         index = bisect_left(stops, name_start)
         name_end = stops[index] if index < len(stops) else len(line)
+        if name_end == name_start and line[name_start - 1:name_start] == "<":
+            name_start -= 1  # "(<)": the "<" is the name itself, as the Markdown regex would read it
+            name_end = name_start + 1
         if name_end == name_start:
             continue
         if name_end not in ends:
