@@ -24,7 +24,7 @@ from i2v.lessons.outline import LessonInputError
 from i2v.lessons.service import LessonBusy, LessonStatus, NotYourLesson
 from i2v.lessons.store import LessonNotFound
 from i2v.i18n import normalize_lang
-from i2v.web import strict_json
+from i2v.web import errors, strict_json
 from i2v.web.api import read_capped
 from i2v.web.deps import ClientDep, ServicesDep
 from i2v.web.forms import FormError, form_text_lenient, text_fields
@@ -85,6 +85,10 @@ async def _call(function, *args):
         raise _refuse(status.HTTP_403_FORBIDDEN, str(exc)) from None
     except LessonBusy as exc:
         raise _refuse(status.HTTP_409_CONFLICT, str(exc)) from None
+    except OSError as exc:  # a storyboard or picture that cannot be written: the disk, not the request
+        if not errors.is_full_disk(exc):
+            raise
+        raise _refuse(status.HTTP_507_INSUFFICIENT_STORAGE, errors.STORAGE_DETAIL) from None
 
 
 def _too_large(limit: int, setting: str, what: str = "The upload") -> HTTPException:
