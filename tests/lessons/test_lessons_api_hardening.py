@@ -212,3 +212,23 @@ def test_four_zip_bombs_at_once_are_refused_and_memory_comes_back(http, lesson_s
     assert len(answers) == 4
     assert after - start < 50 * 2**20, (start / 2**20, after / 2**20)
     assert max(peak) - start < 50 * 2**20, (start / 2**20, max(peak) / 2**20)
+
+
+# ---- 6: the limits' messages, the lesson file's ETag -------------------------------------------------
+
+
+def test_the_two_413s_name_the_limit_that_applies(http):
+    too_big = http.post("/api/v1/lessons", content=b'{"outline": "' + b"a" * UPLOAD_LIMIT + b'"}',
+                        headers={"content-type": "application/json"})
+    assert_refused(too_big, 413, contains="larger than 2 MB (I2V_LESSON_MAX_UPLOAD_MB)")
+    lesson_id = http.post("/api/v1/lessons", json={"outline": THREE_POINTS}).json()["id"]
+    picture = http.post(f"/api/v1/lessons/{lesson_id}/pictures", files={"file": ("big.png", bytes(21 * 2**20), "image/png")})
+    assert_refused(picture, 413, contains="larger than 20 MB (I2V_MAX_UPLOAD_MB)")
+
+
+def test_the_lesson_file_download_answers_if_none_match_with_304(http):
+    lesson_id = http.post("/api/v1/lessons", json={"outline": THREE_POINTS}).json()["id"]
+    first = http.get(f"/api/v1/lessons/{lesson_id}/lesson")
+    assert first.status_code == 200 and first.headers["etag"]
+    again = http.get(f"/api/v1/lessons/{lesson_id}/lesson", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
