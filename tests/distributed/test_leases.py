@@ -144,11 +144,17 @@ def test_a_delivery_is_archived_into_the_reserved_entry_once(store, tmp_path):
     work = tmp_path / "worker"
     work.mkdir()
 
-    def delivery(video_name: str) -> Delivery:
+    def picture(kind: str) -> bytes:
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 64), "red").save(buffer, format=kind)
+        return buffer.getvalue()
+
+    def delivery(video_name: str, thumbnail: bytes | None = None, input_image: bytes | None = None) -> Delivery:
         recipe = {"video": video_name, "frames": 8, "prompt": "a red star"}
         path = work / "v.mp4"
         encode_mp4(np.zeros((8, 64, 64, 3), np.uint8), 8, path, metadata={"comment": json.dumps(recipe)})
-        files = [stage(desk.staging, [p.read_bytes()]) for p in (path, path, path)]
+        files = [stage(desk.staging, [data]) for data in (path.read_bytes(), thumbnail or picture("JPEG"),
+                                                          input_image or picture("PNG"))]
         return Delivery(video=files[0], thumbnail=files[1], input_image=files[2], recipe=json.dumps(recipe).encode())
 
     with pytest.raises(BadDelivery, match="reserved video"):
@@ -157,7 +163,15 @@ def test_a_delivery_is_archived_into_the_reserved_entry_once(store, tmp_path):
     not_video.video.write_bytes(b"not a video")
     with pytest.raises(BadDelivery, match="cannot be read"):
         desk.deliver(job_id, lease, not_video)
+    # The thumbnail and input picture are served to browsers: HTML, SVG, a video or the wrong format is refused.
+    html, svg = b"<html><script>alert(1)</script></html>", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+    for thumbnail, input_image, what in ((html, None, "thumbnail"), (svg, None, "thumbnail"), (None, svg, "input picture"),
+                                         (None, html, "input picture"), (picture("PNG"), None, "thumbnail"),
+                                         (None, (work / "v.mp4").read_bytes(), "input picture")):
+        with pytest.raises(BadDelivery, match=f"delivered {what} is not a"):
+            desk.deliver(job_id, lease, delivery(name + ".mp4", thumbnail, input_image))
     assert store.get(job_id).status is JobStatus.RUNNING
+    assert not archive.entry_named(name).thumbnail.exists() and not archive.entry_named(name).input_image.exists()
     job = desk.deliver(job_id, lease, delivery(name + ".mp4"))
     assert job.status is JobStatus.SUCCEEDED and job.result["video"] == name + ".mp4"
     assert archive.resolve(name + ".mp4").is_file() and json.loads(archive.entry_named(name).recipe.read_text())["video"]

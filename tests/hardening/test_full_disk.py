@@ -198,3 +198,31 @@ def test_a_home_that_cannot_hold_the_job_table_is_one_clear_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in result.stderr, result.stderr
     assert "jobs.sqlite3" in lines[0]
     count("full disk: unusable job table at start", 1)
+
+
+def test_lesson_edits_and_pictures_on_a_full_disk_are_507(small_disk, tmp_path):
+    """Issue 28, item 6: PUT /lessons/ID and POST /lessons/ID/pictures were 500 on a full disk."""
+    from tests.lessons.conftest import THREE_POINTS
+
+    server = start(small_disk / "home", tmp_path, I2V_MIN_FREE_MB="1")
+    other = images.encode(images.gradient_picture(120, 90), "PNG")
+    try:
+        with server.client() as client:
+            made = client.post("/api/v1/lessons", json={"outline": THREE_POINTS})
+            assert made.status_code == 201, made.text
+            lesson = made.json()["lesson"]
+            edited = {**lesson, "scenes": [{**lesson["scenes"][0], "caption": "Chromatids move apart."}, *lesson["scenes"][1:]]}
+            filler = fill(small_disk)
+            with KeepFull(filler):
+                assert_refused(client.put(f"/api/v1/lessons/{lesson['id']}", json=edited), 507, contains="disk")
+                assert_refused(client.post(f"/api/v1/lessons/{lesson['id']}/pictures",
+                                           files={"file": ("cell.png", other, "image/png")}), 507, contains="disk")
+                assert client.get(f"/api/v1/lessons/{lesson['id']}").json()["lesson"] == lesson  # nothing half-saved
+            filler.unlink()
+            assert client.put(f"/api/v1/lessons/{lesson['id']}", json=edited).status_code == 200
+            assert client.post(f"/api/v1/lessons/{lesson['id']}/pictures",
+                               files={"file": ("cell.png", other, "image/png")}).status_code == 201
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log.read_text()
+    count("full disk: lesson edit and picture refused 507", 2)

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from i2v.engine.base import ModelInfo, ModelNotAvailable
+from i2v.engine.imports import IMPORT_LOCK
 from i2v.engine.spec import ModelSpec
 
 
@@ -19,8 +20,9 @@ def local_folder(model: str) -> Path | None:
 
 def cached_snapshot(model: str, revision: str | None = None) -> Path | None:
     """The hub cache's snapshot of `model` (a hub id) when it was downloaded, else None."""
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
+    with IMPORT_LOCK:  # huggingface_hub resolves names lazily too: see engine.imports
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
         return Path(snapshot_download(model, revision=revision, local_files_only=True))

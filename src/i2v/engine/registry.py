@@ -16,6 +16,7 @@ from typing import Any
 
 from i2v.engine.checkpoints import cached_snapshot, denoiser_class, local_folder, pipeline_class
 from i2v.engine.i2vgenxl.spec import SPEC as I2VGENXL
+from i2v.engine.imports import IMPORT_LOCK
 from i2v.engine.ltx.spec import SPEC as LTX
 from i2v.engine.spec import ModelSpec
 from i2v.engine.wan.spec import SPEC as WAN
@@ -93,7 +94,10 @@ def load_engine(model: str, plan: Any, *, revision: str | None = None):
     `UnknownModel`.
     """
     spec = spec_for(model, revision)
-    package = importlib.import_module(f"i2v.engine.{spec.family}")
+    with IMPORT_LOCK:  # the family's modules import diffusers and transformers: see engine.imports
+        package = importlib.import_module(f"i2v.engine.{spec.family}")
+        for module in ("engine", "test_model"):
+            importlib.import_module(f"i2v.engine.{spec.family}.{module}")
     return package.load_engine(model, plan, revision=revision)
 
 
@@ -172,10 +176,11 @@ def prompt_tokenizer(spec: ModelSpec, folder: Path | None = None):
     """The tokenizer the prompt check counts with: the real one from an installed checkpoint's
     `tokenizer/` folder when given, else the family's offline tokenizer (see `engine.tokenizers`)."""
     if folder is not None and (folder / "tokenizer").is_dir():
-        from transformers import AutoTokenizer
-
         try:
-            return AutoTokenizer.from_pretrained(folder, subfolder="tokenizer", local_files_only=True)
+            with IMPORT_LOCK:  # see engine.imports
+                from transformers import AutoTokenizer
+
+                return AutoTokenizer.from_pretrained(folder, subfolder="tokenizer", local_files_only=True)
         except (OSError, ValueError):
             log.warning("could not read the tokenizer in %s; counting with the offline one", folder)
     return spec.text.load_tokenizer()

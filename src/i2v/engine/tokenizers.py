@@ -18,6 +18,8 @@ import math
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from i2v.engine.imports import IMPORT_LOCK
+
 if TYPE_CHECKING:
     from transformers import CLIPTokenizer, T5Tokenizer
 
@@ -59,10 +61,11 @@ def load_clip_tokenizer() -> CLIPTokenizer:
 
     Cached: the tokenizer is immutable and takes ~1 s to build.
     """
-    from transformers import CLIPTokenizer
+    with IMPORT_LOCK:  # the model may be importing transformers in another thread (see engine.imports)
+        from transformers import CLIPTokenizer
 
-    vocab, merges = _vocab_and_merges()
-    return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=CLIP_MAX_TOKENS, pad_token="<|endoftext|>")
+        vocab, merges = _vocab_and_merges()
+        return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=CLIP_MAX_TOKENS, pad_token="<|endoftext|>")
 
 
 T5_SPECIALS = ("<pad>", "</s>", "<unk>")  # ids 0, 1, 2 as in T5/UMT5
@@ -95,10 +98,11 @@ def load_t5_tokenizer(max_length: int, vocab_size: int | None = None) -> T5Token
     at most `vocab_size` tokens (the best-scored pieces; e.g. T5-XXL's 32,128 for a full-size text
     encoder built with random weights). Cached: building it takes about a second.
     """
-    from transformers import T5Tokenizer
+    with IMPORT_LOCK:  # see engine.imports
+        from transformers import T5Tokenizer
 
-    pieces = _t5_pieces()
-    if vocab_size is not None:
-        pieces = pieces[: vocab_size - len(T5_SPECIALS)]
-    vocab = [(token, 0.0) for token in T5_SPECIALS] + pieces
-    return T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=max_length)
+        pieces = _t5_pieces()
+        if vocab_size is not None:
+            pieces = pieces[: vocab_size - len(T5_SPECIALS)]
+        vocab = [(token, 0.0) for token in T5_SPECIALS] + pieces
+        return T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=max_length)

@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
+
 from i2v.archive import Archive, ArchivePathError, Entry
 from i2v.files import write_json_atomic
 from i2v.jobs.previews import check_preview
@@ -157,6 +159,9 @@ class WorkerDesk:
             raise BadDelivery(f"Job {job_id} has no archive entry reserved; reserve one before delivering.")
         entry = self.archive.entry_named(job.entry)
         recipe = self._recipe(files, entry)
+        # Served to browsers from the archive: only pictures of the kind the names promise (never HTML or SVG).
+        _check_picture(files.thumbnail, "thumbnail", "JPEG")
+        _check_picture(files.input_image, "input picture", "PNG")
         staged = [(files.input_image, entry.input_image), (files.thumbnail, entry.thumbnail), (files.video, entry.video)]
         for source, target in staged:  # the video last: an entry with its MP4 in place is complete but its recipe
             _move_into(source, target)
@@ -245,3 +250,19 @@ def clear_staging(folder: Path) -> None:
         for path in folder.iterdir():
             if path.is_file():
                 path.unlink(missing_ok=True)
+
+
+DELIVERED_PICTURE_MAX_PIXELS = 64_000_000  # larger than any frame a family makes; bounds the decode
+
+
+def _check_picture(path: Path, what: str, kind: str) -> None:
+    """BadDelivery unless `path` is a whole picture in the format `kind` (JPEG, PNG)."""
+    try:
+        with Image.open(path, formats=[kind]) as picture:
+            if picture.width * picture.height > DELIVERED_PICTURE_MAX_PIXELS:
+                raise BadDelivery(f"The delivered {what} is {picture.width}x{picture.height}; far larger than any video frame.")
+            picture.load()
+    except BadDelivery:
+        raise
+    except Exception as exc:  # noqa: BLE001 - PIL raises many kinds for what is not such a picture
+        raise BadDelivery(f"The delivered {what} is not a {kind} picture ({type(exc).__name__}).") from None

@@ -7,6 +7,8 @@ files that came with it (a zip's members, or the CLI's folder read by `bundle`),
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -27,7 +29,12 @@ class Picture:
     and its bytes, checked and re-encoded only when the storyboard is made."""
 
     name: str
-    data: bytes = field(repr=False)
+    source: bytes | Callable[[], bytes] = field(repr=False, compare=False)  # the bytes, or what reads them
+
+    @property
+    def data(self) -> bytes:
+        """The picture's bytes; a zip member is inflated only now, after the outline passed its checks."""
+        return self.source() if callable(self.source) else self.source
 
 
 @dataclass(frozen=True)
@@ -107,4 +114,16 @@ def check_points(points: list[Point], max_scenes: int, what: str) -> tuple[Point
             f"The {what} has {len(points)} knowledge points, but a lesson holds at most {max_scenes} scenes "
             "(I2V_LESSON_MAX_SCENES). Split it into several lessons."
         )
+    for number, point in enumerate(points, start=1):
+        if not visible(point.text):
+            raise LessonInputError(
+                f"Knowledge point {number} of the {what} has no visible characters (only spaces or invisible marks "
+                "such as zero-width spaces); write its words or remove it."
+            )
     return tuple(points)
+
+
+def visible(text: str) -> bool:
+    """Does `text` hold a character a reader sees? Zero-width and other format marks (Unicode
+    category Cf: U+200B, U+200C, U+FEFF, …) and spaces are not."""
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)

@@ -6,7 +6,6 @@ syntax), and the file's name only breaks ties, so a mislabelled file still reads
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -30,7 +29,8 @@ from i2v.lessons.outline import (
     split_point,
 )
 from i2v.lessons.parse_graph import parse_graph
-from i2v.lessons.parse_text import looks_like_markdown, parse_markdown, parse_plain
+from i2v.lessons.parse_text import check_lines, looks_like_markdown, parse_markdown, parse_plain
+from i2v.strict_json import JsonBodyError, loads
 
 OUTLINE_SUFFIXES = (".md", ".markdown", ".json")
 TITLE_FILE = "title.txt"  # optional in a folder of captioned pictures: the lesson's title
@@ -59,10 +59,11 @@ def parse_text(text: str, limits: Limits, *, title: str = "", pictures: Bundle |
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise LessonInputError(f"The knowledge graph is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+            data = loads(stripped)
+        except JsonBodyError as exc:
+            raise LessonInputError(f"The knowledge graph is not JSON i2v can read: {exc}") from None
         return parse_graph(data, max_scenes=limits.max_scenes, pictures=pictures, title=title)
+    check_lines(text)  # before any parser looks at a line
     if looks_like_markdown(text):
         return parse_markdown(text, max_scenes=limits.max_scenes, pictures=pictures, title=title)
     return parse_plain(text, max_scenes=limits.max_scenes, title=title)
@@ -124,6 +125,11 @@ def parse_bundle(bundle: Bundle, limits: Limits, *, title: str = "") -> Outline:
         name = outlines[0]
         return parse_text(decode_text(bundle.files[name], name), limits, title=title, pictures=bundle)
     pictures = sorted((n for n in bundle.files if is_picture_name(n)), key=_natural)
+    if len(pictures) > limits.max_scenes:  # counted from the names, before any caption or picture is read
+        raise LessonInputError(
+            f"{bundle.name} holds {len(pictures)} pictures, but a lesson holds at most {limits.max_scenes} scenes "
+            "(I2V_LESSON_MAX_SCENES). Split it into several lessons."
+        )
     if not pictures:
         raise LessonInputError(
             f"{bundle.name} holds no outline and no pictures. Put in an outline (.md or .json) or pictures, each "
@@ -146,7 +152,7 @@ def parse_bundle(bundle: Bundle, limits: Limits, *, title: str = "") -> Outline:
         description = join_sentences([description, *(line for line in lines[1:] if prompt_line(line) is None)])
         folder = PurePosixPath(name).parent
         section = _humane(folder.name) if str(folder) != "." else ""
-        points.append(Point(point, description, section, Picture(name, bundle.files[name]), prompt=prompt))
+        points.append(Point(point, description, section, Picture(name, bundle.loader(name)), prompt=prompt))
     points_t = check_points(points, limits.max_scenes, "folder")
     title_file = bundle.files.get(TITLE_FILE)
     if not title and title_file is not None:

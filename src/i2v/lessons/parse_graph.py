@@ -215,10 +215,9 @@ def _topological(scenes: list[str], edges: list[tuple[str, str]], parent: dict[s
 
 def _picture(reference: str, pictures: Bundle | None, node_id: str) -> Picture:
     name = normalise_name(reference)
-    data = pictures.get(name) if pictures is not None else None
-    if data is None:
+    if pictures is None or not pictures.has(name):
         raise LessonInputError(
             f"Node {node_id[:40]!r} names the picture {reference[:80]!r}, which was not uploaded with the graph. "
             "Upload a zip holding the graph and its pictures."
         )
-    return Picture(name, data)
+    return Picture(name, pictures.loader(name))  # read once the graph has passed its checks

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from i2v.lessons import markup
 from i2v.lessons.bundle import Bundle, normalise_name
 from i2v.lessons.outline import (
     LessonInputError,
@@ -24,27 +25,26 @@ from i2v.lessons.outline import (
     split_point,
 )
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# Anchored, one unbounded group at the end: linear in the line (headings, images, links and
+# emphasis are read by `markup`, whose scanners are too; see its module doc).
 _BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)、]|[①-⑳])\s+(.*)$")
 _PLAIN_BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)、]|[①-⑳])\s*")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)>\s]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(.+?)\1")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 MAX_LINE = 2000
+
+
+def check_lines(text: str) -> None:
+    """Refuse a line longer than MAX_LINE before any parsing looks at it."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > MAX_LINE:
+            raise LessonInputError(f"Line {number} is {len(line)} characters long; keep a line under {MAX_LINE}.")
 
 
 def looks_like_markdown(text: str) -> bool:
     """Headings, bullets or image links make a text Markdown; plain lines are a list of points."""
-    return any(_HEADING.match(line) or _BULLET.match(line) or _IMAGE.search(line) for line in text.splitlines())
+    return any(markup.heading(line) or _BULLET.match(line) or markup.images(line)[0] for line in text.splitlines())
 
 
-def _clean(text: str) -> str:
-    """Markdown inline markup → plain words."""
-    text = _LINK.sub(r"\1", text)
-    for _ in range(3):
-        text = _EMPHASIS.sub(r"\2", text)
-    return " ".join(text.split())
+_clean = markup.plain
 
 
 def parse_plain(text: str, *, max_scenes: int, title: str = "") -> Outline:
@@ -86,9 +86,10 @@ class _Draft:
 def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None, title: str = "") -> Outline:
     """Markdown outline → Outline. Pictures named with `![](…)` are looked up in `pictures` (the
     files uploaded with the outline); a name not among them is an error naming the line."""
-    text = _COMMENT.sub("", text)
+    check_lines(text)
+    text = markup.strip_comments(text)
     lines = text.splitlines()
-    headings = [(i, len(m.group(1)), _clean(m.group(2))) for i, line in enumerate(lines) if (m := _HEADING.match(line))]
+    headings = [(i, found[0], _clean(found[1])) for i, line in enumerate(lines) if (found := markup.heading(line))]
     level_one = [h for h in headings if h[1] == 1]
     title_line = level_one[0][0] if len(level_one) == 1 and headings and headings[0][1] == 1 else None
     if title_line is not None:
@@ -123,27 +124,26 @@ def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None
             raise LessonInputError(f"Line {number} is {len(raw)} characters long; keep a line under {MAX_LINE}.")
         if not raw.strip():
             continue
-        heading = _HEADING.match(raw)
+        heading = markup.heading(raw)
         if heading:
             close_section()
             current, base_indent = None, None
             if index != title_line:
-                section, section_text, section_line, section_has_points = _clean(heading.group(2)), [], number, False
+                section, section_text, section_line, section_has_points = _clean(heading[1]), [], number, False
             continue
-        images = _IMAGE.findall(raw)
-        body = _IMAGE.sub("", raw)
+        images, body = markup.images(raw)
         bullet = _BULLET.match(body) if body.strip() else None
         if bullet is None and images and not body.strip() and _BULLET.match(raw):
             bullet = _BULLET.match(raw)  # a bullet that is only a picture
         if bullet:
             indent = len(bullet.group(1).expandtabs(4))
             if current is not None and base_indent is not None and indent > base_indent:
-                current.add(_clean(_IMAGE.sub("", bullet.group(2))))  # a sub-bullet: details
+                current.add(_clean(markup.images(bullet.group(2))[1]))  # a sub-bullet: details
                 for _, ref in images:
                     attach(current, ref, number)
                 continue
             base_indent = indent
-            point_text = _clean(_IMAGE.sub("", bullet.group(2)))
+            point_text = _clean(markup.images(bullet.group(2))[1])
             alt = next((alt for alt, _ in images if alt.strip()), "")
             current = _Draft(point_text or _clean(alt), section, number)
             if not current.text:
@@ -186,12 +186,11 @@ def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None
 
 def _lookup(reference: str, pictures: Bundle | None, number: int) -> Picture:
     name = normalise_name(reference)
-    data = pictures.get(name) if pictures is not None else None
-    if data is None:
+    if pictures is None or not pictures.has(name):
         where = "was not uploaded with the outline" if pictures is None else f"is not in {pictures.name}"
         raise LessonInputError(
             f"Line {number} names the picture {reference[:80]!r}, which {where}. Upload a zip holding the outline "
             "and its pictures (names relative to the outline)."
         )
-    return Picture(name, data)
+    return Picture(name, pictures.loader(name))  # read once the outline has passed its checks
 

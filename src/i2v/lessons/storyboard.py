@@ -145,8 +145,16 @@ def build_storyboard(outline: Outline, options: Options, lesson_id: str, picture
     outline) to the stored, checked picture's file name. Raises LessonInputError (e.g. text the
     bundled font cannot draw is left out, but a title left empty by that is refused)."""
     spec = spec_for(options.model)
-    scenes = [make_scene(point, spec, context=outline.title, picture=picture_names.get(point.picture.name) if point.picture else None)
-              for point in outline.points]
+    scenes = []
+    for number, point in enumerate(outline.points, start=1):
+        try:
+            scenes.append(make_scene(point, spec, context=outline.title,
+                                     picture=picture_names.get(point.picture.name) if point.picture else None))
+        except ValidationError as exc:  # e.g. a prompt made from a very long point passes 2,000 characters
+            problems = "; ".join(f"{' → '.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                                 for e in exc.errors()[:3])
+            raise LessonInputError(f"Knowledge point {number} ({point.text[:40]!r}) cannot become a scene: {problems}. "
+                                   "Shorten the point, or give it its own shorter prompt (a 'prompt: …' line).") from None
     title = drawable(outline.title)[:200].strip() or drawable(scenes[0].point)
     return Lesson(id=lesson_id, title=title, lang=outline.language, source=outline.source, model=options.model,
                   resolution_class=options.resolution_class, quality=options.quality, steps=options.steps,

@@ -11,6 +11,8 @@ produce a job that is refused.
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -143,6 +145,25 @@ def _numeric_range(param: str, spec: ModelSpec) -> tuple[float, float]:
     return float(span[0]), float(span[1])
 
 
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,9}(?:\.[0-9]{1,9})?")
+
+
+def _number(param: str, value: Any) -> float:
+    """A parameter's number as a client sent it: a finite JSON number, or text of a plain decimal
+    ("16", "9.5"), as every other route reads numbers; "1e3", "٣", "nan" and the like are ValueError."""
+    if isinstance(value, bool):
+        raise ValueError(f"{param} must be a number, not {value!r}")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str) and _PLAIN_DECIMAL.fullmatch(value.strip()):
+        number = float(value.strip())
+    else:
+        raise ValueError(f"{param} must be a plain number such as 20 or 7.5 (got {str(value)[:20]!r})")
+    if not math.isfinite(number):
+        raise ValueError(f"{param} must be a finite number")
+    return number
+
+
 def _change(current: Any, change: Change, spec: ModelSpec) -> Any:
     target = change.target(spec, current)
     if change.param == "resolution":
@@ -154,7 +175,8 @@ def _change(current: Any, change: Change, spec: ModelSpec) -> Any:
     value = float(target)
     if current is None or change.rule == "set":
         return value
-    return max(float(current), value) if change.rule == "at_least" else min(float(current), value)
+    now = _number(change.param, current)
+    return max(now, value) if change.rule == "at_least" else min(now, value)
 
 
 def _clamp(param: str, value: Any, spec: ModelSpec) -> Any:
@@ -163,7 +185,7 @@ def _clamp(param: str, value: Any, spec: ModelSpec) -> Any:
     if param not in _INTEGER_PARAMS + _FLOAT_PARAMS or value is None:
         return value
     low, high = _numeric_range(param, spec)
-    clamped = min(max(float(value), low), high)
+    clamped = min(max(_number(param, value), low), high)
     if param == "frames":
         return spec.frames.nearest(clamped)
     return round(clamped) if param in _INTEGER_PARAMS else clamped

@@ -227,13 +227,15 @@ def get_thumbnail(services: ServicesDep, job_id: str) -> FileResponse:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
 
 
-async def read_capped(request: Request, limit: int) -> bytes:
-    """The request body, refusing (413) past `limit` bytes without reading the rest into memory."""
+async def read_capped(request: Request, limit: int, setting: str | None = None) -> bytes:
+    """The request body, refusing (413) past `limit` bytes without reading the rest into memory;
+    the refusal names the `setting` that sets the limit, when one does."""
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The request is larger than {limit // 1000} kB.")
+            size = f"{limit // 2**20} MB ({setting})" if setting else f"{limit // 1000} kB"
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The request is larger than {size}.")
     return bytes(body)
 
 

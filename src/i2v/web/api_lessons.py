@@ -24,9 +24,10 @@ from i2v.lessons.outline import LessonInputError
 from i2v.lessons.service import LessonBusy, LessonStatus, NotYourLesson
 from i2v.lessons.store import LessonNotFound
 from i2v.i18n import normalize_lang
-from i2v.web import strict_json
+from i2v.web import errors, strict_json
 from i2v.web.api import read_capped
 from i2v.web.deps import ClientDep, ServicesDep
+from i2v.web.forms import FormError, form_text_lenient, text_fields
 
 router = APIRouter()
 PREFIX = "/api/v1/lessons"
@@ -85,32 +86,44 @@ async def _call(function, *args):
         raise _refuse(status.HTTP_403_FORBIDDEN, str(exc)) from None
     except LessonBusy as exc:
         raise _refuse(status.HTTP_409_CONFLICT, str(exc)) from None
+    except OSError as exc:  # a storyboard or picture that cannot be written: the disk, not the request
+        if not errors.is_full_disk(exc):
+            raise
+        raise _refuse(status.HTTP_507_INSUFFICIENT_STORAGE, errors.STORAGE_DETAIL) from None
 
 
-async def _body(request: Request, limit: int) -> tuple[dict[str, Any], tuple[str, bytes] | None]:
-    """The create request's fields and its uploaded file (name, bytes), from JSON or a multipart form."""
+def _too_large(limit: int, setting: str, what: str = "The upload") -> HTTPException:
+    return _refuse(status.HTTP_413_CONTENT_TOO_LARGE, f"{what} is larger than {limit // 2**20} MB ({setting}).")
+
+
+async def _body(request: Request, limit: int, setting: str) -> tuple[dict[str, Any], tuple[str, bytes] | None]:
+    """The create request's fields and its uploaded file (name, bytes), from JSON or a multipart form.
+
+    Multipart text is read as POST /jobs reads it (`forms.text_fields`: exact UTF-8 or 422, each
+    field once); `limit` bytes is the most any part may hold, named by the `setting` that sets it."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
         try:
             form = await request.form(max_files=1, max_fields=len(OPTION_FIELDS) + len(SOURCES), max_part_size=limit)
+            text, _ = await text_fields(request)  # the same form, parsed once, decoded strictly
         except MultiPartException as exc:
             raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, f"The upload could not be read: {exc.message}") from None
-        fields: dict[str, Any] = {}
+        except FormError as exc:
+            raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
         upload = None
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
                 if key != "file":
-                    raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, f"Upload the outline or zip as the field 'file', not {key[:40]!r}.")
+                    raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                  f"Upload the outline or zip as the field 'file', not {form_text_lenient(key)[:40]!r}.")
                 data = await value.read(limit + 1)
                 if len(data) > limit:
-                    raise _refuse(status.HTTP_413_CONTENT_TOO_LARGE, f"The upload is larger than {limit // 2**20} MB (I2V_LESSON_MAX_UPLOAD_MB).")
-                upload = ((value.filename or "upload")[-200:], data)
-            else:
-                fields[key] = value
-        return fields, upload
+                    raise _too_large(limit, setting)
+                upload = (form_text_lenient(value.filename or "upload")[-200:], data)
+        return dict(text), upload
     if kind in ("application/json", ""):
         try:
-            return strict_json.json_object(await read_capped(request, limit), example='{"outline": "Prophase\\nMetaphase"}'), None
+            return strict_json.json_object(await read_capped(request, limit, setting), example='{"outline": "Prophase\\nMetaphase"}'), None
         except strict_json.JsonBodyError as exc:
             raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     raise _refuse(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "Send JSON, or a multipart form with the outline or zip as 'file'.")
@@ -123,7 +136,7 @@ async def create_lesson(services: ServicesDep, client: ClientDep, request: Reque
     .txt, .json, or a .zip of an outline with its pictures, or of pictures each with a caption .txt).
     Optional: `title`, `model`, `resolution_class` (draft, standard, high), `quality`, `steps`."""
     lessons = services.lessons
-    fields, upload = await _body(request, services.settings.lesson_max_upload_mb * 2**20)
+    fields, upload = await _body(request, services.settings.lesson_max_upload_mb * 2**20, "I2V_LESSON_MAX_UPLOAD_MB")
     unknown = sorted(set(fields) - set(OPTION_FIELDS) - set(SOURCES))
     if unknown:
         raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, f"Unknown field(s) {', '.join(repr(u[:40]) for u in unknown[:5])}; "
@@ -133,13 +146,17 @@ async def create_lesson(services: ServicesDep, client: ClientDep, request: Reque
         raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT,
                       "Send exactly one of: outline (text), graph (a JSON object), example (an id from GET /api/v1/lessons/examples) "
                       f"or file (an upload){'; got ' + ', '.join(given) if given else ''}.")
+    for name in ("title", "model", "resolution_class", "quality", "lang", "example"):
+        if fields.get(name) is not None and not isinstance(fields[name], str):
+            raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} must be text (got {type(fields[name]).__name__}).")
     steps = fields.get("steps")
     if isinstance(steps, str) and steps.strip():
-        if not steps.strip().isdigit():
-            raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, f"steps must be a whole number (got {steps[:20]!r}).")
+        # ASCII digits only: str.isdigit() also accepts "²" (int() then fails) and "٣" (int() reads 3)
+        if not (steps.strip().isascii() and steps.strip().isdigit()) or len(steps.strip()) > 6:
+            raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, f"steps must be a whole number such as 30 (got {steps[:20]!r}).")
         steps = int(steps)
     title = fields.get("title") or ""
-    if not isinstance(title, str) or len(title) > 200:
+    if len(title) > 200:
         raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, "title must be text of at most 200 characters.")
     options = await _call(lessons.options, fields.get("model") or None, fields.get("resolution_class") or None,
                           fields.get("quality") or None, steps if steps not in ("", None) else None)
@@ -177,7 +194,7 @@ async def get_lesson(services: ServicesDep, lesson_id: str, lang: LangQuery = "e
 async def put_lesson(services: ServicesDep, client: ClientDep, lesson_id: str, request: Request, lang: LangQuery = "en") -> LessonView:
     """The body is the lesson as GET returns it under `lesson`, edited: scenes reordered or deleted,
     prompt, labels, caption, seconds or picture changed, `model` for all scenes. Checked in full."""
-    raw = await read_capped(request, services.settings.lesson_max_upload_mb * 2**20)
+    raw = await read_capped(request, services.settings.lesson_max_upload_mb * 2**20, "I2V_LESSON_MAX_UPLOAD_MB")
     try:
         data = strict_json.json_object(raw, what="The storyboard", example="the 'lesson' of GET /api/v1/lessons/ID",
                                        empty=b"null")
@@ -190,7 +207,7 @@ async def put_lesson(services: ServicesDep, client: ClientDep, lesson_id: str, r
 @router.post("/lessons/{lesson_id}/pictures", response_model=PictureAdded, status_code=status.HTTP_201_CREATED,
              summary="Add a picture a scene can use (then PUT the scene with it)")
 async def add_picture(services: ServicesDep, client: ClientDep, lesson_id: str, request: Request) -> PictureAdded:
-    _, upload = await _body(request, services.settings.max_upload_mb * 2**20)
+    _, upload = await _body(request, services.settings.max_upload_mb * 2**20, "I2V_MAX_UPLOAD_MB")
     if upload is None:
         raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, "Upload the picture as the multipart field 'file'.")
     return PictureAdded(picture=await _call(services.lessons.add_picture, lesson_id, upload[1], client))

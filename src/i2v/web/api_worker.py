@@ -62,7 +62,7 @@ class Claimed(BaseModel):
 class ProgressBody(BaseModel):
     step: int = Field(ge=0)
     total: int = Field(ge=0)
-    eta_s: float | None = Field(None, ge=0)
+    eta_s: float | None = Field(None, ge=0, allow_inf_nan=False)
     preview: str | None = Field(None, max_length=800_000, description="base64 of a small PNG")
 
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from i2v import __version__
 from i2v.settings import Settings
-from i2v.web import api, api_lessons, api_teaching, api_worker, errors
+from i2v.web import api, api_lessons, api_teaching, api_worker, conditional, errors
 from i2v.web.forms import Latin1FormParsing
 from i2v.web.pools import Pools
 from i2v.web.security import (
@@ -66,8 +66,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(api_lessons.router, prefix="/api/v1", tags=["lessons"])
     if settings.broker:
         app.include_router(api_worker.router, prefix="/api/v1/worker", tags=["workers"])
+    conditional.refuse_other_methods(app)  # before the studio is mounted at "/"
     # The last added runs first: the client's real address is settled before anything uses it.
     app.add_middleware(Latin1FormParsing)
+    app.add_middleware(conditional.NotModified)
+    app.add_middleware(conditional.HeadAsGet)  # outside NotModified: a HEAD is a GET to everything inside
     app.add_middleware(SameOriginGuard, loopback_only=is_loopback(settings.host), extra_hosts=settings.allowed_hosts)
     if settings.auth is not None:
         # With GPU workers, their API is guarded by their own token (WorkerAuth), not the teachers'.

@@ -11,12 +11,17 @@ table that cannot be written (full disk) is 507, not 500.
 
 from __future__ import annotations
 
+import errno
 import http
 import json
 import logging
+import math
 import sqlite3
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,6 +35,12 @@ DETAIL_MAX = 500  # characters of a plain-text error kept as the detail
 STORAGE_DETAIL = ("The server's disk is full (or failing), so this change could not be saved. Videos and jobs "
                   "can still be viewed. Ask the operator to free disk space, then try again.")
 BUSY_DETAIL = "The job table is busy; try again in a moment."
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+def is_full_disk(exc: BaseException) -> bool:
+    """Whether a file write failed because the disk is full, over quota, read-only or failing."""
+    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
 
 
 def _json_headers(headers: list[tuple[bytes, bytes]], body: bytes) -> list[tuple[bytes, bytes]]:
@@ -141,9 +152,27 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
                         status_code=500)
 
 
+def _json_safe(value: Any) -> Any:
+    """`value` with every number JSON cannot hold (NaN, ±Infinity) written as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    # FastAPI's own handler echoes the input, and a NaN in it made the 422 itself fail as a 500.
+    return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
+
+
 def install(app: FastAPI) -> None:
     """Give the job table's failures their own status (507 full disk, 503 busy), a vanished client a
-    quiet 400, and every other exception a JSON 500."""
+    quiet 400, invalid requests a 422 that can always be written as JSON, and every other exception
+    a JSON 500."""
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(sqlite3.OperationalError, _storage_failure)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected)

@@ -55,6 +55,12 @@ def form_text(value: str, field: str) -> str:
         raise FormError(f"{field[:40]}: the text is not valid UTF-8; send form fields as UTF-8 text.") from None
 
 
+def form_text_lenient(value: str) -> str:
+    """A name that is only shown or matched (a file name, a field refused by name): `form_text`,
+    with what is not UTF-8 replaced rather than refused."""
+    return value.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
 async def text_fields(request: Request) -> tuple[dict[str, str], set[str]]:
     """The request's multipart text fields decoded by `form_text`, and the names of all its fields
     (files included). FormError for a form that is not multipart, or a field sent more than once."""

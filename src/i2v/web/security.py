@@ -275,14 +275,15 @@ class WorkerAuth:
     The workers' API (`WORKER_PREFIX`) needs that token and nothing else opens it: a teacher's
     password is refused there (401), with the same delay and lockout as `TokenAuth`. Everywhere
     else the worker token is refused (403), so a worker machine's token can neither use the studio
-    nor see anyone's videos. Runs before `TokenAuth`, which leaves the workers' API to this."""
+    nor see anyone's videos; only the open paths (`OPEN_PATHS`, /health) answer it as they answer anyone. Runs before `TokenAuth`, which leaves the workers' API to this."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.guard = TokenAuth(app, token, guards=lambda path: path.startswith(WORKER_PREFIX),
                                detail="Worker token required (I2V_WORKER_TOKEN).")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and not scope.get("path", "").startswith(WORKER_PREFIX):
+        path = scope.get("path", "")
+        if scope["type"] in ("http", "websocket") and not path.startswith(WORKER_PREFIX) and path not in OPEN_PATHS:
             header = dict(scope.get("headers") or []).get(b"authorization", b"")
             if header and self.guard._authorised(header):
                 if scope["type"] == "websocket":
