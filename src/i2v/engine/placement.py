@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -45,13 +45,18 @@ def generate_frames(
     engine: Placeable, spec: ModelSpec, request: GenerationRequest, image: Image.Image,
     sample: Callable[[GenerationRequest, int, int], np.ndarray | torch.Tensor],
     timings: Callable[[], dict[str, float]] = dict,
+    keyframes: Sequence[Image.Image] = (),
 ) -> EngineOutput:
     """Every family's `generate`: refuse an unseeded request, complete it with the family's
     defaults, then run `sample(request, width, height)` (float frames in [0, 1], (T, H, W, 3)) at
     the request's size through the out-of-memory ladder. `timings` adds what the engine itself
-    measured (e.g. an encoder reload) to the attempt's own time."""
+    measured (e.g. an encoder reload) to the attempt's own time. `keyframes` are the pictures the
+    request's `keyframes` positions name, one each (the engine's `sample` fits them itself)."""
     if request.seed is None:
         raise ValueError("generate() needs a seeded request; call request.with_seed() first")
+    if len(keyframes) != len(request.keyframes):
+        raise ValueError(f"the request places {len(request.keyframes)} picture(s) after the first but "
+                         f"{len(keyframes)} were given")
     request = spec.complete(request)
 
     def attempt(resolution: str) -> EngineOutput:

@@ -99,9 +99,29 @@ def load_engine(model: str, plan: Any, *, revision: str | None = None):
 
 def complete_request(request: GenerationRequest, default_model: str) -> GenerationRequest:
     """`request` with its model set (the default when it names none) and completed by that
-    family's spec. Raises `RequestError` (including `UnknownModel`)."""
+    family's spec. Raises `RequestError` (including `UnknownModel`); a request with pictures its
+    family cannot take names the families that can."""
     model = request.model or default_model
-    return spec_for(model).complete(request.model_copy(update={"model": model}))
+    spec = spec_for(model)
+    check_keyframes(spec, request.keyframes)
+    return spec.complete(request.model_copy(update={"model": model}))
+
+
+def keyframe_families(positions: tuple[float, ...]) -> list[ModelSpec]:
+    """The families that can take pictures at `positions` (besides the first)."""
+    return [spec for spec in SPECS if spec.takes_keyframes(positions)]
+
+
+def check_keyframes(spec: ModelSpec, positions: tuple[float, ...]) -> None:
+    """`RequestError` when `spec` cannot take pictures at `positions`, naming the families that can
+    (with the test model of each, so a teacher trying it out knows what to pick)."""
+    problem = spec.keyframe_problem(positions)
+    if problem is None:
+        return
+    able = keyframe_families(positions)
+    names = ", ".join(f"{s.title}{f' ({s.keyframe_note})' if s.keyframe_note else ''} [test model {s.test_model}]"
+                      for s in able)
+    raise RequestError(f"{problem}. Families that can: {names}." if able else f"{problem}.")
 
 
 def parse_request(fields: dict[str, Any], default_model: str, offered: list[ModelChoice] | None = None) -> GenerationRequest:
