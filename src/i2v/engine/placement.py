@@ -150,11 +150,13 @@ def strip_offload_hooks(module: torch.nn.Module) -> None:
             registry.remove_hook(name, recurse=True)
 
 
-def place_pipeline(pipe: Any, plan: MemoryPlan, *, denoiser: str = "transformer") -> None:
+def place_pipeline(pipe: Any, plan: MemoryPlan, *, denoiser: str | tuple[str, ...] = "transformer") -> None:
     """Apply `plan` to a diffusers pipeline: whole on the device, model offload (one component on
     the GPU at a time), group offload (layers streamed with CUDA streams, overlapping compute), or
     sequential offload; VAE tiling when the plan asks. Hooks from an earlier plan are removed first.
+    `denoiser` names the component (or, for two experts, the components) offloaded leaf by leaf.
     """
+    denoisers = (denoiser,) if isinstance(denoiser, str) else denoiser
     pipe.remove_all_hooks()
     for component in pipe.components.values():
         if isinstance(component, torch.nn.Module):
@@ -171,7 +173,7 @@ def place_pipeline(pipe: Any, plan: MemoryPlan, *, denoiser: str = "transformer"
 
         for name, component in pipe.components.items():
             if isinstance(component, torch.nn.Module):
-                level = "leaf_level" if name == denoiser else "block_level"
+                level = "leaf_level" if name in denoisers else "block_level"
                 kwargs = {"num_blocks_per_group": 1} if level == "block_level" and hasattr(component, "enable_group_offload") else {}
                 if hasattr(component, "enable_group_offload"):
                     component.enable_group_offload(device, offload_type=level, use_stream=device.type == "cuda", **kwargs)

@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from i2v.engine.checkpoints import cached_snapshot, denoiser_class, local_folder, pipeline_class
+from i2v.engine.checkpoints import cached_snapshot, denoiser_class, has_component, local_folder, pipeline_class
 from i2v.engine.i2vgenxl.spec import SPEC as I2VGENXL
 from i2v.engine.ltx.spec import SPEC as LTX
 from i2v.engine.spec import ModelSpec
 from i2v.engine.wan.spec import SPEC as WAN
+from i2v.engine.wan_a14b.spec import SPEC as WAN_A14B
 from i2v.request import GenerationRequest, RequestError
 
 log = logging.getLogger(__name__)
 
-SPECS: tuple[ModelSpec, ...] = (I2VGENXL, WAN, LTX)
+SPECS: tuple[ModelSpec, ...] = (I2VGENXL, WAN, LTX, WAN_A14B)
 DEFAULT_SPEC = I2VGENXL
 
 
@@ -50,6 +51,8 @@ def spec_for(model: str, revision: str | None = None) -> ModelSpec:
     folder = local_folder(model) or (cached_snapshot(model, revision) if "/" in model and not model.startswith((".", "/", "~")) else None)
     if folder is not None:
         name = pipeline_class(folder)
+        if name == "WanImageToVideoPipeline" and has_component(folder, "transformer_2"):
+            return WAN_A14B  # two experts: the A14B layout (TI2V-5B names the same pipeline class)
         for spec in SPECS:
             if name in spec.pipeline_classes:
                 return spec

@@ -222,6 +222,8 @@ class FastPreset:
     description: str
     speedup: float  # expected whole-job speed-up over "standard" (measured; see BENCHMARKS.md)
     steps_factor: float = 0.5  # fast runs ceil(steps × factor) steps
+    steps: int | None = None  # a distilled Fast (a step-distillation LoRA) runs exactly this many steps
+    guidance: float | None = None  # … at this guidance (1: no unconditional pass)
 
 
 @dataclass(frozen=True)
@@ -391,7 +393,9 @@ class ModelSpec:
                 f"{', '.join(map(str, indices[1:]))}; move them further apart (or from the start) or make the clip longer")
 
     def fast_steps(self, steps: int) -> int:
-        """Steps the "fast" preset runs for a request of `steps`."""
+        """Steps the "fast" preset runs for a request of `steps` (a distilled Fast: its own count)."""
+        if self.fast.steps is not None:
+            return self.fast.steps
         return max(1, math.ceil(steps * self.fast.steps_factor))
 
     def estimate_seconds(self, device_kind: str, width: int, height: int, frames: int, steps: int, quality: str) -> float | None:
@@ -446,7 +450,8 @@ class ModelSpec:
             "text_encoder": {"name": self.text.name, "max_tokens": self.text.max_tokens,
                              "prompt_tokens": self.text.budget, "languages": list(self.text.languages)},
             "download_gb": self.weights.download_gb,
-            "fast": {"description": self.fast.description, "speedup": self.fast.speedup},
+            "fast": {"description": self.fast.description, "speedup": self.fast.speedup,
+                     "steps": self.fast.steps, "guidance": self.fast.guidance},
             "keyframes": self.keyframes,
             "keyframes_text": KEYFRAME_WORDS[self.keyframes] + (f" ({self.keyframe_note})" if self.keyframe_note else ""),
             "notes": self.notes,
