@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse, StreamingResponse
+from starlette.datastructures import UploadFile as FormFile  # what a parsed form holds (FastAPI's UploadFile subclasses it)
 from pydantic import BaseModel, ValidationError
 
 from i2v import __version__
@@ -195,13 +196,13 @@ async def create_job(
     return Created(id=job.id, status=job.status, position=job.position, eta_s=eta_s, warnings=warnings)
 
 
-def _keyframe_uploads(form: Any, given: dict[str, str]) -> list[tuple[float, UploadFile]]:
+def _keyframe_uploads(form: Any, given: dict[str, str]) -> list[tuple[float, FormFile]]:
     """(position, file) of the pictures after the first: `end_image` at 1, each `keyframeN` at its
     `keyframeN_at`. RequestError for a picture without a position, a position without a picture, or
     a position that is not a number strictly between 0 and 1."""
-    found: list[tuple[float, UploadFile]] = []
+    found: list[tuple[float, FormFile]] = []
     end = form.get("end_image")
-    if isinstance(end, UploadFile):
+    if isinstance(end, FormFile):
         found.append((1.0, end))
     elif "end_image" in given:
         raise RequestError("end_image: send the end picture as a file field, not text")
@@ -209,7 +210,7 @@ def _keyframe_uploads(form: Any, given: dict[str, str]) -> list[tuple[float, Upl
         upload, at = form.get(name), given.get(f"{name}_at")
         if upload is None and at is None:
             continue
-        if not isinstance(upload, UploadFile) or at is None:
+        if not isinstance(upload, FormFile) or at is None:
             raise RequestError(f"{name}: send the picture as the file field {name} and its position (0–1) as {name}_at")
         if not PLAIN_DECIMAL.fullmatch(at) or not 0 < float(at) < 1:
             raise RequestError(f"{name}_at: must be a position between 0 and 1, not 0 or 1 (got {at[:20]!r}); "
