@@ -123,7 +123,8 @@ def parse_bundle(bundle: Bundle, limits: Limits, *, title: str = "") -> Outline:
     if outlines:
         name = outlines[0]
         return parse_text(decode_text(bundle.files[name], name), limits, title=title, pictures=bundle)
-    pictures = sorted((n for n in bundle.files if is_picture_name(n)), key=_natural)
+    ends = {n: bundle.files[n] for n in bundle.files if is_end_picture_name(n)}  # NAME.end.png: where NAME's clip ends
+    pictures = sorted((n for n in bundle.files if is_picture_name(n) and n not in ends), key=_natural)
     if not pictures:
         raise LessonInputError(
             f"{bundle.name} holds no outline and no pictures. Put in an outline (.md or .json) or pictures, each "
@@ -146,12 +147,27 @@ def parse_bundle(bundle: Bundle, limits: Limits, *, title: str = "") -> Outline:
         description = join_sentences([description, *(line for line in lines[1:] if prompt_line(line) is None)])
         folder = PurePosixPath(name).parent
         section = _humane(folder.name) if str(folder) != "." else ""
-        points.append(Point(point, description, section, Picture(name, bundle.files[name]), prompt=prompt))
+        end_name = _end_name(name)
+        end = Picture(end_name, ends.pop(end_name)) if end_name in ends else None
+        points.append(Point(point, description, section, Picture(name, bundle.files[name]), prompt=prompt, end_picture=end))
+    if ends:
+        raise LessonInputError(f"{', '.join(sorted(ends)[:5])}: an end picture needs its start picture of the same name "
+                               "(cell1.png + cell1.end.png + cell1.txt).")
     points_t = check_points(points, limits.max_scenes, "folder")
     title_file = bundle.files.get(TITLE_FILE)
     if not title and title_file is not None:
         title = next((line.strip() for line in decode_text(title_file, TITLE_FILE).splitlines() if line.strip()), "")
     return Outline(title or _humane(bundle.name), points_t, "folder")
+
+
+def is_end_picture_name(name: str) -> bool:
+    """`cell1.end.png`: the end picture of `cell1.png` in a folder of captioned pictures."""
+    return is_picture_name(name) and PurePosixPath(name).stem.lower().endswith(".end")
+
+
+def _end_name(picture: str) -> str:
+    path = PurePosixPath(picture)
+    return str(path.with_name(f"{path.stem}.end{path.suffix}"))
 
 
 def _caption_name(picture: str) -> str:

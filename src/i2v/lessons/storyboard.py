@@ -55,6 +55,8 @@ class Scene(BaseModel):
     preset: str | None = Field(None, max_length=60, description="The science preset whose drawing is the picture.")
     picture: str | None = Field(None, pattern=_PICTURE_NAME, description="The teacher's picture (in the lesson folder).")
     picture_name: str = Field("", max_length=300, description="The teacher's own name for the picture (end card).")
+    end_picture: str | None = Field(None, pattern=_PICTURE_NAME, description="The teacher's end picture: the clip "
+                                    "ends on it (families whose spec takes an end picture).")
     prompt: str = Field(min_length=1, max_length=2000)
     negative_prompt: str | None = Field(None, max_length=2000)
     labels: list[str] = Field(default_factory=list, max_length=MAX_LABELS)
@@ -140,7 +142,8 @@ def build_storyboard(outline: Outline, options: Options, lesson_id: str, picture
     outline) to the stored, checked picture's file name. Raises LessonInputError (e.g. text the
     bundled font cannot draw is left out, but a title left empty by that is refused)."""
     spec = spec_for(options.model)
-    scenes = [make_scene(point, spec, context=outline.title, picture=picture_names.get(point.picture.name) if point.picture else None)
+    scenes = [make_scene(point, spec, context=outline.title, picture=picture_names.get(point.picture.name) if point.picture else None,
+                         end_picture=picture_names.get(point.end_picture.name) if point.end_picture else None)
               for point in outline.points]
     title = drawable(outline.title)[:200].strip() or drawable(scenes[0].point)
     return Lesson(id=lesson_id, title=title, lang=outline.language, source=outline.source, model=options.model,
@@ -148,7 +151,8 @@ def build_storyboard(outline: Outline, options: Options, lesson_id: str, picture
                   scenes=scenes)
 
 
-def make_scene(point: Point, spec: ModelSpec, *, context: str = "", picture: str | None = None) -> Scene:
+def make_scene(point: Point, spec: ModelSpec, *, context: str = "", picture: str | None = None,
+               end_picture: str | None = None) -> Scene:
     """One scene for one knowledge point (see the module's docstring for the rules)."""
     lang = point.language
     preset = match_preset(point, context)
@@ -156,7 +160,7 @@ def make_scene(point: Point, spec: ModelSpec, *, context: str = "", picture: str
     description = drawable(point.description)[:2000]
     return Scene(
         section=drawable(point.section)[:120], point=text, description=description, lang=lang,
-        preset=preset.id if preset else None, picture=picture,
+        preset=preset.id if preset else None, picture=picture, end_picture=end_picture,
         picture_name=point.picture.name[:300] if point.picture else "",
         prompt=scene_prompt(point, preset, spec),
         negative_prompt=preset.negative_prompt if preset else None,
@@ -286,6 +290,8 @@ def request_fields(lesson: Lesson, scene: Scene) -> dict[str, Any]:
         fields["negative_prompt"] = scene.negative_prompt
     if lesson.steps is not None:
         fields["steps"] = lesson.steps
+    if scene.end_picture is not None:
+        fields["keyframes"] = [1.0]  # the end picture travels with the job (`batch.end_picture_bytes`)
     return fields
 
 
@@ -337,6 +343,8 @@ def check_lesson(lesson: Lesson, *, max_scenes: int, max_frames: int, offered: l
             problems.append(f"{where}: no picture; upload one or pick a preset")
         if scene.picture is not None and scene.picture not in pictures:
             problems.append(f"{where}: the picture {scene.picture} is not in this lesson; upload it first")
+        if scene.end_picture is not None and scene.end_picture not in pictures:
+            problems.append(f"{where}: the end picture {scene.end_picture} is not in this lesson; upload it first")
         if scene.preset is not None:
             try:
                 get_preset(scene.preset)
