@@ -418,6 +418,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     """One block per model this machine offers, then the families not installed with their download line."""
     from i2v.download import download_command
     from i2v.engine.registry import offered_models
+    from i2v.engine.spec import KEYFRAME_WORDS
 
     settings = _settings(args)
     offered = offered_models(settings.model, settings.extra_models)
@@ -430,6 +431,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"    frames {spec.frames.describe()} (default {spec.frames.default}), fps {spec.fps.describe()} "
               f"(default {spec.fps.default:g}), resolutions {', '.join(spec.resolution_names)} "
               f"(default {spec.default_resolution}), steps default {spec.steps.default:g}, guidance default {spec.guidance.default:g}")
+        print(f"    pictures: the first, and {KEYFRAME_WORDS[spec.keyframes].replace('no picture but the first', 'no other')}"
+              + (f" ({spec.keyframe_note})" if spec.keyframe_note else ""))
         if not choice.is_test and not choice.installed:
             print(f"    download (≈{spec.weights.download_gb:g} GB): {download_command(choice.id)}")
     for spec in SPECS:

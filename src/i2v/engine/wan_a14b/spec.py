@@ -81,13 +81,15 @@ SPEC = ModelSpec(
         # ≈ 69 GB (from the parameter counts below; the hub's file sizes were not readable here).
         download_gb=69.0,
     ),
-    # Predicted by the memory model (`engine.memory_model.predict`, 480p, 81 frames, bf16; see
-    # BENCHMARKS.md "Wan 2.2 I2V-A14B"): whole on the device ≈ 66 GiB; model offload (one component
-    # at a time, so one expert) ≈ 28 GiB; group offload ≈ 4 GiB. Estimates until a GPU measures them.
+    # From the memory model's predictions (benchmarks/bench_wan_a14b.py; BENCHMARKS.md "Wan 2.2
+    # I2V-A14B"), 480p, 81 frames, bf16 with the VAE in fp32, 10 % margin: whole on the device 72.5 GiB
+    # (an 80 GB card is not enough with the margin); model offload 33.8 GiB (one expert resident: the
+    # pipeline's offload sequence moves `transformer` out when `transformer_2` comes in) — 48 GB cards;
+    # group offload 7.8 GiB — 24 GB cards and smaller. Estimates until a GPU measures them.
     memory_tiers=(
-        MemoryTier(72, "none"),
-        MemoryTier(32, "model", vae_tiling=True),
-        MemoryTier(8, "group", vae_tiling=True),
+        MemoryTier(81, "none"),
+        MemoryTier(38, "model", vae_tiling=True),
+        MemoryTier(9, "group", vae_tiling=True),
         MemoryTier(0, "sequential", vae_tiling=True),
     ),
     # Wan 2.1 VAE: 8×8 pixels and 4 frames per latent, 16 channels; patch 2×2; the pipeline runs the
