@@ -105,6 +105,9 @@ SPEC = ModelSpec(
         largest_layer=157_317_120, source="estimate: TI2V-5B's measured coefficients scaled by width (5120/3072)",
         decode_frames=4, encoders=("text_encoder",), encoder_largest_layer=1_050_148_864,
     ),
+    # 20×: 4 unguided transformer calls instead of 40 guided steps' 80 (FLOPs per step in BENCHMARKS.md);
+    # at full size the transformer is nearly all of a job, the VAE decode (not sped up) the rest. On the
+    # tiny model, where the VAE dominates, the whole job is measured faster by less (BENCHMARKS.md).
     fast=FastPreset(
         f"lightx2v's 4-step Lightning LoRA in both experts, guidance 1 (no second pass): about 20× fewer transformer "
         f"calls than 40 guided steps; motion can come out slower and details softer ({LIGHTNING_LICENCE})",
