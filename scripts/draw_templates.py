@@ -1707,5 +1707,189 @@ def main() -> None:
         print(f"not drawn by this script (delete them if no preset uses them): {', '.join(stale)}")
 
 
+
+# --------------------------------------------------------------------------- end pictures
+# The state *after* the change a preset shows, for the families that take an end picture (Wan 2.2
+# I2V-A14B, LTX-Video 0.9.5+): the same scene, the same drawing rules (light background, filled
+# shapes), so the model is asked to interpolate only the change itself. Named `<start>_end`.
+
+
+def draw_cell_mitosis_end() -> Image.Image:
+    """Late anaphase of the same cell: each chromosome's two chromatids have parted, and one full,
+    identical set (a long and a short red, a long and a short blue) has reached each pole."""
+    s = Sketch((244, 240, 246))
+    rng = random.Random(1)
+    cx, cy = 384, 256
+    s.ellipse(cx - 330, cy - 200, cx + 330, cy + 200, fill=(250, 222, 210), outline=(206, 128, 110), width=8)
+    for _ in range(40):
+        a, d = rng.uniform(0, math.tau), rng.uniform(0.35, 0.9)
+        x, y = cx + math.cos(a) * 300 * d, cy + math.sin(a) * 180 * d
+        if abs(x - cx) < 120:
+            s.ellipse(x - 9, y - 5, x + 9, y + 5, fill=(236, 186, 170))
+    fibre = (150, 176, 96)
+    red, blue = (214, 70, 70), (60, 104, 200)
+    for px, side in ((100, -1), (668, 1)):
+        for i in range(16):
+            a = math.tau * i / 16
+            s.line([(px + math.cos(a) * 14, cy + math.sin(a) * 14), (px + math.cos(a) * 40, cy + math.sin(a) * 40)],
+                   fibre, 3)
+        s.circle(px, cy, 13, fill=(108, 140, 60))
+        for dy, arm, colour in ((-90, 48, red), (-30, 24, blue), (30, 48, blue), (90, 24, red)):
+            tip = (px - side * 110, cy + dy * 0.8)  # the centromere, pulled towards the pole, arms trailing
+            s.line([(px, cy), tip], fibre, 4)
+            chromatid = [(tip[0] - side * arm, tip[1] - arm * 0.5), tip, (tip[0] - side * arm, tip[1] + arm * 0.5)]
+            s.line(_smooth(chromatid, closed=False, per_segment=6), colour, 14)
+    for ry in (196, 316):  # polar fibres overlapping in the middle, pushing the poles apart
+        s.line([(160, ry), (608, ry)], (190, 206, 150), 3)
+    return s.finish()
+
+
+def draw_seed_germination_end() -> Image.Image:
+    """The same bean a few days later: the seed coat split, a white radicle grown down into the soil
+    with side roots, and a hooked green shoot breaking the surface."""
+    s = Sketch(SKY)
+    rng = random.Random(4)
+    _vertical_gradient(s, (214, 234, 248), (240, 246, 236), 0, 230)
+    s.rect(0, 230, WIDTH, HEIGHT, fill=(170, 124, 84))
+    s.polygon([(x, 230 + 6 * math.sin(x / 45)) for x in range(0, WIDTH + 16, 16)] + [(WIDTH, 262), (0, 262)],
+              fill=(150, 106, 70))
+    for _ in range(130):
+        x, y = rng.uniform(0, WIDTH), rng.uniform(262, HEIGHT)
+        s.ellipse(x - 5, y - 3, x + 5, y + 3, fill=_mix((170, 124, 84), (90, 60, 40), rng.uniform(0.2, 0.6)))
+    s.ellipse(236, 280, 532, 430, fill=(140, 96, 62, 120))
+    root = _smooth([(384, 392), (380, 430), (392, 468), (384, 506)], closed=False)
+    s.line(root, (246, 240, 226), 12)
+    for y, side in ((430, -1), (452, 1), (474, -1)):
+        s.line([(384, y), (384 + side * 40, y + 22)], (240, 232, 214), 5)
+    shoot = _smooth([(400, 310), (404, 262), (396, 220), (376, 200)], closed=False)
+    s.line(shoot, (96, 160, 72), 12)
+    s.polygon(_smooth([(376, 200), (350, 186), (336, 200), (356, 214)]), fill=(120, 184, 86), outline=(80, 130, 60), width=3)
+    seed = _smooth([(300, 330), (360, 300), (430, 298), (476, 330), (470, 380), (420, 398), (384, 388),
+                    (346, 396), (300, 384)], per_segment=10)
+    s.polygon(seed, fill=(222, 184, 128), outline=(150, 110, 70), width=5)
+    s.line([(330, 334), (384, 318), (440, 330)], (150, 110, 70), 5)  # the split seed coat
+    return s.finish()
+
+
+def draw_plasmolysis_end() -> Image.Image:
+    """The same onion cells after a strong salt solution: each purple protoplast has lost water and
+    shrunk away from the rigid cell wall, a clear gap (the salt solution) between them."""
+    wall = (176, 146, 112)
+    s = Sketch(wall)
+    rng = random.Random(22)
+    h = 104
+    for row in range(-1, 6):
+        y0 = row * h + 4
+        x = -rng.uniform(20, 200)
+        while x < WIDTH + 40:
+            w = rng.uniform(230, 300)
+            s.rect(x, y0, x + w, y0 + h, fill=(244, 236, 230), outline=wall, width=10, radius=8)
+            s.polygon(_blob(rng, x + w / 2, y0 + h / 2, min(w, h) * 0.32, 0.12, n=12),
+                      fill=(128, 56, 140), outline=(100, 40, 110), width=3)  # shrunken, darker protoplast
+            s.ellipse(x + w / 2 - 10, y0 + h / 2 - 7, x + w / 2 + 10, y0 + h / 2 + 7, fill=(90, 40, 90))
+            x += w
+    return s.finish()
+
+
+def draw_prism_light_end() -> Image.Image:
+    """The same prism once the light passes: the beam bends at both faces and fans out into the
+    spectrum, red bent least (top) to violet bent most (bottom), a rainbow band on the screen."""
+    s = Sketch((216, 220, 234))
+    s.rect(0, 420, WIDTH, HEIGHT, fill=(200, 202, 218))
+    cx, cy, side = 330, 270, 250
+    h = side * math.sqrt(3) / 2
+    top, left, right = (cx, cy - h * 2 / 3), (cx - side / 2, cy + h / 3), (cx + side / 2, cy + h / 3)
+    entry = (cx - side / 4 - 4, cy - h / 6 + 6)
+    exit_ = (cx + side / 4 - 6, cy - h / 6 + 20)
+    s.polygon([(0, 294), (0, 326), (entry[0], entry[1] + 11), (entry[0], entry[1] - 7)], fill=(255, 254, 246),
+              outline=(196, 188, 150), width=3)
+    s.rect(640, 120, 700, 420, fill=(250, 250, 252), outline=(160, 160, 178), width=4, radius=4)
+    s.rect(662, 420, 678, 444, fill=(150, 150, 164))
+    s.rect(630, 440, 710, 452, fill=(130, 130, 146), radius=4)
+    s.polygon([entry, (entry[0], entry[1] + 8), (exit_[0], exit_[1] + 14), (exit_[0], exit_[1])], fill=(255, 252, 240, 200))
+    spectrum = [(230, 60, 60), (244, 140, 50), (244, 220, 60), (90, 190, 90), (70, 130, 220), (90, 70, 190), (140, 70, 190)]
+    for i, colour in enumerate(spectrum):
+        y0, y1 = 196 + i * 26, 222 + i * 26
+        s.polygon([(exit_[0], exit_[1] + i * 2), (exit_[0], exit_[1] + i * 2 + 2), (640, y1), (640, y0)], fill=colour + (230,))
+        s.rect(644, y0, 696, y1, fill=colour)
+    s.polygon([top, right, left], fill=(160, 200, 230, 200), outline=(96, 132, 170), width=5)
+    return s.finish()
+
+
+def draw_salt_dissolving_end() -> Image.Image:
+    """The same beaker once the crystal has dissolved: no crystal left, sodium and chloride ions spread
+    evenly through the water, each on its own."""
+    s = Sketch((244, 244, 240))
+    _beaker(s, WATER)
+    rng = random.Random(23)
+    cl, na = ((96, 186, 96), (50, 120, 50)), ((160, 90, 200), (100, 50, 140))
+    for i in range(20):
+        kind, r = (cl, 14) if i % 2 == 0 else (na, 9)
+        x, y = rng.uniform(280, 488), rng.uniform(150, 400)
+        s.circle(x, y, r, fill=kind[0], outline=kind[1], width=3)
+    return s.finish()
+
+
+def draw_ice_melting_end() -> Image.Image:
+    """The same plate once the ice cube has melted: a wide, shallow puddle of water and a few drops,
+    no ice left."""
+    s = Sketch((240, 242, 246))
+    s.rect(0, 330, WIDTH, HEIGHT, fill=(222, 206, 184))
+    s.ellipse(140, 320, 628, 452, fill=(232, 234, 238), outline=(180, 184, 194), width=5)
+    s.ellipse(190, 342, 578, 430, fill=(246, 247, 250))
+    puddle = [(x, 388 + (y - 388) * 0.28) for x, y in _blob(random.Random(14), 384, 388, 190, 0.18)]  # flat: water spreads
+    s.polygon(puddle, fill=(160, 204, 236, 220), outline=(120, 170, 210), width=3)
+    s.ellipse(300, 376, 470, 398, fill=(196, 226, 246, 200))
+    for x, y in ((540, 378), (226, 400)):
+        s.ellipse(x - 12, y - 7, x + 12, y + 7, fill=(196, 226, 246), outline=(120, 170, 210), width=2)
+    return s.finish()
+
+
+def draw_neutralisation_end() -> Image.Image:
+    """The same beaker after enough acid: the solution neutral and colourless (phenolphthalein is
+    colourless below pH ≈ 8.2), the rod still in it, the dropper empty."""
+    s = Sketch((244, 244, 240))
+    _beaker(s, (226, 236, 244), level=200)
+    s.line([(300, 430), (520, 96)], (220, 232, 240), 10)
+    s.line([(300, 430), (520, 96)], (180, 200, 214), 3)
+    s.rect(372, 0, 396, 40, fill=(200, 70, 70), radius=10)
+    s.polygon([(376, 38), (392, 38), (387, 120), (381, 120)], fill=(232, 240, 246), outline=GLASS, width=3)
+    return s.finish()
+
+
+def draw_moon_phases_end() -> Image.Image:
+    """The same evening sky about four days later: the first-quarter Moon, its right half lit (a
+    straight terminator), higher in the sky."""
+    s = Sketch(SKY)
+    _vertical_gradient(s, (190, 212, 236), (250, 226, 204), 0, 440)
+    s.glow(700, 400, 180, (255, 206, 150), 120)
+    cx, cy, r = 400, 140, 74
+    s.circle(cx, cy, r, fill=(176, 186, 206))
+    limb = [(r * math.cos(t), r * math.sin(t)) for t in [math.pi / 2 - math.pi * i / 40 for i in range(41)]]
+    s.polygon(_rotate(limb + [(0, -r), (0, r)], 20, cx, cy), fill=(252, 246, 222))
+    s.circle(cx, cy, r, outline=(206, 210, 224), width=2)
+    hills = [(x, 392 - 40 * math.sin(x / 130) - 18 * math.sin(x / 47 + 1)) for x in range(0, WIDTH + 12, 12)]
+    s.polygon([*hills, (WIDTH, HEIGHT), (0, HEIGHT)], fill=(120, 156, 112))
+    near = [(x, 448 - 16 * math.sin(x / 90 + 2)) for x in range(0, WIDTH + 12, 12)]
+    s.polygon([*near, (WIDTH, HEIGHT), (0, HEIGHT)], fill=(98, 136, 92))
+    for x, y, size in ((110, 420, 1.0), (160, 430, 0.8), (620, 420, 1.1)):
+        s.rect(x - 4 * size, y - 10, x + 4 * size, y + 26, fill=(96, 76, 60))
+        s.circle(x, y - 24 * size, 24 * size, fill=(70, 112, 72))
+    return s.finish()
+
+
+END_TEMPLATES: MappingProxyType[str, Callable[[], Image.Image]] = MappingProxyType({
+    "cell_mitosis_end": draw_cell_mitosis_end,
+    "seed_germination_end": draw_seed_germination_end,
+    "plasmolysis_end": draw_plasmolysis_end,
+    "prism_light_end": draw_prism_light_end,
+    "salt_dissolving_end": draw_salt_dissolving_end,
+    "ice_melting_end": draw_ice_melting_end,
+    "neutralisation_end": draw_neutralisation_end,
+    "moon_phases_end": draw_moon_phases_end,
+})
+TEMPLATES = MappingProxyType({**TEMPLATES, **END_TEMPLATES})  # drawn, checked and listed like the start pictures
+
+
 if __name__ == "__main__":
     main()

@@ -6,6 +6,7 @@ Layout under the archive root (I2V_HOME, default ./outputs):
     YYYY-MM-DD/HHMMSS-<slug>-<shortid>.json     its recipe (how to make it again)
     YYYY-MM-DD/HHMMSS-<slug>-<shortid>.jpg      thumbnail
     YYYY-MM-DD/HHMMSS-<slug>-<shortid>-input.png  the picture it started from
+    YYYY-MM-DD/HHMMSS-<slug>-<shortid>-key1.png   pictures after the first (end picture, keyframes), if any
 
 Every path that comes from outside (a request, a recipe) goes through `Archive.resolve`, the
 one place that refuses names escaping the root.
@@ -24,6 +25,8 @@ from pathlib import Path
 from i2v.files import write_json_atomic
 
 SLUG_MAX = 40
+MAX_KEYFRAME_FILES = 5  # up to 4 pictures in between and an end picture (request.MAX_MIDDLE_KEYFRAMES + 1)
+KEYFRAME_FILE = re.compile(r"(.+)-key[1-9]\.png")
 
 
 class ArchivePathError(ValueError):
@@ -52,6 +55,10 @@ class Entry:
     @property
     def input_image(self) -> Path:
         return self.root / self.stem.parent / f"{self.stem.name}-input.png"
+
+    def keyframe_image(self, number: int) -> Path:
+        """The `number`th picture after the first (1 is the first of them; the end picture is the last)."""
+        return self.root / self.stem.parent / f"{self.stem.name}-key{number}.png"
 
     def sibling(self, suffix: str) -> Path:
         """An export's path: `<stem><suffix>`, e.g. `-sheet.png`."""
@@ -94,7 +101,8 @@ class Archive:
     def release(self, entry: Entry) -> None:
         """Remove what a failed or cancelled job left behind (never a finished video)."""
         if not entry.video.exists():
-            for path in (entry.recipe, entry.thumbnail, entry.input_image):
+            for path in (entry.recipe, entry.thumbnail, entry.input_image,
+                         *(entry.keyframe_image(n) for n in range(1, MAX_KEYFRAME_FILES + 1))):
                 path.unlink(missing_ok=True)
 
     def discard(self, entry: Entry) -> list[Path]:
@@ -133,6 +141,8 @@ class Archive:
                     orphan = True
                 elif path.name.endswith("-input.png"):
                     orphan = not folder.joinpath(path.name.removesuffix("-input.png") + ".mp4").exists()
+                elif KEYFRAME_FILE.fullmatch(path.name):
+                    orphan = not folder.joinpath(KEYFRAME_FILE.fullmatch(path.name)[1] + ".mp4").exists()
                 elif path.suffix in (".json", ".jpg"):
                     orphan = not path.with_suffix(".mp4").exists()
                 else:

@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--scheduler", help=f"{' or '.join(_D.schedulers)} (default {_D.schedulers[0]}, {family})")
     gen.add_argument("--quality", choices=("standard", "fast"), help=f"standard (default, the family's recipe) or fast ({_D.title}: ≈{_D.fast.speedup:g}× faster, small measured deviation; BENCHMARKS.md)")
     gen.add_argument("--allow-downgrade", action="store_true", help="on out-of-memory, allow a lower resolution")
+    able = ", ".join(f"{s.title} ({s.keyframes})" for s in SPECS if s.keyframes != "none")
+    gen.add_argument("--end-image", type=Path, metavar="PIC",
+                     help=f"a picture for the last frame: the clip moves from IMAGE to PIC ({able})")
+    gen.add_argument("--keyframe", action="append", metavar="PIC@POS", default=[],
+                     help="a picture at a position between 0 and 1 of the clip, e.g. half.png@0.5 (up to 4; families "
+                          "that take keyframes at any frame only); repeat for more")
     gen.add_argument("--recipe", type=Path, help="make a video again from its recipe .json (flags override it)")
     gen.add_argument("--preset", help="a science preset's id (see `i2v presets`): its prompt, negative prompt and settings "
                                       "for the chosen model's family, and its own picture when no IMAGE is given (flags override)")
@@ -158,11 +164,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _request_and_image(args: argparse.Namespace):
     """Merge recipe values (if any) with the flags given, validate, and load the picture."""
     from i2v.engine.registry import parse_request
-    from i2v.image_input import ImageInputError, load_image
+    from i2v.image_input import ImageInputError, aspect_warning, load_image
     from i2v.recipe import request_from_recipe, sha256_file
     from i2v.request import RequestError
 
     fields: dict = {}
+    recipe: dict = {}
     image_path = args.image
     if args.preset and args.recipe:
         raise UsageError("give --preset or --recipe, not both")
@@ -195,6 +202,10 @@ def _request_and_image(args: argparse.Namespace):
             fields[name] = value
     if args.allow_downgrade:
         fields["allow_downgrade"] = True
+    keyframe_paths = _keyframe_flags(args)
+    if keyframe_paths is None:  # none given: a recipe's own pictures, else none
+        keyframe_paths = _recipe_keyframes(args.recipe, recipe) if args.recipe else []
+    fields["keyframes"] = [position for position, _ in keyframe_paths]
     if image_path is None:
         raise UsageError("give a picture: i2v generate IMAGE --prompt '...' (or --recipe FILE.json)")
     if "prompt" not in fields:
@@ -205,13 +216,72 @@ def _request_and_image(args: argparse.Namespace):
         request = parse_request(fields, settings.model)
     except RequestError as exc:
         raise UsageError(str(exc)) from None
-    try:
-        image = load_image(image_path, max_pixels=settings.max_image_pixels, max_bytes=settings.max_upload_mb * 2**20)
-    except FileNotFoundError:
-        raise UsageError(f"no such picture: {image_path}") from None
-    except ImageInputError as exc:
-        raise UsageError(f"{image_path}: {exc}") from None
-    return settings, request, image
+    pictures = []
+    for path in [image_path, *(path for _, path in keyframe_paths)]:
+        try:
+            pictures.append(load_image(path, max_pixels=settings.max_image_pixels, max_bytes=settings.max_upload_mb * 2**20))
+        except FileNotFoundError:
+            raise UsageError(f"no such picture: {path}") from None
+        except ImageInputError as exc:
+            raise UsageError(f"{path}: {exc}") from None
+    image, keyframes = pictures[0], pictures[1:]
+    warning = aspect_warning(image, [(_picture_name(pos), pic) for (pos, _), pic in zip(keyframe_paths, keyframes)])
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return settings, request, image, keyframes
+
+
+def _picture_name(position: float) -> str:
+    return "the end picture" if position == 1 else f"the picture at {position:g}"
+
+
+def _keyframe_flags(args: argparse.Namespace) -> list[tuple[float, Path]] | None:
+    """(position, path) of --end-image and each --keyframe PIC@POS, by position; None when neither
+    flag was given (then a recipe's own pictures are used)."""
+    if args.end_image is None and not args.keyframe:
+        return None
+    found: list[tuple[float, Path]] = []
+    for value in args.keyframe:
+        path, at, position = value.rpartition("@")
+        try:
+            number = float(position) if at and path else float("nan")
+        except ValueError:
+            number = float("nan")
+        if not 0 < number < 1:
+            raise UsageError(f"--keyframe {value[:80]!r}: write PICTURE@POSITION with a position between 0 and 1 "
+                             "(not 0 or 1: the first picture is IMAGE, the last --end-image), e.g. half.png@0.5")
+        found.append((round(number, 4), Path(path)))
+    if args.end_image is not None:
+        found.append((1.0, args.end_image))
+    positions = [p for p, _ in found]
+    if len(set(positions)) != len(positions):
+        raise UsageError("two --keyframe pictures have the same position; give each its own")
+    return sorted(found, key=lambda item: item[0])
+
+
+def _recipe_keyframes(recipe_path: Path, recipe: dict) -> list[tuple[float, Path]]:
+    """The pictures after the first that a recipe recorded, found beside it and checked against
+    their checksums (a changed picture would make another video)."""
+    found = []
+    for item in recipe.get("keyframes") or []:
+        if not isinstance(item, dict):
+            raise UsageError(f"recipe {recipe_path}: keyframes must be a list of pictures")
+        name = str(item.get("file", ""))
+        if Path(name).name != name or "\\" in name or name in ("", ".", ".."):
+            raise UsageError(f"recipe {recipe_path}: keyframes file must be a file name, not the path {name[:80]!r}")
+        path = recipe_path.parent / name
+        if not path.is_file():
+            raise UsageError(f"recipe {recipe_path} names the picture {name}, which is not beside it; "
+                             "pass it with --end-image / --keyframe")
+        from i2v.recipe import sha256_file
+
+        if sha256_file(path) != item.get("sha256"):
+            raise UsageError(f"{path} has changed since the recipe was written; pass the original picture")
+        try:
+            found.append((float(item["position"]), path))
+        except (KeyError, TypeError, ValueError):
+            raise UsageError(f"recipe {recipe_path}: keyframe {name} has no position") from None
+    return found
 
 
 def _preset_fields(preset_id: str, model: str) -> tuple[dict, Path]:
@@ -269,7 +339,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from i2v.request import RequestError
     from i2v.service import GenerationService
 
-    settings, request, image = _request_and_image(args)
+    settings, request, image, keyframes = _request_and_image(args)
     recorded_post = _recipe_post(args.recipe)
     spec, formats = _post_request(args, recorded_post)
     request = request.with_seed()
@@ -283,7 +353,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        result = service.generate(request, image, on_progress=on_progress)
+        result = service.generate(request, image, on_progress=on_progress, keyframes=keyframes)
     except ModelNotAvailable as exc:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
@@ -353,6 +423,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     """One block per model this machine offers, then the families not installed with their download line."""
     from i2v.download import download_command
     from i2v.engine.registry import offered_models
+    from i2v.engine.spec import KEYFRAME_WORDS
 
     settings = _settings(args)
     offered = offered_models(settings.model, settings.extra_models)
@@ -365,6 +436,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"    frames {spec.frames.describe()} (default {spec.frames.default}), fps {spec.fps.describe()} "
               f"(default {spec.fps.default:g}), resolutions {', '.join(spec.resolution_names)} "
               f"(default {spec.default_resolution}), steps default {spec.steps.default:g}, guidance default {spec.guidance.default:g}")
+        print(f"    pictures: the first, and {KEYFRAME_WORDS[spec.keyframes].replace('no picture but the first', 'no other')}"
+              + (f" ({spec.keyframe_note})" if spec.keyframe_note else ""))
         if not choice.is_test and not choice.installed:
             print(f"    download (≈{spec.weights.download_gb:g} GB): {download_command(choice.id)}")
     for spec in SPECS:

@@ -152,3 +152,23 @@ def fit_image(image: Image.Image, width: int, height: int) -> Image.Image:
     left = (resized.width - width) // 2
     top = (resized.height - height) // 2
     return resized.crop((left, top, left + width, top + height))
+
+
+# Pictures whose aspects differ by more than this factor lose visibly different parts to the crop.
+ASPECT_WARN_RATIO = 1.2
+
+
+def aspect_warning(first: Image.Image, others: list[tuple[str, Image.Image]]) -> str | None:
+    """A sentence warning that a later picture (`(name, picture)`, e.g. "the end picture") has a very
+    different shape from the first: every picture is scaled and centre-cropped to the same frame by
+    `fit_image`, so a different shape loses different parts, and the model is asked to move between
+    two framings. None when every shape is close."""
+    aspect = first.width / first.height
+    odd = [(name, picture) for name, picture in others
+           if max(picture.width / picture.height / aspect, aspect / (picture.width / picture.height)) > ASPECT_WARN_RATIO]
+    if not odd:
+        return None
+    shapes = ", ".join(f"{name} is {p.width}×{p.height}" for name, p in odd)
+    return (f"The pictures have very different shapes: the start picture is {first.width}×{first.height}, {shapes}. "
+            "Each is cropped to the same frame from its centre, so their edges differ and the clip may jump; "
+            "crop them to the same shape for a smooth change.")

@@ -52,8 +52,16 @@ def build_recipe(
     input_image: Path,
     timings: dict[str, float],
     family_title: str = "",
+    keyframe_images: list[Path] | None = None,
+    keyframe_frames: list[int] | None = None,
 ) -> dict[str, Any]:
-    """The recipe of a finished generation. `request` must be seeded and completed."""
+    """The recipe of a finished generation. `request` must be seeded and completed. Every picture
+    after the first is recorded as `keyframes`: file (beside the recipe), checksum, position 0–1
+    and the frame it was placed on, in the order of `request.keyframes`."""
+    keyframes = [
+        {"file": path.name, "sha256": sha256_file(path), "position": position, "frame": frame}
+        for path, position, frame in zip(keyframe_images or [], request.keyframes, keyframe_frames or [])
+    ]
     return {
         "recipe_version": RECIPE_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -77,6 +85,7 @@ def build_recipe(
         },
         "test_model_notice": "Made by the random-weight test model: the pictures are noise." if model.is_test_model else None,
         "input_image": {"file": input_image.name, "sha256": sha256_file(input_image)},
+        "keyframes": keyframes,
         "memory_plan": output.plan.as_dict(),
         "plan_changes": output.plan_changes,
         "device": device_name(output.plan.device),

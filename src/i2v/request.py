@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 MAX_SEED = 2**32 - 1
+MAX_MIDDLE_KEYFRAMES = 4  # pictures between the first and the last (families that take `any`)
 Quality = Literal["standard", "fast"]
 QUALITIES: tuple[str, ...] = ("standard", "fast")
 
@@ -64,6 +65,12 @@ class GenerationRequest(BaseModel):
     allow_downgrade: bool = Field(
         False, description="On out-of-memory, may the engine lower resolution as a last resort?"
     )
+    keyframes: tuple[float, ...] = Field(
+        (),
+        description="Where the pictures after the first stand in the clip, 0–1 of its length, increasing: 1 is the "
+        "last frame (the end picture), 0.5 the middle. Set by the pictures sent (end_image, keyframeN), one "
+        "position per picture; which a family can take is its `keyframes` in GET /api/v1/models.",
+    )
 
     @property
     def is_complete(self) -> bool:
@@ -77,6 +84,22 @@ class GenerationRequest(BaseModel):
         if value is not None and not -1e6 < value < 1e6:  # also refuses NaN and infinities
             raise ValueError("must be a finite number")
         return value
+
+    @field_validator("keyframes")
+    @classmethod
+    def _positions(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 < p <= 1 for p in value):  # also refuses NaN
+            raise ValueError("each position must be above 0 (the start picture's place) and at most 1 (the last frame)")
+        if any(b <= a for a, b in zip(value, value[1:])):
+            raise ValueError("positions must increase, each picture after the one before it")
+        if sum(1 for p in value if p < 1) > MAX_MIDDLE_KEYFRAMES:
+            raise ValueError(f"at most {MAX_MIDDLE_KEYFRAMES} pictures between the first and the last")
+        return tuple(round(p, 4) for p in value)
+
+    @property
+    def end_image(self) -> bool:
+        """Does the request carry a picture for the last frame?"""
+        return bool(self.keyframes) and self.keyframes[-1] == 1
 
     @field_validator("prompt", "negative_prompt")
     @classmethod

@@ -10,7 +10,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +53,7 @@ class GenerationService:
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         on_entry: Callable[[Entry], None] | None = None,
+        keyframes: Sequence[Image.Image] = (),
     ) -> GenerationResult:
         """Make and archive one video. The request is seeded and completed by its model's spec here
         (the server's default model when it names none), and both are recorded. On any failure
@@ -61,7 +62,10 @@ class GenerationService:
 
         `on_entry` is told the archive entry as soon as it is reserved, before anything but its
         placeholder recipe is written (the job worker records it, so a restart after a crash knows
-        whose files they are)."""
+        whose files they are).
+
+        `keyframes` are the pictures at `request.keyframes` (the end picture last); each is stored
+        beside the input picture and recorded in the recipe with its position."""
         request = complete_request(request, self.host.default_model).with_seed()
         engine = self.host.get(request.model)
         switch = self.host.last_switch if self.host.last_switch and self.host.last_switch.model == request.model else None
@@ -70,11 +74,17 @@ class GenerationService:
             if on_entry is not None:
                 on_entry(entry)
             image.save(entry.input_image, format="PNG")
+            keyframe_files = []
+            for number, picture in enumerate(keyframes, start=1):
+                picture.save(entry.keyframe_image(number), format="PNG")
+                keyframe_files.append(entry.keyframe_image(number))
             started = time.perf_counter()
-            output = engine.generate(request, image, on_progress=on_progress, cancel=cancel)
+            output = engine.generate(request, image, on_progress=on_progress, cancel=cancel, keyframes=keyframes)
             frames = label_test_output(output.frames) if engine.info.is_test_model else output.frames
             recipe = build_recipe(request=request, output=output, model=engine.info, input_image=entry.input_image,
-                                  timings=output.timings, family_title=engine.spec.title)
+                                  timings=output.timings, family_title=engine.spec.title,
+                                  keyframe_images=keyframe_files,
+                                  keyframe_frames=engine.spec.keyframe_frames(request.keyframes, request.frames))
             if switch is not None:
                 recipe["model_switch"] = {"from": switch.previous, "to": switch.model, "load_s": switch.load_s}
                 self.host.last_switch = None  # recorded once, with the job it was made for

@@ -28,6 +28,7 @@ from i2v.teaching.presets import (
     get_preset,
     load_presets,
     template_path,
+    end_template_path,
 )
 
 DRAW_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "draw_templates.py"
@@ -215,10 +216,28 @@ def test_every_template_exists_loads_and_suits_the_model() -> None:
         size = path.stat().st_size
         assert size < 150 * 1024, path
         total += size
-    assert total < 3 * 1024 * 1024  # 52 pictures since issue 25 (2.2 MB); each still under 150 KB
-    used = {p.template.removesuffix(".png") for p in PRESETS}
+    assert total < 3 * 1024 * 1024  # 52 start and 8 end pictures since issues 25 and 20; each still under 150 KB
+    used = {p.template.removesuffix(".png") for p in PRESETS} | {p.end.template.removesuffix(".png") for p in PRESETS if p.end}
     assert used == set(DRAW.TEMPLATES), "every preset's picture is drawn, and every drawing is used"
     assert {p.stem for p in TEMPLATES_DIR.glob("*.png")} == set(DRAW.TEMPLATES), "no stale PNGs"
+
+
+def test_end_pictures_are_drawn_checked_and_paired_with_their_start() -> None:
+    """At least 8 presets carry an end picture: same size, mode and picture checks as the start
+    picture, visibly different from it (the change the model is asked to fill in), and each with
+    its own bilingual line on what the model interpolates."""
+    with_end = [p for p in PRESETS if p.end is not None]
+    assert len(with_end) >= 8
+    for preset in with_end:
+        path = end_template_path(preset)
+        assert path.stem == preset.template.removesuffix(".png") + "_end", preset.id
+        with Image.open(path) as end, Image.open(template_path(preset)) as start:
+            end.load()
+            assert end.size == start.size == (DRAW.WIDTH, DRAW.HEIGHT) and end.mode == "RGB"
+            assert check_image(end) == [], preset.end.template
+            change = np.abs(np.asarray(end, dtype=np.int16) - np.asarray(start, dtype=np.int16)).mean()
+            assert change > 1.0, f"{preset.id}: the end picture barely differs from the start ({change:.1f})"
+        assert preset.end.can_show.en != preset.can_show.en and "model" in preset.end.can_show.en
 
 
 def test_shipped_templates_match_the_drawing_code() -> None:

@@ -65,7 +65,7 @@ def start_server(home: Path, port: int | None = None, until: frozenset[str] = fr
         stdout=log.open("wb"), stderr=subprocess.STDOUT, env=environment,
     )
     server = Server(home, port, process, log)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240  # a loaded shared machine can take minutes to build the tiny model
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")

@@ -8,7 +8,7 @@ in `engine/registry.py`; nothing else changes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -91,8 +91,10 @@ class VideoEngine(Protocol):
         *,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        keyframes: Sequence[Image.Image] = (),
     ) -> EngineOutput:
-        """Make the frames for a seeded, completed `request` from an RGB `image`.
+        """Make the frames for a seeded, completed `request` from an RGB `image` (and the RGB
+        `keyframes` at `request.keyframes`, one each, where the family takes them).
 
         Raises `GenerationCancelled` (the event was set), `NonFiniteError`, `MemoryError` (out of
         memory even after the ladder), `RequestError` (a request its spec refuses)."""

@@ -35,6 +35,16 @@ def pipeline_class(folder: Path) -> str | None:
     return _class_name(folder / "model_index.json")
 
 
+def has_component(folder: Path, name: str) -> bool:
+    """Does the folder's `model_index.json` name a component `name` (not `[null, null]`)?"""
+    try:
+        data = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    entry = data.get(name) if isinstance(data, dict) else None
+    return isinstance(entry, list) and any(part is not None for part in entry)
+
+
 def denoiser_class(folder: Path) -> str | None:
     """What the folder's denoiser is, for folders without a `model_index.json`: the class named in
     `transformer/config.json`, or "I2VGenXLUNet" when there is a `unet/` folder."""

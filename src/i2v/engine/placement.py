@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -45,13 +45,18 @@ def generate_frames(
     engine: Placeable, spec: ModelSpec, request: GenerationRequest, image: Image.Image,
     sample: Callable[[GenerationRequest, int, int], np.ndarray | torch.Tensor],
     timings: Callable[[], dict[str, float]] = dict,
+    keyframes: Sequence[Image.Image] = (),
 ) -> EngineOutput:
     """Every family's `generate`: refuse an unseeded request, complete it with the family's
     defaults, then run `sample(request, width, height)` (float frames in [0, 1], (T, H, W, 3)) at
     the request's size through the out-of-memory ladder. `timings` adds what the engine itself
-    measured (e.g. an encoder reload) to the attempt's own time."""
+    measured (e.g. an encoder reload) to the attempt's own time. `keyframes` are the pictures the
+    request's `keyframes` positions name, one each (the engine's `sample` fits them itself)."""
     if request.seed is None:
         raise ValueError("generate() needs a seeded request; call request.with_seed() first")
+    if len(keyframes) != len(request.keyframes):
+        raise ValueError(f"the request places {len(request.keyframes)} picture(s) after the first but "
+                         f"{len(keyframes)} were given")
     request = spec.complete(request)
 
     def attempt(resolution: str) -> EngineOutput:
@@ -145,11 +150,13 @@ def strip_offload_hooks(module: torch.nn.Module) -> None:
             registry.remove_hook(name, recurse=True)
 
 
-def place_pipeline(pipe: Any, plan: MemoryPlan, *, denoiser: str = "transformer") -> None:
+def place_pipeline(pipe: Any, plan: MemoryPlan, *, denoiser: str | tuple[str, ...] = "transformer") -> None:
     """Apply `plan` to a diffusers pipeline: whole on the device, model offload (one component on
     the GPU at a time), group offload (layers streamed with CUDA streams, overlapping compute), or
     sequential offload; VAE tiling when the plan asks. Hooks from an earlier plan are removed first.
+    `denoiser` names the component (or, for two experts, the components) offloaded leaf by leaf.
     """
+    denoisers = (denoiser,) if isinstance(denoiser, str) else denoiser
     pipe.remove_all_hooks()
     for component in pipe.components.values():
         if isinstance(component, torch.nn.Module):
@@ -166,7 +173,7 @@ def place_pipeline(pipe: Any, plan: MemoryPlan, *, denoiser: str = "transformer"
 
         for name, component in pipe.components.items():
             if isinstance(component, torch.nn.Module):
-                level = "leaf_level" if name == denoiser else "block_level"
+                level = "leaf_level" if name in denoisers else "block_level"
                 kwargs = {"num_blocks_per_group": 1} if level == "block_level" and hasattr(component, "enable_group_offload") else {}
                 if hasattr(component, "enable_group_offload"):
                     component.enable_group_offload(device, offload_type=level, use_stream=device.type == "cuda", **kwargs)

@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from i2v.engine.checkpoints import cached_snapshot, denoiser_class, local_folder, pipeline_class
+from i2v.engine.checkpoints import cached_snapshot, denoiser_class, has_component, local_folder, pipeline_class
 from i2v.engine.i2vgenxl.spec import SPEC as I2VGENXL
 from i2v.engine.imports import IMPORT_LOCK
 from i2v.engine.ltx.spec import SPEC as LTX
 from i2v.engine.spec import ModelSpec
 from i2v.engine.wan.spec import SPEC as WAN
+from i2v.engine.wan_a14b.spec import SPEC as WAN_A14B
 from i2v.request import GenerationRequest, RequestError
 
 log = logging.getLogger(__name__)
 
-SPECS: tuple[ModelSpec, ...] = (I2VGENXL, WAN, LTX)
+SPECS: tuple[ModelSpec, ...] = (I2VGENXL, WAN, LTX, WAN_A14B)
 DEFAULT_SPEC = I2VGENXL
 
 
@@ -51,6 +52,8 @@ def spec_for(model: str, revision: str | None = None) -> ModelSpec:
     folder = local_folder(model) or (cached_snapshot(model, revision) if "/" in model and not model.startswith((".", "/", "~")) else None)
     if folder is not None:
         name = pipeline_class(folder)
+        if name == "WanImageToVideoPipeline" and has_component(folder, "transformer_2"):
+            return WAN_A14B  # two experts: the A14B layout (TI2V-5B names the same pipeline class)
         for spec in SPECS:
             if name in spec.pipeline_classes:
                 return spec
@@ -103,9 +106,29 @@ def load_engine(model: str, plan: Any, *, revision: str | None = None):
 
 def complete_request(request: GenerationRequest, default_model: str) -> GenerationRequest:
     """`request` with its model set (the default when it names none) and completed by that
-    family's spec. Raises `RequestError` (including `UnknownModel`)."""
+    family's spec. Raises `RequestError` (including `UnknownModel`); a request with pictures its
+    family cannot take names the families that can."""
     model = request.model or default_model
-    return spec_for(model).complete(request.model_copy(update={"model": model}))
+    spec = spec_for(model)
+    check_keyframes(spec, request.keyframes)
+    return spec.complete(request.model_copy(update={"model": model}))
+
+
+def keyframe_families(positions: tuple[float, ...]) -> list[ModelSpec]:
+    """The families that can take pictures at `positions` (besides the first)."""
+    return [spec for spec in SPECS if spec.takes_keyframes(positions)]
+
+
+def check_keyframes(spec: ModelSpec, positions: tuple[float, ...]) -> None:
+    """`RequestError` when `spec` cannot take pictures at `positions`, naming the families that can
+    (with the test model of each, so a teacher trying it out knows what to pick)."""
+    problem = spec.keyframe_problem(positions)
+    if problem is None:
+        return
+    able = keyframe_families(positions)
+    names = ", ".join(f"{s.title}{f' ({s.keyframe_note})' if s.keyframe_note else ''} [test model {s.test_model}]"
+                      for s in able)
+    raise RequestError(f"{problem}. Families that can: {names}." if able else f"{problem}.")
 
 
 def parse_request(fields: dict[str, Any], default_model: str, offered: list[ModelChoice] | None = None) -> GenerationRequest:

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 Offload = Literal["none", "model", "group", "sequential"]
 ResolutionClass = Literal["draft", "standard", "high"]
 Motion = Literal["slow", "moderate", "fast"]
+# Which pictures besides the first a family can be given: none; one for the last frame; or any frame.
+Keyframes = Literal["none", "last", "any"]
+KEYFRAME_WORDS = {"none": "no picture but the first", "last": "an end picture",
+                  "any": "an end picture and up to 4 pictures in between"}
 
 
 def _number(value: float) -> str:
@@ -218,6 +222,8 @@ class FastPreset:
     description: str
     speedup: float  # expected whole-job speed-up over "standard" (measured; see BENCHMARKS.md)
     steps_factor: float = 0.5  # fast runs ceil(steps × factor) steps
+    steps: int | None = None  # a distilled Fast (a step-distillation LoRA) runs exactly this many steps
+    guidance: float | None = None  # … at this guidance (1: no unconditional pass)
 
 
 @dataclass(frozen=True)
@@ -255,6 +261,8 @@ class ModelSpec:
     releases_encoders: bool = False  # can its engine drop the encoders after the embeddings (memory plan mode)?
     max_aspect: float = 2.5
     notes: str = ""
+    keyframes: Keyframes = "none"  # pictures besides the first the family's pipeline honours (see KEYFRAME_WORDS)
+    keyframe_note: str = ""  # what a checkpoint of the family needs for them (LTX: 0.9.5 or later)
 
     # ---- resolutions ----------------------------------------------------------------------
 
@@ -318,6 +326,11 @@ class ModelSpec:
             "negative_prompt": self.negative_prompt if request.negative_prompt is None else request.negative_prompt,
         }
         problems = self.problems(values)
+        problem = self.keyframe_problem(request.keyframes)
+        if problem is None and request.keyframes and not problems:
+            problem = self.keyframe_collision(request.keyframes, values["frames"])
+        if problem is not None:
+            problems.append(problem)
         if problems:
             raise RequestError("; ".join(problems))
         return request.model_copy(update=values)
@@ -344,8 +357,45 @@ class ModelSpec:
         return [f"{name}: must be {self.rule(name)} (got {shown(values[name])})"
                 for name, ok in checks.items() if not ok(values[name])]
 
+    # ---- keyframes --------------------------------------------------------------------------
+
+    def takes_keyframes(self, positions: tuple[float, ...]) -> bool:
+        """Can this family honour pictures at `positions` (besides the first)?"""
+        if not positions:
+            return True
+        if self.keyframes == "last":
+            return positions == (1.0,)
+        return self.keyframes == "any"
+
+    def keyframe_problem(self, positions: tuple[float, ...]) -> str | None:
+        """Why this family cannot take pictures at `positions`, as a request problem; None when it can.
+        (The registry adds which families can: a spec knows only itself.)"""
+        if self.takes_keyframes(positions):
+            return None
+        if self.keyframes == "none":
+            field = "end_image" if positions == (1.0,) else "keyframes"
+            return f"{field}: {self.title} takes no end picture or other keyframes, only the first picture"
+        return f"keyframes: {self.title} takes an end picture only, no pictures in between"
+
+    def keyframe_frames(self, positions: tuple[float, ...], frames: int) -> list[int]:
+        """The frame index of each picture at `positions` in a clip of `frames`: the nearest start of a
+        latent frame (the VAE packs `latent.temporal` frames into one), so a picture lands on a frame
+        the model places on its own; the end picture is the last frame."""
+        step = self.latent.temporal if self.latent is not None else 1
+        return [round(p * (frames - 1) / step) * step for p in positions]
+
+    def keyframe_collision(self, positions: tuple[float, ...], frames: int) -> str | None:
+        """A problem when two pictures (the first included) fall on the same frame at this length."""
+        indices = [0, *self.keyframe_frames(positions, frames)]
+        if len(set(indices)) == len(indices):
+            return None
+        return (f"keyframes: at {frames} frames the pictures at {', '.join(f'{p:g}' for p in positions)} fall on frames "
+                f"{', '.join(map(str, indices[1:]))}; move them further apart (or from the start) or make the clip longer")
+
     def fast_steps(self, steps: int) -> int:
-        """Steps the "fast" preset runs for a request of `steps`."""
+        """Steps the "fast" preset runs for a request of `steps` (a distilled Fast: its own count)."""
+        if self.fast.steps is not None:
+            return self.fast.steps
         return max(1, math.ceil(steps * self.fast.steps_factor))
 
     def estimate_seconds(self, device_kind: str, width: int, height: int, frames: int, steps: int, quality: str) -> float | None:
@@ -400,6 +450,9 @@ class ModelSpec:
             "text_encoder": {"name": self.text.name, "max_tokens": self.text.max_tokens,
                              "prompt_tokens": self.text.budget, "languages": list(self.text.languages)},
             "download_gb": self.weights.download_gb,
-            "fast": {"description": self.fast.description, "speedup": self.fast.speedup},
+            "fast": {"description": self.fast.description, "speedup": self.fast.speedup,
+                     "steps": self.fast.steps, "guidance": self.fast.guidance},
+            "keyframes": self.keyframes,
+            "keyframes_text": KEYFRAME_WORDS[self.keyframes] + (f" ({self.keyframe_note})" if self.keyframe_note else ""),
             "notes": self.notes,
         }

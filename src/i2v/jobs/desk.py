@@ -39,6 +39,7 @@ from i2v.jobs.store import (
     LeaseLost,
 )
 from i2v.media import probe
+from i2v.jobs.pictures import keyframe_names
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class Delivery:
     thumbnail: Path
     input_image: Path
     recipe: bytes
+    keyframe_images: tuple[Path, ...] = ()  # the pictures after the first, in the recipe's order
 
 
 class WorkerDesk:
@@ -120,9 +122,16 @@ class WorkerDesk:
             raise LeaseLost(f"Job {job_id} is no longer held by this worker (its lease ran out).")
         return job
 
-    def picture(self, job_id: str, lease: str) -> Path:
-        """The stored picture of a held job (a PNG under the uploads folder)."""
-        return self.uploads / self.held(job_id, lease).image
+    def picture(self, job_id: str, lease: str, keyframe: int = 0) -> Path:
+        """The stored picture of a held job (a PNG under the uploads folder); with `keyframe` N ≥ 1,
+        its Nth picture after the first (see `jobs.pictures`). Raises KeyError for an N it lacks."""
+        job = self.held(job_id, lease)
+        if keyframe == 0:
+            return self.uploads / job.image
+        names = keyframe_names(job.image, job.request)
+        if not 1 <= keyframe <= len(names):
+            raise KeyError(f"Job {job_id} has {len(names)} picture(s) after the first, not {keyframe}.")
+        return self.uploads / names[keyframe - 1]
 
     def reserve_entry(self, job_id: str, lease: str) -> str:
         """Reserve the archive entry the job's video will be stored under and record it in the job,
@@ -162,7 +171,14 @@ class WorkerDesk:
         # Served to browsers from the archive: only pictures of the kind the names promise (never HTML or SVG).
         _check_picture(files.thumbnail, "thumbnail", "JPEG")
         _check_picture(files.input_image, "input picture", "PNG")
-        staged = [(files.input_image, entry.input_image), (files.thumbnail, entry.thumbnail), (files.video, entry.video)]
+        expected = len(job.request.get("keyframes") or ())
+        if len(files.keyframe_images) != expected:
+            raise BadDelivery(f"Job {job_id} has {expected} picture(s) after the first; {len(files.keyframe_images)} were delivered.")
+        for n, path in enumerate(files.keyframe_images, start=1):
+            _check_picture(path, f"picture {n + 1}", "PNG")
+        staged = [(files.input_image, entry.input_image),
+                  *((path, entry.keyframe_image(n)) for n, path in enumerate(files.keyframe_images, start=1)),
+                  (files.thumbnail, entry.thumbnail), (files.video, entry.video)]
         for source, target in staged:  # the video last: an entry with its MP4 in place is complete but its recipe
             _move_into(source, target)
         write_json_atomic(entry.recipe, recipe)

@@ -76,7 +76,9 @@ class RemoteRunner(JobRunner):
         log.info("job %s claimed (attempt %d)", job_id, job["attempts"])
         try:
             try:
-                outcome = self.execute(job_id, job["request"], lambda: self.client.picture(job_id), live)
+                count = len(job["request"].get("keyframes") or ())
+                outcome = self.execute(job_id, job["request"], lambda: self.client.picture(job_id), live,
+                                       keyframes=lambda: [self.client.picture(job_id, n) for n in range(1, count + 1)])
             except TimeLimitExceeded:
                 outcome = Outcome(JobStatus.FAILED, error=(
                     f"The video took longer than its time limit ({time.monotonic() - started:.0f} s) and was stopped. "

@@ -21,13 +21,15 @@ import shutil
 import sqlite3
 import threading
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from i2v.files import write_bytes_atomic
 from i2v.archive import Archive, ArchivePathError
-from i2v.image_input import load_image
+from i2v.image_input import ImageInputError, aspect_warning, load_image
+from i2v.jobs.pictures import upload_names
 from i2v.jobs.dispatch import Dispatcher
 from i2v.jobs.ownership import NotYourJob, may_change
 from i2v.jobs.retention import Retention
@@ -67,6 +69,11 @@ class Estimator(Protocol):
         the model resident before it is `after`; None when unknown."""
 
 
+def picture_name(position: float) -> str:
+    """How messages name a picture after the first."""
+    return "the end picture" if position == 1 else f"the picture at {position:g}"
+
+
 class JobService:
     def __init__(
         self, store: JobStore, worker: Dispatcher | None, archive: Archive, settings: Settings, *,
@@ -94,28 +101,49 @@ class JobService:
         self.check_free_space()
         return request
 
-    def submit(self, image: bytes, fields: dict[str, Any], client: str) -> Job:
+    def submit(self, image: bytes, fields: dict[str, Any], client: str,
+               keyframes: Sequence[tuple[float, bytes]] = (), warnings: list[str] | None = None) -> Job:
         """Queue a job. Raises RequestError/ImageInputError (the submitter's to fix), QueueFull, or
         StorageFull (a QueueFull) when the disk has less than `min_free_mb` free or the job table
-        cannot be written. The checks that cost nothing run first (`admit`), the decoding last."""
+        cannot be written. The checks that cost nothing run first (`admit`), the decoding last.
+
+        `keyframes`: (position 0–1, file bytes) of each picture after the first (1 = the end
+        picture); each gets the first picture's checks and reduction, and is stored beside it
+        (`jobs.pictures`). The warnings of `submission_warnings` are kept on the returned job."""
+        keyframes = sorted(keyframes, key=lambda item: item[0])
+        fields = {**fields, "keyframes": [position for position, _ in keyframes]}
         request = self.admit(fields, client)
         try:
             self.retention.apply()
         except (OSError, ValueError, sqlite3.Error):  # retention must never stop a teacher's submission
             log.exception("retention failed")
         self.check_free_space()  # again: retention may have made room
-        picture = load_image(image, max_pixels=self.settings.max_image_pixels, max_bytes=self.settings.max_upload_mb * 2**20)
+        limits = {"max_pixels": self.settings.max_image_pixels, "max_bytes": self.settings.max_upload_mb * 2**20}
+        picture = load_image(image, **limits)
+        later = []
+        for position, data in keyframes:
+            try:
+                later.append(load_image(data, **limits))
+            except ImageInputError as exc:
+                raise ImageInputError(f"{picture_name(position).capitalize()}: {exc}") from None
         name = f"{secrets.token_hex(8)}.png"
-        buffer = io.BytesIO()
-        picture.save(buffer, format="PNG", compress_level=UPLOAD_PNG_LEVEL)
+        names = upload_names(name, request.model_dump())
         try:
-            write_bytes_atomic(self.uploads / name, buffer.getvalue())
+            for file_name, stored in zip(names, [picture, *later]):
+                buffer = io.BytesIO()
+                stored.save(buffer, format="PNG", compress_level=UPLOAD_PNG_LEVEL)
+                write_bytes_atomic(self.uploads / file_name, buffer.getvalue())
         except OSError as exc:  # disk full or folder not writable: the operator's to fix, not a crash
             log.error("could not store an upload: %s", exc)
+            for file_name in names:
+                (self.uploads / file_name).unlink(missing_ok=True)
             raise StorageFull(
                 f"The server could not store the picture ({exc.strerror or exc}). Ask the operator to free disk "
                 "space or check the archive folder, then try again."
             ) from None
+        warning = aspect_warning(picture, [(picture_name(p), k) for (p, _), k in zip(keyframes, later)])
+        if warning and warnings is not None:
+            warnings.append(warning)
         try:
             job = self.store.create(
                 request=request.model_dump(), image=name, client=client,
@@ -123,7 +151,8 @@ class JobService:
                 eta_s=self.estimate(request, *picture.size, after=self._model_before_new_job()) if self.estimate else None,
             )
         except Exception as exc:
-            (self.uploads / name).unlink(missing_ok=True)
+            for file_name in names:
+                (self.uploads / file_name).unlink(missing_ok=True)
             if isinstance(exc, sqlite3.OperationalError):  # disk full, or the job table busy for 10 s
                 log.error("could not record a job: %s", exc)
                 raise StorageFull(f"The server could not record the job ({exc}). Try again in a minute; if it "
@@ -222,7 +251,8 @@ class JobService:
             if entry is not None:
                 for path in entry.root.joinpath(entry.stem.parent).glob(entry.stem.name + "*"):
                     path.unlink(missing_ok=True)
-        (self.uploads / job.image).unlink(missing_ok=True)
+        for name in upload_names(job.image, job.request):
+            (self.uploads / name).unlink(missing_ok=True)
         return job
 
     def video_file(self, job: Job) -> Path:

@@ -38,6 +38,7 @@ from i2v.jobs.previews import LivePreview, encode_preview, read_live
 from i2v.jobs.store import IllegalTransition, Job, JobNotFound, JobStatus, JobStore, is_storage_failure
 from i2v.request import GenerationRequest, RequestError
 from i2v.service import GenerationService
+from i2v.jobs.pictures import load_keyframes
 
 log = logging.getLogger(__name__)
 IDLE_POLL_S = 0.25
@@ -128,16 +129,18 @@ class JobRunner:
         self.tail_steps = DEFAULT_TAIL_STEPS  # learned from each finished job (see `_learn_tail`)
 
     def execute(self, job_id: str, request: dict, picture: Callable[[], Image.Image], live: LiveJob, *,
-                on_entry: Callable[[Entry], None] | None = None) -> Outcome:
+                on_entry: Callable[[Entry], None] | None = None,
+                keyframes: Callable[[], list[Image.Image]] = list) -> Outcome:
         """Make the video of job `job_id` (its stored `request`) from the RGB picture `picture()`
-        returns. Never raises for a job's own failure: every way a job can end is an `Outcome` with
-        a reason a teacher understands."""
+        returns (and the pictures after it `keyframes()` returns, one per `request.keyframes`).
+        Never raises for a job's own failure: every way a job can end is an `Outcome` with a reason
+        a teacher understands."""
         clock = StepClock(self.tail_steps)
         try:
             request = GenerationRequest.model_validate(request)
             image = picture()
             result = self.generator.generate(request, image, on_progress=self._progress_writer(live, clock),
-                                             cancel=live.cancel, on_entry=on_entry)
+                                             cancel=live.cancel, on_entry=on_entry, keyframes=keyframes())
             self._learn_tail(clock, time.monotonic())
             outcome = Outcome(JobStatus.SUCCEEDED, result={"video": result.entry.name + ".mp4", "recipe": result.recipe})
             log.info("job %s succeeded: %s", job_id, result.entry.name)
@@ -292,7 +295,8 @@ class JobWorker(JobRunner):
         log.info("job %s started (attempt %d)", job.id, job.attempts)
         try:
             outcome = self.execute(job.id, job.request, lambda: self._picture(job), live,
-                                   on_entry=lambda entry: self._own(job.id, entry))
+                                   on_entry=lambda entry: self._own(job.id, entry),
+                                   keyframes=lambda: load_keyframes(self.uploads, job.image, job.request))
         finally:
             self._live = None
         self._record(job.id, outcome)

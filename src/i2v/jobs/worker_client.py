@@ -132,8 +132,9 @@ class WorkerClient:
         self.leases[job_id] = job["lease"]
         return job
 
-    def picture(self, job_id: str) -> Image.Image:
-        response = self.call("GET", f"/jobs/{job_id}/picture", job_id=job_id)
+    def picture(self, job_id: str, keyframe: int = 0) -> Image.Image:
+        """The job's picture; with `keyframe` N ≥ 1 its Nth picture after the first."""
+        response = self.call("GET", f"/jobs/{job_id}/picture" + (f"?keyframe={keyframe}" if keyframe else ""), job_id=job_id)
         if response.status_code >= 400:
             self._json(response)
         with Image.open(io.BytesIO(response.content)) as stored:
@@ -169,6 +170,10 @@ class WorkerClient:
                  "thumbnail": ("thumbnail.jpg", entry.thumbnail.read_bytes(), "image/jpeg"),
                  "input": ("input.png", entry.input_image.read_bytes(), "image/png"),
                  "recipe": ("recipe.json", entry.recipe.read_bytes(), "application/json")}
+        number = 1
+        while entry.keyframe_image(number).is_file():  # the pictures after the first, stored by the generation
+            files[f"key{number}"] = (f"key{number}.png", entry.keyframe_image(number).read_bytes(), "image/png")
+            number += 1
         return self._json(self.call("POST", f"/jobs/{job_id}/result", files=files, job_id=job_id))
 
     def finish(self, job_id: str, outcome: Outcome) -> dict:

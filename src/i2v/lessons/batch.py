@@ -19,7 +19,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,10 +39,18 @@ POLL_S = 1.0
 class JobsPort(Protocol):
     """What lessons need from the job service (JobService has it)."""
 
-    def submit(self, image: bytes, fields: dict[str, Any], client: str) -> Job: ...
+    def submit(self, image: bytes, fields: dict[str, Any], client: str,
+               keyframes: Sequence[tuple[float, bytes]] = ()) -> Job: ...
     def get(self, job_id: str) -> Job: ...
     def cancel(self, job_id: str, client: str | None = None) -> Job: ...
     def video_file(self, job: Job) -> Path: ...
+
+
+def end_picture_bytes(files: LessonFiles, lesson: Lesson, scene: Scene) -> list[tuple[float, bytes]]:
+    """The scene's end picture as the job service takes keyframes: [(1.0, PNG)], or [] without one."""
+    if scene.end_picture is None:
+        return []
+    return [(1.0, files.picture(lesson.id, scene.end_picture).read_bytes())]
 
 
 def picture_bytes(files: LessonFiles, lesson: Lesson, scene: Scene) -> bytes:
@@ -61,7 +69,8 @@ def fingerprint(lesson: Lesson, scene: Scene) -> str:
         picture = f"preset:{scene.preset}:{_preset_digest(scene.preset)}"
     else:  # waiting for the teacher's picture: nothing to make yet
         picture = "none"
-    data = json.dumps({"request": request_fields(lesson, scene), "picture": picture}, sort_keys=True)
+    data = json.dumps({"request": request_fields(lesson, scene), "picture": picture,
+                       **({"end_picture": scene.end_picture} if scene.end_picture else {})}, sort_keys=True)
     return hashlib.sha256(data.encode()).hexdigest()[:12]
 
 
@@ -225,7 +234,8 @@ class LessonBatch:
         if not self.store.set_scene(lesson.id, scene.id, "submitting", fingerprint=fp, only_from=("pending",)):
             return "skipped"
         try:
-            job = self.jobs.submit(picture_bytes(self.files, lesson, scene), request_fields(lesson, scene), owner)
+            job = self.jobs.submit(picture_bytes(self.files, lesson, scene), request_fields(lesson, scene), owner,
+                                   end_picture_bytes(self.files, lesson, scene))
         except QueueFull as exc:  # the queue is full, or (StorageFull) the disk
             self.store.set_scene(lesson.id, scene.id, "pending", only_from=("submitting",))
             return "storage_full" if isinstance(exc, StorageFull) else "queue_full"

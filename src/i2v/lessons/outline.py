@@ -47,6 +47,7 @@ class Point:
     picture: Picture | None = None
     lang: Lang | None = None  # None: detected from the text
     prompt: str = ""  # the teacher's own English prompt ("prompt: …" in an outline), used as written
+    end_picture: Picture | None = None  # the state after the change: the clip ends on it (families that take one)
 
     @property
     def language(self) -> Lang:

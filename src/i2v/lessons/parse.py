@@ -124,7 +124,8 @@ def parse_bundle(bundle: Bundle, limits: Limits, *, title: str = "") -> Outline:
     if outlines:
         name = outlines[0]
         return parse_text(decode_text(bundle.files[name], name), limits, title=title, pictures=bundle)
-    pictures = sorted((n for n in bundle.files if is_picture_name(n)), key=_natural)
+    ends = {n for n in bundle.files if is_end_picture_name(n)}  # NAME.end.png: where NAME's clip ends
+    pictures = sorted((n for n in bundle.files if is_picture_name(n) and n not in ends), key=_natural)
     if len(pictures) > limits.max_scenes:  # counted from the names, before any caption or picture is read
         raise LessonInputError(
             f"{bundle.name} holds {len(pictures)} pictures, but a lesson holds at most {limits.max_scenes} scenes "
@@ -152,12 +153,30 @@ def parse_bundle(bundle: Bundle, limits: Limits, *, title: str = "") -> Outline:
         description = join_sentences([description, *(line for line in lines[1:] if prompt_line(line) is None)])
         folder = PurePosixPath(name).parent
         section = _humane(folder.name) if str(folder) != "." else ""
-        points.append(Point(point, description, section, Picture(name, bundle.loader(name)), prompt=prompt))
+        end_name = _end_name(name)
+        end = None
+        if end_name in ends:
+            ends.discard(end_name)
+            end = Picture(end_name, bundle.loader(end_name))
+        points.append(Point(point, description, section, Picture(name, bundle.loader(name)), prompt=prompt, end_picture=end))
+    if ends:
+        raise LessonInputError(f"{', '.join(sorted(ends)[:5])}: an end picture needs its start picture of the same name "
+                               "(cell1.png + cell1.end.png + cell1.txt).")
     points_t = check_points(points, limits.max_scenes, "folder")
     title_file = bundle.files.get(TITLE_FILE)
     if not title and title_file is not None:
         title = next((line.strip() for line in decode_text(title_file, TITLE_FILE).splitlines() if line.strip()), "")
     return Outline(title or _humane(bundle.name), points_t, "folder")
+
+
+def is_end_picture_name(name: str) -> bool:
+    """`cell1.end.png`: the end picture of `cell1.png` in a folder of captioned pictures."""
+    return is_picture_name(name) and PurePosixPath(name).stem.lower().endswith(".end")
+
+
+def _end_name(picture: str) -> str:
+    path = PurePosixPath(picture)
+    return str(path.with_name(f"{path.stem}.end{path.suffix}"))
 
 
 def _caption_name(picture: str) -> str:

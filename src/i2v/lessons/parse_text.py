@@ -72,6 +72,7 @@ class _Draft:
     line: int
     extra: list[str] = field(default_factory=list)
     picture: Picture | None = None
+    end_picture: Picture | None = None  # a second picture on the point: where the clip ends
     prompt: str = ""
 
     def add(self, line: str) -> None:
@@ -114,8 +115,12 @@ def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None
                 f"Line {number}: the picture {picture_ref[:80]!r} is not under a bullet. Put ![](…) on the line of "
                 "the knowledge point it belongs to."
             )
+        if draft.end_picture is not None:
+            raise LessonInputError(f"Line {number}: the point {draft.text[:40]!r} already has a start and an end "
+                                   "picture; at most two per point.")
         if draft.picture is not None:
-            raise LessonInputError(f"Line {number}: the point {draft.text[:40]!r} already has a picture; one per point.")
+            draft.end_picture = _lookup(picture_ref, pictures, number)  # the second picture: the state after
+            return
         draft.picture = _lookup(picture_ref, pictures, number)
 
     for index, raw in enumerate(lines):
@@ -179,7 +184,8 @@ def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None
     for draft in drafts:
         point, description = split_point(draft.text)
         description = " ".join(part for part in (description, *draft.extra) if part)
-        points.append(Point(point, description, draft.section, draft.picture, prompt=draft.prompt))
+        points.append(Point(point, description, draft.section, draft.picture, prompt=draft.prompt,
+                            end_picture=draft.end_picture))
     points_t = check_points(points, max_scenes, "outline")
     return Outline(title or points_t[0].section or points_t[0].text, points_t, "markdown")
 

@@ -24,7 +24,7 @@ from i2v.image_input import ImageInputError, load_image
 from i2v.jobs.ownership import NotYours, may_change
 from i2v.jobs.store import JobNotFound, JobStatus, is_storage_failure
 from i2v.lessons import assemble as assembly
-from i2v.lessons.batch import JobsPort, LessonBatch, fingerprint, picture_bytes
+from i2v.lessons.batch import JobsPort, LessonBatch, end_picture_bytes, fingerprint, picture_bytes
 from i2v.lessons.captions import Cue, render_vtt
 from i2v.lessons.examples import example_outline, match_topic
 from i2v.lessons.files import LessonFiles, picture_name, png_bytes
@@ -191,17 +191,17 @@ class LessonService:
         size, pixels) and stored re-encoded. Nothing is saved unless everything is valid."""
         pictures: dict[str, bytes] = {}
         names: dict[str, str] = {}
-        for point in outline.points:
-            if point.picture is None or point.picture.name in names:
+        for picture in (p for point in outline.points for p in (point.picture, point.end_picture)):
+            if picture is None or picture.name in names:
                 continue
             try:
-                image = load_image(point.picture.data, max_pixels=self.settings.max_image_pixels,
+                image = load_image(picture.data, max_pixels=self.settings.max_image_pixels,
                                    max_bytes=self.settings.max_upload_mb * 2**20)
             except ImageInputError as exc:
-                raise LessonInputError(f"{point.picture.name}: {exc}") from None
+                raise LessonInputError(f"{picture.name}: {exc}") from None
             png = png_bytes(image)
-            names[point.picture.name] = picture_name(png)
-            pictures[names[point.picture.name]] = png
+            names[picture.name] = picture_name(png)
+            pictures[names[picture.name]] = png
         try:
             self.apply_retention()
         except (OSError, sqlite3.Error):  # retention must never stop a teacher's new lesson
@@ -425,9 +425,11 @@ class LessonService:
             image = load_image(picture_bytes(self.files, lesson, scene), max_pixels=self.settings.max_image_pixels,
                                max_bytes=self.settings.max_upload_mb * 2**20)
             request = GenerationRequest.parse(request_fields(lesson, scene))
+            ends = [load_image(data, max_pixels=self.settings.max_image_pixels, max_bytes=self.settings.max_upload_mb * 2**20)
+                    for _, data in end_picture_bytes(self.files, lesson, scene)]
             callback = (lambda progress, n=number: on_progress(n, progress)) if on_progress else None
             try:
-                result = generator.generate(request, image, on_progress=callback)
+                result = generator.generate(request, image, on_progress=callback, keyframes=ends)
             except BaseException as exc:
                 self.store.set_scene(lesson_id, scene.id, "failed", error=str(exc) or type(exc).__name__)
                 raise

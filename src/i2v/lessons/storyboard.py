@@ -60,6 +60,8 @@ class Scene(BaseModel):
                                 "point (0-1); None when no preset fits or the teacher picked it.")
     picture: str | None = Field(None, pattern=_PICTURE_NAME, description="The teacher's picture (in the lesson folder).")
     picture_name: str = Field("", max_length=300, description="The teacher's own name for the picture (end card).")
+    end_picture: str | None = Field(None, pattern=_PICTURE_NAME, description="The teacher's end picture: the clip "
+                                    "ends on it (families whose spec takes an end picture).")
     prompt: str = Field(min_length=1, max_length=2000)
     negative_prompt: str | None = Field(None, max_length=2000)
     labels: list[str] = Field(default_factory=list, max_length=MAX_LABELS)
@@ -149,7 +151,8 @@ def build_storyboard(outline: Outline, options: Options, lesson_id: str, picture
     for number, point in enumerate(outline.points, start=1):
         try:
             scenes.append(make_scene(point, spec, context=outline.title,
-                                     picture=picture_names.get(point.picture.name) if point.picture else None))
+                                     picture=picture_names.get(point.picture.name) if point.picture else None,
+                                     end_picture=picture_names.get(point.end_picture.name) if point.end_picture else None))
         except ValidationError as exc:  # e.g. a prompt made from a very long point passes 2,000 characters
             problems = "; ".join(f"{' → '.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
                                  for e in exc.errors()[:3])
@@ -161,7 +164,8 @@ def build_storyboard(outline: Outline, options: Options, lesson_id: str, picture
                   scenes=scenes)
 
 
-def make_scene(point: Point, spec: ModelSpec, *, context: str = "", picture: str | None = None) -> Scene:
+def make_scene(point: Point, spec: ModelSpec, *, context: str = "", picture: str | None = None,
+               end_picture: str | None = None) -> Scene:
     """One scene for one knowledge point (see the module's docstring for the rules)."""
     lang = point.language
     preset, confidence = match_preset_with_confidence(point, context)
@@ -172,6 +176,7 @@ def make_scene(point: Point, spec: ModelSpec, *, context: str = "", picture: str
     return Scene(
         section=drawable(point.section)[:120], point=text, description=description, lang=lang,
         preset=preset.id if preset else None, match=confidence if preset else None, picture=picture,
+        end_picture=end_picture,
         picture_name=point.picture.name[:300] if point.picture else "",
         prompt=prompt, negative_prompt=negative,
         labels=key_terms(text, description, preset, lang),
@@ -349,6 +354,8 @@ def request_fields(lesson: Lesson, scene: Scene) -> dict[str, Any]:
         fields["negative_prompt"] = scene.negative_prompt
     if lesson.steps is not None:
         fields["steps"] = lesson.steps
+    if scene.end_picture is not None:
+        fields["keyframes"] = [1.0]  # the end picture travels with the job (`batch.end_picture_bytes`)
     return fields
 
 
@@ -403,6 +410,8 @@ def check_lesson(lesson: Lesson, *, max_scenes: int, max_frames: int, offered: l
             problems.append(f"{where}: no preset fits; add a picture (or pick a preset) before generating")
         if scene.picture is not None and scene.picture not in pictures:
             problems.append(f"{where}: the picture {scene.picture} is not in this lesson; upload it first")
+        if scene.end_picture is not None and scene.end_picture not in pictures:
+            problems.append(f"{where}: the end picture {scene.end_picture} is not in this lesson; upload it first")
         if scene.preset is not None:
             try:
                 get_preset(scene.preset)

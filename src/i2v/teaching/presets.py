@@ -108,6 +108,16 @@ def build_prompt(subject: str, action: str, direction: str = "", environment: st
     return f"{head}, {setting}" if head and setting else head or setting
 
 
+class EndPicture(_Frozen):
+    """A preset's end picture: the state *after* the change, for families that take an end picture
+    (the spec's `keyframes`), drawn by the same script and held to the same checks as the start
+    picture, and what the model is asked to interpolate between the two."""
+
+    template: str = Field(pattern=r"^[a-z0-9_]+_end\.png$")
+    can_show: Bilingual
+    cannot_show: Bilingual
+
+
 class Preset(_Frozen):
     """One classroom-ready starting point (see `presets.json`)."""
 
@@ -126,6 +136,7 @@ class Preset(_Frozen):
     can_show: Bilingual
     cannot_show: Bilingual
     misconception: Bilingual  # the common wrong idea this topic meets; a lesson handout prints it
+    end: EndPicture | None = None  # the picture after the change, for families that take an end picture
 
     @model_validator(mode="after")
     def _consistent(self) -> Preset:
@@ -209,3 +220,8 @@ def get_preset(preset_id: str) -> Preset:
 def template_path(preset: Preset) -> Path:
     """Where the preset's template PNG ships inside the package (drawn by scripts/draw_templates.py)."""
     return TEMPLATES_DIR / preset.template
+
+
+def end_template_path(preset: Preset) -> Path | None:
+    """Where the preset's end picture ships, or None when it has none."""
+    return TEMPLATES_DIR / preset.end.template if preset.end is not None else None

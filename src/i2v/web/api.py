@@ -13,26 +13,31 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse, StreamingResponse
+from starlette.datastructures import UploadFile as FormFile  # what a parsed form holds (FastAPI's UploadFile subclasses it)
 from pydantic import BaseModel, ValidationError
 
 from i2v import __version__
 from i2v.archive import ArchivePathError
 from i2v.image_input import ImageInputError
 from i2v.jobs.ownership import NotYourJob
-from i2v.jobs.service import ExportsBusy, StorageFull
+from i2v.jobs.service import ExportsBusy, StorageFull, picture_name
 from i2v.jobs.dispatch import family_of
 from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, QueueFull
 from i2v.engine.registry import DEFAULT_SPEC
 from i2v.post.spec import PostSpec
-from i2v.request import GenerationRequest, RequestError
+from i2v.request import MAX_MIDDLE_KEYFRAMES, PLAIN_DECIMAL, GenerationRequest, RequestError
 from i2v.web import strict_json
 from i2v.web.deps import ClientDep, PoolsDep, ServicesDep
 from i2v.web.forms import FormError, text_fields
 from i2v.web.views import JobView, WorkerView, job_view, job_views, worker_views
 
 router = APIRouter()
-# Form fields POST /jobs accepts: the upload plus the request's fields (allow_downgrade is CLI-only).
-JOB_FIELDS = frozenset({"image", *GenerationRequest.model_fields} - {"allow_downgrade"})
+# Form fields POST /jobs accepts: the upload plus the request's fields (allow_downgrade is CLI-only;
+# `keyframes` positions come from the pictures sent: end_image at 1, keyframeN at keyframeN_at).
+MIDDLE_FIELDS = tuple(f"keyframe{n}" for n in range(1, MAX_MIDDLE_KEYFRAMES + 1))
+PICTURE_FIELDS = frozenset({"image", "end_image", *MIDDLE_FIELDS})
+JOB_FIELDS = frozenset({*PICTURE_FIELDS, *(f"{f}_at" for f in MIDDLE_FIELDS), *GenerationRequest.model_fields}
+                       - {"allow_downgrade", "keyframes"})
 _D = DEFAULT_SPEC  # the form's help names the default family's ranges; other families: GET /models
 EVENT_POLL_S = 0.25
 NO_PICTURE = ("No picture was uploaded. Send it as the file field 'image', e.g. curl -F image=@cell.png "
@@ -50,6 +55,7 @@ class Created(BaseModel):
     status: JobStatus
     position: int | None
     eta_s: float | None = None  # estimated seconds until the video is ready; None when unknown
+    warnings: list[str] = []  # things to check before the video is made (e.g. pictures of very different shapes)
 
 
 class JobPage(BaseModel):
@@ -132,6 +138,11 @@ async def create_job(
     seed: Annotated[str | None, Form(description="0–4294967295; random when omitted")] = None,
     scheduler: Annotated[str | None, Form(description=f"{_D.title}: {' or '.join(_D.schedulers)} (default {_D.schedulers[0]})")] = None,
     quality: Annotated[str | None, Form(description=f"standard (default, the family's recipe) or fast ({_D.title}: ≈{_D.fast.speedup:g}× faster, small measured deviation; see BENCHMARKS.md)")] = None,
+    end_image: Annotated[UploadFile | None, File(description="Optional: a picture for the last frame, checked like `image`; "
+                                                              "only families whose `keyframes` is last or any take it (GET /api/v1/models)")] = None,
+    keyframe1: Annotated[UploadFile | None, File(description="Optional: a picture inside the clip at keyframe1_at (0–1); "
+                                                             "keyframe1…keyframe4, families whose `keyframes` is any")] = None,
+    keyframe1_at: Annotated[str | None, Form(description="where keyframe1 stands, between 0 and 1 (e.g. 0.5)")] = None,
 ) -> Created:
     """Form fields are UTF-8 text, each sent once; numbers are plain decimals (`16`, `9.5`). The
     named parameters document the form; the values used are read strictly by `text_fields`."""
@@ -150,7 +161,13 @@ async def create_job(
         )
     if image is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, NO_PICTURE)
-    fields: dict[str, Any] = {k: v for k, v in given.items() if k == "prompt" or v != ""}
+    fields: dict[str, Any] = {k: v for k, v in given.items() if k == "prompt" or v != "" and not k.endswith("_at")}
+    try:
+        later = _keyframe_uploads(await http.form(), given)
+    except RequestError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    # The family's check runs before any picture is read: a family that takes no keyframes is refused cheaply.
+    fields["keyframes"] = sorted(position for position, _ in later)
     try:
         # The cheap refusals first, on the quick pool: a submission over a limit is refused before
         # its picture is read, decoded or queued behind other pictures.
@@ -159,7 +176,16 @@ async def create_job(
         data = await image.read(limit + 1)
         if len(data) > limit:
             raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The picture is larger than {services.settings.max_upload_mb} MB.")
-        job = await pools.run(pools.pictures, services.jobs.submit, data, fields, client)
+        pictures = []
+        for position, upload in later:
+            picture = await upload.read(limit + 1)
+            if len(picture) > limit:
+                raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                                    f"{picture_name(position).capitalize()} is larger than {services.settings.max_upload_mb} MB.")
+            pictures.append((position, picture))
+        fields.pop("keyframes")
+        warnings: list[str] = []
+        job = await pools.run(pools.pictures, services.jobs.submit, data, fields, client, pictures, warnings)
     except (RequestError, ImageInputError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     except StorageFull as exc:
@@ -167,7 +193,30 @@ async def create_job(
     except QueueFull as exc:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None
     eta_s = await pools.run(pools.reads, services.jobs.wait_seconds, job)
-    return Created(id=job.id, status=job.status, position=job.position, eta_s=eta_s)
+    return Created(id=job.id, status=job.status, position=job.position, eta_s=eta_s, warnings=warnings)
+
+
+def _keyframe_uploads(form: Any, given: dict[str, str]) -> list[tuple[float, FormFile]]:
+    """(position, file) of the pictures after the first: `end_image` at 1, each `keyframeN` at its
+    `keyframeN_at`. RequestError for a picture without a position, a position without a picture, or
+    a position that is not a number strictly between 0 and 1."""
+    found: list[tuple[float, FormFile]] = []
+    end = form.get("end_image")
+    if isinstance(end, FormFile):
+        found.append((1.0, end))
+    elif "end_image" in given:
+        raise RequestError("end_image: send the end picture as a file field, not text")
+    for name in MIDDLE_FIELDS:
+        upload, at = form.get(name), given.get(f"{name}_at")
+        if upload is None and at is None:
+            continue
+        if not isinstance(upload, FormFile) or at is None:
+            raise RequestError(f"{name}: send the picture as the file field {name} and its position (0–1) as {name}_at")
+        if not PLAIN_DECIMAL.fullmatch(at) or not 0 < float(at) < 1:
+            raise RequestError(f"{name}_at: must be a position between 0 and 1, not 0 or 1 (got {at[:20]!r}); "
+                               "the first picture is `image` and the last `end_image`")
+        found.append((round(float(at), 4), upload))
+    return sorted(found, key=lambda item: item[0])
 
 
 @router.get("/jobs", response_model=JobPage, summary="History, newest first")

@@ -14,7 +14,7 @@ import binascii
 import sqlite3
 from typing import Annotated
 
-from fastapi import APIRouter, File, Header, HTTPException, UploadFile, status
+from fastapi import APIRouter, File, Header, HTTPException, Query, UploadFile, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
@@ -128,8 +128,13 @@ async def claim(services: ServicesDep, pools: PoolsDep, job_id: str, body: Claim
 
 
 @router.get("/jobs/{job_id}/picture", response_class=FileResponse, summary="The picture of a held job (PNG)")
-async def picture(services: ServicesDep, pools: PoolsDep, job_id: str, lease: LeaseDep) -> FileResponse:
-    path = await _run(pools, _desk(services).picture, job_id, lease)
+async def picture(services: ServicesDep, pools: PoolsDep, job_id: str, lease: LeaseDep,
+                  keyframe: Annotated[int, Query(ge=0, le=9, description="0: the first picture; N: the Nth after it")] = 0,
+                  ) -> FileResponse:
+    try:
+        path = await _run(pools, _desk(services).picture, job_id, lease, keyframe)
+    except KeyError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc.args[0])) from None
     if not path.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"The picture of job {job_id} is gone.")
     return FileResponse(path, media_type="image/png")
@@ -155,16 +160,21 @@ async def result(
     services: ServicesDep, pools: PoolsDep, job_id: str, lease: LeaseDep,
     video: Annotated[UploadFile, File()], thumbnail: Annotated[UploadFile, File()],
     input: Annotated[UploadFile, File()], recipe: Annotated[UploadFile, File()],
+    key1: Annotated[UploadFile | None, File(description="the 1st picture after the first, if the job had one")] = None,
+    key2: Annotated[UploadFile | None, File()] = None, key3: Annotated[UploadFile | None, File()] = None,
+    key4: Annotated[UploadFile | None, File()] = None, key5: Annotated[UploadFile | None, File()] = None,
 ) -> Ended:
     desk = _desk(services)
     staged = []
+    keys = [k for k in (key1, key2, key3, key4, key5) if k is not None]
     try:
-        for upload in (video, thumbnail, input):
+        for upload in (video, thumbnail, input, *keys):
             staged.append(await pools.run(pools.pictures, stage, desk.staging, iter(lambda f=upload.file: f.read(1 << 20), b"")))
         recipe_bytes = await recipe.read(2_000_001)
         if len(recipe_bytes) > 2_000_000:
             raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "The recipe is larger than 2 MB.")
-        delivery = Delivery(video=staged[0], thumbnail=staged[1], input_image=staged[2], recipe=recipe_bytes)
+        delivery = Delivery(video=staged[0], thumbnail=staged[1], input_image=staged[2], recipe=recipe_bytes,
+                            keyframe_images=tuple(staged[3:]))
         try:
             job = await pools.run(pools.pictures, desk.deliver, job_id, lease, delivery)
         except (JobNotFound, IllegalTransition, BadDelivery, ArchivePathError, OSError, sqlite3.OperationalError) as exc:

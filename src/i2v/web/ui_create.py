@@ -19,6 +19,7 @@ from i2v.engine.registry import spec_or_default
 from i2v.i18n import t
 from i2v.web.ui_export import build_export
 from i2v.web.ui_guide import build_picture_check
+from i2v.web.ui_keyframes import build_end_picture, end_box_update, strip_html
 from i2v.web.ui_handlers import CreateActions, hidden, random_seed
 from i2v.web.ui_models import build_model_picker, model_info_md, on_model_change
 from i2v.web.ui_presets import (
@@ -91,6 +92,7 @@ def build_create_tab(studio: Studio) -> None:
                 image = tx.add(gr.Image(label=t("ui.image", en), type="filepath", sources=["upload", "clipboard"],
                                         elem_id="i2v-image", height=270), label="ui.image")
                 build_picture_check(tx, lang, image)
+                end_image, strip = build_end_picture(tx, services.settings.model)
                 prompt = tx.add(gr.Textbox(label=t("ui.prompt", en), lines=2, elem_id="i2v-prompt",
                                            placeholder="chromosomes separating and moving to opposite poles, slow motion"),
                                 label="ui.prompt")
@@ -128,8 +130,14 @@ def build_create_tab(studio: Studio) -> None:
     follow_prompt(check, prompt, lang, model)
 
     actions = CreateActions(services)
-    # `model` last: the `generate` API keeps its positional inputs (gradio_client callers), the model defaults
-    inputs = [image, prompt, *settings.request_inputs(), lang, model]
+    # `model` then `end_image` last: the `generate` API keeps its positional inputs (gradio_client callers);
+    # both default (the server's model, no end picture)
+    inputs = [image, prompt, *settings.request_inputs(), lang, model, end_image]
+    # .change: also when a recipe or preset sets the model
+    model.change(partial(end_box_update, services.settings.model), model, end_image, api_name=False,
+                 show_progress="hidden")
+    for source in (image, end_image, lang):
+        source.change(strip_html, [image, end_image, lang], strip, api_name=False, show_progress="hidden")
     # .input, not .change: a recipe or preset that sets the picker brings its own values for the settings
     model.input(partial(on_model_change, services), [model, lang], [*settings.ranged(), settings.negative, model_info],
                 api_name=False, show_progress="hidden")

@@ -67,9 +67,10 @@ class CreateActions:
     def submit_and_follow(self, image_path: str | None, prompt: str | None, negative_prompt: str | None,
                           resolution: str, frames: float, fps: float, steps: float, guidance: float, seed: float | None,
                           scheduler: str, quality: str, lang: str = "en", model: str | None = None,
+                          end_image_path: str | None = None,
                           request: gr.Request = None) -> Iterator[tuple[Any, ...]]:
-        """Queue a job with the picked `model` (the server's default when None), then stream its state
-        until it ends (the `generate` API endpoint).
+        """Queue a job with the picked `model` (the server's default when None) and, when given, an
+        end picture, then stream its state until it ends (the `generate` API endpoint).
 
         Yields (job id, progress HTML, live preview, video, download button, recipe). The preview shows
         only while a job runs. Raises `gr.Error` with the reason when the job cannot be queued.
@@ -84,9 +85,13 @@ class CreateActions:
             fields["model"] = model
         jobs = self.services.jobs
         try:
-            job = jobs.submit(Path(image_path).read_bytes(), fields, client_of(request))
+            keyframes = [(1.0, Path(end_image_path).read_bytes())] if end_image_path else []
+            warnings: list[str] = []
+            job = jobs.submit(Path(image_path).read_bytes(), fields, client_of(request), keyframes, warnings)
         except (RequestError, ImageInputError, QueueFull) as exc:
             raise gr.Error(str(exc)) from None
+        for warning in warnings:
+            gr.Warning(warning)
         last_step = -1
         while True:
             job = jobs.get(job.id)

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,13 +261,16 @@ class I2VGenXLEngine:
         *,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        keyframes: Sequence[Image.Image] = (),
     ) -> EngineOutput:
         """Frames for a seeded request. On CUDA OOM: free, retry once on the next cheaper plan;
-        lower the resolution only when `request.allow_downgrade` and no cheaper plan is left."""
+        lower the resolution only when `request.allow_downgrade` and no cheaper plan is left.
+        I2VGen-XL takes no keyframes (`SPEC.keyframes` is "none"): a request with any is refused."""
         return generate_frames(
             self, SPEC, request, image,
             lambda req, width, height: self.sample(req, image, width, height, on_progress=on_progress, cancel=cancel),
             timings=lambda: {} if self.last_reload_s is None else {"encoders_reload_s": self.last_reload_s},
+            keyframes=keyframes,
         )
 
     # ---- the algorithm --------------------------------------------------------------------

@@ -23,13 +23,14 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from diffusers import LTXConditionPipeline, LTXImageToVideoPipeline
+from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 from diffusers.hooks import FirstBlockCacheConfig
 from diffusers.utils.torch_utils import randn_tensor
 from PIL import Image
@@ -41,7 +42,7 @@ from i2v.engine.memory import MemoryPlan
 from i2v.engine.placement import check_finite, free_accelerator_memory, generate_frames, place_pipeline
 from i2v.engine.preview import LatentRGB, fit_latent_rgb
 from i2v.image_input import fit_image
-from i2v.request import GenerationRequest
+from i2v.request import GenerationRequest, RequestError
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,7 @@ class LTXEngine:
         self.info = info
         self.plan = plan
         self._preview_map: LatentRGB | None = None
+        self._keyframe_pipe: LTXConditionPipeline | None = None  # the test model's 0.9.5 layout, built on first use
         pipe.set_progress_bar_config(disable=True)
         for module in (pipe.transformer, pipe.vae, pipe.text_encoder):
             module.eval().requires_grad_(False)
@@ -189,12 +191,17 @@ class LTXEngine:
         """Put weights where the plan says (whole, model offload, group offload, sequential; VAE tiling)."""
         plan = _vae_in_model_dtype(plan)
         place_pipeline(self.pipe, plan)
+        if self._keyframe_pipe is not None:
+            place_pipeline(self._keyframe_pipe, plan)
         self.plan = plan
 
     def close(self) -> None:
         """Drop the weights (the host switches to another family)."""
         self.pipe.remove_all_hooks()
         self.pipe = None  # type: ignore[assignment]
+        if self._keyframe_pipe is not None:
+            self._keyframe_pipe.remove_all_hooks()
+            self._keyframe_pipe = None
         self._preview_map = None
         free_accelerator_memory()
 
@@ -211,11 +218,14 @@ class LTXEngine:
         *,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        keyframes: Sequence[Image.Image] = (),
     ) -> EngineOutput:
         """Frames for a seeded request. On CUDA OOM: free, retry once on the next cheaper plan;
-        lower the resolution only when `request.allow_downgrade` and no cheaper plan is left."""
+        lower the resolution only when `request.allow_downgrade` and no cheaper plan is left.
+        `keyframes`: the pictures at `request.keyframes`, fitted to the frame like the first."""
         return generate_frames(self, SPEC, request, image, lambda req, width, height: self.sample(
-            req, fit_image(image, width, height), on_progress=on_progress, cancel=cancel))
+            req, fit_image(image, width, height), on_progress=on_progress, cancel=cancel,
+            keyframes=[fit_image(k, width, height) for k in keyframes]), keyframes=keyframes)
 
     # ---- the algorithm --------------------------------------------------------------------
 
@@ -231,17 +241,26 @@ class LTXEngine:
         *,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        keyframes: Sequence[Image.Image] = (),
     ) -> np.ndarray:
         """Run the pipeline on a picture already fitted to the output size; float frames in [0, 1]
         shaped (T, H, W, 3).
 
         "standard" is a plain pipeline call; "fast" runs `steps_for` steps with the first-block
         cache, which is switched off again afterwards, whatever happens, so "standard" stays exact.
+        With `keyframes` (pictures at `request.keyframes`, fitted like the first) the condition
+        pipeline gets every picture as an `LTXVideoCondition` at its frame index, the first at 0.
         """
         if cancel is not None and cancel.is_set():
             raise GenerationCancelled("cancelled before the first step")
         width, height = picture.size
-        pipe = self.pipe
+        pipe = self.keyframe_pipe() if keyframes else self.pipe
+        if keyframes:
+            indices = SPEC.keyframe_frames(request.keyframes, request.frames)
+            inputs: dict[str, Any] = {"conditions": [LTXVideoCondition(image=picture, frame_index=0)] + [
+                LTXVideoCondition(image=k, frame_index=i) for k, i in zip(keyframes, indices)]}
+        else:
+            inputs = {"image": picture}
         latent_shape = (
             (request.frames - 1) // pipe.vae_temporal_compression_ratio + 1,
             height // pipe.vae_spatial_compression_ratio,
@@ -256,24 +275,25 @@ class LTXEngine:
             pipe.transformer.enable_cache(FAST_CACHE)
         try:
             latents = pipe(
-                image=picture, prompt=request.prompt, negative_prompt=request.negative_prompt,
+                **inputs, prompt=request.prompt, negative_prompt=request.negative_prompt,
                 width=width, height=height, num_frames=request.frames, frame_rate=request.fps,
                 num_inference_steps=self.steps_for(request), guidance_scale=request.guidance, generator=generator,
                 max_sequence_length=SPEC.text.max_tokens, output_type="latent",
                 callback_on_step_end=watch, callback_on_step_end_tensor_inputs=["latents"],
             ).frames
-            return self.decode(latents, latent_shape, generator, request.seed)
+            return self.decode(latents, latent_shape, generator, request.seed, pipe)
         finally:
             if fast:
                 pipe.transformer.disable_cache()
             pipe.maybe_free_model_hooks()  # with model offload: every part back to the CPU, even after a cancel
 
     def decode(self, latents: torch.Tensor, latent_shape: tuple[int, int, int], generator: torch.Generator,
-               seed: int) -> np.ndarray:
+               seed: int, pipe: LTXPipelines | None = None) -> np.ndarray:
         """Final latents → float frames (T, H, W, 3) in [0, 1], as the pipelines' own decode does it
         (see the module docstring for why we do it here): unpack, undo the normalisation, mix in the
         decode noise of a timestep-conditioned decoder, decode."""
-        pipe, vae = self.pipe, self.pipe.vae
+        pipe = pipe or self.pipe
+        vae = pipe.vae
         if latents.ndim == 3:  # LTXImageToVideoPipeline returns packed tokens (B, F·h·w, C)
             latents = pipe._unpack_latents(latents, *latent_shape, pipe.transformer_spatial_patch_size,
                                            pipe.transformer_temporal_patch_size)
@@ -289,6 +309,29 @@ class LTXEngine:
             video = vae.decode(latents, timestep, return_dict=False)[0]
         self._check_finite(video, "the decoded frames")
         return pipe.video_processor.postprocess_video(video, output_type="np")[0]
+
+    def keyframe_pipe(self) -> LTXConditionPipeline:
+        """The pipeline that takes pictures at frame indices: the loaded one when it is
+        `LTXConditionPipeline` (a 0.9.5+ folder); for the test model, its 0.9.5 layout (built once,
+        placed like the rest). A 0.9.0/0.9.1 checkpoint cannot: `RequestError` says what to use."""
+        if isinstance(self.pipe, LTXConditionPipeline):
+            return self.pipe
+        if self.info.id == SPEC.test_model:
+            if self._keyframe_pipe is None:
+                from i2v.engine.ltx.test_model import tiny_pipeline
+
+                pipe = tiny_pipeline(condition=True)
+                if self.plan.torch_dtype != torch.float32:
+                    pipe.to(dtype=self.plan.torch_dtype)
+                pipe.set_progress_bar_config(disable=True)
+                place_pipeline(pipe, self.plan)
+                self._keyframe_pipe = pipe
+            return self._keyframe_pipe
+        raise RequestError(
+            f"keyframes: {self.info.id} is an LTX-Video 0.9.0/0.9.1 checkpoint ({type(self.pipe).__name__}), which takes "
+            f"only the first picture; end and middle pictures need {SPEC.keyframe_note} (LTXConditionPipeline), e.g. "
+            f"{download_command('Lightricks/LTX-Video-0.9.5')}"
+        )
 
     # ---- live preview ---------------------------------------------------------------------
 

@@ -85,4 +85,8 @@ SPEC = ModelSpec(
     # weights may let the cache skip more steps.
     fast=FastPreset("half the steps with diffusers' first-block cache (residual threshold 0.05)", speedup=2.0),
     notes="Frames are 8k+1 (121 = 5 s at 24 fps); the fast tier for 8–12 GB cards.",
+    # LTXConditionPipeline (0.9.5 and later) places a picture at any frame index; the 0.9.0/0.9.1
+    # LTXImageToVideoPipeline takes only the first picture, and the engine says so.
+    keyframes="any",
+    keyframe_note="LTX-Video 0.9.5 or later",
 )

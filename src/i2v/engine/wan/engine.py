@@ -16,6 +16,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -192,14 +193,16 @@ class WanEngine:
         *,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        keyframes: Sequence[Image.Image] = (),
     ) -> EngineOutput:
         """Frames for a seeded request: uint8 (T, H, W, 3). On CUDA OOM: free, retry once on the next
         cheaper plan; lower the resolution only when `request.allow_downgrade` and no cheaper plan is
-        left. Raises `GenerationCancelled`, `NonFiniteError`, `MemoryError`, `RequestError`."""
+        left. Raises `GenerationCancelled`, `NonFiniteError`, `MemoryError`, `RequestError`.
+        TI2V-5B takes no keyframes: its `expand_timesteps` path ignores `last_image`."""
         if request.quality not in (None, "standard", "fast"):
             raise ValueError(f"unknown quality {request.quality!r}; use standard or fast")
         return generate_frames(self, SPEC, request, image, lambda req, width, height: self.sample(
-            req, fit_image(image, width, height), on_progress=on_progress, cancel=cancel))
+            req, fit_image(image, width, height), on_progress=on_progress, cancel=cancel), keyframes=keyframes)
 
     # ---- one run of the pipeline ----------------------------------------------------------
 
