@@ -345,8 +345,9 @@ class ModelSpec:
                 for name, ok in checks.items() if not ok(values[name])]
 
     def fast_steps(self, steps: int) -> int:
-        """Steps the "fast" preset runs for a request of `steps`."""
-        return max(1, math.ceil(steps * self.fast.steps_factor))
+        """Steps the "fast" preset runs for a request of `steps`: never below the family's own
+        minimum (LTX-Video's sampler fails on one step; its fast run of 2 steps stays 2)."""
+        return max(int(self.steps.low), 1, math.ceil(steps * self.fast.steps_factor))
 
     def estimate_seconds(self, device_kind: str, width: int, height: int, frames: int, steps: int, quality: str) -> float | None:
         """Expected run time where this family was measured on `device_kind`, else None."""
