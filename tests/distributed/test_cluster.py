@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +21,7 @@ import pytest
 from i2v.media import probe, read_video
 from tests.conftest import gradient_picture
 from tests.distributed.conftest import REDELIVERY_S, TEACHER, WORKER_TOKEN, Cluster
+from tests.hardening import same_video
 
 pytestmark = pytest.mark.distributed
 FAST = {"prompt": "a cell dividing slowly", "resolution": "256p", "frames": "8", "steps": "2", "fps": "8"}
@@ -81,6 +86,25 @@ def test_worker_endpoints_take_only_the_worker_token(cluster: Cluster, png: byte
     intruder = cluster.start_worker("intruder", token="wrong-token", wait=False)
     assert intruder.process.wait(120) == 1
     assert "refused this worker (401" in intruder.text()
+
+
+def test_a_job_made_by_a_worker_is_the_video_the_cli_makes_from_its_recipe(cluster: Cluster, tmp_path) -> None:
+    """Issue 26: same recipe, same video, whichever machine makes it. The CLI replays the worker's
+    recipe (with the picture archived beside it) under the workers' thread count (OMP_NUM_THREADS=1
+    here): CPU reductions split over a different number of threads round differently."""
+    picture = io.BytesIO()
+    same_video.picture(300, 200).save(picture, format="PNG")
+    with cluster.client() as client:
+        job = wait(client, submit(client, picture.getvalue(), seed="7"), finished)
+    assert_one_video(cluster, job)
+    remote = cluster.home / job["video"]
+    run = subprocess.run([sys.executable, "-m", "i2v.cli", "generate", "--recipe", str(remote.with_suffix(".json"))],
+                         capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1", "I2V_HOME": str(tmp_path), "OMP_NUM_THREADS": "1"})
+    assert run.returncode == 0, run.stderr
+    local = Path(run.stdout.strip().splitlines()[-1])
+    assert local.is_relative_to(tmp_path) and json.loads(local.with_suffix(".json").read_text())["seed"] == 7
+    assert same_video.frames_hash(local) == same_video.frames_hash(remote)
 
 
 def test_a_job_for_a_family_no_worker_runs_waits_with_the_reason(cluster: Cluster, png: bytes) -> None:
