@@ -25,14 +25,31 @@ SHOWN=$HOST; [ "$HOST" = "127.0.0.1" ] && SHOWN=localhost
 CHECK=$HOST; [ "$HOST" = "0.0.0.0" ] && CHECK=127.0.0.1; [ "$HOST" = "::" ] && CHECK=::1
 case $CHECK in *:*) CHECK="[$CHECK]" ;; esac
 
+# Stopping (issue 26: Ctrl-C must exit 130 every time, and leave no process behind). The traps are
+# set before anything starts, so a Ctrl-C at any moment is handled. The server runs in its own
+# process group (`set -m` for that one command): Ctrl-C reaches this script only, and this script
+# stops the server. Before, the terminal's Ctrl-C also reached the server, which could finish its
+# own shutdown with exit code 0 first, and on a loaded machine the script then ended with that 0.
+SERVER=""
+TAIL=""
+stop_server() {
+  if [ -n "$SERVER" ]; then
+    kill -TERM "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+  fi
+  if [ -n "$TAIL" ]; then  # tail would otherwise notice the server's end only at its next poll
+    kill -TERM "$TAIL" 2>/dev/null || true
+    wait "$TAIL" 2>/dev/null || true
+  fi
+}
+trap 'trap "" INT; echo; echo "Stopping i2v…"; stop_server; exit 130' INT
+trap 'trap "" TERM; stop_server; exit 143' TERM
+trap 'trap "" HUP; stop_server; exit 129' HUP  # the terminal was closed
+
+set -m
 .venv/bin/i2v --verbose serve --host "$HOST" --port "$PORT" "$@" >>"$LOG" 2>&1 &
 SERVER=$!
-stop_server() {
-  kill -TERM "$SERVER" 2>/dev/null || true
-  wait "$SERVER" 2>/dev/null || true
-}
-trap 'echo; echo "Stopping i2v…"; stop_server; exit 130' INT
-trap 'stop_server; exit 143' TERM
+set +m
 
 did_not_start() {  # $1: why
   echo >&2
@@ -75,4 +92,9 @@ case $STATE in
   failed)  echo "Note: the model could not be loaded; the studio and .venv/bin/i2v doctor say why." ;;
 esac
 tail -n 0 -f --pid="$SERVER" "$LOG" &  # from here on, the log also shows here
-wait "$SERVER"
+TAIL=$!
+# Until Ctrl-C (the trap exits) or the server stops on its own (then its exit code is ours).
+CODE=0; wait "$SERVER" || CODE=$?
+SERVER=""
+stop_server
+exit "$CODE"

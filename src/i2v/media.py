@@ -44,6 +44,14 @@ def _check_frames(frames: np.ndarray) -> np.ndarray:
 
 
 ENCODER_THREADS = 1  # see encode_mp4: the price of bit-identical videos is a slower encode
+# x264's own assembly for the macroblock-tree rate control (`mbtree_propagate_*`, on by default with
+# B-frames) has AVX-512 versions that read heap memory nobody wrote: on an AVX-512 CPU the same
+# frames then encode to different videos depending on what the process's heap held before (seen as
+# "same seed, different video" for some picture sizes, issue 26; with MALLOC_PERTURB_ set to two
+# values the decoded frames differ, with this parameter they do not). `cpu-independent` makes
+# x264 use its portable C code for exactly these functions, so the video depends on the frames
+# alone and is the same on every CPU. Cost measured: within the noise of an encode (≈ 5 %).
+X264_PARAMS = "cpu-independent=1"
 
 
 def encode_mp4(
@@ -91,7 +99,7 @@ class Mp4Writer:
             self._stream = self._container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
             self._stream.width, self._stream.height = width, height
             self._stream.pix_fmt = "yuv420p"
-            self._stream.options = {"crf": str(crf), "preset": preset}
+            self._stream.options = {"crf": str(crf), "preset": preset, "x264-params": X264_PARAMS}
             # One encoder thread, so the file depends on the frames alone. By default PyAV lets
             # libx264 pick its thread count for the machine and asks for sliced threads (one slice
             # per thread), so the bitstream depends on the machine, and an outside probe saw the

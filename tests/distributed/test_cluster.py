@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +25,7 @@ from i2v.media import probe, read_video
 from i2v.web.ui_status import progress_html
 from tests.conftest import gradient_picture
 from tests.distributed.conftest import GONE_S, REDELIVERY_S, REDIS_PASSWORD, TEACHER, WORKER_TOKEN, Cluster, Process
+from tests.hardening import same_video
 
 pytestmark = pytest.mark.distributed
 FAST = {"prompt": "a cell dividing slowly", "resolution": "256p", "frames": "8", "steps": "2", "fps": "8"}
@@ -133,6 +138,25 @@ def test_a_second_worker_under_a_live_workers_name_is_refused(cluster: Cluster) 
         listed = roster(client)
         assert listed[taken]["id"] == holder["id"] and listed[taken]["alive"]  # the live one keeps its name
         assert set(listed) == set(cluster.workers)  # neither refused worker was ever listed
+
+
+def test_a_job_made_by_a_worker_is_the_video_the_cli_makes_from_its_recipe(cluster: Cluster, tmp_path) -> None:
+    """Issue 26: same recipe, same video, whichever machine makes it. The CLI replays the worker's
+    recipe (with the picture archived beside it) under the workers' thread count (OMP_NUM_THREADS=1
+    here): CPU reductions split over a different number of threads round differently."""
+    picture = io.BytesIO()
+    same_video.picture(300, 200).save(picture, format="PNG")
+    with cluster.client() as client:
+        job = wait(client, submit(client, picture.getvalue(), seed="7"), finished)
+    assert_one_video(cluster, job)
+    remote = cluster.home / job["video"]
+    run = subprocess.run([sys.executable, "-m", "i2v.cli", "generate", "--recipe", str(remote.with_suffix(".json"))],
+                         capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1", "I2V_HOME": str(tmp_path), "OMP_NUM_THREADS": "1"})
+    assert run.returncode == 0, run.stderr
+    local = Path(run.stdout.strip().splitlines()[-1])
+    assert local.is_relative_to(tmp_path) and json.loads(local.with_suffix(".json").read_text())["seed"] == 7
+    assert same_video.frames_hash(local) == same_video.frames_hash(remote)
 
 
 def test_a_job_for_a_family_no_worker_runs_waits_with_the_reason(cluster: Cluster, png: bytes) -> None:

@@ -120,6 +120,14 @@ def test_fast_runs_fewer_steps_with_the_cache_and_standard_stays_exact(ltx_engin
     assert np.array_equal(ltx_engine.generate(request(), PICTURE).frames, standard)
 
 
+def test_fast_at_the_fewest_steps_keeps_the_familys_minimum(ltx_engine):
+    """Issue 26: fast halved 2 steps to 1, on which LTX's sampler fails (IndexError, a traceback)."""
+    seen = []
+    frames = ltx_engine.generate(request(quality="fast", steps=2), PICTURE, on_progress=lambda p: seen.append(p.total)).frames
+    assert SPEC.fast_steps(2) == 2 and seen == [2, 2]
+    assert np.isfinite(frames).all()
+
+
 def _poison(module, args, output):
     return (output[0] * float("nan"), *output[1:])
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.conftest import REPO
@@ -55,11 +56,22 @@ def _stop(process: subprocess.Popen) -> int:
     return process.returncode
 
 
-def test_the_address_is_printed_only_after_health_answers(app_folder):
+@pytest.fixture
+def busy_cpu():
+    """A process that keeps one CPU busy for the test, as on a loaded machine (issue 26: there
+    Ctrl-C once ended the script with 0, not 130)."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    yield
+    spinner.kill()
+    spinner.wait(10)
+
+
+def test_the_address_is_printed_only_after_health_answers(app_folder, busy_cpu):
     port = free_port()
     process = _start(app_folder, I2V_MODEL="tiny", I2V_PORT=str(port))
     url = f"http://localhost:{port}/"
     seen: list[str] = []
+    children: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -82,9 +94,13 @@ def test_the_address_is_printed_only_after_health_answers(app_folder):
         log = (app_folder / log_name).read_text()
         assert "memory plan" in log and "Uvicorn running" in log
         assert (app_folder / "outputs").is_dir()
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert any("serve" in " ".join(c.cmdline()) for c in children)  # the server and `tail`
     finally:
         code = _stop(process)
     assert code == 130
+    _gone, alive = psutil.wait_procs(children, timeout=1)  # the script waited for them: already gone
+    assert alive == [], [c.pid for c in alive]
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
 

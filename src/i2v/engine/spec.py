@@ -393,10 +393,12 @@ class ModelSpec:
                 f"{', '.join(map(str, indices[1:]))}; move them further apart (or from the start) or make the clip longer")
 
     def fast_steps(self, steps: int) -> int:
-        """Steps the "fast" preset runs for a request of `steps` (a distilled Fast: its own count)."""
+        """Steps the "fast" preset runs for a request of `steps`: a distilled Fast runs its own count;
+        otherwise a share of `steps`, never below the family's own minimum (LTX-Video's sampler fails on
+        one step; its fast run of 2 steps stays 2)."""
         if self.fast.steps is not None:
             return self.fast.steps
-        return max(1, math.ceil(steps * self.fast.steps_factor))
+        return max(int(self.steps.low), 1, math.ceil(steps * self.fast.steps_factor))
 
     def estimate_seconds(self, device_kind: str, width: int, height: int, frames: int, steps: int, quality: str) -> float | None:
         """Expected run time where this family was measured on `device_kind`, else None."""
