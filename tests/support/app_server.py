@@ -87,6 +87,9 @@ def settings_from_env(home: Path, port: int, env: dict[str, str]):
     if others:
         raise ValueError(f"{others} are not i2v settings: a server that needs them must be a subprocess (start_server)")
     fields = {"model": "tiny", "home": home, **{k[4:].lower(): v for k, v in env.items() if k.startswith("I2V_")}}
+    unknown = sorted(set(fields) - set(Settings.model_fields))
+    if unknown:  # Settings ignores unknown names; a misspelt one here would silently test the default
+        raise ValueError(f"no such setting: {', '.join('I2V_' + name.upper() for name in unknown)}")
     return Settings(**fields, port=port)
 
 
