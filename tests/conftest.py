@@ -43,9 +43,33 @@ def tiny_engine():
 def shared_server(tmp_path_factory):
     """One tiny-model server for every module whose tests only add to its state (teaching API,
     exports, browser, bad JSON, lenient input, the Gradio client): one start for the whole session
-    instead of one per module or folder. Modules opt in by overriding `server` with it."""
-    from tests.web.conftest import start_server
+    instead of one per module or folder. Modules opt in by overriding `server` with it. Served from a
+    thread of this process (tests.support.app_server), over real HTTP on loopback."""
+    from tests.support.app_server import start_app_server
 
-    srv = start_server(tmp_path_factory.mktemp("shared-home"))
+    srv = start_app_server(tmp_path_factory.mktemp("shared-home"))
     yield srv
     srv.stop()
+
+
+def _mentions_a_gpu(mark: pytest.Mark) -> bool:
+    text = " ".join(str(part) for part in (*mark.args, *mark.kwargs.values())).lower()
+    return any(word in text for word in ("cuda", "gpu"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """GPU tests carry the `gpu` marker (`-m "not gpu"` leaves them out; elsewhere they are skipped
+    here when torch sees no CUDA device), and a test that skips itself for want of a GPU without
+    the marker is a collection error, so `-m gpu` on a lent GPU machine finds every one of them."""
+    unmarked = [item.nodeid for item in items if item.get_closest_marker("gpu") is None
+                and any(_mentions_a_gpu(mark) for mark in item.iter_markers("skipif"))]
+    if unmarked:
+        raise pytest.UsageError("tests that need a GPU must carry @pytest.mark.gpu: " + ", ".join(unmarked))
+    gpu_tests = [item for item in items if item.get_closest_marker("gpu") is not None]
+    if gpu_tests:
+        import torch
+
+        if not torch.cuda.is_available():
+            skip = pytest.mark.skip(reason="needs a CUDA GPU (marker `gpu`); none here")
+            for item in gpu_tests:
+                item.add_marker(skip)

@@ -15,7 +15,7 @@ import pytest
 from i2v.web import security
 from tests.hardening import images
 from tests.hardening.conftest import FAST, assert_refused, count, finished, lan_address, wait_for
-from tests.web.conftest import start_server
+from tests.web.conftest import start_app_server
 
 TOKEN = "correct-horse-battery-staple"
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
@@ -23,7 +23,7 @@ PNG = images.encode(images.gradient_picture(200, 160), "PNG")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = start_server(tmp_path_factory.mktemp("home"), I2V_HOST="0.0.0.0", I2V_AUTH=TOKEN,
+    srv = start_app_server(tmp_path_factory.mktemp("home"), I2V_HOST="0.0.0.0", I2V_AUTH=TOKEN,
                        I2V_MAX_QUEUED_PER_CLIENT="5")
     yield srv
     srv.stop()

@@ -20,14 +20,14 @@ from PIL import Image
 
 from tests.hardening import images
 from tests.hardening.conftest import FAST, assert_healthy, assert_refused, count, finished, wait_for
-from tests.web.conftest import start_server
+from tests.web.conftest import start_app_server
 
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = start_server(
+    srv = start_app_server(
         tmp_path_factory.mktemp("home"), I2V_MAX_QUEUED="12", I2V_MAX_QUEUED_PER_CLIENT="12", I2V_MAX_UPLOAD_MB="2",
     )
     yield srv

@@ -17,7 +17,7 @@ from i2v.image_input import ImageInputError, load_image
 from i2v.request import GenerationRequest, RequestError
 from tests.hardening import images
 from tests.hardening.conftest import count
-from tests.web.conftest import start_server
+from tests.web.conftest import start_app_server
 
 FAST_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -106,7 +106,7 @@ def test_every_mode_and_format_gives_rgb_or_a_clear_refusal(width, height, mode,
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory):
-    srv = start_server(tmp_path_factory.mktemp("home"), I2V_MAX_QUEUED="3", I2V_MAX_QUEUED_PER_CLIENT="3")
+    srv = start_app_server(tmp_path_factory.mktemp("home"), I2V_MAX_QUEUED="3", I2V_MAX_QUEUED_PER_CLIENT="3")
     yield srv
     srv.stop()
 

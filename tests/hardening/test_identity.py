@@ -18,7 +18,7 @@ from i2v.web import security
 from i2v.web.security import ForwardedClient
 from tests.hardening import images
 from tests.hardening.conftest import FAST, assert_refused, count, finished, lan_address, wait_for
-from tests.web.conftest import start_server
+from tests.web.conftest import start_app_server
 
 TOKEN = "a-long-school-password"
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
@@ -28,7 +28,7 @@ PNG = images.encode(images.gradient_picture(200, 160), "PNG")
 def proxied(tmp_path_factory):
     """Behind a reverse proxy on this machine: loopback is the trusted proxy; also reachable on the
     LAN (0.0.0.0, password required), where forwarded headers must be ignored."""
-    srv = start_server(tmp_path_factory.mktemp("home"), I2V_HOST="0.0.0.0", I2V_AUTH=TOKEN,
+    srv = start_app_server(tmp_path_factory.mktemp("home"), I2V_HOST="0.0.0.0", I2V_AUTH=TOKEN,
                        I2V_TRUSTED_PROXIES="127.0.0.1, ::1", I2V_MAX_QUEUED_PER_CLIENT="1")
     yield srv
     srv.stop()

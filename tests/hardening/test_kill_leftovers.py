@@ -25,7 +25,7 @@ from i2v.jobs.store import SCHEMA_VERSION, JobStatus, JobStore
 from i2v.media import encode_mp4, read_video
 from tests.hardening import images
 from tests.hardening.conftest import count, finished, wait_for
-from tests.web.conftest import start_server, submit
+from tests.web.conftest import start_app_server, submit
 
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
 
@@ -44,7 +44,7 @@ def as_if_killed(home, job_id: str, *, video_renamed: bool) -> None:
 
 def test_a_restart_adopts_a_finished_video_and_reruns_an_unfinished_one(tmp_path):
     home = tmp_path / "home"
-    first = start_server(home)
+    first = start_app_server(home)
     try:
         with first.client() as client:
             adopted = wait_for(client, submit(client, PNG, steps="1", seed="7").json()["id"], finished)
@@ -61,7 +61,7 @@ def test_a_restart_adopts_a_finished_video_and_reruns_an_unfinished_one(tmp_path
     (uploads / "fedcba9876543210.png").write_bytes(PNG)  # stored, but the job was never recorded
     kept_uploads = {p.name for p in uploads.iterdir() if not p.name.startswith(".") and p.name != "fedcba9876543210.png"}
 
-    second = start_server(home)
+    second = start_app_server(home)
     try:
         with second.client() as client:
             again = client.get(f"/api/v1/jobs/{adopted['id']}").json()

@@ -34,7 +34,7 @@ from tests.hardening.conftest import (
     finished,
     wait_for,
 )
-from tests.web.conftest import start_server, submit
+from tests.web.conftest import start_app_server, submit
 
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
 BROKEN = PNG[: len(PNG) // 2]  # would be a 422 if it were ever decoded
@@ -44,7 +44,7 @@ STUCK = 16  # submissions held on the job table's lock: more than asyncio's defa
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = start_server(tmp_path_factory.mktemp("home"), I2V_MAX_QUEUED="24", I2V_MAX_QUEUED_PER_CLIENT=str(STUCK),
+    srv = start_app_server(tmp_path_factory.mktemp("home"), I2V_MAX_QUEUED="24", I2V_MAX_QUEUED_PER_CLIENT=str(STUCK),
                        I2V_CLIENT_TIMEOUT_S=str(TIMEOUT_S))
     yield srv
     srv.stop()

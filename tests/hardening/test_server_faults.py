@@ -1,5 +1,6 @@
-"""Faults done for real to a server process: kill -9 mid-job, clients vanishing mid-upload and
-mid-stream, model files missing or corrupt, the disk below I2V_MIN_FREE_MB."""
+"""Faults done for real to a server: kill -9 mid-job and clients vanishing mid-upload and mid-stream
+(a server process: its open descriptors are counted), model files missing or corrupt and the disk
+below I2V_MIN_FREE_MB (the app served from this process)."""
 
 from __future__ import annotations
 
@@ -12,36 +13,15 @@ import psutil
 
 from tests.hardening import images
 from tests.hardening.conftest import assert_refused, count
-from tests.web.conftest import SLOW, Server, finished, free_port, start_server, submit, wait_for
+from tests.web.conftest import SLOW, AppServer, Server, finished, free_port, start_app_server, start_server, submit, wait_for
 
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
 
 
-def start_unready(home, **env) -> Server:
-    """A server that answers health but whose model will never be ready (missing or corrupt)."""
-    import os
-    import subprocess
-    import sys
-
-    port = free_port()
-    home.mkdir(parents=True, exist_ok=True)
-    log = home / f"server-{port}.log"
-    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "I2V_HOME": str(home), **env}
-    process = subprocess.Popen([sys.executable, "-m", "i2v.cli", "serve", "--port", str(port)],
-                               stdout=log.open("wb"), stderr=subprocess.STDOUT, env=environment)
-    server = Server(home, port, process, log)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            state = httpx.get(f"{server.url}/api/v1/health", timeout=2).json()["model"]["state"]
-            if state not in ("not_loaded", "loading"):
-                return server
-        except (httpx.HTTPError, KeyError, ValueError):
-            pass
-        assert process.poll() is None, log.read_text()
-        time.sleep(0.3)
-    server.kill()
-    raise AssertionError(log.read_text())
+def start_unready(home, **env) -> AppServer:
+    """A server that answers health but whose model will never be ready (missing or corrupt), served
+    from this process: what is tested is the API's answers, not the process."""
+    return start_app_server(home, until=frozenset({"missing", "failed", "ready"}), **env)
 
 
 def open_fds(server: Server) -> int:

@@ -67,10 +67,11 @@ def make_clips(service: LessonService, lesson_id: str, shapes: list[tuple[int, i
 
 @pytest.fixture(scope="session")
 def lesson_server(tmp_path_factory):
-    """One real server (tiny model, loopback) shared by the lesson API and browser tests."""
-    from tests.web.conftest import start_server
+    """One real server (tiny model, loopback, served from this process) shared by the lesson API and
+    browser tests."""
+    from tests.support.app_server import start_app_server
 
-    srv = start_server(tmp_path_factory.mktemp("lesson-home"), I2V_LESSON_MAX_UPLOAD_MB="2")
+    srv = start_app_server(tmp_path_factory.mktemp("lesson-home"), I2V_LESSON_MAX_UPLOAD_MB="2")
     yield srv
     srv.stop()
 

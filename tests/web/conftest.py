@@ -1,11 +1,12 @@
-"""A real i2v server in a subprocess on a free loopback port, with the tiny model."""
+"""Real i2v servers on a free loopback port with the tiny model: `start_app_server` serves the app from
+a thread of the test process (API behaviour: fast), `start_server` runs `i2v serve` as a subprocess
+(only where the process is the point: restart, kill -9, full disk, open files, start-up refusals)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,12 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import gradient_picture
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.app_server import AppServer, free_port, start_app_server  # noqa: F401 - re-exported
 
 
 @dataclass
@@ -110,7 +106,8 @@ def png_bytes(tmp_path_factory) -> bytes:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = start_server(tmp_path_factory.mktemp("home"), I2V_MAX_QUEUED="6", I2V_MAX_QUEUED_PER_CLIENT="3")
+    """The app over real HTTP on loopback, served from this process (tests.support.app_server)."""
+    srv = start_app_server(tmp_path_factory.mktemp("home"), I2V_MAX_QUEUED="6", I2V_MAX_QUEUED_PER_CLIENT="3")
     yield srv
     srv.stop()
 

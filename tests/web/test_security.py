@@ -10,7 +10,7 @@ import pytest
 
 from i2v.settings import Settings
 from i2v.web.security import InsecureBindError, check_bind, is_loopback
-from tests.web.conftest import free_port, start_server
+from tests.web.conftest import free_port, start_app_server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,7 @@ def test_serve_refuses_to_start_open_on_the_network(tmp_path):
 
 
 def test_token_guards_api_and_ui(tmp_path):
-    server = start_server(tmp_path / "home", I2V_AUTH="correct-horse-battery")
+    server = start_app_server(tmp_path / "home", I2V_AUTH="correct-horse-battery")
     try:
         assert httpx.get(f"{server.url}/api/v1/health").status_code == 200  # health stays open for monitors
         assert httpx.get(f"{server.url}/api/v1/jobs").status_code == 401

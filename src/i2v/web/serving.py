@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Any
 
 import h11
 import uvicorn
@@ -112,11 +113,17 @@ def timed_protocol(timeout_s: float) -> type[SlowClientTimeouts]:
     return type("SlowClientTimeouts", (SlowClientTimeouts,), {"timeout_s": float(timeout_s)})
 
 
+def uvicorn_options(settings: Settings, *, verbose: bool = False) -> dict[str, Any]:
+    """The uvicorn arguments `serve` runs the app with. The tests serve the app from a thread of their
+    own process (`uvicorn.Config(app, **uvicorn_options(...))`) with exactly these connection rules."""
+    return {
+        "host": settings.host, "port": settings.port, "log_level": "info" if verbose else "warning",
+        "http": timed_protocol(settings.client_timeout_s),
+        "proxy_headers": False,  # security.ForwardedClient decides, from I2V_TRUSTED_PROXIES
+        "timeout_keep_alive": 5,
+    }
+
+
 def serve(app: FastAPI, settings: Settings, *, verbose: bool = False) -> None:
     """Run `app` on settings.host:port until stopped."""
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level="info" if verbose else "warning",
-        http=timed_protocol(settings.client_timeout_s),
-        proxy_headers=False,  # security.ForwardedClient decides, from I2V_TRUSTED_PROXIES
-        timeout_keep_alive=5,
-    )
+    uvicorn.run(app, **uvicorn_options(settings, verbose=verbose))
