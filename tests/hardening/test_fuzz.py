@@ -41,7 +41,7 @@ def test_request_validation_accepts_only_sane_requests(data):
         assert str(exc) and len(str(exc)) < 2000
         return
     assert request.prompt and request.prompt == request.prompt.strip()
-    assert not any(ord(c) < 32 and c not in "\t\n\r" for c in request.prompt + request.negative_prompt)
+    assert not any(ord(c) < 32 and c not in "\t\n\r" for c in request.prompt + (request.negative_prompt or ""))  # None: the family default
     assert 8 <= request.frames <= 32 and 4 <= request.fps <= 30 and 1 <= request.steps <= 150
     assert math.isfinite(request.guidance) and 1 <= request.guidance <= 20
     assert request.seed is None or 0 <= request.seed <= 2**32 - 1
