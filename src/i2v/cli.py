@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from i2v.engine.registry import DEFAULT_SPEC, SPECS
 from i2v.settings import DEFAULT_MODEL, Settings
@@ -100,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--model", help="hub id, local folder or 'tiny'")
     srv.add_argument("--out", type=Path, help="archive folder (default: I2V_HOME or ./outputs)")
     srv.add_argument("--allow-open", action="store_true", help="allow a network address without I2V_AUTH (trusted networks only)")
+    srv.add_argument("--access-log", action="store_true", help="print one line per HTTP request (default: I2V_ACCESS_LOG, off)")
     srv.set_defaults(handler=cmd_serve)
 
     wrk = commands.add_parser("worker", help="serve a studio's queue from this machine's GPU (several GPU machines, "
@@ -145,8 +148,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     """Settings from I2V_* variables, with the flags given on this command line on top."""
     flags = {"model": "model", "out": "home", "host": "host", "port": "port"}
     overrides = {field: getattr(args, flag) for flag, field in flags.items() if getattr(args, flag, None)}
-    if getattr(args, "allow_open", False):
-        overrides["allow_open"] = True
+    for flag in ("allow_open", "access_log"):
+        if getattr(args, flag, False):
+            overrides[flag] = True
     return Settings(**overrides)
 
 
@@ -407,8 +411,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"warning: starting read-only. {services.store.read_only}", file=sys.stderr, flush=True)
     elif (disk := services.jobs.storage()).state != "ok":  # the table can still be written, the disk cannot
         print(f"warning: {disk.detail}", file=sys.stderr, flush=True)
-    serve(app, settings, verbose=args.verbose)
+    try:
+        serve(app, settings, verbose=args.verbose, on_stop=services.stopping.set)
+    except KeyboardInterrupt:
+        _exit_now(130)
     return 0
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the process at once, after the server's own shutdown (connections closed, jobs table
+    closed). A normal interpreter exit would first wait for, or abort on, what is still running in
+    the background: a denoising step that has not reached its cancel check (torch aborts the
+    process, "terminate called without an active exception"), Gradio's exit handlers (seconds)."""
+    print("stopped", file=sys.stderr)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -327,7 +327,7 @@ async def job_events(services: ServicesDep, pools: PoolsDep, job_id: str, reques
 
     async def stream():
         last = None
-        while not await request.is_disconnected():
+        while not services.stopping.is_set() and not await request.is_disconnected():
             view = await pools.run(pools.reads, lambda: job_view(services.jobs, services.jobs.get(job_id), services.broker))
             state = (view.status, view.position, view.progress.step)
             if state != last:
