@@ -28,7 +28,7 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(verbose=args.verbose)
     try:
         return args.handler(args)
     except UsageError as exc:
@@ -37,6 +37,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return 130
+
+
+def configure_logging(verbose: bool) -> None:
+    """Warnings and errors from everything; with `verbose`, i2v's own INFO lines too (memory plan,
+    timings) but never the libraries' (fontTools prints ~100 INFO lines per PDF it subsets)."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("i2v").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _post_flags() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ from i2v.lessons.storyboard import Lesson
 from i2v.i18n import t
 from i2v.teaching.presets import get_preset, template_path
 from i2v.teaching.prompt_check import check_prompt
-from i2v.web.ui_studio import Studio
+from i2v.web.ui_studio import Studio, user_error
 from i2v.web.ui_text import UiText
 
 LESSONS = "lessons"  # the tab's id (see `ui_studio.select_tab`)
@@ -227,7 +227,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
                 progress_html(status, lang_code), *outputs]
 
     def refused(exc: Exception) -> gr.Error:
-        return gr.Error(str(exc))
+        return user_error(str(exc))
 
     # ---- handlers ----------------------------------------------------------------------------------
     def make_storyboard(text, file_path, model_id, resolution_class, steps_value, lang_code, request: gr.Request):
@@ -239,7 +239,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
             elif (text or "").strip():
                 lesson = lessons.create_from_text(text, options, _client(request))
             else:
-                raise gr.Error(t("lesson.need_outline", lang_code))
+                raise user_error(t("lesson.need_outline", lang_code))
         except (LessonInputError, OSError) as exc:
             raise refused(exc) from None
         return show(lesson.id, lang_code, t("lesson.made", lang_code, scenes=len(lesson.scenes)))
@@ -254,7 +254,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
 
     def open_saved(saved_id, lang_code):
         if not saved_id:
-            raise gr.Error(t("lesson.need_lesson", lang_code))
+            raise user_error(t("lesson.need_lesson", lang_code))
         try:
             return show(saved_id, lang_code)
         except LessonNotFound as exc:
@@ -271,7 +271,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     def edit(lesson_ref: str | None, lang_code: str, request: gr.Request | None, change, scene_id: str | None = None) -> list[Any]:
         """Apply `change` (a function of the lesson's JSON) and save; the storyboard is checked in full."""
         if not lesson_ref:
-            raise gr.Error(t("lesson.need_lesson", lang_code))
+            raise user_error(t("lesson.need_lesson", lang_code))
         try:
             data = lessons.get(lesson_ref).model_dump(mode="json")
             change(data)
@@ -324,7 +324,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     def run_lesson(lesson_ref, model_id, resolution_class, steps_value, burn_value, smooth_value, lang_code, request: gr.Request):
         """Apply the lesson-wide choices, generate, and follow the lesson until it is ready."""
         if not lesson_ref:
-            raise gr.Error(t("lesson.need_lesson", lang_code))
+            raise user_error(t("lesson.need_lesson", lang_code))
         client = _client(request)
         try:
             data = lessons.get(lesson_ref).model_dump(mode="json")
