@@ -39,8 +39,11 @@ def _is_folder(model: str) -> bool:
     return model.startswith(("/", ".", "~")) or Path(model).expanduser().exists()
 
 
-def first_run_html(status: ModelStatus, settings: Settings, lang: str, cwd: Path | None = None) -> str:
-    """The panel's HTML; "" when the model can run (ready, loading, not loaded yet)."""
+def first_run_html(status: ModelStatus, settings: Settings, lang: str, cwd: Path | None = None,
+                   device: str | None = None) -> str:
+    """The panel's HTML; "" when the model can run (ready, loading, not loaded yet). `device` is
+    where the model would compute here: on "cpu" the panel says there is no GPU before it offers
+    a download of many gigabytes."""
     if status.state not in BLOCKING:
         return ""
     folder = (cwd or Path.cwd()).absolute()
@@ -56,7 +59,8 @@ def first_run_html(status: ModelStatus, settings: Settings, lang: str, cwd: Path
         steps = f"<li>{t('ui.firstrun.folder', lang)}{_command(copy_start)}</li>"
     else:
         missing = t("ui.firstrun.weights", lang, model=settings.model)  # escaped below, with the rest
-        steps = (f"<li>{t('ui.firstrun.download', lang, folder=html.escape(str(folder)))}"
+        no_gpu = f"<li data-no-gpu>{t('ui.firstrun.no_gpu', lang)}</li>" if device == "cpu" else ""
+        steps = (f"{no_gpu}"f"<li>{t('ui.firstrun.download', lang, folder=html.escape(str(folder)))}"
                  f"{_command(download_command(settings.model, settings.revision, folder))}"
                  f"{t('ui.firstrun.download_then', lang)}</li>"
                  f"<li>{t('ui.firstrun.copy', lang)}{_command(copy_start)}</li>")

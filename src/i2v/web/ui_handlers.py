@@ -165,7 +165,8 @@ class CreateActions:
         key = (str(status.state), status.detail, str(report.state), report.model, report.detail, lang)
         if key == shown:
             return [gr.skip()] * 6
-        panel = first_run_html(status, self.services.settings, lang)
+        panel = first_run_html(status, self.services.settings, lang,
+                               device=self.services.host.plan_for(self.services.settings.model).device)
         allowed = generate_allowed(status)
         return [
             model_status_md(self.services, lang),

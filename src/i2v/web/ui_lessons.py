@@ -174,7 +174,8 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
         scene = tx.add(gr.Dropdown([], label=t("lesson.scene", en), elem_id="i2v-lesson-scene"), label="lesson.scene")
         with gr.Row(equal_height=False):
             picture = tx.add(gr.Image(label=t("lesson.picture", en), type="filepath", sources=["upload"], height=220,
-                                      elem_id="i2v-lesson-picture"), label="lesson.picture")
+                                      elem_id="i2v-lesson-picture", placeholder=t("ui.drop_image", en)),
+                             label="lesson.picture", placeholder="ui.drop_image")
             with gr.Column(scale=2):
                 prompt = tx.add(gr.Textbox(label=t("lesson.prompt", en), lines=2, elem_id="i2v-lesson-prompt"), label="lesson.prompt")
                 check = gr.HTML("", elem_id="i2v-lesson-check")
