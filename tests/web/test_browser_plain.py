@@ -64,6 +64,7 @@ def test_cpu_note_and_draft_finish_in_under_two_minutes(browser, server, tmp_pat
     page.locator("#i2v-advanced").get_by_text(t("ui.advanced", "en")).click()
     page.locator("#i2v-steps input[type=number]").wait_for(state="visible")
     assert number(page, "i2v-steps") == str(expected.steps)
+    assert page.locator(f"#i2v-quality input[value={expected.quality}]").is_checked()
     page.locator("#i2v-draft").scroll_into_view_if_needed()
     shot(page, "plain-cpu-note-en.png")
     clicked = time.monotonic()

@@ -229,6 +229,7 @@ class Draft:
     resolution: str
     frames: int
     steps: int
+    quality: str  # "fast" where the family's fast preset is quicker (it is for every family so far)
     seconds: float | None
 
 
@@ -391,20 +392,23 @@ class ModelSpec:
 
     def draft(self, device_kind: str, *, budget_s: float = 60.0, min_steps: int = 1) -> Draft:
         """The cheapest useful clip on `device_kind` ("cpu-fp32"): the smallest size, the fewest
-        frames, and as many steps (from `min_steps` up to the default) as fit `budget_s` by this
-        family's measured cost there. Without a measurement (a test model, an unmeasured device)
-        the steps are `min_steps` and `seconds` is None: the studio then says it cannot tell."""
+        frames, the fast preset, and as many steps (from `min_steps` up to the default) as fit
+        `budget_s` by this family's measured cost there. Without a measurement (a test model, an
+        unmeasured device) the steps are `min_steps` and `seconds` is None: the studio then says
+        it cannot tell."""
         smallest = min(self.resolutions, key=lambda p: p.pixels)
         frames = self.frames.low
         low = max(min_steps, int(self.steps.low))
+        quality = "fast" if self.fast.speedup > 1 else "standard"
         cost = self.costs.get(device_kind)
         if cost is None:
-            return Draft(smallest.name, frames, low, None)
-        estimate = partial(cost.seconds, smallest.width, smallest.height, frames)
+            return Draft(smallest.name, frames, low, quality, None)
+        estimate = partial(self.estimate_seconds, device_kind, smallest.width, smallest.height, frames, quality=quality)
         steps = low
-        while steps < self.steps.default and estimate(steps + 1) <= budget_s:
+        while steps < self.steps.default and (estimate(steps=steps + 1) or 0) <= budget_s:
             steps += 1
-        return Draft(smallest.name, frames, steps, round(estimate(steps), 1))
+        seconds = estimate(steps=steps)
+        return Draft(smallest.name, frames, steps, quality, None if seconds is None else round(seconds, 1))
 
     # ---- what the outside sees --------------------------------------------------------------
 

@@ -147,7 +147,7 @@ def build_create_tab(studio: Studio) -> None:
     cpu_outputs = [cpu_note, draft]
     model.change(partial(cpu_note_updates, services), [model, lang], cpu_outputs, api_name=False, show_progress="hidden")
     lang.change(partial(cpu_note_updates, services), [model, lang], cpu_outputs, api_name=False, show_progress="hidden")
-    draft.click(partial(apply_draft, services), model, [settings.resolution, settings.frames, settings.steps],
+    draft.click(partial(apply_draft, services), model, [settings.resolution, settings.frames, settings.steps, settings.quality],
                 api_name=False, show_progress="hidden")
     lang.change(partial(model_info_md, services), [model, lang], model_info, api_name=False, show_progress="hidden")
     # The status into view (narrow screens), and the note of an earlier symptom fix goes: it was about that clip.

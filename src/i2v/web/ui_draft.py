@@ -57,7 +57,7 @@ def cpu_note_md(services: Services, model: str | None, lang: str) -> str:
     took = (t("ui.cpu.draft_time", lang, minutes=_minutes(draft.seconds)) if draft.seconds is not None
             else t("ui.cpu.draft_quickest", lang))
     return t("ui.cpu.note", lang, usual=usual, button=t("ui.cpu.draft", lang), resolution=draft.resolution,
-             frames=draft.frames, steps=draft.steps, took=took)
+             frames=draft.frames, steps=draft.steps, quality=t(f"ui.quality.{draft.quality}.short", lang), took=took)
 
 
 def cpu_note_updates(services: Services, model: str | None, lang: str) -> list[Any]:
@@ -67,9 +67,10 @@ def cpu_note_updates(services: Services, model: str | None, lang: str) -> list[A
 
 
 def apply_draft(services: Services, model: str | None) -> list[Any]:
-    """The draft's resolution, frames and steps into the controls (the rest stays as set)."""
+    """The draft's resolution, frames, steps and quality into the controls (the rest stays as set)."""
     advice = cpu_advice(services, model)
     if advice is None:
-        return [gr.skip()] * 3
+        return [gr.skip()] * 4
     draft = advice.draft
-    return [gr.update(value=draft.resolution), gr.update(value=draft.frames), gr.update(value=draft.steps)]
+    return [gr.update(value=draft.resolution), gr.update(value=draft.frames), gr.update(value=draft.steps),
+            gr.update(value=draft.quality)]
