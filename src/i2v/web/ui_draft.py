@@ -10,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 
-from i2v.engine.registry import spec_or_default
+from i2v.engine.registry import UnknownModel, spec_or_default
 from i2v.engine.spec import Draft
 from i2v.i18n import t
 from i2v.web.services import Services
@@ -29,13 +29,22 @@ class CpuAdvice:
     usual_s: float | None
 
 
+def device_of(services: Services, model: str | None) -> str | None:
+    """Where `model` (the default when None) computes here ("cpu", "cuda", "mps"); None for a
+    model i2v does not know (the first-run panel explains that one)."""
+    try:
+        return services.host.plan_for(model or services.settings.model).device
+    except UnknownModel:
+        return None
+
+
 def cpu_advice(services: Services, model: str | None) -> CpuAdvice | None:
-    """None when `model` (the default when None) computes on a GPU here."""
+    """None when `model` (the default when None) computes on a GPU here, or is unknown."""
     model = model or services.settings.model
+    if device_of(services, model) != "cpu":
+        return None
     spec = spec_or_default(model)
     plan = services.host.plan_for(model)
-    if plan.device != "cpu":
-        return None
     kind = "unmeasured" if model == spec.test_model else f"{plan.device}-{plan.dtype}"
     draft = spec.draft(kind, budget_s=DRAFT_BUDGET_S, min_steps=STEP_SLIDER_MIN)
     usual = spec.preset(spec.default_resolution)

@@ -59,12 +59,12 @@ def first_run_html(status: ModelStatus, settings: Settings, lang: str, cwd: Path
         steps = f"<li>{t('ui.firstrun.folder', lang)}{_command(copy_start)}</li>"
     else:
         missing = t("ui.firstrun.weights", lang, model=settings.model)  # escaped below, with the rest
-        no_gpu = f"<li data-no-gpu>{t('ui.firstrun.no_gpu', lang)}</li>" if device == "cpu" else ""
-        steps = (f"{no_gpu}"f"<li>{t('ui.firstrun.download', lang, folder=html.escape(str(folder)))}"
+        steps = (f"<li>{t('ui.firstrun.download', lang, folder=html.escape(str(folder)))}"
                  f"{_command(download_command(settings.model, settings.revision, folder))}"
                  f"{t('ui.firstrun.download_then', lang)}</li>"
                  f"<li>{t('ui.firstrun.copy', lang)}{_command(copy_start)}</li>")
-    body = (f"<h2>{t('ui.firstrun.title', lang)}</h2>"
+    no_gpu = f"<p data-no-gpu>{t('ui.firstrun.no_gpu', lang)}</p>" if device == "cpu" else ""
+    body = (f"<h2>{t('ui.firstrun.title', lang)}</h2>{no_gpu}"
             f"<p>{t('ui.firstrun.missing', lang, detail=html.escape(missing))}</p>"
             f"<ol>{steps}{tiny}</ol>")
     return f"<div class='i2v-firstrun' data-state='missing'>{body}</div>"

@@ -28,6 +28,7 @@ from i2v.engine.registry import spec_or_default
 from i2v.web.ui_models import model_info_md
 from i2v.web.ui_settings import STEP_SLIDER_MIN, limits_updates, settings_limits
 from i2v.web.model_state import model_report
+from i2v.web.ui_draft import device_of
 from i2v.web.ui_status import model_status_md, progress_html
 from i2v.web.ui_studio import user_error
 
@@ -165,8 +166,7 @@ class CreateActions:
         key = (str(status.state), status.detail, str(report.state), report.model, report.detail, lang)
         if key == shown:
             return [gr.skip()] * 6
-        panel = first_run_html(status, self.services.settings, lang,
-                               device=self.services.host.plan_for(self.services.settings.model).device)
+        panel = first_run_html(status, self.services.settings, lang, device=device_of(self.services, None))
         allowed = generate_allowed(status)
         return [
             model_status_md(self.services, lang),
