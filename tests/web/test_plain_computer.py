@@ -118,3 +118,17 @@ def test_a_users_mistake_prints_no_traceback(shared_server, tmp_path, png_bytes)
                        "tiny-wan", api_name="/generate")
     new = shared_server.log.read_bytes()[before:].decode(errors="replace")
     assert "Traceback" not in new, new[-3000:]
+
+
+def test_helps_prompt_advice_follows_the_chosen_family():
+    from i2v.web.ui_help import prompt_rules_md
+
+    for model in ("tiny", "tiny-wan", "tiny-ltx"):
+        spec = spec_for(model)
+        for lang in ("en", "zh"):
+            rules = prompt_rules_md(lang, spec)
+            assert str(spec.text.budget) in rules and spec.title in rules
+            reads_chinese = "zh" in spec.text.languages
+            assert (("English or Chinese" if lang == "en" else "英文或中文都可以") in rules) == reads_chinese
+            assert (("English only" if lang == "en" else "只用英文") in rules) == (not reads_chinese)
+    assert "511" in prompt_rules_md("en", spec_for("tiny-wan")) and "127" in prompt_rules_md("en", spec_for("tiny-ltx"))
