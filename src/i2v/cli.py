@@ -377,6 +377,11 @@ def cmd_models(args: argparse.Namespace) -> int:
         if spec.family not in shown:
             print(f"{spec.hub_id} — {spec.title}, not installed (≈{spec.weights.download_gb:g} GB; licence: {spec.licence.name})")
             print(f"    download: {download_command(spec.hub_id)}  (once downloaded, jobs may choose it)")
+    listed = {choice.id for choice in offered}
+    tests = [f"{spec.test_model} ({spec.title})" for spec in SPECS if spec.test_model not in listed]
+    if tests:
+        print(f"test models, no download (random weights: they try the app, their videos are noise): {', '.join(tests)}")
+        print("    e.g. I2V_MODEL=tiny ./start_app.sh, or --model tiny-wan on any command")
     return 0
 
 

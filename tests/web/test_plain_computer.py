@@ -5,6 +5,7 @@ one report, quiet logs, and no traceback for a user's mistake."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -132,3 +133,20 @@ def test_helps_prompt_advice_follows_the_chosen_family():
             assert (("English or Chinese" if lang == "en" else "英文或中文都可以") in rules) == reads_chinese
             assert (("English only" if lang == "en" else "只用英文") in rules) == (not reads_chinese)
     assert "511" in prompt_rules_md("en", spec_for("tiny-wan")) and "127" in prompt_rules_md("en", spec_for("tiny-ltx"))
+
+
+def test_readme_examples_name_files_that_ship_and_models_lists_the_test_models():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"(src/i2v/(?:teaching/templates|lessons/examples)/[\w./-]*)", readme))  # example inputs
+    assert {"src/i2v/teaching/templates/cell_mitosis.png", "src/i2v/lessons/examples/mitosis.md",
+            "src/i2v/lessons/examples/seasons/"} <= named
+    for path in named:
+        assert (REPO / path.rstrip(".")).exists(), path
+    for stale in ("generate cell.png", "@cell.png", "lesson outline.md", "lesson seasons/", "@mitosis.zip"):
+        assert stale not in readme, stale
+    run = subprocess.run([sys.executable, "-m", "i2v.cli", "models"], capture_output=True, text=True, timeout=120,
+                         env={"PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin",
+                              "I2V_MODEL": "ali-vilab/i2vgen-xl", "HF_HOME": "/nonexistent-hf-home"})
+    assert run.returncode == 0, run.stderr
+    for spec in SPECS:
+        assert spec.test_model in run.stdout
