@@ -150,3 +150,16 @@ def test_readme_examples_name_files_that_ship_and_models_lists_the_test_models()
     assert run.returncode == 0, run.stderr
     for spec in SPECS:
         assert spec.test_model in run.stdout
+
+
+def test_lesson_downloads_in_the_studio_carry_the_title_the_api_gives(tmp_path):
+    from i2v.lessons.files import download_name, titled_copy
+
+    made = tmp_path / "lessons" / "abc" / "handout.pdf"
+    made.parent.mkdir(parents=True)
+    made.write_bytes(b"%PDF-1.4 handout")
+    copy = titled_copy(made, "Why do we have seasons?", "handout")
+    assert copy.name == download_name("Why do we have seasons?", "handout") != made.name
+    assert copy.read_bytes() == made.read_bytes() and copy.parent == made.parent / "downloads"
+    assert titled_copy(made, "Why do we have seasons?", "handout") == copy  # made once
+    assert download_name("Why do we have seasons?", "pack").endswith("-pack.zip")

@@ -14,6 +14,7 @@ import gradio as gr
 
 from i2v.engine.registry import spec_for, spec_or_default
 from i2v.lessons.examples import examples
+from i2v.lessons.files import titled_copy
 from i2v.lessons.outline import LessonInputError
 from i2v.lessons.service import LessonBusy, LessonStatus, NotYourLesson
 from i2v.lessons.store import LessonNotFound
@@ -205,9 +206,15 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     def outputs_of(status: LessonStatus | None) -> list[Any]:
         if status is None or not status.outputs:
             return [None, *[gr.DownloadButton(visible=False) for _ in DOWNLOAD_KINDS]]
-        files = {kind: str(lessons.output(status.id, kind)) for kind in status.outputs}
+        title = lessons.get(status.id).title  # downloads named by the title, as the API names them
+        files = {kind: str(lessons.output(status.id, kind) if kind in ("video", "captions")
+                           else titled_copy(lessons.output(status.id, kind), title, kind)) for kind in status.outputs}
+        for kind in ("video", "captions"):  # the player keeps the real files; the buttons get titled names
+            if kind in files:
+                files[f"{kind}-download"] = str(titled_copy(Path(files[kind]), title, kind))
         video = gr.Video(value=files["video"], subtitles=files.get("captions")) if "video" in files else None
-        return [video, *[gr.DownloadButton(value=files.get(kind), visible=kind in files) for kind in DOWNLOAD_KINDS]]
+        return [video, *[gr.DownloadButton(value=files.get(f"{kind}-download", files.get(kind)), visible=kind in files)
+                         for kind in DOWNLOAD_KINDS]]
 
     def editor_of(lesson: Lesson, scene_id: str | None, lang_code: str) -> list[Any]:
         current = next((s for s in lesson.scenes if s.id == scene_id), lesson.scenes[0])
