@@ -76,6 +76,7 @@ def test_one_ctrl_c_stops_with_a_tab_and_a_stream_open(browser, tmp_path, png_by
             tail = log[log.index("Shutting down"):]
             assert "Traceback" not in tail and "ERROR" not in tail, tail
             assert tail.rstrip().endswith("stopped")
+            print(f"run {run + 1}: exit code {code} after {took:.1f} s", flush=True)
         finally:
             server.kill()
     print(f"{RUNS} of {RUNS} stopped with exit code 130; seconds from Ctrl-C to exit: "

@@ -50,8 +50,10 @@ def symptom_fix(symptom_id: str, *values: Any) -> tuple[Any, ...]:
     elif action == "open_prompt_builder":
         message = f"{message}\n\n{t('symptom.action.open_prompt_builder', lang)} ↓".strip()
     opened = gr.update(open=True) if action == "open_prompt_builder" else gr.skip()
-    note = gr.update(value=message, visible=bool(message))
-    return (*(after[k] for k in SYMPTOM_PARAMS), opened, note, note)
+    def note() -> dict[str, Any]:  # one update per output: Gradio consumes the dict it is given
+        return gr.update(value=message, visible=bool(message))
+
+    return (*(after[k] for k in SYMPTOM_PARAMS), opened, note(), note())
 
 
 def build_symptom_guide(tx: UiText, lang: gr.State, params: list, helper: gr.Accordion, note: gr.Markdown,
