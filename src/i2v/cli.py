@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from i2v.engine.registry import DEFAULT_SPEC, SPECS
 from i2v.settings import DEFAULT_MODEL, Settings
@@ -26,7 +28,7 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(verbose=args.verbose)
     try:
         return args.handler(args)
     except UsageError as exc:
@@ -35,6 +37,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return 130
+
+
+def configure_logging(verbose: bool) -> None:
+    """Warnings and errors from everything; with `verbose`, i2v's own INFO lines too (memory plan,
+    timings) but never the libraries' (fontTools prints ~100 INFO lines per PDF it subsets)."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("i2v").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _post_flags() -> argparse.ArgumentParser:
@@ -106,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--model", help="hub id, local folder or 'tiny'")
     srv.add_argument("--out", type=Path, help="archive folder (default: I2V_HOME or ./outputs)")
     srv.add_argument("--allow-open", action="store_true", help="allow a network address without I2V_AUTH (trusted networks only)")
+    srv.add_argument("--access-log", action="store_true", help="print one line per HTTP request (default: I2V_ACCESS_LOG, off)")
     srv.set_defaults(handler=cmd_serve)
 
     wrk = commands.add_parser("worker", help="serve a studio's queue from this machine's GPU (several GPU machines, "
@@ -156,8 +166,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     """Settings from I2V_* variables, with the flags given on this command line on top."""
     flags = {"model": "model", "out": "home", "host": "host", "port": "port"}
     overrides = {field: getattr(args, flag) for flag, field in flags.items() if getattr(args, flag, None)}
-    if getattr(args, "allow_open", False):
-        overrides["allow_open"] = True
+    for flag in ("allow_open", "access_log"):
+        if getattr(args, flag, False):
+            overrides[flag] = True
     return Settings(**overrides)
 
 
@@ -444,6 +455,11 @@ def cmd_models(args: argparse.Namespace) -> int:
         if spec.family not in shown:
             print(f"{spec.hub_id} — {spec.title}, not installed (≈{spec.weights.download_gb:g} GB; licence: {spec.licence.name})")
             print(f"    download: {download_command(spec.hub_id)}  (once downloaded, jobs may choose it)")
+    listed = {choice.id for choice in offered}
+    tests = [f"{spec.test_model} ({spec.title})" for spec in SPECS if spec.test_model not in listed]
+    if tests:
+        print(f"test models, no download (random weights: they try the app, their videos are noise): {', '.join(tests)}")
+        print("    e.g. I2V_MODEL=tiny ./start_app.sh, or --model tiny-wan on any command")
     return 0
 
 
@@ -485,8 +501,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"warning: starting read-only. {services.store.read_only}", file=sys.stderr, flush=True)
     elif (disk := services.jobs.storage()).state != "ok":  # the table can still be written, the disk cannot
         print(f"warning: {disk.detail}", file=sys.stderr, flush=True)
-    serve(app, settings, verbose=args.verbose)
+    try:
+        serve(app, settings, verbose=args.verbose, on_stop=services.stopping.set)
+    except KeyboardInterrupt:
+        _exit_now(130)
     return 0
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the process at once, after the server's own shutdown (connections closed, jobs table
+    closed). A normal interpreter exit would first wait for, or abort on, what is still running in
+    the background: a denoising step that has not reached its cancel check (torch aborts the
+    process, "terminate called without an active exception"), Gradio's exit handlers (seconds)."""
+    print("stopped", file=sys.stderr)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
         15.0, gt=0, le=600, description="A connection must send its request headers within this many seconds, and a "
         "request body may pause no longer than this; slower clients are answered 408 and disconnected.",
     )
+    shutdown_grace_s: float = Field(
+        2.0, gt=0, le=600, description="On Ctrl-C (or SIGTERM), open connections (a studio tab's streams) get this "
+        "many seconds to finish before they are closed and the server exits.",
+    )
+    access_log: bool = Field(
+        False, description="Print one line per HTTP request (off: the studio's polling would fill the terminal).",
+    )
 
     max_upload_mb: int = Field(20, ge=1)
     max_image_pixels: int = Field(40_000_000, ge=1_000_000, description="Decompression-bomb limit.")

@@ -8,7 +8,6 @@ import hashlib
 import socket
 import time
 
-import httpx
 import psutil
 
 from tests.hardening import images

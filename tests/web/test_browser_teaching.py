@@ -14,7 +14,7 @@ from i2v.i18n import t
 from i2v.teaching.presets import get_preset
 from i2v.web.ui_export import label_headers
 from i2v.web.ui_presets import preset_cards
-from tests.web.test_browser import ARTIFACTS, open_library, open_studio, set_number, shot
+from tests.web.test_browser import ARTIFACTS, in_viewport, open_library, open_studio, set_number, shot
 from tests.web.test_browser import pytestmark as browser_marks
 
 pytestmark = browser_marks
@@ -149,11 +149,18 @@ def test_helper_chips_symptom_apply_and_picture_check(browser, server, tmp_path)
     set_number(page, "i2v-frames", 24)
     page.locator("#i2v-to-help").click()  # "Something wrong with the clip? → Help"
     page.locator("#i2v-symptom-jittery").wait_for(state="visible", timeout=30_000)
-    page.locator("#i2v-symptom-jittery").click()  # changes the settings and goes back to Create
+    page.locator("#i2v-symptom-jittery").scroll_into_view_if_needed()
+    page.locator("#i2v-symptom-jittery").click()  # changes the settings and says so beside the button
+    beside = page.locator("#i2v-symptom-done-jittery")
+    page.wait_for_function("() => (document.querySelector('#i2v-symptom-done-jittery')?.innerText || '').includes('24 → 16')",
+                           timeout=30_000)
+    assert beside.is_visible()
+    assert in_viewport(page, "#i2v-symptom-done-jittery"), "the change is not shown where the teacher clicked"
+    assert page.locator("#i2v-tab-help-button").get_attribute("aria-selected") == "true"  # no jump to another page
+    page.locator("#i2v-tab-create-button").click()
     page.wait_for_function("() => document.querySelector('#i2v-frames input[type=number]')?.value === '16'", timeout=30_000)
     note = page.locator("#i2v-symptom-note")
     assert note.is_visible() and "24 → 16" in note.inner_text()
-    assert page.locator("#i2v-tab-create-button").get_attribute("aria-selected") == "true"
     shot(page, "studio-teaching-en.png", full_page=True)
     context.close()
 

@@ -149,12 +149,12 @@ def test_controls_become_request_fields_and_a_recipe_fills_them_back(services):
     assert model == "tiny-wan" and frames["maximum"] == 121 and frames["value"] == 49 and resolution["choices"] == ["480p", "720p"]
 
 
-def test_a_symptom_fix_changes_the_settings_says_what_changed_and_goes_to_create():
+def test_a_symptom_fix_changes_the_settings_and_says_what_changed_beside_the_button_and_on_create():
     before = ("512p", 24, 8, 50, 9.0, 0.0)
-    *after, helper, note, tab = symptom_fix("jittery", *before, "zh")
+    *after, helper, note, beside = symptom_fix("jittery", *before, "zh")
     assert dict(zip(SYMPTOM_PARAMS, after, strict=True))["frames"] == 16
     assert note["visible"] and "24 → 16" in note["value"] and CJK.search(note["value"])
-    assert tab.selected == "create" and helper == gr.skip()
+    assert beside == note and helper == gr.skip()  # no tab switch: the page stays where the teacher clicked
     *_, helper, _, _ = symptom_fix("ignores_prompt", *before, "en")
     assert helper["open"] is True
 
@@ -296,4 +296,5 @@ def test_the_model_line_speaks_the_studio_language_for_every_family(tmp_path):
         assert not re.search(r"\b(between|e\.g\.|model card|by version|earliest)\b", chinese), chinese
     assert "between 8 and 32" in model_info_md(services, "tiny", "en")
     assert "8–32 帧" in model_info_md(services, "tiny", "zh")
-    assert "4k+1 帧" in model_info_md(services, "tiny-wan", "zh") and "121" in model_info_md(services, "tiny-wan", "zh")
+    assert "81 或 121 帧" in model_info_md(services, "tiny-wan", "zh") and "k+1" not in model_info_md(services, "tiny-wan", "zh")
+    assert "81 or 121 frames" in model_info_md(services, "tiny-wan", "en")

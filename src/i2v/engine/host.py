@@ -61,6 +61,7 @@ class EngineHost:
         self._lock = threading.Lock()
         self._engine: VideoEngine | None = None
         self._loaded: str | None = None
+        self._current: str | None = None  # the model loaded, or being loaded, last
         self._statuses: dict[str, ModelStatus] = {}
         self._load_seconds: dict[str, float] = {}
         self.last_switch: Switch | None = None
@@ -80,6 +81,18 @@ class EngineHost:
 
     def status_of(self, model: str) -> ModelStatus:
         return self._statuses.get(model, ModelStatus(ModelState.NOT_LOADED, model))
+
+    @property
+    def current_status(self) -> ModelStatus:
+        """The state of the model loaded (or being loaded) last: after a job switched families,
+        that one, not the default."""
+        return self.status_of(self._current or self.default_model)
+
+    @property
+    def resident_device(self) -> str | None:
+        """Where the resident model computes ("cpu", "cuda", "mps"); None when none is loaded."""
+        engine = self._engine
+        return engine.plan.device if engine is not None else None
 
     def start_background_load(self) -> threading.Thread:
         thread = threading.Thread(target=self._load_quietly, name="i2v-model-load", daemon=True)
@@ -107,6 +120,7 @@ class EngineHost:
                 log.info("switching model: unloading %s to load %s", previous, model)
                 self._unload()
             self._statuses[model] = ModelStatus(ModelState.LOADING, model)
+            self._current = model
             started = time.perf_counter()
             try:
                 engine = self._load(model)

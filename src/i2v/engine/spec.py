@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -227,6 +228,18 @@ class FastPreset:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """A family's quick-look settings for one kind of device (`ModelSpec.draft`), and the seconds
+    they take there by the measured cost (None when never measured)."""
+
+    resolution: str
+    frames: int
+    steps: int
+    quality: str  # "fast" where the family's fast preset is quicker (it is for every family so far)
+    seconds: float | None
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """Everything i2v knows about one model family, written once."""
 
@@ -428,6 +441,26 @@ class ModelSpec:
             fps = int(self.fps.default)
             frames = self.frames.nearest(seconds * fps)
         return {"frames": frames, "fps": fps, "resolution": self.resolution_classes[resolution_class]}
+
+    def draft(self, device_kind: str, *, budget_s: float = 60.0, min_steps: int = 1) -> Draft:
+        """The cheapest useful clip on `device_kind` ("cpu-fp32"): the smallest size, the fewest
+        frames, the fast preset, and as many steps (from `min_steps` up to the default) as fit
+        `budget_s` by this family's measured cost there. Without a measurement (a test model, an
+        unmeasured device) the steps are `min_steps` and `seconds` is None: the studio then says
+        it cannot tell."""
+        smallest = min(self.resolutions, key=lambda p: p.pixels)
+        frames = self.frames.low
+        low = max(min_steps, int(self.steps.low))
+        quality = "fast" if self.fast.speedup > 1 else "standard"
+        cost = self.costs.get(device_kind)
+        if cost is None:
+            return Draft(smallest.name, frames, low, quality, None)
+        estimate = partial(self.estimate_seconds, device_kind, smallest.width, smallest.height, frames, quality=quality)
+        steps = low
+        while steps < self.steps.default and (estimate(steps=steps + 1) or 0) <= budget_s:
+            steps += 1
+        seconds = estimate(steps=steps)
+        return Draft(smallest.name, frames, steps, quality, None if seconds is None else round(seconds, 1))
 
     # ---- what the outside sees --------------------------------------------------------------
 

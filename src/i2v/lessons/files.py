@@ -20,7 +20,7 @@ import re
 import shutil
 from pathlib import Path
 
-from i2v.archive import Archive
+from i2v.archive import Archive, slugify
 from i2v.lessons.storyboard import Lesson
 from i2v.files import write_bytes_atomic
 
@@ -29,6 +29,32 @@ OUTPUTS = {"video": "lesson.mp4", "captions": "lesson.vtt", "handout": "handout.
            "pack": "lesson-pack.zip",
            "timeline": "timeline.json", "lesson": LESSON_FILE}
 _ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+DOWNLOAD_SUFFIXES = {"video": ".mp4", "captions": ".vtt", "handout": ".pdf", "handout-bw": "-bw.pdf", "pack": "-pack.zip", "lesson": ".lesson.json"}
+
+
+def download_name(title: str, kind: str) -> str:
+    """The file name a lesson's download gets, from its title (`the-water-cycle.mp4`), the same in
+    the API and the studio."""
+    stem = slugify(title)
+    return (stem if stem != "video" else "lesson") + DOWNLOAD_SUFFIXES[kind]
+
+
+def titled_copy(path: Path, title: str, kind: str) -> Path:
+    """`path` under its download name, in a `downloads/` folder beside it (a hard link where the
+    file system allows, else a copy), for the studio's download buttons, which name the file by
+    its path. Made again when the output is newer."""
+    target = path.parent / "downloads" / download_name(title, kind)
+    if target.exists() and target.stat().st_mtime >= path.stat().st_mtime and target.stat().st_size == path.stat().st_size:
+        return target
+    target.parent.mkdir(exist_ok=True)
+    target.unlink(missing_ok=True)
+    try:
+        os.link(path, target)
+    except OSError:
+        shutil.copy2(path, target)
+    return target
 
 
 class LessonFiles:

@@ -21,7 +21,6 @@ from i2v.archive import ArchivePathError
 from i2v.image_input import ImageInputError
 from i2v.jobs.ownership import NotYourJob
 from i2v.jobs.service import ExportsBusy, StorageFull, picture_name
-from i2v.jobs.dispatch import family_of
 from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, QueueFull
 from i2v.engine.registry import DEFAULT_SPEC
 from i2v.post.spec import PostSpec
@@ -29,6 +28,7 @@ from i2v.request import MAX_MIDDLE_KEYFRAMES, PLAIN_DECIMAL, GenerationRequest, 
 from i2v.web import strict_json
 from i2v.web.deps import ClientDep, PoolsDep, ServicesDep
 from i2v.web.forms import FormError, text_fields
+from i2v.web.model_state import model_report
 from i2v.web.views import JobView, WorkerView, job_view, job_views, worker_views
 
 router = APIRouter()
@@ -378,7 +378,7 @@ async def job_events(services: ServicesDep, pools: PoolsDep, job_id: str, reques
 
     async def stream():
         last = None
-        while not await request.is_disconnected():
+        while not services.stopping.is_set() and not await request.is_disconnected():
             view = await pools.run(pools.reads, lambda: job_view(services.jobs, services.jobs.get(job_id), services.broker))
             state = (view.status, view.position, view.progress.step)
             if state != last:
@@ -421,7 +421,8 @@ def health(services: ServicesDep) -> Health:
     """Answers even when the disk is full (then `status` is "disk_full" and `disk.detail` says what
     to do) or the job table cannot be read (then the counts are null). With remote GPU workers, the
     model is "ready" while a live worker of its family is connected, and `broker` says whether Redis answers."""
-    model = ModelHealth(**vars(services.host.status)) if services.broker is None else _remote_model(services)
+    report = model_report(services)
+    model = ModelHealth(state=str(report.state), model=report.model, detail=report.detail)
     disk = services.jobs.storage()
     try:
         queued, running = services.store.count([JobStatus.QUEUED]), services.store.count([JobStatus.RUNNING])
@@ -441,19 +442,5 @@ def health(services: ServicesDep) -> Health:
         status=state, version=__version__, model=model,
         disk=DiskHealth(**disk.model_dump()), queued=queued, running=running, broker=broker, workers=workers,
     )
-
-
-def _remote_model(services) -> ModelHealth:
-    """The default model's state when GPU workers on other machines run the jobs."""
-    model = services.settings.model
-    try:
-        serving = [w for w in services.broker.live_workers() if w.family == family_of(model)]
-    except sqlite3.Error:
-        serving = []
-    if serving:
-        return ModelHealth(state="ready", model=model, detail=f"on {len(serving)} GPU worker(s): "
-                           + ", ".join(f"{w.name} ({w.gpu or 'GPU'})" for w in serving[:10]))
-    return ModelHealth(state="not_loaded", model=model, detail=f"No worker for model {model} is connected; jobs wait "
-                       "until one starts (i2v worker --server … --broker …).")
 
 

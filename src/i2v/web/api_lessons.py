@@ -18,7 +18,8 @@ from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from i2v.archive import ArchivePathError, slugify
+from i2v.archive import ArchivePathError
+from i2v.lessons.files import download_name
 from i2v.lessons.examples import examples
 from i2v.lessons.outline import LessonInputError
 from i2v.lessons.service import LessonBusy, LessonStatus, NotYourLesson
@@ -31,11 +32,9 @@ from i2v.web.forms import FormError, form_text_lenient, text_fields
 
 router = APIRouter()
 PREFIX = "/api/v1/lessons"
-DOWNLOADS = {  # kind → (media type, file suffix, shown inline)
-    "video": ("video/mp4", ".mp4", True), "captions": ("text/vtt", ".vtt", True),
-    "handout": ("application/pdf", ".pdf", False), "handout-bw": ("application/pdf", "-bw.pdf", False),
-    "pack": ("application/zip", "-pack.zip", False),
-    "lesson": ("application/json", ".lesson.json", False),
+DOWNLOADS = {  # kind → (media type, shown inline); the file's name: `download_name`
+    "video": ("video/mp4", True), "captions": ("text/vtt", True), "handout": ("application/pdf", False),
+    "handout-bw": ("application/pdf", False), "pack": ("application/zip", False), "lesson": ("application/json", False),
 }
 OPTION_FIELDS = ("title", "model", "resolution_class", "quality", "steps", "lang")
 SOURCES = ("outline", "graph", "example", "file")
@@ -248,7 +247,6 @@ async def download(services: ServicesDep, lesson_id: str, kind: str) -> FileResp
         path = await _call(services.lessons.output, lesson_id, kind)
     except ArchivePathError:
         raise _refuse(status.HTTP_404_NOT_FOUND, f"The lesson's {kind} is not made yet; generate the lesson first.") from None
-    media_type, suffix, inline = DOWNLOADS[kind]
-    title = services.lessons.get(lesson_id).title
-    name = (slugify(title) if slugify(title) != "video" else "lesson") + suffix
+    media_type, inline = DOWNLOADS[kind]
+    name = download_name(services.lessons.get(lesson_id).title, kind)
     return FileResponse(path, media_type=media_type, filename=name, content_disposition_type="inline" if inline else "attachment")

@@ -24,6 +24,7 @@ from i2v.web.security import (
     check_bind,
     is_loopback,
 )
+from i2v.web.serving import StopStreams
 from i2v.web.services import Services
 from i2v.web.ui import CSS, build_ui
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     if settings.broker and settings.worker_token is not None:  # before TokenAuth: the workers' API is its own
         app.add_middleware(WorkerAuth, token=settings.worker_token.get_secret_value())
     app.add_middleware(ForwardedClient, trusted=settings.trusted_proxies)
+    app.add_middleware(StopStreams, stopping=services.stopping)  # outermost: Ctrl-C ends every stream
     home = settings.home.resolve()
     # Gradio may serve the archive's videos and pictures, never the job database or the raw uploads.
     blocked = [str(home / name) for name in ("uploads", "jobs.sqlite3", "jobs.sqlite3-wal", "jobs.sqlite3-shm")]

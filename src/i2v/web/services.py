@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from i2v.archive import Archive
@@ -41,6 +42,8 @@ class Services:
     lessons: LessonService
     broker: BrokerDispatcher | None = None  # set when GPU workers on other machines run the jobs
     desk: WorkerDesk | None = None  # their API's side of the protocol
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Set when the server is told to stop (Ctrl-C): open progress streams end at once instead of holding it up."""
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -100,6 +103,13 @@ class Services:
         self.lessons.start()
 
     def stop(self) -> None:
+        self.stopping.set()
         self.lessons.stop()
-        self.worker.stop()
+        if isinstance(self.worker, JobWorker):
+            # A denoising step on a CPU can take many seconds and the job ends only between steps:
+            # wait at most the grace. A job still running then keeps its row, and start-up
+            # recovery adopts it at the next start (`i2v.jobs.recovery`).
+            self.worker.stop(timeout=self.settings.shutdown_grace_s)
+        else:
+            self.worker.stop()
         self.store.close()

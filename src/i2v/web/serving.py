@@ -8,6 +8,12 @@
 * Forwarded addresses. uvicorn believes `X-Forwarded-For` from 127.0.0.1 by default; i2v turns that
   off and decides itself, from I2V_TRUSTED_PROXIES (`security.ForwardedClient`).
 * Every answer uvicorn makes itself (400 for a malformed request) is JSON with a `detail`, like the app's.
+* One Ctrl-C stops the server. uvicorn's graceful shutdown waits for every open connection to close,
+  and a studio tab keeps some open forever (progress events, Gradio's queue stream), so by itself it
+  hangs until a second Ctrl-C. `PromptStop` tells the app at the first signal (`on_stop` sets the
+  services' `stopping` event), `StopStreams` then tells every open stream its client has gone (so
+  Gradio's and i2v's streams end cleanly), whatever is left gets `shutdown_grace_s` before uvicorn
+  cancels it, and the process ends as a Ctrl-C does (exit code 130, from the CLI).
 """
 
 from __future__ import annotations
@@ -15,11 +21,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import h11
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from i2v.settings import Settings
@@ -118,12 +128,76 @@ def uvicorn_options(settings: Settings, *, verbose: bool = False) -> dict[str, A
     own process (`uvicorn.Config(app, **uvicorn_options(...))`) with exactly these connection rules."""
     return {
         "host": settings.host, "port": settings.port, "log_level": "info" if verbose else "warning",
+        "access_log": settings.access_log,
         "http": timed_protocol(settings.client_timeout_s),
         "proxy_headers": False,  # security.ForwardedClient decides, from I2V_TRUSTED_PROXIES
         "timeout_keep_alive": 5,
+        "timeout_graceful_shutdown": settings.shutdown_grace_s,
     }
 
 
-def serve(app: FastAPI, settings: Settings, *, verbose: bool = False) -> None:
-    """Run `app` on settings.host:port until stopped."""
-    uvicorn.run(app, **uvicorn_options(settings, verbose=verbose))
+class StopStreams:
+    """ASGI middleware: once `stopping` is set, an event stream (`text/event-stream`: progress
+    events, Gradio's queue and heartbeat) that waits to hear whether its client left hears
+    "disconnected" within `poll_s`; its stream ends as if the tab had closed, and the chunked
+    response is closed properly. Other responses (a file with a Content-Length) run to their end."""
+
+    poll_s = 0.2
+
+    def __init__(self, app: ASGIApp, stopping: threading.Event) -> None:
+        self.app, self.stopping = app, stopping
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body_done = streaming = complete = False
+
+        async def receive_or_stop() -> Message:
+            nonlocal body_done
+            if not body_done:  # the request body passes untouched
+                message = await receive()
+                body_done = message["type"] != "http.request" or not message.get("more_body", False)
+                return message
+            waiting = asyncio.ensure_future(receive())
+            while not waiting.done():
+                if self.stopping.is_set() and streaming and not complete:
+                    waiting.cancel()
+                    return {"type": "http.disconnect"}
+                await asyncio.wait({waiting}, timeout=self.poll_s)
+            return waiting.result()
+
+        async def watched_send(message: Message) -> None:
+            nonlocal streaming, complete
+            if message["type"] == "http.response.start":
+                streaming = any(name.lower() == b"content-type" and value.startswith(b"text/event-stream")
+                                for name, value in message.get("headers", ()))
+            complete = complete or (message["type"] == "http.response.body" and not message.get("more_body", False))
+            await send(message)
+
+        await self.app(scope, receive_or_stop, watched_send)
+        if streaming and not complete and self.stopping.is_set():  # the stream stopped for us: end it properly
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class PromptStop(uvicorn.Server):
+    """uvicorn's server that calls `on_stop` at the first SIGINT/SIGTERM (see the module doc).
+
+    `on_stop` runs inside the signal handler, so it must only flip a flag (a `threading.Event`)."""
+
+    def __init__(self, config: uvicorn.Config, on_stop: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_stop = on_stop
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._on_stop()
+
+
+def serve(app: FastAPI, settings: Settings, *, verbose: bool = False, on_stop: Callable[[], None] = lambda: None) -> None:
+    """Run `app` on settings.host:port until stopped. Once stopped by a signal, the signal is raised
+    again on return (uvicorn's behaviour): SIGINT becomes a KeyboardInterrupt in the caller.
+
+    `verbose` turns on uvicorn's own INFO lines; its access log (one line per request, most of them
+    the studio's polling) only with `settings.access_log`."""
+    PromptStop(uvicorn.Config(app, **uvicorn_options(settings, verbose=verbose)), on_stop).run()

@@ -17,11 +17,12 @@ import gradio as gr
 
 from i2v.engine.registry import spec_or_default
 from i2v.i18n import t
+from i2v.web.ui_draft import apply_draft, cpu_note_md, cpu_note_updates
 from i2v.web.ui_export import build_export
 from i2v.web.ui_guide import build_picture_check
 from i2v.web.ui_keyframes import build_end_picture, end_box_update, strip_html
 from i2v.web.ui_handlers import CreateActions, hidden, random_seed
-from i2v.web.ui_models import build_model_picker, model_info_md, on_model_change
+from i2v.web.ui_models import build_model_picker, model_info_md, on_model_change, snap_frames
 from i2v.web.ui_presets import (
     Controls,
     build_presets_panel,
@@ -32,6 +33,7 @@ from i2v.web.ui_presets import (
 from i2v.web.ui_settings import (
     SettingsControls,
     build_settings_controls,
+    quality_labels,
     settings_limits,
 )
 from i2v.web.ui_status import progress_html
@@ -90,7 +92,8 @@ def build_create_tab(studio: Studio) -> None:
         with gr.Row(equal_height=False, elem_id="i2v-create-row"):
             with gr.Column(scale=5, min_width=360):
                 image = tx.add(gr.Image(label=t("ui.image", en), type="filepath", sources=["upload", "clipboard"],
-                                        elem_id="i2v-image", height=270), label="ui.image")
+                                        elem_id="i2v-image", height=270, placeholder=t("ui.drop_image", en)),
+                               label="ui.image", placeholder="ui.drop_image")
                 build_picture_check(tx, lang, image)
                 end_image, strip = build_end_picture(tx, services.settings.model)
                 prompt = tx.add(gr.Textbox(label=t("ui.prompt", en), lines=2, elem_id="i2v-prompt",
@@ -102,6 +105,10 @@ def build_create_tab(studio: Studio) -> None:
                 model, model_info = build_model_picker(tx, services)
                 settings = build_settings_controls(tx, settings_limits(spec_or_default(services.settings.model)))
                 symptom_note = gr.Markdown(visible=False, elem_id="i2v-symptom-note", elem_classes=["i2v-note"])
+                first_note = cpu_note_md(services, None, en)
+                cpu_note = gr.Markdown(first_note, visible=bool(first_note), elem_id="i2v-cpu-note", elem_classes=["i2v-note"])
+                draft = tx.add(gr.Button(t("ui.cpu.draft", en), visible=bool(first_note), size="sm", elem_id="i2v-draft"),
+                               value="ui.cpu.draft")
                 with gr.Row():
                     generate = tx.add(gr.Button(t("ui.generate", en), variant="primary", elem_id="i2v-generate", scale=3),
                                       value="ui.generate")
@@ -139,7 +146,16 @@ def build_create_tab(studio: Studio) -> None:
     for source in (image, end_image, lang):
         source.change(strip_html, [image, end_image, lang], strip, api_name=False, show_progress="hidden")
     # .input, not .change: a recipe or preset that sets the picker brings its own values for the settings
-    model.input(partial(on_model_change, services), [model, lang], [*settings.ranged(), settings.negative, model_info],
+    model.input(partial(on_model_change, services), [model, lang, settings.negative],
+                [*settings.ranged(), settings.negative, model_info], api_name=False, show_progress="hidden")
+    settings.frames.change(partial(snap_frames, services), [settings.frames, model], settings.frames, api_name=False,
+                           show_progress="hidden", trigger_mode="always_last")
+    lang.change(lambda chosen, code: quality_labels(spec_or_default(chosen or services.settings.model), code),
+                [model, lang], settings.quality, api_name=False, show_progress="hidden")
+    cpu_outputs = [cpu_note, draft]
+    model.change(partial(cpu_note_updates, services), [model, lang], cpu_outputs, api_name=False, show_progress="hidden")
+    lang.change(partial(cpu_note_updates, services), [model, lang], cpu_outputs, api_name=False, show_progress="hidden")
+    draft.click(partial(apply_draft, services), model, [settings.resolution, settings.frames, settings.steps, settings.quality],
                 api_name=False, show_progress="hidden")
     lang.change(partial(model_info_md, services), [model, lang], model_info, api_name=False, show_progress="hidden")
     # The status into view (narrow screens), and the note of an earlier symptom fix goes: it was about that clip.

@@ -16,6 +16,7 @@ from i2v.post.spec import PostSpec
 from i2v.i18n import t
 from i2v.post.labels import Label
 from i2v.web.ui_text import UiText
+from i2v.web.ui_studio import user_error
 
 FORMATS = ("webm", "gif", "frames", "sheet", "pack")
 LOOPS = ("none", "pingpong", "crossfade")
@@ -90,7 +91,7 @@ def run_export(jobs, job_id: str | None, interpolate: Any, smooth: Any, loop: st
     try:
         video, files = make_exports(jobs, job_id, interpolate, smooth, loop, speed, formats, rows, lang)
     except ValueError as exc:
-        raise gr.Error(str(exc)) from None
+        raise user_error(str(exc)) from None
     return video, gr.update(value=files, visible=bool(files))
 
 

@@ -39,8 +39,11 @@ def _is_folder(model: str) -> bool:
     return model.startswith(("/", ".", "~")) or Path(model).expanduser().exists()
 
 
-def first_run_html(status: ModelStatus, settings: Settings, lang: str, cwd: Path | None = None) -> str:
-    """The panel's HTML; "" when the model can run (ready, loading, not loaded yet)."""
+def first_run_html(status: ModelStatus, settings: Settings, lang: str, cwd: Path | None = None,
+                   device: str | None = None) -> str:
+    """The panel's HTML; "" when the model can run (ready, loading, not loaded yet). `device` is
+    where the model would compute here: on "cpu" the panel says there is no GPU before it offers
+    a download of many gigabytes."""
     if status.state not in BLOCKING:
         return ""
     folder = (cwd or Path.cwd()).absolute()
@@ -60,7 +63,8 @@ def first_run_html(status: ModelStatus, settings: Settings, lang: str, cwd: Path
                  f"{_command(download_command(settings.model, settings.revision, folder))}"
                  f"{t('ui.firstrun.download_then', lang)}</li>"
                  f"<li>{t('ui.firstrun.copy', lang)}{_command(copy_start)}</li>")
-    body = (f"<h2>{t('ui.firstrun.title', lang)}</h2>"
+    no_gpu = f"<p data-no-gpu>{t('ui.firstrun.no_gpu', lang)}</p>" if device == "cpu" else ""
+    body = (f"<h2>{t('ui.firstrun.title', lang)}</h2>{no_gpu}"
             f"<p>{t('ui.firstrun.missing', lang, detail=html.escape(missing))}</p>"
             f"<ol>{steps}{tiny}</ol>")
     return f"<div class='i2v-firstrun' data-state='missing'>{body}</div>"

@@ -12,7 +12,7 @@ from i2v.engine.registry import spec_or_default
 from i2v.i18n import t
 from i2v.teaching.input_check import apply_fix, check_image, preview_fix
 from i2v.teaching.symptoms import apply_symptom, get_symptom, list_symptoms
-from i2v.web.ui_studio import CREATE, select_tab
+
 from i2v.web.ui_text import UiText
 
 SYMPTOM_PARAMS = ("resolution", "frames", "fps", "steps", "guidance", "smooth")
@@ -38,7 +38,8 @@ def symptom_fix(symptom_id: str, *values: Any) -> tuple[Any, ...]:
     """"Apply" for one symptom. `values` are the current SYMPTOM_PARAMS, the language and, when the
     studio has a model picker, the chosen model (its family's own targets and ranges); returns the
     new SYMPTOM_PARAMS, the prompt helper's fold (opened when the fix is to write a better prompt),
-    the note saying what changed, and the tab to show (Create, where the settings are)."""
+    the note saying what changed (for the Create tab, then again for beside the Apply button: the
+    teacher sees the change where they clicked, and the page does not jump)."""
     current, (lang, *model) = values[: len(SYMPTOM_PARAMS)], values[len(SYMPTOM_PARAMS):]
     before = dict(zip(SYMPTOM_PARAMS, current, strict=True))
     after = apply_symptom(before, symptom_id, spec_or_default(model[0] if model else None))
@@ -49,13 +50,17 @@ def symptom_fix(symptom_id: str, *values: Any) -> tuple[Any, ...]:
     elif action == "open_prompt_builder":
         message = f"{message}\n\n{t('symptom.action.open_prompt_builder', lang)} ↓".strip()
     opened = gr.update(open=True) if action == "open_prompt_builder" else gr.skip()
-    return (*(after[k] for k in SYMPTOM_PARAMS), opened, gr.update(value=message, visible=bool(message)), select_tab(CREATE))
+    def note() -> dict[str, Any]:  # one update per output: Gradio consumes the dict it is given
+        return gr.update(value=message, visible=bool(message))
+
+    return (*(after[k] for k in SYMPTOM_PARAMS), opened, note(), note())
 
 
 def build_symptom_guide(tx: UiText, lang: gr.State, params: list, helper: gr.Accordion, note: gr.Markdown,
                         tabs: gr.Tabs, model: Any = None) -> None:
-    """One row per symptom with an "Apply" button that rewrites `params` (ordered as SYMPTOM_PARAMS),
-    writes what changed into `note` and switches `tabs` to the Create tab."""
+    """One row per symptom with an "Apply" button that rewrites `params` (ordered as SYMPTOM_PARAMS)
+    and writes what changed beside the button and into `note` (on the Create tab, above Generate).
+    `tabs` stays where it is: switching would throw the teacher to the top of another page."""
     tx.add(gr.Markdown(t("ui.symptoms.intro", "en")), value="ui.symptoms.intro")
     for symptom in list_symptoms("en"):
         sid = symptom["id"]
@@ -63,8 +68,10 @@ def build_symptom_guide(tx: UiText, lang: gr.State, params: list, helper: gr.Acc
             tx.add(gr.Markdown(symptom_md(sid, "en")), value=partial(symptom_md, sid))
             button = tx.add(gr.Button(t("symptom.apply", "en"), scale=0, min_width=100, elem_id=f"i2v-symptom-{sid}"),
                             value="symptom.apply")
+        beside = gr.Markdown(visible=False, elem_id=f"i2v-symptom-done-{sid}", elem_classes=["i2v-note"])
         inputs = [*params, lang] + ([model] if model is not None else [])
-        button.click(partial(symptom_fix, sid), inputs, [*params, helper, note, tabs], api_name=False)
+        button.click(partial(symptom_fix, sid), inputs, [*params, helper, note, beside], api_name=False,
+                     show_progress="hidden")
 
 
 def _open(path: str | None) -> Image.Image | None:

@@ -27,7 +27,10 @@ from i2v.web.ui_firstrun import BLOCKING, first_run_html, generate_allowed
 from i2v.engine.registry import spec_or_default
 from i2v.web.ui_models import model_info_md
 from i2v.web.ui_settings import STEP_SLIDER_MIN, limits_updates, settings_limits
+from i2v.web.model_state import model_report
+from i2v.web.ui_draft import device_of
 from i2v.web.ui_status import model_status_md, progress_html
+from i2v.web.ui_studio import user_error
 
 POLL_S = 0.5
 ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
@@ -76,10 +79,10 @@ class CreateActions:
         only while a job runs. Raises `gr.Error` with the reason when the job cannot be queued.
         """
         if not image_path:
-            raise gr.Error(t("ui.need_picture", lang))
+            raise user_error(t("ui.need_picture", lang))
         chosen = model or self.services.settings.model
         if not generate_allowed(self.services.host.status_of(chosen) if model else self.services.host.status):
-            raise gr.Error(t("ui.generate.off", lang))
+            raise user_error(t("ui.generate.off", lang))
         fields = job_fields(prompt, negative_prompt, resolution, frames, fps, steps, guidance, seed, scheduler, quality)
         if model and model != self.services.settings.model:
             fields["model"] = model
@@ -89,7 +92,7 @@ class CreateActions:
             warnings: list[str] = []
             job = jobs.submit(Path(image_path).read_bytes(), fields, client_of(request), keyframes, warnings)
         except (RequestError, ImageInputError, QueueFull) as exc:
-            raise gr.Error(str(exc)) from None
+            raise user_error(str(exc)) from None
         for warning in warnings:
             gr.Warning(warning)
         last_step = -1
@@ -121,7 +124,7 @@ class CreateActions:
         except JobNotFound:
             pass
         except NotYourJob as exc:
-            raise gr.Error(str(exc)) from None
+            raise user_error(str(exc)) from None
 
     def cancel_button(self, job_id: str | None) -> dict[str, Any]:
         """Cancel is shown only while this page's job is queued or running."""
@@ -164,10 +167,11 @@ class CreateActions:
         reason it is off, plus the state now shown. Every output is skipped when nothing changed, so
         the 2-second timer costs the page nothing."""
         status = self.services.host.status
-        key = (str(status.state), status.detail, lang)
+        report = model_report(self.services)  # the header's state, the one /api/v1/health reports
+        key = (str(status.state), status.detail, str(report.state), report.model, report.detail, lang)
         if key == shown:
             return [gr.skip()] * 6
-        panel = first_run_html(status, self.services.settings, lang)
+        panel = first_run_html(status, self.services.settings, lang, device=device_of(self.services, None))
         allowed = generate_allowed(status)
         return [
             model_status_md(self.services, lang),

@@ -1,5 +1,5 @@
-"""The Help tab: the symptom guide ("Apply" changes the Create tab's settings and goes there), the
-rules of a prompt that works, what the model can and cannot do, and where to look when the
+"""The Help tab: the symptom guide ("Apply" changes the Create tab's settings and says so beside
+the button), the rules of a prompt that works for the chosen model family, what the model can and cannot do, and where to look when the
 studio itself misbehaves. Every text comes from the catalogue, so it follows the language switch."""
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ from i2v.web.ui_studio import HELP, Studio
 
 
 def prompt_rules_md(lang: str, spec: ModelSpec) -> str:
-    """The prompt rules, with the default model family's token limit."""
-    return t("ui.help.prompt_rules", lang, limit=spec.text.budget)
+    """The prompt rules for the chosen model family: the languages and the token budget its text
+    encoder reads (`TextEncoderSpec`: Wan reads Chinese too, 511 tokens; LTX 127; I2VGen-XL 75)."""
+    rule = "en_zh" if "zh" in spec.text.languages else "en"
+    language_rule = t(f"ui.help.prompt_lang.{rule}", lang, title=spec.title)
+    return t("ui.help.prompt_rules", lang, limit=spec.text.budget, title=spec.title, language_rule=language_rule)
 
 
 def build_help_tab(studio: Studio) -> None:
@@ -31,9 +34,17 @@ def build_help_tab(studio: Studio) -> None:
                                         studio.tabs, create.model)
             with gr.Column(scale=1, min_width=360, elem_id="i2v-help-text"):
                 tx.add(gr.Markdown(t("ui.help.prompts", en)), value="ui.help.prompts")
-                tx.add(gr.Markdown(prompt_rules_md(en, spec), elem_id="i2v-help-prompts"),
-                       value=lambda lang: prompt_rules_md(lang, spec))
+                rules = gr.Markdown(prompt_rules_md(en, spec), elem_id="i2v-help-prompts")  # follows model and language
                 tx.add(gr.Markdown(t("ui.help.model", en)), value="ui.help.model")
                 tx.add(gr.Markdown(t("ui.help.model_text", en), elem_id="i2v-help-model"), value="ui.help.model_text")
                 tx.add(gr.Markdown(t("ui.help.trouble", en)), value="ui.help.trouble")
                 tx.add(gr.Markdown(t("ui.help.trouble_text", en)), value="ui.help.trouble_text")
+    chosen = [create.model, studio.lang] if create is not None else [studio.lang]
+
+    def follow(*values: str) -> str:
+        model, lang = (values if len(values) == 2 else (None, values[0]))
+        return prompt_rules_md(lang, spec_or_default(model or studio.services.settings.model))
+
+    studio.lang.change(follow, chosen, rules, api_name=False, show_progress="hidden")
+    if create is not None:
+        create.model.change(follow, chosen, rules, api_name=False, show_progress="hidden")

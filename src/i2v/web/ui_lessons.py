@@ -14,6 +14,7 @@ import gradio as gr
 
 from i2v.engine.registry import spec_for, spec_or_default
 from i2v.lessons.examples import examples
+from i2v.lessons.files import titled_copy
 from i2v.lessons.outline import LessonInputError
 from i2v.lessons.service import LessonBusy, LessonStatus, NotYourLesson
 from i2v.lessons.store import LessonNotFound
@@ -21,7 +22,7 @@ from i2v.lessons.storyboard import Lesson
 from i2v.i18n import t
 from i2v.teaching.presets import get_preset, load_presets, template_path
 from i2v.teaching.prompt_check import check_prompt
-from i2v.web.ui_studio import Studio
+from i2v.web.ui_studio import Studio, user_error
 from i2v.web.ui_text import UiText
 
 LESSONS = "lessons"  # the tab's id (see `ui_studio.select_tab`)
@@ -182,7 +183,8 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
         with gr.Row(equal_height=False):
             with gr.Column(scale=1):
                 picture = tx.add(gr.Image(label=t("lesson.picture", en), type="filepath", sources=["upload"], height=220,
-                                          elem_id="i2v-lesson-picture"), label="lesson.picture")
+                                          elem_id="i2v-lesson-picture", placeholder=t("ui.drop_image", en)),
+                                 label="lesson.picture", placeholder="ui.drop_image")
                 preset_pick = tx.add(gr.Dropdown(preset_choices(en), value="", label=t("lesson.preset", en),
                                                  elem_id="i2v-lesson-preset"), label="lesson.preset", choices=preset_choices)
             with gr.Column(scale=2):
@@ -215,9 +217,15 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     def outputs_of(status: LessonStatus | None) -> list[Any]:
         if status is None or not status.outputs:
             return [None, *[gr.DownloadButton(visible=False) for _ in DOWNLOAD_KINDS]]
-        files = {kind: str(lessons.output(status.id, kind)) for kind in status.outputs}
+        title = lessons.get(status.id).title  # downloads named by the title, as the API names them
+        files = {kind: str(lessons.output(status.id, kind) if kind in ("video", "captions")
+                           else titled_copy(lessons.output(status.id, kind), title, kind)) for kind in status.outputs}
+        for kind in ("video", "captions"):  # the player keeps the real files; the buttons get titled names
+            if kind in files:
+                files[f"{kind}-download"] = str(titled_copy(Path(files[kind]), title, kind))
         video = gr.Video(value=files["video"], subtitles=files.get("captions")) if "video" in files else None
-        return [video, *[gr.DownloadButton(value=files.get(kind), visible=kind in files) for kind in DOWNLOAD_KINDS]]
+        return [video, *[gr.DownloadButton(value=files.get(f"{kind}-download", files.get(kind)), visible=kind in files)
+                         for kind in DOWNLOAD_KINDS]]
 
     def editor_of(lesson: Lesson, scene_id: str | None, lang_code: str) -> list[Any]:
         current = next((s for s in lesson.scenes if s.id == scene_id), lesson.scenes[0])
@@ -238,7 +246,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
                 progress_html(status, lang_code), *outputs]
 
     def refused(exc: Exception) -> gr.Error:
-        return gr.Error(str(exc))
+        return user_error(str(exc))
 
     # ---- handlers ----------------------------------------------------------------------------------
     def make_storyboard(text, file_path, model_id, resolution_class, steps_value, lang_code, request: gr.Request):
@@ -250,7 +258,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
             elif (text or "").strip():
                 lesson = lessons.create_from_text(text, options, _client(request))
             else:
-                raise gr.Error(t("lesson.need_outline", lang_code))
+                raise user_error(t("lesson.need_outline", lang_code))
         except (LessonInputError, OSError) as exc:
             raise refused(exc) from None
         return show(lesson.id, lang_code, t("lesson.made", lang_code, scenes=len(lesson.scenes)))
@@ -265,7 +273,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
 
     def open_saved(saved_id, lang_code):
         if not saved_id:
-            raise gr.Error(t("lesson.need_lesson", lang_code))
+            raise user_error(t("lesson.need_lesson", lang_code))
         try:
             return show(saved_id, lang_code)
         except LessonNotFound as exc:
@@ -282,7 +290,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     def edit(lesson_ref: str | None, lang_code: str, request: gr.Request | None, change, scene_id: str | None = None) -> list[Any]:
         """Apply `change` (a function of the lesson's JSON) and save; the storyboard is checked in full."""
         if not lesson_ref:
-            raise gr.Error(t("lesson.need_lesson", lang_code))
+            raise user_error(t("lesson.need_lesson", lang_code))
         try:
             data = lessons.get(lesson_ref).model_dump(mode="json")
             change(data)
@@ -347,7 +355,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     def run_lesson(lesson_ref, model_id, resolution_class, steps_value, burn_value, smooth_value, lang_code, request: gr.Request):
         """Apply the lesson-wide choices, generate, and follow the lesson until it is ready."""
         if not lesson_ref:
-            raise gr.Error(t("lesson.need_lesson", lang_code))
+            raise user_error(t("lesson.need_lesson", lang_code))
         client = _client(request)
         try:
             data = lessons.get(lesson_ref).model_dump(mode="json")

@@ -24,7 +24,7 @@ from i2v.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_export import build_export
 from i2v.web.ui_handlers import CreateActions, client_of
-from i2v.web.ui_studio import CREATE, LIBRARY, Studio, select_tab
+from i2v.web.ui_studio import CREATE, LIBRARY, Studio, select_tab, user_error
 
 LIBRARY_SCAN = 1000  # newest jobs searched
 LIBRARY_SHOWN = 60  # thumbnails shown at once (the count says how many matched)
@@ -157,13 +157,13 @@ class LibraryActions:
         """"Yes, delete it": remove the video and its files, then show the library without it.
         Returns the refresh outputs, then (selected id, video, details, actions row, confirmation row)."""
         if not selected:
-            raise gr.Error(t("ui.pick_first", lang))
+            raise user_error(t("ui.pick_first", lang))
         try:
             self.services.jobs.delete(selected, client_of(request))
         except JobNotFound:
             pass
         except (NotYourJob, IllegalTransition) as exc:
-            raise gr.Error(str(exc)) from None
+            raise user_error(str(exc)) from None
         return (*self.refresh(query, period, model, lang), None, None, t("ui.library.deleted", lang),
                 gr.update(visible=False), gr.update(visible=False))
 
@@ -174,7 +174,7 @@ class LibraryActions:
         except JobNotFound:
             job = None
         if job is None or not job.result:
-            raise gr.Error(t("ui.pick_first", lang))
+            raise user_error(t("ui.pick_first", lang))
         return (*self.create_actions.recipe_controls(job.result["recipe"], lang), select_tab(CREATE))
 
     def details_in_language(self, selected: str | None, lang: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from i2v.engine.registry import ModelChoice, UnknownModel, spec_for, spec_or_default
+from i2v.engine.registry import SPECS, ModelChoice, UnknownModel, spec_for, spec_or_default
 from i2v.engine.spec import ModelSpec
 from i2v.i18n import t
 from i2v.web.services import Services
@@ -51,15 +51,28 @@ def frames_rule(spec: ModelSpec, lang: str) -> str:
     rule = spec.frames
     if rule.step == 1:
         return t("ui.model.frames.range", lang, low=rule.low, high=rule.high)
-    examples = " / ".join(str(n) for n in sorted({rule.nearest(rule.high * 2 / 3), rule.default}))
+    examples = t("ui.model.frames.or", lang).join(str(n) for n in sorted({rule.nearest(rule.high * 2 / 3), rule.default}))
     return t("ui.model.frames.step", lang, step=rule.step, low=rule.low, high=rule.high, examples=examples)
 
 
-def on_model_change(services: Services, model: str | None, lang: str) -> list[Any]:
-    """Another model picked: the settings re-ranged to its family (defaults as values), its negative
-    prompt, and its info line."""
+def snap_frames(services: Services, frames: float | None, model: str | None) -> Any:
+    """The Frames control keeps to the family's rule: a count it cannot make (typed, or from a
+    recipe of another family) becomes the nearest one it can (Wan: 80 → 81)."""
+    if frames is None:
+        return gr.skip()
+    rule = spec_or_default(model or services.settings.model).frames
+    return gr.skip() if rule.valid(int(frames)) and frames == int(frames) else rule.nearest(frames)
+
+
+def on_model_change(services: Services, model: str | None, lang: str, negative: str | None = None) -> list[Any]:
+    """Another model picked: the settings re-ranged to its family (defaults as values), the negative
+    prompt, and its info line. A negative prompt of the teacher's or a preset's own is kept; only an
+    empty one or a family's stock list becomes the new family's stock list."""
     limits = settings_limits(spec_or_default(model or services.settings.model))
-    return [*limits_updates(limits, lang), gr.update(value=limits.negative_prompt), model_info_md(services, model, lang)]
+    stock = {spec.negative_prompt.strip() for spec in SPECS}
+    keep = bool(negative and negative.strip()) and negative.strip() not in stock
+    return [*limits_updates(limits, lang), gr.update() if keep else gr.update(value=limits.negative_prompt),
+            model_info_md(services, model, lang)]
 
 
 def build_model_picker(tx, services: Services) -> tuple[Any, Any]:

@@ -18,6 +18,7 @@ from i2v.teaching.presets import Preset, build_prompt, get_preset, load_presets,
 from i2v.teaching.prompt_check import check_prompt, chips
 from i2v.teaching.search import search_presets
 from i2v.web.ui_text import UiText
+from i2v.web.ui_studio import user_error
 
 SEARCH_LIMIT = 8
 BUILDER_FIELDS = ("subject", "action", "direction", "environment")
@@ -153,7 +154,7 @@ def build_prompt_helper(tx: UiText, lang: gr.State, prompt) -> gr.Accordion:
 def use_prompt(subject: str | None, action: str | None, direction: str | None, environment: str | None, lang: str) -> str:
     """The helper's fields joined into one prompt; gr.Error when the subject or the action is missing."""
     if not (subject or "").strip() or not (action or "").strip():
-        raise gr.Error(t("ui.helper.empty", lang))
+        raise user_error(t("ui.helper.empty", lang))
     return build_prompt(subject.strip(), action.strip(), (direction or "").strip(), (environment or "").strip())
 
 

@@ -69,6 +69,12 @@ def quality_choices(lang: str, speedup: float) -> list[tuple[str, str]]:
     return [(labels[name], name) for name in QUALITIES]
 
 
+def quality_labels(spec: ModelSpec, lang: str) -> dict[str, Any]:
+    """The quality choices relabelled in `lang` with `spec`'s own fast speed-up (after a language
+    switch the chosen family's, not the default's)."""
+    return gr.update(choices=quality_choices(lang, spec.fast.speedup))
+
+
 @dataclass
 class SettingsControls:
     """The Create tab's generation settings (the picture and prompt live beside them)."""
@@ -115,7 +121,7 @@ def build_settings_controls(tx: UiText, limits: SettingsLimits) -> SettingsContr
                                     elem_id="i2v-scheduler"), label="ui.scheduler")
         quality = tx.add(gr.Radio(quality_choices(en, limits.fast_speedup), value=limits.quality, label=t("ui.quality", en),
                                   elem_id="i2v-quality"),
-                         label="ui.quality", choices=lambda lang: quality_choices(lang, limits.fast_speedup))
+                         label="ui.quality")  # its choices name the chosen family's speed-up: `quality_labels`
     return SettingsControls(resolution, frames, fps, negative, steps, guidance, seed, dice, scheduler, quality)
 
 

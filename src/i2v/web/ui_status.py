@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from i2v.engine.host import ModelState
 from i2v.jobs.store import JobStatus
 from i2v.i18n import t
+from i2v.web.model_state import model_report
 
 if TYPE_CHECKING:
     from i2v.web.services import Services
@@ -60,13 +61,21 @@ def progress_html(job, now: float | None = None, lang: str = "en", wait_s: float
 
 
 def model_status_md(services: Services, lang: str = "en") -> str:
-    """One line for the header: the model and its state (the first-run panel explains a missing one)."""
-    status = services.host.status
-    key = {
-        ModelState.NOT_LOADED: "ui.model.not_loaded", ModelState.LOADING: "ui.model.loading",
-        ModelState.READY: "ui.model.ready", ModelState.MISSING: "ui.model.missing", ModelState.FAILED: "ui.model.failed",
-    }[status.state]
-    text = t(key, lang, model=status.model, detail=status.detail)  # str.format ignores unused fields
-    if status.model == "tiny":
+    """One line for the header: the model and its state, from the same report `/api/v1/health`
+    gives (`model_report`); the first-run panel explains a missing one."""
+    report = model_report(services)
+    if report.state is ModelState.READY:
+        where = (t("ui.model.where.workers", lang, count=len(report.workers)) if report.workers
+                 else t("ui.model.where.local", lang, device=(report.device or "cpu").upper()))
+        text = t("ui.model.ready", lang, model=report.model, where=where)
+    elif report.state is ModelState.NOT_LOADED and services.broker is not None:
+        text = t("ui.model.no_worker", lang, model=report.model)
+    else:
+        key = {
+            ModelState.NOT_LOADED: "ui.model.not_loaded", ModelState.LOADING: "ui.model.loading",
+            ModelState.MISSING: "ui.model.missing", ModelState.FAILED: "ui.model.failed",
+        }[report.state]
+        text = t(key, lang, model=report.model, detail=report.detail)  # str.format ignores unused fields
+    if report.model.startswith("tiny"):
         text += t("ui.model.tiny", lang)
     return text

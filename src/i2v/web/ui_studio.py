@@ -42,6 +42,12 @@ class Studio:
             yield tab
 
 
+def user_error(message: str) -> gr.Error:
+    """The studio's answer to a user's mistake (no picture, a frame count the model refuses): a
+    message in the page, and no traceback in the server's terminal (Gradio prints one by default)."""
+    return gr.Error(message, print_exception=False)
+
+
 def select_tab(tab_id: str) -> gr.Tabs:
     """An output value that switches the tab bar to `tab_id`."""
     return gr.Tabs(selected=tab_id)

@@ -41,7 +41,10 @@ class UiText:
         self.entries: list[Entry] = []
 
     def add(self, component, **props: TextSource):
-        """Register `component`'s texts (e.g. label="ui.image") and return the component."""
+        """Register `component`'s texts (e.g. label="ui.image") and return the component. A
+        download button's text is its `label` (its `value` is the file), whichever name is given."""
+        if isinstance(component, gr.DownloadButton) and "value" in props:
+            props["label"] = props.pop("value")
         for prop, source in props.items():
             self.entries.append(Entry(component, prop, source))
         return component
