@@ -51,7 +51,7 @@ class ScriptedGenerator:
     def __init__(self, clock: SimpleNamespace, steps: list[float], tail_s: float) -> None:
         self.clock, self.steps, self.tail_s = clock, steps, tail_s
 
-    def generate(self, request, image, *, on_progress, cancel, on_entry=None):
+    def generate(self, request, image, *, on_progress, cancel, on_entry=None, keyframes=()):
         start = self.clock.now
         for number, seconds in enumerate(self.steps, start=1):
             self.clock.now += seconds

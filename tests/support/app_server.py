@@ -21,6 +21,7 @@ other machines) start a subprocess with `tests.web.conftest.start_server`.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -109,6 +110,11 @@ class AppServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        """The process serving: this one (its memory is the server's, with the test's on top)."""
+        return os.getpid()
 
     @property
     def running(self) -> bool:

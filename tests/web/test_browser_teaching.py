@@ -143,7 +143,7 @@ def test_helper_chips_symptom_apply_and_picture_check(browser, server, tmp_path)
     page.locator("#i2v-chips-action").get_by_text("splitting apart", exact=True).click()
     page.locator("#i2v-chips-direction").get_by_text("to opposite poles", exact=True).click()
     page.locator("#i2v-use-prompt").click()
-    page.wait_for_function("() => document.querySelector('#i2v-prompt textarea').value.startsWith('chromosomes splitting apart')",
+    page.wait_for_function("() => document.querySelector('#i2v-prompt textarea').value.startsWith('chromosomes, splitting apart')",
                            timeout=30_000)
 
     set_number(page, "i2v-frames", 24)
