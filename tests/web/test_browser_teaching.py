@@ -62,7 +62,8 @@ def test_search_in_chinese_and_pick_mitosis_fills_the_form(zh_page):
     page.locator("#i2v-preset-search input, #i2v-preset-search textarea").first.fill("有丝分裂")
     gallery = page.locator("#i2v-preset-gallery")
     page.wait_for_function(
-        "() => document.querySelectorAll('#i2v-preset-gallery .thumbnail-item, #i2v-preset-gallery button img').length <= 8",
+        # one picture per card (a card is a .thumbnail-item button holding its img: count the pictures once)
+        "() => document.querySelectorAll('#i2v-preset-gallery img').length <= 8",
         timeout=30_000,
     )
     gallery.get_by_text(mitosis.title.zh).first.wait_for(timeout=30_000)
