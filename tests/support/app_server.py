@@ -56,8 +56,10 @@ class _ServerLogs:
             i2v, access = logging.getLogger("i2v"), logging.getLogger("uvicorn.access")
             if not self._handlers:
                 self._saved = (i2v.level, access.propagate)
-                i2v.setLevel(logging.INFO)
                 access.propagate = False
+            # Every start, not only the first: an in-process `i2v` command (CLI tests call `main()`)
+            # sets the level back to WARNING with `configure_logging` while a session server lives.
+            i2v.setLevel(logging.INFO)
             self._handlers.append(handler)
             logging.getLogger().addHandler(handler)
             access.addHandler(handler)
