@@ -1,6 +1,8 @@
-"""Video files: browser-playable H.264 MP4 out, frames back in. Pure PyAV (its wheels ship libx264).
+"""Video files: browser-playable H.264 MP4 out (with an AAC sound track when there is sound),
+frames and sound back in. Pure PyAV (its wheels ship libx264 and FFmpeg's AAC encoder).
 
-Frames everywhere in i2v are `uint8` arrays shaped `(T, H, W, 3)`, RGB.
+Frames everywhere in i2v are `uint8` arrays shaped `(T, H, W, 3)`, RGB. Sound everywhere is an
+`Audio`: float32 samples in [-1, 1] shaped `(channels, n)` with its sample rate.
 """
 
 from __future__ import annotations
@@ -17,6 +19,50 @@ from PIL import Image
 from i2v.files import atomic_path, temporary_sibling
 
 
+AUDIO_RATE = 48_000  # what the MP4's AAC track is written at: every browser plays it
+AUDIO_LAYOUTS = {1: "mono", 2: "stereo"}
+AUDIO_LAYOUTS_INV = {name: channels for channels, name in AUDIO_LAYOUTS.items()}
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Sound that belongs with a video (made by a model, or narration). Kept as float32 samples
+    shaped `(channels, n)` so mixing, trimming and fades are plain array work."""
+
+    samples: np.ndarray
+    rate: int
+
+    def __post_init__(self) -> None:
+        samples = np.asarray(self.samples, dtype=np.float32)
+        if samples.ndim == 1:
+            samples = samples[None]
+        if samples.ndim != 2 or samples.shape[0] not in AUDIO_LAYOUTS:
+            raise ValueError(f"audio must be (channels, n) with 1 or 2 channels, got {samples.shape}")
+        if self.rate <= 0:
+            raise ValueError(f"audio sample rate must be positive, got {self.rate}")
+        object.__setattr__(self, "samples", samples)
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def seconds(self) -> float:
+        return self.samples.shape[1] / self.rate
+
+    def resampled(self, rate: int) -> Audio:
+        """The same sound at another sample rate (FFmpeg's resampler through PyAV)."""
+        if rate == self.rate:
+            return self
+        layout = AUDIO_LAYOUTS[self.channels]
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(self.samples), format="fltp", layout=layout)
+        frame.sample_rate = self.rate
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+        parts = [f.to_ndarray() for f in [*resampler.resample(frame), *resampler.resample(None)]]
+        samples = np.concatenate(parts, axis=1) if parts else np.zeros((self.channels, 0), np.float32)
+        return Audio(samples, rate)
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     codec: str
@@ -26,6 +72,14 @@ class VideoInfo:
     frames: int
     fps: Fraction
     metadata: dict[str, str]
+    audio_codec: str | None = None  # None: the file has no sound track
+    audio_rate: int | None = None
+    audio_channels: int | None = None
+    audio_seconds: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / float(self.fps) if self.fps else 0.0
 
 
 def _even_crop(frames: np.ndarray) -> np.ndarray:
@@ -62,17 +116,34 @@ def encode_mp4(
     metadata: dict[str, str] | None = None,
     crf: int = 18,
     preset: str = "medium",
+    audio: Audio | None = None,
 ) -> Path:
     """Write H.264 `yuv420p` MP4 with `+faststart`, playable in Chromium and Firefox. The same
     frames always give the same decoded video (one encoder thread).
 
+    With `audio`, an AAC track at 48 kHz is written beside the video (resampled if needed), cut or
+    padded with silence to the video's length so the two streams end together.
     The file appears at `path` only when complete (write-then-rename). `metadata` lands in the
     container's tags (e.g. `comment` holding the recipe JSON). Returns `path`.
     """
     frames = _check_frames(frames)
-    with Mp4Writer(path, fps, frames.shape[2], frames.shape[1], metadata=metadata, crf=crf, preset=preset) as writer:
+    channels = audio.channels if audio is not None else None
+    with Mp4Writer(path, fps, frames.shape[2], frames.shape[1], metadata=metadata, crf=crf, preset=preset,
+                   audio_channels=channels) as writer:
         writer.write(frames)
+        if audio is not None:
+            writer.write_audio(fit_audio(audio, len(frames) / fps))
     return Path(path)
+
+
+def fit_audio(audio: Audio, seconds: float, rate: int = AUDIO_RATE) -> Audio:
+    """`audio` at `rate`, cut or padded with silence to exactly `seconds` long."""
+    audio = audio.resampled(rate)
+    want = round(seconds * rate)
+    samples = audio.samples[:, :want]
+    if samples.shape[1] < want:
+        samples = np.pad(samples, ((0, 0), (0, want - samples.shape[1])))
+    return Audio(samples, rate)
 
 
 class Mp4Writer:
@@ -84,7 +155,7 @@ class Mp4Writer:
     """
 
     def __init__(self, path: Path, fps: float, width: int, height: int, *, metadata: dict[str, str] | None = None,
-                 crf: int = 18, preset: str = "medium") -> None:
+                 crf: int = 18, preset: str = "medium", audio_channels: int | None = None) -> None:
         if width % 2 or height % 2 or width < 2 or height < 2:
             raise ValueError(f"an H.264 frame needs even sides of at least 2 px, got {width}x{height}")
         self.path = Path(path)
@@ -106,6 +177,14 @@ class Mp4Writer:
             # same frames decode differently across processes on a loaded machine ("same seed,
             # same video" broken). Single-threaded x264 has no such freedom.
             self._stream.codec_context.thread_count = ENCODER_THREADS
+            self._audio = None
+            if audio_channels is not None:
+                self._audio = self._container.add_stream("aac", rate=AUDIO_RATE)
+                self._audio.layout = AUDIO_LAYOUTS[audio_channels]
+                self._audio.codec_context.thread_count = ENCODER_THREADS
+                # AAC takes frames of exactly 1024 samples; the resampler cuts them.
+                self._resampler = av.AudioResampler(format="fltp", layout=AUDIO_LAYOUTS[audio_channels],
+                                                    rate=AUDIO_RATE, frame_size=1024)
         except BaseException:
             self._tmp.unlink(missing_ok=True)
             raise
@@ -122,9 +201,29 @@ class Mp4Writer:
                 self._container.mux(packet)
         self.frames_written += len(frames)
 
+    def write_audio(self, audio: Audio) -> None:
+        """Append sound (any rate; resampled to 48 kHz). The writer must have been opened with
+        `audio_channels` equal to the sound's channel count."""
+        if self._audio is None:
+            raise ValueError("this writer was opened without a sound track (audio_channels=None)")
+        if audio.channels != AUDIO_LAYOUTS_INV[self._audio.layout.name]:
+            raise ValueError(f"the sound track is {self._audio.layout.name}; got {audio.channels} channels")
+        audio = audio.resampled(AUDIO_RATE)
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio.samples), format="fltp",
+                                           layout=AUDIO_LAYOUTS[audio.channels])
+        frame.sample_rate = AUDIO_RATE
+        self._encode_audio(self._resampler.resample(frame))
+
+    def _encode_audio(self, frames: list) -> None:
+        for frame in frames:
+            for packet in self._audio.encode(frame):
+                self._container.mux(packet)
+
     def close(self) -> Path:
-        """Flush the encoder and move the finished file into place."""
+        """Flush the encoders and move the finished file into place."""
         try:
+            if self._audio is not None:
+                self._encode_audio([*self._resampler.resample(None), None])
             for packet in self._stream.encode():
                 self._container.mux(packet)
             self._container.close()
@@ -157,6 +256,13 @@ def probe(path: Path) -> VideoInfo:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         frames = sum(1 for _ in container.decode(stream))
+        sound: dict = {}
+        if container.streams.audio:
+            container.seek(0)
+            track = container.streams.audio[0]
+            samples = sum(f.samples for f in container.decode(track))
+            sound = {"audio_codec": track.codec_context.name, "audio_rate": track.codec_context.sample_rate,
+                     "audio_channels": track.codec_context.channels, "audio_seconds": samples / track.codec_context.sample_rate}
         return VideoInfo(
             codec=stream.codec_context.name,
             pix_fmt=stream.codec_context.pix_fmt or "",
@@ -165,6 +271,7 @@ def probe(path: Path) -> VideoInfo:
             frames=frames,
             fps=Fraction(stream.average_rate or stream.guessed_rate or 0),
             metadata=dict(container.metadata),
+            **sound,
         )
 
 
@@ -177,6 +284,20 @@ def read_video(path: Path) -> tuple[np.ndarray, float]:
     if not frames:
         raise ValueError(f"{path} holds no video frames")
     return np.stack(frames), fps
+
+
+def read_audio(path: Path) -> Audio | None:
+    """Decode a file's first sound track (any container PyAV reads), or None when it has none."""
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return None
+        track = container.streams.audio[0]
+        channels = min(track.codec_context.channels, 2)
+        resampler = av.AudioResampler(format="fltp", layout=AUDIO_LAYOUTS[channels], rate=track.codec_context.sample_rate)
+        parts = [f.to_ndarray() for frame in container.decode(track) for f in resampler.resample(frame)]
+        parts += [f.to_ndarray() for f in resampler.resample(None)]
+    samples = np.concatenate(parts, axis=1) if parts else np.zeros((channels, 0), np.float32)
+    return Audio(samples, track.codec_context.sample_rate)
 
 
 def save_thumbnail(frame: np.ndarray, path: Path, max_side: int = 320) -> Path:

@@ -88,3 +88,23 @@ def test_the_same_frames_make_the_same_video_whatever_the_heap_held(tmp_path):
         hashes.append(run.stdout.split())
     assert len(hashes[0]) == 3 and len(set(hashes[0])) == 3  # three distinct clips were made
     assert hashes[0] == hashes[1]
+
+
+def test_sound_is_written_as_aac_beside_the_video_and_ends_with_it(tmp_path):
+    from i2v.media import Audio, read_audio
+
+    rate, seconds = 24_000, 2.0
+    t = np.arange(int(rate * 2.5)) / rate  # longer than the video: must be cut to it
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    frames = np.random.default_rng(0).integers(0, 255, (16, 64, 64, 3), dtype=np.uint8)
+    with_sound = encode_mp4(frames, 8, tmp_path / "sound.mp4", audio=Audio(tone, rate))
+    silent = encode_mp4(frames, 8, tmp_path / "silent.mp4")
+
+    info = probe(with_sound)
+    assert (info.codec, info.audio_codec, info.audio_rate, info.audio_channels) == ("h264", "aac", 48_000, 1)
+    assert abs(info.audio_seconds - seconds) <= 1 / 8 + 1024 / 48_000  # one video frame, plus AAC's last block
+    assert probe(silent).audio_codec is None and read_audio(silent) is None
+
+    back = read_audio(with_sound)
+    spectrum = np.abs(np.fft.rfft(back.samples[0, 4800:52800]))  # one second away from the edges
+    assert abs(np.argmax(spectrum) * back.rate / 48_000 - 440) <= 2  # the tone survived the round trip
