@@ -16,12 +16,13 @@ from typing import NoReturn
 
 from i2v.engine.registry import DEFAULT_SPEC, SPECS
 from i2v.settings import DEFAULT_MODEL, Settings
+from i2v.errors import InvalidInput
 
 REQUEST_FLAGS = ("prompt", "negative_prompt", "resolution", "frames", "fps", "steps", "guidance", "seed", "scheduler", "quality")
 _D = DEFAULT_SPEC  # `--help` names the default family's ranges; `i2v models` lists every family's
 
 
-class UsageError(Exception):
+class UsageError(InvalidInput):
     """Bad input on the command line: exit code 2."""
 
 

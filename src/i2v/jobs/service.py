@@ -39,6 +39,8 @@ from i2v.post.spec import PostSpec
 from i2v.engine.registry import offered_models, parse_request
 from i2v.request import GenerationRequest
 from i2v.settings import Settings
+from i2v import errors
+from i2v.errors import Busy
 
 log = logging.getLogger(__name__)
 EXPORT_SLOTS = 2  # exports running at once; more are refused with ExportsBusy
@@ -46,11 +48,11 @@ UPLOAD_PNG_LEVEL = 1  # zlib level of stored pictures: 2.5× faster than the def
 FULL_BELOW_BYTES = 2**20  # less free space than this is "the disk is full" in health
 
 
-class ExportsBusy(QueueFull):
+class ExportsBusy(Busy):
     """Every export slot is taken; the message asks the user to try again shortly."""
 
 
-class StorageFull(QueueFull):
+class StorageFull(errors.StorageFull):
     """The archive's disk is nearly full (below I2V_MIN_FREE_MB): no new job until space is freed."""
 
 

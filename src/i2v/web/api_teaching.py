@@ -12,9 +12,9 @@ from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, 
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from i2v.engine.registry import UnknownModel, check_offered, spec_or_default
+from i2v.engine.registry import check_offered, spec_or_default
 from i2v.engine.spec import ModelSpec
-from i2v.image_input import ImageInputError, load_image
+from i2v.image_input import load_image
 from i2v.i18n import Lang, normalize_lang
 from i2v.teaching.input_check import check_image
 from i2v.teaching.presets import Preset, get_preset, load_presets, template_path
@@ -39,12 +39,9 @@ def _unprocessable(message: str) -> HTTPException:
 
 
 async def _json_object(request: Request, example: str) -> dict[str, Any]:
-    """The request body as a JSON object, or a 422 that shows `example`."""
+    """The request body as a JSON object; a JsonBodyError (422, answered by the app) shows `example`."""
     body = await read_capped(request, BODY_MAX)
-    try:
-        return strict_json.json_object(body, example=example)
-    except strict_json.JsonBodyError as exc:
-        raise _unprocessable(str(exc)) from None
+    return strict_json.json_object(body, example=example)
 
 
 # ---------------------------------------------------------------- presets
@@ -116,10 +113,7 @@ def _spec(request: Request, model: str | None) -> ModelSpec:
     services = request.app.state.services
     if model is None:
         return spec_or_default(services.settings.model)
-    try:
-        return check_offered(model, services.jobs.models()).spec
-    except UnknownModel as exc:
-        raise _unprocessable(str(exc)) from None
+    return check_offered(model, services.jobs.models()).spec
 
 
 class PromptWarningView(BaseModel):
@@ -208,10 +202,7 @@ async def image_check(
     def check() -> list[Any]:
         return check_image(load_image(data, max_pixels=settings.max_image_pixels, max_bytes=limit))
 
-    try:
-        issues = await pools.run(pools.pictures, check)
-    except ImageInputError as exc:
-        raise _unprocessable(str(exc)) from None
+    issues = await pools.run(pools.pictures, check)
     language = normalize_lang(lang)
     return ImageCheckView(issues=[
         ImageIssueView(code=i.code, message=i.message_zh if language == "zh" else i.message_en, fix=i.fix)

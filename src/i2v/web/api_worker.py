@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field
 
 from i2v.archive import ArchivePathError
 from i2v.jobs.desk import BadDelivery, Delivery, WorkerReport, stage
-from i2v.jobs.previews import BadPreview
-from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, WorkerNameTaken
+from i2v.errors import I2VError
+from i2v.jobs.store import JobStatus
 from i2v.web.deps import PoolsDep, ServicesDep
 
 router = APIRouter()
@@ -86,12 +86,11 @@ def _desk(services):
 
 
 def _refusal(exc: Exception) -> HTTPException:
-    """The HTTP answer for a desk refusal (see the module doc)."""
-    if isinstance(exc, JobNotFound):
-        return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
-    if isinstance(exc, IllegalTransition):
-        return HTTPException(status.HTTP_409_CONFLICT, str(exc))
-    if isinstance(exc, (BadDelivery, BadPreview, ValueError)):
+    """The HTTP answer for a failure that is not an `I2VError` (those — job not found 404, lease
+    lost or name taken 409, bad delivery or preview 422 — the app's one handler answers)."""
+    if isinstance(exc, I2VError):
+        raise exc
+    if isinstance(exc, ValueError):
         return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
     if isinstance(exc, OSError):
         return HTTPException(status.HTTP_507_INSUFFICIENT_STORAGE, f"The server could not store the video ({exc.strerror or exc}). Its disk may be full.")
@@ -103,17 +102,14 @@ def _refusal(exc: Exception) -> HTTPException:
 async def _run(pools, fn, *args):
     try:
         return await pools.run(pools.reads, fn, *args)
-    except (JobNotFound, IllegalTransition, BadDelivery, BadPreview, ValueError, OSError, sqlite3.OperationalError) as exc:
+    except (ValueError, OSError, sqlite3.OperationalError) as exc:
         raise _refusal(exc) from None
 
 
 @router.post("/heartbeat", response_model=HeartbeatReply,
              summary="A worker is alive (and renews its job's lease); 409: its name is another live worker's")
 async def heartbeat(services: ServicesDep, pools: PoolsDep, body: Heartbeat) -> HeartbeatReply:
-    try:
-        reply = await _run(pools, _desk(services).heartbeat, WorkerReport(**body.model_dump()))
-    except WorkerNameTaken as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    reply = await _run(pools, _desk(services).heartbeat, WorkerReport(**body.model_dump()))
     return HeartbeatReply(**reply)
 
 
@@ -177,9 +173,13 @@ async def result(
                             keyframe_images=tuple(staged[3:]))
         try:
             job = await pools.run(pools.pictures, desk.deliver, job_id, lease, delivery)
-        except (JobNotFound, IllegalTransition, BadDelivery, ArchivePathError, OSError, sqlite3.OperationalError) as exc:
-            raise _refusal(BadDelivery(str(exc)) if isinstance(exc, ArchivePathError) else exc) from None
+        except ArchivePathError as exc:  # a name in the delivery that would leave the archive: a bad delivery
+            raise BadDelivery(str(exc)) from None
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise _refusal(exc) from None
     except OSError as exc:
+        if isinstance(exc, I2VError):
+            raise
         raise _refusal(exc) from None
     finally:
         for path in staged:
