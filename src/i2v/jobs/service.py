@@ -33,7 +33,7 @@ from i2v.jobs.pictures import upload_names
 from i2v.jobs.dispatch import Dispatcher
 from i2v.jobs.ownership import NotYourJob, may_change
 from i2v.jobs.retention import Retention
-from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore, QueueFull
+from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore
 from i2v.post.deliver import deliver
 from i2v.post.spec import PostSpec
 from i2v.engine.registry import offered_models, parse_request
@@ -106,7 +106,7 @@ class JobService:
     def submit(self, image: bytes, fields: dict[str, Any], client: str,
                keyframes: Sequence[tuple[float, bytes]] = (), warnings: list[str] | None = None) -> Job:
         """Queue a job. Raises RequestError/ImageInputError (the submitter's to fix), QueueFull, or
-        StorageFull (a QueueFull) when the disk has less than `min_free_mb` free or the job table
+        StorageFull (its own kind, not a QueueFull) when the disk has less than `min_free_mb` free or the job table
         cannot be written. The checks that cost nothing run first (`admit`), the decoding last.
 
         `keyframes`: (position 0–1, file bytes) of each picture after the first (1 = the end
@@ -272,7 +272,7 @@ class JobService:
         CPU-bound (seconds to a minute): call it off the event loop. Raises JobNotFound,
         ArchivePathError (the job has no video, or it is gone from the archive), ValueError (an
         unknown format, a GIF that cannot fit `gif_max_mb`, a spec the clip cannot take),
-        ExportsBusy (a QueueFull) while EXPORT_SLOTS other exports are running.
+        ExportsBusy (busy, not a QueueFull) while EXPORT_SLOTS other exports are running.
         """
         video = self.video_file(self.store.get(job_id))
         if not self._export_slots.acquire(blocking=False):
