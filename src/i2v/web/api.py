@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.datastructures import UploadFile as FormFile  # what a parsed form holds (FastAPI's UploadFile subclasses it)
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from i2v import __version__
 from i2v.archive import ArchivePathError
@@ -25,10 +25,12 @@ from i2v.engine.registry import DEFAULT_SPEC
 from i2v.post.spec import PostSpec
 from i2v.request import MAX_MIDDLE_KEYFRAMES, PLAIN_DECIMAL, GenerationRequest, RequestError
 from i2v.web import strict_json
+from i2v.web.bodies import plain_errors, read_capped
 from i2v.web.deps import ClientDep, PoolsDep, ServicesDep
 from i2v.web.forms import FormError, text_fields
 from i2v.web.model_state import model_report
-from i2v.web.views import JobView, WorkerView, job_view, job_views, worker_views
+from i2v.web.views import job_view, job_views, worker_views
+from i2v.web.schemas import BrokerHealth, Created, DiskHealth, Health, JobPage, JobView, ModelHealth, ModelView, WorkerView
 
 router = APIRouter()
 # Form fields POST /jobs accepts: the upload plus the request's fields (allow_downgrade is CLI-only;
@@ -47,66 +49,6 @@ EXPORT_MEDIA_TYPES = {
     "mp4": "video/mp4", "video": "video/mp4", "webm": "video/webm", "gif": "image/gif",
     "sheet": "image/png", "frames": "application/zip", "pack": "application/zip",
 }
-
-
-class Created(BaseModel):
-    id: str
-    status: JobStatus
-    position: int | None
-    eta_s: float | None = None  # estimated seconds until the video is ready; None when unknown
-    warnings: list[str] = []  # things to check before the video is made (e.g. pictures of very different shapes)
-
-
-class JobPage(BaseModel):
-    jobs: list[JobView]
-    total: int
-    limit: int
-    offset: int
-
-
-class ModelHealth(BaseModel):
-    state: str
-    model: str
-    detail: str
-
-
-class ModelView(BaseModel):
-    """One model a job may choose: its family's spec, licence, whether its weights are here, and
-    the memory plan it would get on this machine."""
-
-    id: str
-    family: str
-    title: str
-    default: bool
-    installed: bool
-    test_model: bool
-    state: str
-    licence: dict[str, str]
-    spec: dict[str, Any]
-    memory_plan: dict[str, Any]
-
-
-class DiskHealth(BaseModel):
-    state: str  # ok, low (new jobs refused) or full (nothing can be recorded)
-    free_mb: float
-    detail: str
-
-
-class BrokerHealth(BaseModel):
-    url: str  # without its password
-    state: str  # ok or unreachable
-    detail: str
-
-
-class Health(BaseModel):
-    status: str  # "ok", or what is wrong: "disk_full", "disk_low", "broker_unreachable"
-    version: str
-    model: ModelHealth
-    disk: DiskHealth
-    queued: int | None  # None when the job table cannot be read
-    running: int | None
-    broker: BrokerHealth | None = None  # None: this server runs jobs itself (I2V_BROKER unset)
-    workers: int | None = None  # live GPU workers (heard from within I2V_LEASE_S); None without a broker
 
 
 @router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Created, summary="Queue a video")
@@ -242,28 +184,6 @@ def get_video(services: ServicesDep, job_id: str) -> FileResponse:
 def get_thumbnail(services: ServicesDep, job_id: str) -> FileResponse:
     job = services.jobs.get(job_id)
     return FileResponse(services.jobs.thumbnail_file(job), media_type="image/jpeg")
-
-
-async def read_capped(request: Request, limit: int, setting: str | None = None) -> bytes:
-    """The request body, refusing (413) past `limit` bytes without reading the rest into memory;
-    the refusal names the `setting` that sets the limit, when one does."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            size = f"{limit // 2**20} MB ({setting})" if setting else f"{limit // 1000} kB"
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The request is larger than {size}.")
-    return bytes(body)
-
-
-def plain_errors(exc: ValidationError) -> str:
-    """Pydantic's errors as one sentence a teacher can act on ("labels 1 → text: …")."""
-    parts = []
-    for error in exc.errors():
-        where = " → ".join(str(p + 1) if isinstance(p, int) else str(p) for p in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
 
 
 def _export_body(body: bytes) -> tuple[PostSpec, list[str], float]:

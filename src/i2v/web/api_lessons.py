@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
@@ -22,12 +21,12 @@ from i2v.archive import ArchivePathError
 from i2v.lessons.files import download_name
 from i2v.lessons.examples import examples
 from i2v.errors import I2VError
-from i2v.lessons.service import LessonStatus
 from i2v.i18n import normalize_lang
 from i2v.web import errors, strict_json
-from i2v.web.api import read_capped
+from i2v.web.bodies import read_capped
 from i2v.web.deps import ClientDep, ServicesDep
 from i2v.web.forms import form_text_lenient, text_fields
+from i2v.web.schemas import LessonListItem, LessonView, PictureAdded
 
 router = APIRouter()
 PREFIX = "/api/v1/lessons"
@@ -38,26 +37,6 @@ DOWNLOADS = {  # kind → (media type, shown inline); the file's name: `download
 OPTION_FIELDS = ("title", "model", "resolution_class", "quality", "steps", "lang")
 SOURCES = ("outline", "graph", "example", "file")
 LangQuery = Annotated[str, Query(description="Language of notes and prompt-check messages: en (default) or zh")]
-
-
-class LessonView(LessonStatus):
-    """A lesson's storyboard, state and per-scene progress, with download URLs of what is made."""
-
-    downloads: dict[str, str]
-    scene_videos: dict[str, str]  # scene id → its job's video while the job is in the history
-
-
-class LessonListItem(BaseModel):
-    id: str
-    title: str
-    state: str
-    scenes: int
-    created_at: float
-    url: str
-
-
-class PictureAdded(BaseModel):
-    picture: str
 
 
 def _refuse(code: int, message: str) -> HTTPException:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from i2v.engine.registry import check_offered, spec_or_default
 from i2v.engine.spec import ModelSpec
@@ -22,13 +22,13 @@ from i2v.teaching.prompt_check import check_prompt
 from i2v.teaching.search import search_presets
 from i2v.teaching.symptoms import apply_symptom, list_symptoms
 from i2v.web import strict_json
-from i2v.web.api import plain_errors, read_capped
+from i2v.web.bodies import plain_errors, read_capped
 from i2v.web.deps import PoolsDep, ServicesDep
+from i2v.web.schemas import ImageCheckView, ImageIssueView, PresetView, PromptCheckBody, PromptCheckView, PromptWarningView
 
 router = APIRouter()
 API_PREFIX = "/api/v1"
 QUERY_MAX = 200  # characters of a preset search
-PROMPT_MAX = 2000  # characters: far beyond the 77-token encoder window, small enough to check fast
 BODY_MAX = 64_000  # bytes of a JSON request body
 
 LangQuery = Annotated[str, Query(description="Language of messages and titles: en (default) or zh")]
@@ -45,21 +45,6 @@ async def _json_object(request: Request, example: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- presets
-
-
-class PresetView(BaseModel):
-    """A preset as stored (bilingual texts as {en, zh}, `clip` as {seconds, motion}) plus what a
-    client needs to use it: `text` in the asked language (title, knowledge point, why these
-    settings, can show, cannot show, common misconception), `request` (the fields to fill a job
-    with), `template_url`, and `score` (0–1) when the list answers a search."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    template_url: str
-    request: dict[str, Any]
-    text: dict[str, str]
-    score: float | None = None
 
 
 def _preset_view(preset: Preset, lang: Lang, score: float | None = None) -> dict[str, Any]:
@@ -100,32 +85,12 @@ def preset_template(preset_id: str) -> FileResponse:
 # ---------------------------------------------------------------- prompt check
 
 
-class PromptCheckBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
-
-    prompt: str = Field(max_length=PROMPT_MAX)
-    lang: str = "en"
-    model: str | None = Field(None, max_length=500)
-
-
 def _spec(request: Request, model: str | None) -> ModelSpec:
     """The family spec of `model` (one GET /models offers; the server's default when None)."""
     services = request.app.state.services
     if model is None:
         return spec_or_default(services.settings.model)
     return check_offered(model, services.jobs.models()).spec
-
-
-class PromptWarningView(BaseModel):
-    code: str
-    message: str
-
-
-class PromptCheckView(BaseModel):
-    tokens: int  # tokens of the prompt by the family's tokenizer, start/end markers excluded
-    limit: int  # how many the family's text encoder reads
-    truncated_text: str  # the part the text encoder never sees ("" when it all fits)
-    warnings: list[PromptWarningView]
 
 
 @router.post("/prompt/check", response_model=PromptCheckView, summary="What the text encoder makes of a prompt")
@@ -174,16 +139,6 @@ async def symptom_apply(symptom_id: str, request: Request) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- input picture check
-
-
-class ImageIssueView(BaseModel):
-    code: str
-    message: str
-    fix: str | None  # the name of the one-click fix, when there is one
-
-
-class ImageCheckView(BaseModel):
-    issues: list[ImageIssueView]
 
 
 @router.post("/image/check", response_model=ImageCheckView, summary="Risks in a picture before generating")

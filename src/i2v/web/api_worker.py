@@ -16,69 +16,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Header, HTTPException, Query, UploadFile, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
 
 from i2v.archive import ArchivePathError
 from i2v.jobs.desk import BadDelivery, Delivery, WorkerReport, stage
 from i2v.errors import I2VError
-from i2v.jobs.store import JobStatus
 from i2v.web.deps import PoolsDep, ServicesDep
+from i2v.web.schemas import ClaimBody, Claimed, Ended, Heartbeat, HeartbeatReply, OutcomeBody, ProgressBody, ProgressReply
 
 router = APIRouter()
 LeaseDep = Annotated[str, Header(alias="X-I2V-Lease", description="the lease the claim returned")]
-
-
-class Heartbeat(BaseModel):
-    worker_id: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-zA-Z_-]+$")
-    name: str = Field(min_length=1, max_length=120)
-    gpu: str | None = Field(None, max_length=200)
-    family: str = Field(min_length=1, max_length=40)
-    models: list[str] = Field(max_length=20)
-    loaded_model: str | None = Field(None, max_length=500)
-    job_id: str | None = Field(None, max_length=64)
-    lease: str | None = Field(None, max_length=64)
-
-
-class HeartbeatReply(BaseModel):
-    lease_s: float
-    heartbeat_s: float
-    broker_heartbeat_timeout_s: float
-    cancel: bool  # the job named in the heartbeat was cancelled: stop it
-    lost: bool  # the job named is no longer this worker's: drop it
-
-
-class ClaimBody(BaseModel):
-    worker_id: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-zA-Z_-]+$")
-
-
-class Claimed(BaseModel):
-    id: str
-    request: dict
-    attempts: int
-    lease: str
-    lease_s: float
-
-
-class ProgressBody(BaseModel):
-    step: int = Field(ge=0)
-    total: int = Field(ge=0)
-    eta_s: float | None = Field(None, ge=0, allow_inf_nan=False)
-    preview: str | None = Field(None, max_length=800_000, description="base64 of a small PNG")
-
-
-class ProgressReply(BaseModel):
-    cancel: bool
-
-
-class OutcomeBody(BaseModel):
-    status: JobStatus
-    error: str | None = Field(None, max_length=4000)
-
-
-class Ended(BaseModel):
-    id: str
-    status: JobStatus
-    video: str | None = None
 
 
 def _desk(services):
