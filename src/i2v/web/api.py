@@ -22,6 +22,7 @@ from i2v.errors import I2VError
 from i2v.jobs.service import picture_name
 from i2v.jobs.store import JobStatus
 from i2v.engine.registry import DEFAULT_SPEC
+from i2v.post.exports import media_type as export_media_type
 from i2v.post.spec import PostSpec
 from i2v.request import MAX_MIDDLE_KEYFRAMES, PLAIN_DECIMAL, GenerationRequest, RequestError
 from i2v.web import strict_json
@@ -45,10 +46,6 @@ NO_PICTURE = ("No picture was uploaded. Send it as the file field 'image', e.g. 
               "-F prompt='cells dividing' …/api/v1/jobs (URLs and paths are not accepted).")
 EXPORT_BODY_MAX = 64_000  # bytes: an export request is a few settings and labels
 GIF_MAX_MB_RANGE = (0.5, 50.0)
-EXPORT_MEDIA_TYPES = {
-    "mp4": "video/mp4", "video": "video/mp4", "webm": "video/webm", "gif": "image/gif",
-    "sheet": "image/png", "frames": "application/zip", "pack": "application/zip",
-}
 
 
 @router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Created, summary="Queue a video")
@@ -234,7 +231,7 @@ async def create_exports(services: ServicesDep, pools: PoolsDep, job_id: str, re
 def get_export(services: ServicesDep, job_id: str, name: str) -> FileResponse:
     job = services.jobs.get(job_id)
     path = services.jobs.export_file(job, name)
-    media_type = EXPORT_MEDIA_TYPES.get(name, "application/octet-stream")
+    media_type = export_media_type(name) or "application/octet-stream"
     disposition = "inline" if media_type.startswith(("video/", "image/")) else "attachment"
     return FileResponse(path, media_type=media_type, filename=path.name, content_disposition_type=disposition)
 
