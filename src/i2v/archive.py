@@ -23,14 +23,18 @@ from datetime import datetime
 from pathlib import Path
 
 from i2v.files import write_json_atomic
+from i2v.errors import ErrorKind, I2VError
 
 SLUG_MAX = 40
 MAX_KEYFRAME_FILES = 5  # up to 4 pictures in between and an end picture (request.MAX_MIDDLE_KEYFRAMES + 1)
 KEYFRAME_FILE = re.compile(r"(.+)-key[1-9]\.png")
 
 
-class ArchivePathError(ValueError):
-    """A name that would leave the archive, or does not exist in it."""
+class ArchivePathError(I2VError, ValueError):
+    """A name that would leave the archive, or does not exist in it. Not found to the caller (404),
+    yet a ValueError as before: it is not a KeyError, so `except KeyError` elsewhere does not catch it."""
+
+    kind = ErrorKind.NOT_FOUND
 
 
 @dataclass(frozen=True)

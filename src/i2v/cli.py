@@ -16,12 +16,13 @@ from typing import NoReturn
 
 from i2v.engine.registry import DEFAULT_SPEC, SPECS
 from i2v.settings import DEFAULT_MODEL, Settings
+from i2v.errors import I2VError, InvalidInput, exit_code, user_message
 
 REQUEST_FLAGS = ("prompt", "negative_prompt", "resolution", "frames", "fps", "steps", "guidance", "seed", "scheduler", "quality")
 _D = DEFAULT_SPEC  # `--help` names the default family's ranges; `i2v models` lists every family's
 
 
-class UsageError(Exception):
+class UsageError(InvalidInput):
     """Bad input on the command line: exit code 2."""
 
 
@@ -31,9 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(verbose=args.verbose)
     try:
         return args.handler(args)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except I2VError as exc:  # bad usage or input (UsageError…) and every other error i2v raises on purpose
+        print(f"error: {user_message(exc)}", file=sys.stderr)
+        return exit_code(exc)  # the kind's: 2 for what the user can fix, 1 for busy/unavailable, 130 cancelled
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return 130

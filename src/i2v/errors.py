@@ -96,3 +96,44 @@ class Busy(I2VError):
 
 class StorageFull(I2VError):
     kind = ErrorKind.STORAGE_FULL
+
+
+class Forbidden(I2VError, PermissionError):
+    """The caller may not change this (not their job or lesson). PermissionError for callers that
+    treat it as the operating system's refusal."""
+
+    kind = ErrorKind.FORBIDDEN
+
+
+class TooLarge(I2VError):
+    kind = ErrorKind.TOO_LARGE
+
+
+class Unavailable(I2VError):
+    kind = ErrorKind.UNAVAILABLE
+
+
+class Cancelled(I2VError):
+    kind = ErrorKind.CANCELLED
+
+
+RETRY_AFTER_S = 5  # what a BUSY answer tells a client to wait before it tries again
+
+
+def kind_of(exc: BaseException) -> ErrorKind | None:
+    """The kind of an error i2v raised on purpose; None for anything else (a bug, or the OS)."""
+    return exc.kind if isinstance(exc, I2VError) else None
+
+
+def exit_code(exc: BaseException) -> int:
+    """The CLI's exit code for `exc`: its kind's, or 1 for an error i2v did not raise on purpose."""
+    kind = kind_of(exc)
+    return EXIT_CODE[kind] if kind is not None else 1
+
+
+def user_message(exc: BaseException) -> str:
+    """The one sentence a screen shows for `exc` (studio, CLI): the message of an error i2v raised
+    on purpose; for anything else a neutral sentence, never a traceback or an internal name."""
+    if isinstance(exc, I2VError):
+        return str(exc)
+    return "Something unexpected went wrong; the server log has details."

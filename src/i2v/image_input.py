@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from i2v.errors import InvalidInput
 
 MIN_SIDE = 32
 # Only these decoders ever see an upload. Pillow would otherwise also try EPS (which runs
@@ -33,7 +34,7 @@ READABLE = "PNG, JPEG, WebP, GIF, BMP or TIFF"
 MAX_SHORT_SIDE = 2048
 
 
-class ImageInputError(ValueError):
+class ImageInputError(InvalidInput):
     """The upload cannot be used; the message says why and what to do."""
 
 

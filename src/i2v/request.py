@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from i2v.errors import InvalidInput
 
 MAX_SEED = 2**32 - 1
 MAX_MIDDLE_KEYFRAMES = 4  # pictures between the first and the last (families that take `any`)
@@ -35,7 +36,7 @@ PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
-class RequestError(ValueError):
+class RequestError(InvalidInput):
     """A request a person can fix: the message lists every problem in plain words."""
 
 

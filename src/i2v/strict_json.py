@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import math
 from typing import Any
+from i2v.errors import InvalidInput
 
 MAX_DEPTH = 32  # arrays/objects inside each other; the deepest real body (labels in an export) is 3
 MAX_INTEGER_DIGITS = 15  # every i2v number fits (the largest, a seed, has 10 digits)
 
 
-class JsonBodyError(ValueError):
+class JsonBodyError(InvalidInput):
     """The body is not JSON i2v can use; the message says why."""
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from i2v.request import GenerationRequest
+from i2v.errors import Cancelled, I2VError, Unavailable
 
 if TYPE_CHECKING:  # kept out of the import: the registry (and teaching through it) must not load torch
     from i2v.engine.memory import MemoryPlan
@@ -59,15 +60,15 @@ class EngineOutput:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-class GenerationCancelled(Exception):
+class GenerationCancelled(Cancelled):
     """The job's cancel event was set; raised between denoising steps."""
 
 
-class NonFiniteError(RuntimeError):
+class NonFiniteError(I2VError, RuntimeError):
     """NaN/inf appeared in latents or frames; the message names the likely cause and the fix."""
 
 
-class ModelNotAvailable(RuntimeError):
+class ModelNotAvailable(Unavailable, RuntimeError):
     """Weights are not on this machine; the message holds the exact command that fetches them."""
 
 

@@ -40,11 +40,12 @@ from i2v.jobs.store import (
 )
 from i2v.media import probe
 from i2v.jobs.pictures import keyframe_names
+from i2v.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
 
-class BadDelivery(ValueError):
+class BadDelivery(InvalidInput):
     """What a worker sent cannot be archived (not a video, a recipe for another entry, …)."""
 
 

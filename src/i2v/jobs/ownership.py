@@ -9,9 +9,10 @@ so every request is the operator's; behind a trusted proxy the client is the for
 from __future__ import annotations
 
 import ipaddress
+from i2v.errors import Forbidden
 
 
-class NotYours(PermissionError):
+class NotYours(Forbidden):
     """Someone other than the maker or the operator asked to change something."""
 
 

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from PIL import Image
 
 from i2v.jobs.store import JobStore
+from i2v.errors import InvalidInput
 
 PREVIEW_MAX_SIDE = 256  # px: enough to see the motion forming in a progress panel
 PREVIEW_MAX_BYTES = 512 * 1024  # what the server accepts from a remote worker
 PREVIEW_PNG_LEVEL = 1  # fast zlib level: the preview changes every step
 
 
-class BadPreview(ValueError):
+class BadPreview(InvalidInput):
     """Bytes a worker sent as a preview that are not a small PNG."""
 
 

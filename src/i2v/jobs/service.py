@@ -33,12 +33,14 @@ from i2v.jobs.pictures import upload_names
 from i2v.jobs.dispatch import Dispatcher
 from i2v.jobs.ownership import NotYourJob, may_change
 from i2v.jobs.retention import Retention
-from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore, QueueFull
+from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore
 from i2v.post.deliver import deliver
 from i2v.post.spec import PostSpec
 from i2v.engine.registry import offered_models, parse_request
 from i2v.request import GenerationRequest
 from i2v.settings import Settings
+from i2v import errors
+from i2v.errors import Busy
 
 log = logging.getLogger(__name__)
 EXPORT_SLOTS = 2  # exports running at once; more are refused with ExportsBusy
@@ -46,11 +48,11 @@ UPLOAD_PNG_LEVEL = 1  # zlib level of stored pictures: 2.5× faster than the def
 FULL_BELOW_BYTES = 2**20  # less free space than this is "the disk is full" in health
 
 
-class ExportsBusy(QueueFull):
+class ExportsBusy(Busy):
     """Every export slot is taken; the message asks the user to try again shortly."""
 
 
-class StorageFull(QueueFull):
+class StorageFull(errors.StorageFull):
     """The archive's disk is nearly full (below I2V_MIN_FREE_MB): no new job until space is freed."""
 
 
@@ -104,7 +106,7 @@ class JobService:
     def submit(self, image: bytes, fields: dict[str, Any], client: str,
                keyframes: Sequence[tuple[float, bytes]] = (), warnings: list[str] | None = None) -> Job:
         """Queue a job. Raises RequestError/ImageInputError (the submitter's to fix), QueueFull, or
-        StorageFull (a QueueFull) when the disk has less than `min_free_mb` free or the job table
+        StorageFull (its own kind, not a QueueFull) when the disk has less than `min_free_mb` free or the job table
         cannot be written. The checks that cost nothing run first (`admit`), the decoding last.
 
         `keyframes`: (position 0–1, file bytes) of each picture after the first (1 = the end
@@ -270,7 +272,7 @@ class JobService:
         CPU-bound (seconds to a minute): call it off the event loop. Raises JobNotFound,
         ArchivePathError (the job has no video, or it is gone from the archive), ValueError (an
         unknown format, a GIF that cannot fit `gif_max_mb`, a spec the clip cannot take),
-        ExportsBusy (a QueueFull) while EXPORT_SLOTS other exports are running.
+        ExportsBusy (busy, not a QueueFull) while EXPORT_SLOTS other exports are running.
         """
         video = self.video_file(self.store.get(job_id))
         if not self._export_slots.acquire(blocking=False):

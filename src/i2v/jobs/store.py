@@ -29,6 +29,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from i2v.errors import Busy, Conflict, NotFound, Unavailable
 
 try:
     from enum import StrEnum
@@ -175,11 +176,11 @@ class WorkerRow:
     last_seen: float
 
 
-class QueueFull(Exception):
+class QueueFull(Busy):
     """The queue (or this client's share of it) is full. The message is written for the user."""
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(Conflict):
     """The job is not in a state that allows the requested change. The message names both states."""
 
 
@@ -187,7 +188,7 @@ class LeaseLost(IllegalTransition):
     """A remote worker wrote to a job it no longer holds (its lease ran out and the job moved on)."""
 
 
-class WorkerNameTaken(Exception):
+class WorkerNameTaken(Conflict):
     """Another live worker process already goes by this name. The message is one line for the
     operator; `holder` is that worker's row."""
 
@@ -196,7 +197,7 @@ class WorkerNameTaken(Exception):
         self.holder = holder
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(Unavailable, RuntimeError):
     """The job table can be neither opened nor read (e.g. a full disk at start-up). The message is
     one sentence for the operator."""
 
@@ -227,7 +228,7 @@ def is_storage_failure(exc: BaseException) -> bool:
     )
 
 
-class JobNotFound(KeyError):
+class JobNotFound(NotFound):
     """No job has this id (it never existed, or it was deleted)."""
 
     def __str__(self) -> str:  # KeyError would quote the whole message

@@ -236,7 +236,7 @@ class LessonBatch:
         try:
             job = self.jobs.submit(picture_bytes(self.files, lesson, scene), request_fields(lesson, scene), owner,
                                    end_picture_bytes(self.files, lesson, scene))
-        except QueueFull as exc:  # the queue is full, or (StorageFull) the disk
+        except (QueueFull, StorageFull) as exc:  # the queue is full, or the disk
             self.store.set_scene(lesson.id, scene.id, "pending", only_from=("submitting",))
             return "storage_full" if isinstance(exc, StorageFull) else "queue_full"
         except (RequestError, ImageInputError, OSError, KeyError) as exc:

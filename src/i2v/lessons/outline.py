@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
+from i2v.errors import InvalidInput
 
 Lang = Literal["en", "zh"]
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -18,7 +19,7 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPLIT = re.compile(r"^(?P<head>[^:：]{1,60}?)\s*(?:[:：]|\s[-–—]\s)\s*(?P<tail>\S.*)$")
 
 
-class LessonInputError(ValueError):
+class LessonInputError(InvalidInput):
     """Input a teacher can fix (an empty outline, a cycle, a bad zip…). The message says what to
     change; the API answers it as a 4xx `detail`, the CLI with exit code 2."""
 

@@ -33,6 +33,7 @@ from i2v.lessons.parse_text import check_lines, looks_like_markdown, parse_markd
 from i2v.strict_json import JsonBodyError, loads
 
 OUTLINE_SUFFIXES = (".md", ".markdown", ".json")
+UPLOAD_SUFFIXES = (*OUTLINE_SUFFIXES, ".txt", ".zip")  # what an upload may be (the studio's file picker offers these)
 TITLE_FILE = "title.txt"  # optional in a folder of captioned pictures: the lesson's title
 _NUMBER = re.compile(r"(\d+)")
 

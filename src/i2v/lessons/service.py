@@ -48,12 +48,13 @@ from i2v.request import GenerationRequest
 from i2v.settings import Settings
 from i2v.i18n import t
 from i2v.teaching.presets import get_preset
+from i2v.errors import Conflict
 
 log = logging.getLogger(__name__)
 LOCAL = "local"  # the client recorded for in-process callers (the CLI)
 
 
-class LessonBusy(Exception):
+class LessonBusy(Conflict):
     """The lesson is being generated; the message says to wait or cancel first."""
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from i2v.jobs.store import immediate, is_storage_failure
+from i2v.errors import NotFound
 
 log = logging.getLogger(__name__)
 LessonState = Literal["draft", "generating", "assembling", "ready", "failed", "cancelled"]
@@ -78,7 +79,7 @@ class SceneRow:
     error: str | None
 
 
-class LessonNotFound(KeyError):
+class LessonNotFound(NotFound):
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "lesson not found"
 

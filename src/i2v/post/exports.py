@@ -21,13 +21,12 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from i2v.errors import InvalidInput
 from i2v.files import temporary_sibling, write_bytes_atomic
 from i2v.media import read_video
 from i2v.post.archive_io import read_recipe, recipe_path
 from i2v.post.flow import check_frames
 
-EXPORT_FORMATS = ("mp4", "webm", "gif", "frames", "sheet", "pack")
-_SUFFIXES = {"webm": ".webm", "gif": ".gif", "frames": "-frames.zip", "sheet": "-sheet.png", "pack": "-pack.zip"}
 
 BYTES_PER_MB = 1_000_000  # decimal, as upload limits are quoted: the stricter reading of "8 MB"
 GIF_MAX_FPS = 50.0  # browsers play a 1-centisecond delay as 10 cs; 2 cs (50 fps) is the fastest safe
@@ -45,12 +44,16 @@ _BOILERPLATE = {
 }  # fmt: skip
 
 
+class ExportFormatError(InvalidInput):
+    """A format name that is not in `FORMATS`; the message lists the allowed ones."""
+
+
 def check_formats(formats: Iterable[str]) -> list[str]:
     """The requested formats in order without repeats; ValueError naming the allowed ones."""
     wanted = list(dict.fromkeys(formats))
     unknown = [name for name in wanted if name not in EXPORT_FORMATS]
     if unknown:
-        raise ValueError(f"unknown export format(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(EXPORT_FORMATS)}")
+        raise ExportFormatError(f"unknown export format(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(EXPORT_FORMATS)}")
     return wanted
 
 
@@ -58,7 +61,8 @@ def export_path(video_path: Path, fmt: str) -> Path:
     """Where `export` writes `fmt` for `video_path` (the video itself for "mp4")."""
     check_formats([fmt])
     video_path = Path(video_path)
-    return video_path if fmt == "mp4" else video_path.with_name(video_path.stem + _SUFFIXES[fmt])
+    suffix = FORMATS[fmt].suffix
+    return video_path.with_name(video_path.stem + suffix) if suffix else video_path
 
 
 # ---------------------------------------------------------------- WebM
@@ -360,19 +364,55 @@ def export(video_path: Path, formats: Iterable[str], *, gif_max_mb: float = 8.0)
             rendered["sheet"] = render_contact_sheet(frames, fps)
         return rendered["sheet"]
 
-    written: dict[str, Path] = {}
-    for fmt in wanted:
-        target = export_path(video_path, fmt)
-        if fmt == "mp4":
-            written[fmt] = video_path
-        elif fmt == "webm":
-            written[fmt] = export_webm(frames, fps, target)
-        elif fmt == "gif":
-            written[fmt] = write_bytes_atomic(target, gif_bytes())
-        elif fmt == "frames":
-            written[fmt] = export_frames_zip(frames, target)
-        elif fmt == "sheet":
-            written[fmt] = write_bytes_atomic(target, sheet_bytes())
-        else:
-            written[fmt] = export_pack(video_path, target, gif=gif_bytes(), sheet=sheet_bytes(), duration_s=len(frames) / fps)
-    return written
+    source = Source(video_path, frames, fps, gif_bytes, sheet_bytes)
+    return {fmt: FORMATS[fmt].render(source, export_path(video_path, fmt)) for fmt in wanted}
+
+
+# ---------------------------------------------------------------- the one table of formats
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a renderer may use: the video, its frames, and the GIF and sheet rendered once for all."""
+
+    video: Path
+    frames: np.ndarray
+    fps: float
+    gif: Any  # () -> bytes, rendered on first use
+    sheet: Any  # () -> bytes
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One export format. Every front end is built from `FORMATS`: the API (names, media type of the
+    download), the studio (its checkbox, labelled by `label_key` in web/strings.json) and the CLI
+    (`--export` names). Adding a format is one entry here and its two translations."""
+
+    name: str
+    suffix: str  # appended to the video's stem ("" for the video itself)
+    media_type: str  # of the download; image/* and video/* are shown inline
+    render: Any  # (Source, target Path) -> Path written
+    label_key: str | None  # the studio's checkbox label; None: not offered in the studio (the video itself)
+
+
+FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
+    ExportFormat("mp4", "", "video/mp4", lambda s, _t: s.video, None),
+    ExportFormat("webm", ".webm", "video/webm", lambda s, t: export_webm(s.frames, s.fps, t), "ui.export.format.webm"),
+    ExportFormat("gif", ".gif", "image/gif", lambda s, t: write_bytes_atomic(t, s.gif()), "ui.export.format.gif"),
+    ExportFormat("frames", "-frames.zip", "application/zip", lambda s, t: export_frames_zip(s.frames, t), "ui.export.format.frames"),
+    ExportFormat("sheet", "-sheet.png", "image/png", lambda s, t: write_bytes_atomic(t, s.sheet()), "ui.export.format.sheet"),
+    ExportFormat("pack", "-pack.zip", "application/zip",
+                 lambda s, t: export_pack(s.video, t, gif=s.gif(), sheet=s.sheet(), duration_s=len(s.frames) / s.fps),
+                 "ui.export.format.pack"),
+)}
+EXPORT_FORMATS = tuple(FORMATS)
+STUDIO_FORMATS = tuple(f.name for f in FORMATS.values() if f.label_key is not None)
+PROCESSED_VIDEO = "video"  # the post-processed clip a job's exports also list (an MP4)
+
+
+def media_type(name: str) -> str | None:
+    """The media type of a job's export `name` (a format, or the processed video); None if unknown."""
+    if name == PROCESSED_VIDEO:
+        return FORMATS["mp4"].media_type
+    fmt = FORMATS.get(name)
+    return fmt.media_type if fmt is not None else None

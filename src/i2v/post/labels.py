@@ -18,6 +18,7 @@ from types import MappingProxyType
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from i2v.errors import InvalidInput
 
 FONT_PATH = Path(__file__).resolve().parents[1] / "assets" / "fonts" / "NotoSansSC-Subset.otf"
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -31,7 +32,7 @@ _SCRIPTS: MappingProxyType[str, tuple[str, int]] = MappingProxyType({
 })
 
 
-class LabelError(ValueError):
+class LabelError(InvalidInput):
     """Labels or frames that cannot be drawn; the message says what to change."""
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from i2v.engine.registry import DEFAULT_SPEC
 from i2v.engine.spec import ModelSpec
 from i2v.request import GenerationRequest, RequestError
+from i2v.errors import InvalidInput
 
 SubjectArea = Literal["biology", "physics", "chemistry", "earth_space"]
 SUBJECT_AREAS: tuple[SubjectArea, ...] = ("biology", "physics", "chemistry", "earth_space")
@@ -173,7 +174,7 @@ class Preset(_Frozen):
         return "high" if order.index(self.params.resolution) > order.index(classes["high"]) else "draft"
 
 
-class PresetFileError(ValueError):
+class PresetFileError(InvalidInput):
     """`presets.json` is malformed; the message names the preset and the field."""
 
 

@@ -14,22 +14,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.datastructures import UploadFile as FormFile  # what a parsed form holds (FastAPI's UploadFile subclasses it)
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from i2v import __version__
 from i2v.archive import ArchivePathError
-from i2v.image_input import ImageInputError
-from i2v.jobs.ownership import NotYourJob
-from i2v.jobs.service import ExportsBusy, StorageFull, picture_name
-from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, QueueFull
+from i2v.errors import I2VError
+from i2v.jobs.service import picture_name
+from i2v.jobs.store import JobStatus
 from i2v.engine.registry import DEFAULT_SPEC
+from i2v.post.exports import media_type as export_media_type
 from i2v.post.spec import PostSpec
 from i2v.request import MAX_MIDDLE_KEYFRAMES, PLAIN_DECIMAL, GenerationRequest, RequestError
 from i2v.web import strict_json
+from i2v.web.bodies import plain_errors, read_capped
 from i2v.web.deps import ClientDep, PoolsDep, ServicesDep
 from i2v.web.forms import FormError, text_fields
 from i2v.web.model_state import model_report
-from i2v.web.views import JobView, WorkerView, job_view, job_views, worker_views
+from i2v.web.views import job_view, job_views, worker_views
+from i2v.web.schemas import BrokerHealth, Created, DiskHealth, Health, JobPage, JobView, ModelHealth, ModelView, WorkerView
 
 router = APIRouter()
 # Form fields POST /jobs accepts: the upload plus the request's fields (allow_downgrade is CLI-only;
@@ -44,77 +46,6 @@ NO_PICTURE = ("No picture was uploaded. Send it as the file field 'image', e.g. 
               "-F prompt='cells dividing' …/api/v1/jobs (URLs and paths are not accepted).")
 EXPORT_BODY_MAX = 64_000  # bytes: an export request is a few settings and labels
 GIF_MAX_MB_RANGE = (0.5, 50.0)
-EXPORT_MEDIA_TYPES = {
-    "mp4": "video/mp4", "video": "video/mp4", "webm": "video/webm", "gif": "image/gif",
-    "sheet": "image/png", "frames": "application/zip", "pack": "application/zip",
-}
-
-
-class Created(BaseModel):
-    id: str
-    status: JobStatus
-    position: int | None
-    eta_s: float | None = None  # estimated seconds until the video is ready; None when unknown
-    warnings: list[str] = []  # things to check before the video is made (e.g. pictures of very different shapes)
-
-
-class JobPage(BaseModel):
-    jobs: list[JobView]
-    total: int
-    limit: int
-    offset: int
-
-
-class ModelHealth(BaseModel):
-    state: str
-    model: str
-    detail: str
-
-
-class ModelView(BaseModel):
-    """One model a job may choose: its family's spec, licence, whether its weights are here, and
-    the memory plan it would get on this machine."""
-
-    id: str
-    family: str
-    title: str
-    default: bool
-    installed: bool
-    test_model: bool
-    state: str
-    licence: dict[str, str]
-    spec: dict[str, Any]
-    memory_plan: dict[str, Any]
-
-
-class DiskHealth(BaseModel):
-    state: str  # ok, low (new jobs refused) or full (nothing can be recorded)
-    free_mb: float
-    detail: str
-
-
-class BrokerHealth(BaseModel):
-    url: str  # without its password
-    state: str  # ok or unreachable
-    detail: str
-
-
-class Health(BaseModel):
-    status: str  # "ok", or what is wrong: "disk_full", "disk_low", "broker_unreachable"
-    version: str
-    model: ModelHealth
-    disk: DiskHealth
-    queued: int | None  # None when the job table cannot be read
-    running: int | None
-    broker: BrokerHealth | None = None  # None: this server runs jobs itself (I2V_BROKER unset)
-    workers: int | None = None  # live GPU workers (heard from within I2V_LEASE_S); None without a broker
-
-
-def _job_or_404(services, job_id: str):
-    try:
-        return services.jobs.get(job_id)
-    except JobNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id!r}.") from None
 
 
 @router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=Created, summary="Queue a video")
@@ -162,36 +93,26 @@ async def create_job(
     if image is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, NO_PICTURE)
     fields: dict[str, Any] = {k: v for k, v in given.items() if k == "prompt" or v != "" and not k.endswith("_at")}
-    try:
-        later = _keyframe_uploads(await http.form(), given)
-    except RequestError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    later = _keyframe_uploads(await http.form(), given)
     # The family's check runs before any picture is read: a family that takes no keyframes is refused cheaply.
     fields["keyframes"] = sorted(position for position, _ in later)
-    try:
-        # The cheap refusals first, on the quick pool: a submission over a limit is refused before
-        # its picture is read, decoded or queued behind other pictures.
-        await pools.run(pools.reads, services.jobs.admit, fields, client)
-        limit = services.settings.max_upload_mb * 2**20
-        data = await image.read(limit + 1)
-        if len(data) > limit:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The picture is larger than {services.settings.max_upload_mb} MB.")
-        pictures = []
-        for position, upload in later:
-            picture = await upload.read(limit + 1)
-            if len(picture) > limit:
-                raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                                    f"{picture_name(position).capitalize()} is larger than {services.settings.max_upload_mb} MB.")
-            pictures.append((position, picture))
-        fields.pop("keyframes")
-        warnings: list[str] = []
-        job = await pools.run(pools.pictures, services.jobs.submit, data, fields, client, pictures, warnings)
-    except (RequestError, ImageInputError) as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    except StorageFull as exc:
-        raise HTTPException(status.HTTP_507_INSUFFICIENT_STORAGE, str(exc)) from None
-    except QueueFull as exc:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None
+    # The cheap refusals first, on the quick pool: a submission over a limit is refused before
+    # its picture is read, decoded or queued behind other pictures.
+    await pools.run(pools.reads, services.jobs.admit, fields, client)
+    limit = services.settings.max_upload_mb * 2**20
+    data = await image.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The picture is larger than {services.settings.max_upload_mb} MB.")
+    pictures = []
+    for position, upload in later:
+        picture = await upload.read(limit + 1)
+        if len(picture) > limit:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                                f"{picture_name(position).capitalize()} is larger than {services.settings.max_upload_mb} MB.")
+        pictures.append((position, picture))
+    fields.pop("keyframes")
+    warnings: list[str] = []
+    job = await pools.run(pools.pictures, services.jobs.submit, data, fields, client, pictures, warnings)
     eta_s = await pools.run(pools.reads, services.jobs.wait_seconds, job)
     return Created(id=job.id, status=job.status, position=job.position, eta_s=eta_s, warnings=warnings)
 
@@ -231,71 +152,35 @@ def list_jobs(
 
 @router.get("/jobs/{job_id}", response_model=JobView, summary="One job's state, progress and result")
 def get_job(services: ServicesDep, job_id: str) -> JobView:
-    return job_view(services.jobs, _job_or_404(services, job_id), services.broker)
+    return job_view(services.jobs, services.jobs.get(job_id), services.broker)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobView, summary="Cancel a queued or running job")
 def cancel_job(services: ServicesDep, client: ClientDep, job_id: str) -> JobView:
     """Only the computer that queued the job, or the operator at the server, may cancel it (403 otherwise).
     Cancelling a finished job changes nothing and returns it."""
-    _job_or_404(services, job_id)
-    try:
-        return job_view(services.jobs, services.jobs.cancel(job_id, client), services.broker)
-    except NotYourJob as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    services.jobs.get(job_id)
+    return job_view(services.jobs, services.jobs.cancel(job_id, client), services.broker)
 
 
 @router.delete("/jobs/{job_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a finished job and its files")
 def delete_job(services: ServicesDep, client: ClientDep, job_id: str) -> Response:
-    _job_or_404(services, job_id)
-    try:
-        services.jobs.delete(job_id, client)
-    except NotYourJob as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
-    except IllegalTransition as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    services.jobs.get(job_id)
+    services.jobs.delete(job_id, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/jobs/{job_id}/video", summary="The MP4 (supports range requests)", response_class=FileResponse)
 def get_video(services: ServicesDep, job_id: str) -> FileResponse:
-    job = _job_or_404(services, job_id)
-    try:
-        path = services.jobs.video_file(job)
-    except ArchivePathError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    job = services.jobs.get(job_id)
+    path = services.jobs.video_file(job)
     return FileResponse(path, media_type="video/mp4", filename=path.name, content_disposition_type="inline")
 
 
 @router.get("/jobs/{job_id}/thumbnail", summary="A JPEG of the middle frame", response_class=FileResponse)
 def get_thumbnail(services: ServicesDep, job_id: str) -> FileResponse:
-    job = _job_or_404(services, job_id)
-    try:
-        return FileResponse(services.jobs.thumbnail_file(job), media_type="image/jpeg")
-    except ArchivePathError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-
-
-async def read_capped(request: Request, limit: int, setting: str | None = None) -> bytes:
-    """The request body, refusing (413) past `limit` bytes without reading the rest into memory;
-    the refusal names the `setting` that sets the limit, when one does."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            size = f"{limit // 2**20} MB ({setting})" if setting else f"{limit // 1000} kB"
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The request is larger than {size}.")
-    return bytes(body)
-
-
-def plain_errors(exc: ValidationError) -> str:
-    """Pydantic's errors as one sentence a teacher can act on ("labels 1 → text: …")."""
-    parts = []
-    for error in exc.errors():
-        where = " → ".join(str(p + 1) if isinstance(p, int) else str(p) for p in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
+    job = services.jobs.get(job_id)
+    return FileResponse(services.jobs.thumbnail_file(job), media_type="image/jpeg")
 
 
 def _export_body(body: bytes) -> tuple[PostSpec, list[str], float]:
@@ -303,10 +188,7 @@ def _export_body(body: bytes) -> tuple[PostSpec, list[str], float]:
     def refuse(message: str) -> HTTPException:
         return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
 
-    try:
-        data = strict_json.json_object(body, what="The export request", example='{"formats": ["gif"]}')
-    except strict_json.JsonBodyError as exc:
-        raise refuse(str(exc)) from None
+    data = strict_json.json_object(body, what="The export request", example='{"formats": ["gif"]}')
     formats = data.pop("formats", [])
     if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
         raise refuse("formats must be a list of names, e.g. [\"gif\", \"sheet\"].")
@@ -330,33 +212,26 @@ async def create_exports(services: ServicesDep, pools: PoolsDep, job_id: str, re
     `labels` ([{text, x, y, size, start_s, end_s, colour, box}], seconds of the final clip) and
     `gif_max_mb`. The original video is never changed; the job's `exports` lists the files made.
     """
-    job = _job_or_404(services, job_id)
+    job = services.jobs.get(job_id)
     if job.status != JobStatus.SUCCEEDED:
         raise HTTPException(status.HTTP_409_CONFLICT, f"Job {job_id} is {job.status}; only a finished video can be exported.")
     spec, formats, gif_max_mb = _export_body(await read_capped(request, EXPORT_BODY_MAX))
     try:
         job = await pools.run(pools.exports, services.jobs.export, job_id, spec, formats, gif_max_mb=gif_max_mb)
-    except JobNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id!r}.") from None
-    except ExportsBusy as exc:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None
-    except ArchivePathError as exc:
+    except ArchivePathError as exc:  # the job's own video, not the name asked for: say which
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"The video of this job is no longer in the archive ({exc}).") from None
-    except IllegalTransition as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    except ValueError as exc:
+    except ValueError as exc:  # post-processing's own range checks are plain ValueErrors: the request's fault
+        if isinstance(exc, I2VError):
+            raise
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     return job_view(services.jobs, job, services.broker)
 
 
 @router.get("/jobs/{job_id}/exports/{name}", summary="One exported file (gif, webm, sheet, …, video)", response_class=FileResponse)
 def get_export(services: ServicesDep, job_id: str, name: str) -> FileResponse:
-    job = _job_or_404(services, job_id)
-    try:
-        path = services.jobs.export_file(job, name)
-    except ArchivePathError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-    media_type = EXPORT_MEDIA_TYPES.get(name, "application/octet-stream")
+    job = services.jobs.get(job_id)
+    path = services.jobs.export_file(job, name)
+    media_type = export_media_type(name) or "application/octet-stream"
     disposition = "inline" if media_type.startswith(("video/", "image/")) else "attachment"
     return FileResponse(path, media_type=media_type, filename=path.name, content_disposition_type=disposition)
 
@@ -364,7 +239,7 @@ def get_export(services: ServicesDep, job_id: str, name: str) -> FileResponse:
 @router.get("/jobs/{job_id}/preview", summary="Live preview of the running job (PNG)")
 def get_preview(services: ServicesDep, job_id: str) -> Response:
     """The preview stored with the job's progress, by whichever worker runs it (here or remote)."""
-    _job_or_404(services, job_id)
+    services.jobs.get(job_id)
     data, step = services.store.preview(job_id)
     if data is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No preview yet.")
@@ -374,7 +249,7 @@ def get_preview(services: ServicesDep, job_id: str) -> Response:
 @router.get("/jobs/{job_id}/events", summary="Server-sent progress events until the job finishes")
 async def job_events(services: ServicesDep, pools: PoolsDep, job_id: str, request: Request) -> StreamingResponse:
     """Polls the job on the quick-reads pool, never behind picture decoding or exports."""
-    await pools.run(pools.reads, _job_or_404, services, job_id)
+    await pools.run(pools.reads, services.jobs.get, job_id)
 
     async def stream():
         last = None

@@ -14,21 +14,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from i2v.archive import ArchivePathError
 from i2v.lessons.files import download_name
 from i2v.lessons.examples import examples
-from i2v.lessons.outline import LessonInputError
-from i2v.lessons.service import LessonBusy, LessonStatus, NotYourLesson
-from i2v.lessons.store import LessonNotFound
+from i2v.errors import I2VError
 from i2v.i18n import normalize_lang
 from i2v.web import errors, strict_json
-from i2v.web.api import read_capped
+from i2v.web.bodies import read_capped
 from i2v.web.deps import ClientDep, ServicesDep
-from i2v.web.forms import FormError, form_text_lenient, text_fields
+from i2v.web.forms import form_text_lenient, text_fields
+from i2v.web.schemas import LessonListItem, LessonView, PictureAdded
 
 router = APIRouter()
 PREFIX = "/api/v1/lessons"
@@ -39,26 +37,6 @@ DOWNLOADS = {  # kind → (media type, shown inline); the file's name: `download
 OPTION_FIELDS = ("title", "model", "resolution_class", "quality", "steps", "lang")
 SOURCES = ("outline", "graph", "example", "file")
 LangQuery = Annotated[str, Query(description="Language of notes and prompt-check messages: en (default) or zh")]
-
-
-class LessonView(LessonStatus):
-    """A lesson's storyboard, state and per-scene progress, with download URLs of what is made."""
-
-    downloads: dict[str, str]
-    scene_videos: dict[str, str]  # scene id → its job's video while the job is in the history
-
-
-class LessonListItem(BaseModel):
-    id: str
-    title: str
-    state: str
-    scenes: int
-    created_at: float
-    url: str
-
-
-class PictureAdded(BaseModel):
-    picture: str
 
 
 def _refuse(code: int, message: str) -> HTTPException:
@@ -74,19 +52,12 @@ def _view(services, lesson_id: str, lang: str) -> LessonView:
 
 
 async def _call(function, *args):
-    """Run a service call off the event loop, answering its errors as HTTP."""
+    """Run a service call off the event loop. The lessons' own errors (not found, bad input, not
+    yours, busy) are `I2VError`s the app's one handler answers; a full disk is answered here."""
     try:
         return await asyncio.to_thread(function, *args)
-    except LessonNotFound as exc:
-        raise _refuse(status.HTTP_404_NOT_FOUND, str(exc)) from None
-    except LessonInputError as exc:
-        raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    except NotYourLesson as exc:
-        raise _refuse(status.HTTP_403_FORBIDDEN, str(exc)) from None
-    except LessonBusy as exc:
-        raise _refuse(status.HTTP_409_CONFLICT, str(exc)) from None
     except OSError as exc:  # a storyboard or picture that cannot be written: the disk, not the request
-        if not errors.is_full_disk(exc):
+        if isinstance(exc, I2VError) or not errors.is_full_disk(exc):
             raise
         raise _refuse(status.HTTP_507_INSUFFICIENT_STORAGE, errors.STORAGE_DETAIL) from None
 
@@ -107,8 +78,6 @@ async def _body(request: Request, limit: int, setting: str) -> tuple[dict[str, A
             text, _ = await text_fields(request)  # the same form, parsed once, decoded strictly
         except MultiPartException as exc:
             raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, f"The upload could not be read: {exc.message}") from None
-        except FormError as exc:
-            raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
         upload = None
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
@@ -121,10 +90,7 @@ async def _body(request: Request, limit: int, setting: str) -> tuple[dict[str, A
                 upload = (form_text_lenient(value.filename or "upload")[-200:], data)
         return dict(text), upload
     if kind in ("application/json", ""):
-        try:
-            return strict_json.json_object(await read_capped(request, limit, setting), example='{"outline": "Prophase\\nMetaphase"}'), None
-        except strict_json.JsonBodyError as exc:
-            raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        return strict_json.json_object(await read_capped(request, limit, setting), example='{"outline": "Prophase\\nMetaphase"}'), None
     raise _refuse(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "Send JSON, or a multipart form with the outline or zip as 'file'.")
 
 
@@ -194,11 +160,8 @@ async def put_lesson(services: ServicesDep, client: ClientDep, lesson_id: str, r
     """The body is the lesson as GET returns it under `lesson`, edited: scenes reordered or deleted,
     prompt, labels, caption, seconds or picture changed, `model` for all scenes. Checked in full."""
     raw = await read_capped(request, services.settings.lesson_max_upload_mb * 2**20, "I2V_LESSON_MAX_UPLOAD_MB")
-    try:
-        data = strict_json.json_object(raw, what="The storyboard", example="the 'lesson' of GET /api/v1/lessons/ID",
-                                       empty=b"null")
-    except strict_json.JsonBodyError as exc:
-        raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    data = strict_json.json_object(raw, what="The storyboard", example="the 'lesson' of GET /api/v1/lessons/ID",
+                                   empty=b"null")
     await _call(services.lessons.update, lesson_id, data, client)
     return await _call(_view, services, lesson_id, lang)
 

@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from i2v.engine.registry import UnknownModel, check_offered, spec_or_default
+from i2v.engine.registry import check_offered, spec_or_default
 from i2v.engine.spec import ModelSpec
-from i2v.image_input import ImageInputError, load_image
+from i2v.image_input import load_image
 from i2v.i18n import Lang, normalize_lang
 from i2v.teaching.input_check import check_image
 from i2v.teaching.presets import Preset, get_preset, load_presets, template_path
@@ -22,13 +22,13 @@ from i2v.teaching.prompt_check import check_prompt
 from i2v.teaching.search import search_presets
 from i2v.teaching.symptoms import apply_symptom, list_symptoms
 from i2v.web import strict_json
-from i2v.web.api import plain_errors, read_capped
+from i2v.web.bodies import plain_errors, read_capped
 from i2v.web.deps import PoolsDep, ServicesDep
+from i2v.web.schemas import ImageCheckView, ImageIssueView, PresetView, PromptCheckBody, PromptCheckView, PromptWarningView
 
 router = APIRouter()
 API_PREFIX = "/api/v1"
 QUERY_MAX = 200  # characters of a preset search
-PROMPT_MAX = 2000  # characters: far beyond the 77-token encoder window, small enough to check fast
 BODY_MAX = 64_000  # bytes of a JSON request body
 
 LangQuery = Annotated[str, Query(description="Language of messages and titles: en (default) or zh")]
@@ -39,30 +39,12 @@ def _unprocessable(message: str) -> HTTPException:
 
 
 async def _json_object(request: Request, example: str) -> dict[str, Any]:
-    """The request body as a JSON object, or a 422 that shows `example`."""
+    """The request body as a JSON object; a JsonBodyError (422, answered by the app) shows `example`."""
     body = await read_capped(request, BODY_MAX)
-    try:
-        return strict_json.json_object(body, example=example)
-    except strict_json.JsonBodyError as exc:
-        raise _unprocessable(str(exc)) from None
+    return strict_json.json_object(body, example=example)
 
 
 # ---------------------------------------------------------------- presets
-
-
-class PresetView(BaseModel):
-    """A preset as stored (bilingual texts as {en, zh}, `clip` as {seconds, motion}) plus what a
-    client needs to use it: `text` in the asked language (title, knowledge point, why these
-    settings, can show, cannot show, common misconception), `request` (the fields to fill a job
-    with), `template_url`, and `score` (0–1) when the list answers a search."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    template_url: str
-    request: dict[str, Any]
-    text: dict[str, str]
-    score: float | None = None
 
 
 def _preset_view(preset: Preset, lang: Lang, score: float | None = None) -> dict[str, Any]:
@@ -103,35 +85,12 @@ def preset_template(preset_id: str) -> FileResponse:
 # ---------------------------------------------------------------- prompt check
 
 
-class PromptCheckBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
-
-    prompt: str = Field(max_length=PROMPT_MAX)
-    lang: str = "en"
-    model: str | None = Field(None, max_length=500)
-
-
 def _spec(request: Request, model: str | None) -> ModelSpec:
     """The family spec of `model` (one GET /models offers; the server's default when None)."""
     services = request.app.state.services
     if model is None:
         return spec_or_default(services.settings.model)
-    try:
-        return check_offered(model, services.jobs.models()).spec
-    except UnknownModel as exc:
-        raise _unprocessable(str(exc)) from None
-
-
-class PromptWarningView(BaseModel):
-    code: str
-    message: str
-
-
-class PromptCheckView(BaseModel):
-    tokens: int  # tokens of the prompt by the family's tokenizer, start/end markers excluded
-    limit: int  # how many the family's text encoder reads
-    truncated_text: str  # the part the text encoder never sees ("" when it all fits)
-    warnings: list[PromptWarningView]
+    return check_offered(model, services.jobs.models()).spec
 
 
 @router.post("/prompt/check", response_model=PromptCheckView, summary="What the text encoder makes of a prompt")
@@ -182,16 +141,6 @@ async def symptom_apply(symptom_id: str, request: Request) -> dict[str, Any]:
 # ---------------------------------------------------------------- input picture check
 
 
-class ImageIssueView(BaseModel):
-    code: str
-    message: str
-    fix: str | None  # the name of the one-click fix, when there is one
-
-
-class ImageCheckView(BaseModel):
-    issues: list[ImageIssueView]
-
-
 @router.post("/image/check", response_model=ImageCheckView, summary="Risks in a picture before generating")
 async def image_check(
     services: ServicesDep,
@@ -208,10 +157,7 @@ async def image_check(
     def check() -> list[Any]:
         return check_image(load_image(data, max_pixels=settings.max_image_pixels, max_bytes=limit))
 
-    try:
-        issues = await pools.run(pools.pictures, check)
-    except ImageInputError as exc:
-        raise _unprocessable(str(exc)) from None
+    issues = await pools.run(pools.pictures, check)
     language = normalize_lang(lang)
     return ImageCheckView(issues=[
         ImageIssueView(code=i.code, message=i.message_zh if language == "zh" else i.message_en, fix=i.fix)

@@ -16,69 +16,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Header, HTTPException, Query, UploadFile, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
 
 from i2v.archive import ArchivePathError
 from i2v.jobs.desk import BadDelivery, Delivery, WorkerReport, stage
-from i2v.jobs.previews import BadPreview
-from i2v.jobs.store import IllegalTransition, JobNotFound, JobStatus, WorkerNameTaken
+from i2v.errors import I2VError
 from i2v.web.deps import PoolsDep, ServicesDep
+from i2v.web.schemas import ClaimBody, Claimed, Ended, Heartbeat, HeartbeatReply, OutcomeBody, ProgressBody, ProgressReply
 
 router = APIRouter()
 LeaseDep = Annotated[str, Header(alias="X-I2V-Lease", description="the lease the claim returned")]
-
-
-class Heartbeat(BaseModel):
-    worker_id: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-zA-Z_-]+$")
-    name: str = Field(min_length=1, max_length=120)
-    gpu: str | None = Field(None, max_length=200)
-    family: str = Field(min_length=1, max_length=40)
-    models: list[str] = Field(max_length=20)
-    loaded_model: str | None = Field(None, max_length=500)
-    job_id: str | None = Field(None, max_length=64)
-    lease: str | None = Field(None, max_length=64)
-
-
-class HeartbeatReply(BaseModel):
-    lease_s: float
-    heartbeat_s: float
-    broker_heartbeat_timeout_s: float
-    cancel: bool  # the job named in the heartbeat was cancelled: stop it
-    lost: bool  # the job named is no longer this worker's: drop it
-
-
-class ClaimBody(BaseModel):
-    worker_id: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-zA-Z_-]+$")
-
-
-class Claimed(BaseModel):
-    id: str
-    request: dict
-    attempts: int
-    lease: str
-    lease_s: float
-
-
-class ProgressBody(BaseModel):
-    step: int = Field(ge=0)
-    total: int = Field(ge=0)
-    eta_s: float | None = Field(None, ge=0, allow_inf_nan=False)
-    preview: str | None = Field(None, max_length=800_000, description="base64 of a small PNG")
-
-
-class ProgressReply(BaseModel):
-    cancel: bool
-
-
-class OutcomeBody(BaseModel):
-    status: JobStatus
-    error: str | None = Field(None, max_length=4000)
-
-
-class Ended(BaseModel):
-    id: str
-    status: JobStatus
-    video: str | None = None
 
 
 def _desk(services):
@@ -86,12 +32,11 @@ def _desk(services):
 
 
 def _refusal(exc: Exception) -> HTTPException:
-    """The HTTP answer for a desk refusal (see the module doc)."""
-    if isinstance(exc, JobNotFound):
-        return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
-    if isinstance(exc, IllegalTransition):
-        return HTTPException(status.HTTP_409_CONFLICT, str(exc))
-    if isinstance(exc, (BadDelivery, BadPreview, ValueError)):
+    """The HTTP answer for a failure that is not an `I2VError` (those — job not found 404, lease
+    lost or name taken 409, bad delivery or preview 422 — the app's one handler answers)."""
+    if isinstance(exc, I2VError):
+        raise exc
+    if isinstance(exc, ValueError):
         return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
     if isinstance(exc, OSError):
         return HTTPException(status.HTTP_507_INSUFFICIENT_STORAGE, f"The server could not store the video ({exc.strerror or exc}). Its disk may be full.")
@@ -103,17 +48,14 @@ def _refusal(exc: Exception) -> HTTPException:
 async def _run(pools, fn, *args):
     try:
         return await pools.run(pools.reads, fn, *args)
-    except (JobNotFound, IllegalTransition, BadDelivery, BadPreview, ValueError, OSError, sqlite3.OperationalError) as exc:
+    except (ValueError, OSError, sqlite3.OperationalError) as exc:
         raise _refusal(exc) from None
 
 
 @router.post("/heartbeat", response_model=HeartbeatReply,
              summary="A worker is alive (and renews its job's lease); 409: its name is another live worker's")
 async def heartbeat(services: ServicesDep, pools: PoolsDep, body: Heartbeat) -> HeartbeatReply:
-    try:
-        reply = await _run(pools, _desk(services).heartbeat, WorkerReport(**body.model_dump()))
-    except WorkerNameTaken as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    reply = await _run(pools, _desk(services).heartbeat, WorkerReport(**body.model_dump()))
     return HeartbeatReply(**reply)
 
 
@@ -177,9 +119,13 @@ async def result(
                             keyframe_images=tuple(staged[3:]))
         try:
             job = await pools.run(pools.pictures, desk.deliver, job_id, lease, delivery)
-        except (JobNotFound, IllegalTransition, BadDelivery, ArchivePathError, OSError, sqlite3.OperationalError) as exc:
-            raise _refusal(BadDelivery(str(exc)) if isinstance(exc, ArchivePathError) else exc) from None
+        except ArchivePathError as exc:  # a name in the delivery that would leave the archive: a bad delivery
+            raise BadDelivery(str(exc)) from None
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise _refusal(exc) from None
     except OSError as exc:
+        if isinstance(exc, I2VError):
+            raise
         raise _refusal(exc) from None
     finally:
         for path in staged:

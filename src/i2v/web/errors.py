@@ -5,8 +5,10 @@ runs or outside the API: the 413 of the body-size limit (Starlette, plain text),
 Starlette's last-resort error handler (plain text), Gradio's own refusals, CORS preflight refusals.
 `JsonErrors` wraps the whole application, outside all of that, and rewrites any error answer that
 is not JSON into `{"detail": …}`, keeping its status and headers (Retry-After, Content-Range, …).
-`install` adds the handlers that give the few server-side failures a status of their own: a job
-table that cannot be written (full disk) is 507, not 500.
+`install` adds the one handler for every error i2v raises on purpose (`i2v.errors.I2VError`):
+`{"detail": message, "kind": kind}` with the kind's status, so routes do not catch them one by one;
+and the handlers that give the few server-side failures a status of their own: a job table that
+cannot be written (full disk) is 507, not 500.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from i2v.errors import HTTP_STATUS, RETRY_AFTER_S, ErrorKind, I2VError
 from i2v.jobs.store import is_storage_failure
 
 log = logging.getLogger(__name__)
@@ -141,6 +144,18 @@ async def _storage_failure(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": BUSY_DETAIL}, status_code=503, headers={"Retry-After": "5"})
 
 
+def error_answer(exc: I2VError) -> JSONResponse:
+    """The API's answer for an error i2v raised on purpose: its message as `detail`, its kind as
+    `kind`, the kind's status; a BUSY answer says when to try again (Retry-After)."""
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.kind == ErrorKind.BUSY else None
+    return JSONResponse({"detail": str(exc), "kind": exc.kind.value}, status_code=HTTP_STATUS[exc.kind], headers=headers)
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, I2VError)
+    return error_answer(exc)
+
+
 async def _client_gone(_request: Request, _exc: Exception) -> JSONResponse:
     # The client stopped sending (or was timed out) before its request was complete: nobody will
     # read this answer; it only keeps the log free of a traceback for an ordinary event.
@@ -169,10 +184,11 @@ async def _invalid_request(_request: Request, exc: RequestValidationError) -> JS
 
 
 def install(app: FastAPI) -> None:
-    """Give the job table's failures their own status (507 full disk, 503 busy), a vanished client a
+    """Answer every `I2VError` by its kind; give the job table's failures their own status (507 full disk, 503 busy), a vanished client a
     quiet 400, invalid requests a 422 that can always be written as JSON, and every other exception
     a JSON 500."""
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(I2VError, _domain_error)
     app.add_exception_handler(sqlite3.OperationalError, _storage_failure)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected)

@@ -16,12 +16,13 @@ from collections import Counter
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
+from i2v.errors import InvalidInput
 
 API_PREFIX = "/api/v1/"
 MARK = "i2v_latin1_forms"  # set in the request's state when its form is parsed as Latin-1
 
 
-class FormError(ValueError):
+class FormError(InvalidInput):
     """The form is ambiguous or not UTF-8; the message names the field."""
 
 

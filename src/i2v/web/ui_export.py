@@ -12,13 +12,14 @@ from pydantic import ValidationError
 
 from i2v.archive import ArchivePathError
 from i2v.jobs.store import JobNotFound, JobStatus
+from i2v.post.exports import FORMATS as EXPORT_TABLE, STUDIO_FORMATS
 from i2v.post.spec import PostSpec
 from i2v.i18n import t
 from i2v.post.labels import Label
 from i2v.web.ui_text import UiText
 from i2v.web.ui_studio import user_error
 
-FORMATS = ("webm", "gif", "frames", "sheet", "pack")
+FORMATS = STUDIO_FORMATS  # every format of the table but the video itself
 LOOPS = ("none", "pingpong", "crossfade")
 LABEL_HEADERS = ["text", "x", "y", "size", "start", "end"]
 LABEL_DEFAULTS = (0.5, 0.9, 0.07, 0.0, None)  # x, y, size, start_s, end_s (None: to the end)
@@ -125,7 +126,7 @@ def build_export(tx: UiText, lang: gr.State, jobs, job_id: gr.State, video, pref
                             label="ui.export.smooth")
             speed = tx.add(gr.Slider(0.25, 4, value=1, step=0.25, label=t("ui.export.speed", "en"), elem_id=f"{prefix}-speed"),
                            label="ui.export.speed")
-        format_choices = [(f"ui.export.format.{name}", name) for name in FORMATS]
+        format_choices = [(EXPORT_TABLE[name].label_key, name) for name in FORMATS]
         formats = tx.add(gr.CheckboxGroup([(t(k, "en"), v) for k, v in format_choices], value=[],
                                           label=t("ui.export.formats", "en"), elem_id=f"{prefix}-formats"),
                          label="ui.export.formats", choices=format_choices)

@@ -17,10 +17,10 @@ from typing import Any
 import gradio as gr
 
 from i2v.archive import ArchivePathError
-from i2v.image_input import ImageInputError
+from i2v.errors import I2VError, user_message
 from i2v.jobs.ownership import NotYourJob
-from i2v.jobs.store import FINISHED, JobNotFound, JobStatus, QueueFull
-from i2v.request import MAX_SEED, RequestError
+from i2v.jobs.store import FINISHED, JobNotFound, JobStatus
+from i2v.request import MAX_SEED
 from i2v.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_firstrun import BLOCKING, first_run_html, generate_allowed
@@ -91,8 +91,8 @@ class CreateActions:
             keyframes = [(1.0, Path(end_image_path).read_bytes())] if end_image_path else []
             warnings: list[str] = []
             job = jobs.submit(Path(image_path).read_bytes(), fields, client_of(request), keyframes, warnings)
-        except (RequestError, ImageInputError, QueueFull) as exc:
-            raise user_error(str(exc)) from None
+        except I2VError as exc:  # bad input, a full queue or disk: one sentence, whatever the kind
+            raise user_error(user_message(exc)) from None
         for warning in warnings:
             gr.Warning(warning)
         last_step = -1

@@ -19,6 +19,7 @@ from i2v.lessons.outline import LessonInputError
 from i2v.lessons.service import LessonBusy, LessonStatus, NotYourLesson
 from i2v.lessons.store import LessonNotFound
 from i2v.lessons.storyboard import Lesson
+from i2v.lessons.parse import UPLOAD_SUFFIXES
 from i2v.i18n import t
 from i2v.teaching.presets import get_preset, load_presets, template_path
 from i2v.teaching.prompt_check import check_prompt
@@ -156,7 +157,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
                              value="lesson.example.use")
     outline = tx.add(gr.Textbox(label=t("lesson.outline", en), placeholder=t("lesson.outline.placeholder", en), lines=5,
                                 elem_id="i2v-lesson-outline"), label="lesson.outline", placeholder="lesson.outline.placeholder")
-    upload = tx.add(gr.File(label=t("lesson.upload", en), file_types=[".md", ".markdown", ".txt", ".json", ".zip"],
+    upload = tx.add(gr.File(label=t("lesson.upload", en), file_types=list(UPLOAD_SUFFIXES),
                             type="filepath", elem_id="i2v-lesson-file", height=130), label="lesson.upload")
     with gr.Row():
         model = tx.add(gr.Dropdown(models, value=services.settings.model if services.settings.model in models else None,

@@ -7,11 +7,11 @@ Kept with the web layer (the queue knows no screen): `jobs/` holds jobs, this mo
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
 
 from i2v.jobs.store import Job, JobStatus, WorkerRow
+from i2v.web.schemas import JobProgress, JobView, WorkerView
 
 if TYPE_CHECKING:
     from i2v.jobs.broker import BrokerDispatcher
@@ -19,51 +19,6 @@ if TYPE_CHECKING:
     from i2v.web.services import Services
 
 API_PREFIX = "/api/v1"
-
-
-class JobProgress(BaseModel):
-    step: int
-    total: int
-
-
-class JobView(BaseModel):
-    """A job as every client sees it (the HTTP API's JSON)."""
-
-    id: str
-    status: JobStatus
-    position: int | None
-    progress: JobProgress
-    eta_s: float | None
-    error: str | None
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    request: dict[str, Any]
-    recipe: dict[str, Any] | None
-    video: str | None
-    video_url: str | None
-    thumbnail_url: str | None
-    exports: dict[str, str] = {}  # export name ("gif", "sheet", …, "video") → download URL
-    worker: str | None = None  # the GPU worker (another machine) that runs or ran the job; None on this server
-    attempts: int = 0
-    status_text: str | None = None  # why a queued job waits, e.g. "No worker for model tiny-wan is connected …"
-
-
-class WorkerView(BaseModel):
-    """One GPU worker process as `GET /api/v1/workers` shows it. `name` is unique among live workers
-    (the server refuses a second live one), so it names one process; `id` is that process's own
-    random id, never reused."""
-
-    id: str
-    name: str
-    gpu: str | None
-    family: str
-    models: list[str]
-    model_loaded: str | None
-    current_job: str | None  # None once the worker is gone: its job is re-queued, not held by it
-    last_heartbeat: float  # unix time
-    alive: bool  # heard from within I2V_LEASE_S; False: gone
-    started_at: float
 
 
 def job_view(jobs: JobService, job: Job, broker: BrokerDispatcher | None = None,
