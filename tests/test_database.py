@@ -39,10 +39,9 @@ def test_each_table_set_keeps_its_own_version(tmp_path):
 def test_a_failed_write_transaction_rolls_back(tmp_path):
     db = Database(tmp_path / "i2v.sqlite3")
     db.register(_notes(1))
-    with pytest.raises(ValueError):
-        with db.writing() as conn:
-            conn.execute("INSERT INTO notes (text) VALUES ('kept?')")
-            raise ValueError("boom")
+    with pytest.raises(ValueError), db.writing() as conn:
+        conn.execute("INSERT INTO notes (text) VALUES ('kept?')")
+        raise ValueError("boom")
     with db.writing() as conn:
         conn.execute("INSERT INTO notes (text) VALUES ('kept')")
     with db.reading() as conn:
