@@ -22,14 +22,23 @@ import json
 import logging
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Collection, Iterator, Mapping
-from contextlib import closing, contextmanager
+from collections.abc import Collection, Mapping
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from i2v.errors import Busy, Conflict, NotFound, Unavailable
+
+from i2v.db import (  # noqa: F401  (StoreUnavailable, immediate, is_storage_failure: re-exported for callers)
+    BUSY_TIMEOUT_MS,
+    REOPEN_EVERY_S,
+    Database,
+    StoreUnavailable,
+    TableSet,
+    immediate,
+    is_storage_failure,
+)
+from i2v.errors import Busy, Conflict, NotFound
 
 try:
     from enum import StrEnum
@@ -60,13 +69,11 @@ _LEGAL_MOVES: dict[JobStatus, frozenset[JobStatus]] = {
 }
 
 log = logging.getLogger(__name__)
-BUSY_TIMEOUT_MS = 10_000
 # 1: the first table. 2: `entry`, the archive entry (stem) the running attempt writes its video to,
 #    so recovery after a crash can adopt or remove exactly what that attempt left.
 # 3: leases (`worker`, `lease`, `lease_expires`), the stored preview (`preview`, `preview_step`) and
 #    the `workers` roster, for GPU workers on other machines.
 SCHEMA_VERSION = 3
-REOPEN_EVERY_S = 2.0  # while read-only, how often a read tries the normal (writable) connection again
 
 _SCHEMA = (
     """
@@ -197,37 +204,6 @@ class WorkerNameTaken(Conflict):
         self.holder = holder
 
 
-class StoreUnavailable(Unavailable, RuntimeError):
-    """The job table can be neither opened nor read (e.g. a full disk at start-up). The message is
-    one sentence for the operator."""
-
-
-@contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[None]:
-    """A `BEGIN IMMEDIATE` transaction on `conn`: SQLite's write lock from the first read, committed
-    when the block ends, rolled back when it raises. Shared by every table in the server's file."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def is_storage_failure(exc: BaseException) -> bool:
-    """Whether a SQLite error means the disk under the table is full, failing or read-only (as
-    opposed to busy): writing will not work until the operator acts."""
-    if not isinstance(exc, sqlite3.Error):
-        return False
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    text = str(exc).lower()
-    return name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN")) or any(
-        phrase in text for phrase in ("disk is full", "disk i/o error", "readonly database", "unable to open")
-    )
-
-
 class JobNotFound(NotFound):
     """No job has this id (it never existed, or it was deleted)."""
 
@@ -282,6 +258,26 @@ def _status_filter(statuses: Collection[JobStatus | str] | None) -> tuple[str, l
     return f"j.status IN ({', '.join('?' * len(values))})", values
 
 
+def _migrate_jobs(conn: sqlite3.Connection, version: int) -> None:
+    """Bring the job tables from `version` to SCHEMA_VERSION (inside the database's write transaction)."""
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    columns = {row["name"] for row in conn.execute("PRAGMA table_info(jobs)")}
+    for name, kind in _ADDED_COLUMNS.items():  # 1 → 2: entry; 2 → 3: leases and the preview
+        if name not in columns:
+            conn.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+    # Files made before `schema_versions` kept the job schema in user_version; keep writing it, so an
+    # older i2v opening this file still sees a job table it knows.
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _legacy_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+JOB_TABLES = TableSet("jobs", SCHEMA_VERSION, _migrate_jobs, legacy_version=_legacy_version)
+
+
 class JobStore:
     """Jobs in one SQLite file, safe to share between threads and between processes.
 
@@ -310,138 +306,25 @@ class JobStore:
     `REOPEN_EVERY_S`) so the store leaves read-only mode by itself once space is freed.
     """
 
-    def __init__(self, db_path: Path) -> None:
-        self._path = Path(db_path)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._anchor: sqlite3.Connection | None = None
-        self._reopen_lock = threading.Lock()
-        self._next_reopen = 0.0
-        self.read_only: str | None = None  # why the store is read-only; None while it can write
-        try:
-            self._open()
-        except sqlite3.Error as exc:
-            if not is_storage_failure(exc):
-                raise
-            self._close_anchor()
-            self._start_read_only(exc)
+    def __init__(self, db_path: Path | Database) -> None:
+        self.db = db_path if isinstance(db_path, Database) else Database(Path(db_path), what="the job table")
+        self._path = self.db.path
+        self.db.register(JOB_TABLES)
 
-    def _open(self) -> None:
-        """Open the anchor connection (WAL mode, schema current), migrating if needed."""
-        anchor = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        try:
-            anchor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            mode = anchor.execute("PRAGMA journal_mode").fetchone()[0]
-            if mode.lower() != "wal":
-                # journal_mode is stored in the file; it cannot change inside a transaction.
-                mode = anchor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if mode.lower() != "wal":
-                    raise RuntimeError(f"{self._path}: SQLite refused WAL mode (got {mode!r})")
-            version = self._check_version(anchor)  # a read: the WAL index exists from here on
-        except BaseException:
-            anchor.close()
-            raise
-        self._anchor = anchor
-        if version < SCHEMA_VERSION:
-            self._migrate()
-
-    def _check_version(self, conn: sqlite3.Connection) -> int:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"{self._path} was written by a newer i2v (schema {version}, this one knows {SCHEMA_VERSION})"
-            )
-        return version
-
-    def _migrate(self) -> None:
-        """Bring the schema to SCHEMA_VERSION, in one transaction (guarded by `user_version`)."""
-        with self._writing() as conn:
-            version = self._check_version(conn)  # again, under the write lock: another process may have done it
-            if version >= SCHEMA_VERSION:
-                return
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            columns = {row["name"] for row in conn.execute("PRAGMA table_info(jobs)")}
-            for name, kind in _ADDED_COLUMNS.items():  # 1 → 2: entry; 2 → 3: leases and the preview
-                if name not in columns:
-                    conn.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        log.info("job table %s: schema %d → %d", self._path, version, SCHEMA_VERSION)
-
-    def _start_read_only(self, exc: sqlite3.Error) -> None:
-        """Come up reading an immutable snapshot, if the file on disk is complete; else StoreUnavailable."""
-        wal = self._path.with_name(self._path.name + "-wal")
-        if not self._path.is_file() or (wal.exists() and wal.stat().st_size > 0):
-            # No database yet, or recent changes live only in the WAL: a snapshot would show old data.
-            raise StoreUnavailable(f"the job table {self._path} cannot be opened ({exc}). Free disk space or check "
-                                   "I2V_HOME (it must be a writable folder), then start again.") from None
-        try:
-            with closing(self._connect_snapshot()) as conn:
-                version = self._check_version(conn)
-        except sqlite3.Error as again:
-            raise StoreUnavailable(f"the job table {self._path} cannot be read ({again}). Free disk space, then "
-                                   "start again.") from None
-        if version < SCHEMA_VERSION:
-            raise StoreUnavailable(f"the job table {self._path} must be updated, and the disk is full ({exc}). Free "
-                                   "disk space, then start again.")
-        self.read_only = (f"The disk holding the job table {self._path} is full or failing ({exc}): jobs and videos "
-                          "can be viewed, but nothing can be queued or recorded until space is freed.")
-        log.warning("job table read-only: %s", self.read_only)
+    @property
+    def read_only(self) -> str | None:
+        """Why the store is read-only (the disk is full or failing); None while it can write."""
+        return self.db.read_only
 
     def close(self) -> None:
-        """Release the anchor connection (SQLite then checkpoints and removes the WAL files)."""
-        self._close_anchor()
+        """Release the database's anchor connection (SQLite then checkpoints and removes the WAL files)."""
+        self.db.close()
 
-    def _close_anchor(self) -> None:
-        anchor, self._anchor = self._anchor, None
-        if anchor is not None:
-            anchor.close()
-
-    # ---- connections -------------------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: the module never opens transactions behind our back; we say BEGIN.
-        conn = sqlite3.connect(self._path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA synchronous = FULL")
-        return conn
-
-    def _connect_snapshot(self) -> sqlite3.Connection:
-        """A read-only view of the database file that needs no WAL index (see the class doc)."""
-        conn = sqlite3.connect(f"{self._path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        return conn
-
-    def _leave_read_only(self) -> bool:
-        """While read-only, try the normal connection again (at most every REOPEN_EVERY_S); True once writable."""
-        if self.read_only is None:
-            return True
-        with self._reopen_lock:
-            if self.read_only is None:
-                return True
-            if time.monotonic() < self._next_reopen:
-                return False
-            self._next_reopen = time.monotonic() + REOPEN_EVERY_S
-            try:
-                self._open()
-            except sqlite3.Error:
-                return False
-            self.read_only = None
-            log.warning("job table %s is writable again", self._path)
-            return True
-
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction holding SQLite's write lock from its first read to its commit."""
-        if self._anchor is None and self.read_only is not None and not self._leave_read_only():
-            raise sqlite3.OperationalError(f"database or disk is full (the job table is read-only: {self.read_only})")
-        with closing(self._connect()) as conn, immediate(conn):
-            yield conn
+    def _writing(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self.db.writing()
 
     def _reading(self) -> closing[sqlite3.Connection]:
-        if self.read_only is not None and not self._leave_read_only():
-            return closing(self._connect_snapshot())
-        return closing(self._connect())
+        return self.db.reading()
 
     # ---- reads -------------------------------------------------------------------------------
 
