@@ -50,9 +50,3 @@ def materialize(factory: Factory, device: str | torch.device, dtype: torch.dtype
             set_module_tensor_to_device(module, name, device, value=value, dtype=target)
     return module.to(device).eval().requires_grad_(False)
 
-
-def count_parameters(factory: Factory) -> int:
-    """Parameters of the architecture, counted on the meta device (no memory, any size)."""
-    with torch.device("meta"):
-        module = factory()
-    return sum(p.numel() for p in module.parameters())

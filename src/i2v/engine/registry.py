@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from i2v.engine.checkpoints import cached_snapshot, denoiser_class, has_component, local_folder, pipeline_class
@@ -194,16 +193,3 @@ def check_offered(model: str, offered: list[ModelChoice]) -> ModelChoice:
     names = ", ".join(c.id for c in offered)
     raise UnknownModel(f"model: this server does not offer {model[:80]!r}; choose one of {names} (GET /api/v1/models)")
 
-
-def prompt_tokenizer(spec: ModelSpec, folder: Path | None = None):
-    """The tokenizer the prompt check counts with: the real one from an installed checkpoint's
-    `tokenizer/` folder when given, else the family's offline tokenizer (see `engine.tokenizers`)."""
-    if folder is not None and (folder / "tokenizer").is_dir():
-        try:
-            with IMPORT_LOCK:  # see engine.imports
-                from transformers import AutoTokenizer
-
-                return AutoTokenizer.from_pretrained(folder, subfolder="tokenizer", local_files_only=True)
-        except (OSError, ValueError):
-            log.warning("could not read the tokenizer in %s; counting with the offline one", folder)
-    return spec.text.load_tokenizer()

@@ -302,9 +302,6 @@ class JobService:
     def thumbnail_file(self, job: Job) -> Path:
         return self.archive.resolve(Path(self.video_file(job)).relative_to(self.archive.root).with_suffix(".jpg"))
 
-    def input_file(self, job: Job) -> Path:
-        return self.uploads / job.image
-
     def wait_seconds(self, job: Job) -> float | None:
         """Seconds until a queued job is done: what is left of the running job, the estimates of
         the jobs ahead of it, and its own. None when any of them is unknown (an honest blank)."""
@@ -313,6 +310,3 @@ class JobService:
         parts = [j.eta_s for j in ahead] + [job.eta_s]
         return None if any(p is None for p in parts) else round(sum(parts), 1)
 
-
-def is_finished(job: Job) -> bool:
-    return job.status in FINISHED

@@ -269,16 +269,15 @@ async def job_events(services: ServicesDep, pools: PoolsDep, job_id: str, reques
 @router.get("/models", response_model=list[ModelView], summary="The models jobs may choose, with their families' specs")
 def list_models(services: ServicesDep) -> list[ModelView]:
     """The default model first. `spec` holds the family's ranges and defaults (what POST /jobs
-    accepts for that model), `memory_plan` what this machine would run it with."""
+    accepts for that model), `memory_plan` what it would run with where jobs run (with GPU workers:
+    their GPUs, not this server)."""
     views = []
-    for choice in services.jobs.models():
-        plan = services.host.plan_for(choice.id)
+    catalog = services.catalog
+    for choice in catalog.offered():
         views.append(ModelView(
             id=choice.id, family=choice.spec.family, title=choice.spec.title, default=choice.id == services.settings.model,
-            installed=choice.installed, test_model=choice.is_test, state=services.host.status_of(choice.id).state,
-            licence=choice.spec.describe()["licence"], spec=choice.spec.describe(),
-            memory_plan={"device": plan.device, "dtype": plan.dtype, "offload": plan.offload,
-                         "vae_tiling": plan.vae_tiling, "reason": plan.reason},
+            installed=choice.installed, test_model=choice.is_test, state=catalog.state_of(choice.id),
+            licence=choice.spec.describe()["licence"], spec=choice.spec.describe(), memory_plan=catalog.plan_of(choice.id),
         ))
     return views
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from i2v.archive import Archive
+from i2v.engine.catalog import LocalCatalog, ModelCatalog
 from i2v.engine.host import EngineHost
 from i2v.jobs.dispatch import Dispatcher
 from i2v.jobs.recovery import recover_interrupted
@@ -40,6 +41,7 @@ class Services:
     worker: Dispatcher  # whoever runs the jobs: the in-process JobWorker, or the BrokerDispatcher
     jobs: JobService
     lessons: LessonService
+    catalog: ModelCatalog  # what every front end asks about models (state, plan, estimate)
     broker: BrokerDispatcher | None = None  # set when GPU workers on other machines run the jobs
     desk: WorkerDesk | None = None  # their API's side of the protocol
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -60,14 +62,16 @@ class Services:
             broker = BrokerDispatcher(store, archive, settings)
             desk = WorkerDesk(store, archive, uploads, lease_s=settings.lease_s, heartbeat_s=settings.worker_heartbeat_s,
                               broker_heartbeat_timeout_s=settings.broker_heartbeat_timeout_s)
+            from i2v.jobs.broker_catalog import BrokerCatalog
+
             worker: Dispatcher = broker
-            estimate = broker.estimate
+            catalog: ModelCatalog = BrokerCatalog(broker, settings)
         else:
             worker = JobWorker(store, GenerationService(host, archive), uploads)
-            estimate = host.estimate_seconds
-        jobs = JobService(store, worker, archive, settings, estimate=estimate)
+            catalog = LocalCatalog(host, settings)
+        jobs = JobService(store, worker, archive, settings, estimate=catalog.estimate)
         lessons = LessonService(settings, archive, jobs, offered=lambda: [choice.id for choice in jobs.models()])
-        return cls(settings, host, archive, store, worker, jobs, lessons, broker, desk)
+        return cls(settings, host, archive, store, worker, jobs, lessons, catalog, broker, desk)
 
     def recover(self) -> None:
         """Adopt or remove what a killed server left (jobs, videos, uploads); see `i2v.jobs.recovery`.
