@@ -39,34 +39,7 @@ from i2v.db import (  # noqa: F401  (StoreUnavailable, immediate, is_storage_fai
     is_storage_failure,
 )
 from i2v.errors import Busy, Conflict, NotFound
-
-try:
-    from enum import StrEnum
-except ImportError:  # Python 3.10
-    from enum import Enum
-
-    class StrEnum(str, Enum):  # type: ignore[no-redef]
-        def __str__(self) -> str:
-            return str(self.value)
-
-
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
-
-# Every status change the store may make. A finished job has no way out: it can never run again.
-# RUNNING -> QUEUED exists only for `recover()` (the process died while the job ran).
-_LEGAL_MOVES: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
-    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}),
-    **{status: frozenset() for status in FINISHED},
-}
+from i2v.jobs.status import FINISHED, LEGAL_MOVES, JobStatus
 
 log = logging.getLogger(__name__)
 # 1: the first table. 2: `entry`, the archive entry (stem) the running attempt writes its video to,
@@ -444,7 +417,7 @@ class JobStore:
         """The only way a job's status changes (guarded by the lease `holder` names, when given).
         Returns the job as it is after the change."""
         for source in allowed_from:
-            if to not in _LEGAL_MOVES[JobStatus(source)]:
+            if to not in LEGAL_MOVES[JobStatus(source)]:
                 raise ValueError(f"{source} -> {to} is not a legal move")  # a bug in this module
         self._update(conn, job_id, allowed_from, f"become {to}", holder=holder, status=to.value, **fields)
         return self._fetch(conn, job_id)

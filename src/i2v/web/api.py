@@ -11,27 +11,54 @@ import json
 import sqlite3
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile, status
+from fastapi import (
+    APIRouter,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
 from fastapi.responses import FileResponse, StreamingResponse
-from starlette.datastructures import UploadFile as FormFile  # what a parsed form holds (FastAPI's UploadFile subclasses it)
 from pydantic import ValidationError
+from starlette.datastructures import (
+    UploadFile as FormFile,  # what a parsed form holds (FastAPI's UploadFile subclasses it)
+)
 
 from i2v import __version__
 from i2v.archive import ArchivePathError
+from i2v.engine.registry import DEFAULT_SPEC
 from i2v.errors import I2VError
 from i2v.jobs.service import picture_name
-from i2v.jobs.store import JobStatus
-from i2v.engine.registry import DEFAULT_SPEC
+from i2v.jobs.status import JobStatus
 from i2v.post.exports import media_type as export_media_type
 from i2v.post.spec import PostSpec
-from i2v.request import MAX_MIDDLE_KEYFRAMES, PLAIN_DECIMAL, GenerationRequest, RequestError
+from i2v.request import (
+    MAX_MIDDLE_KEYFRAMES,
+    PLAIN_DECIMAL,
+    GenerationRequest,
+    RequestError,
+)
 from i2v.web import strict_json
 from i2v.web.bodies import plain_errors, read_capped
 from i2v.web.deps import ClientDep, PoolsDep, ServicesDep
 from i2v.web.forms import FormError, text_fields
 from i2v.web.model_state import model_report
+from i2v.web.schemas import (
+    BrokerHealth,
+    Created,
+    DiskHealth,
+    Health,
+    JobPage,
+    JobView,
+    ModelHealth,
+    ModelView,
+    WorkerView,
+)
 from i2v.web.views import job_view, job_views, worker_views
-from i2v.web.schemas import BrokerHealth, Created, DiskHealth, Health, JobPage, JobView, ModelHealth, ModelView, WorkerView
 
 router = APIRouter()
 # Form fields POST /jobs accepts: the upload plus the request's fields (allow_downgrade is CLI-only;

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from i2v.jobs.store import JobStatus
+from i2v.jobs.status import JobStatus
 from i2v.lessons.service import LessonStatus
 
 PROMPT_MAX = 2000  # characters: far beyond the 77-token encoder window, small enough to check fast

@@ -7,8 +7,8 @@ import time
 from typing import TYPE_CHECKING
 
 from i2v.engine.host import ModelState
-from i2v.jobs.store import JobStatus
 from i2v.i18n import t
+from i2v.jobs.status import JobStatus
 from i2v.web.model_state import model_report
 
 if TYPE_CHECKING:
