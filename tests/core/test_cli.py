@@ -13,22 +13,9 @@ import numpy as np
 import pytest
 
 from i2v.media import probe, read_video
+from tests.support.cli import generate_once, run_cli
 
 ARGS = ["--model", "tiny", "--resolution", "256p", "--frames", "8", "--fps", "10", "--steps", "3"]
-
-
-from tests.support.cli import run_cli  # noqa: E402  (re-exported: the family CLI tests import it from here)
-
-
-def generate_once(folder: Path, picture_name: str, prompt: str, seed: str, args: list[str]):
-    """One `i2v generate` of a drawn picture into `folder`/outputs: (folder, the MP4 it printed last, the run)."""
-    from tests.conftest import gradient_picture
-
-    picture = folder / picture_name
-    gradient_picture(400, 300).save(picture)
-    result = run_cli("generate", str(picture), "--prompt", prompt, "--seed", seed, *args, home=folder / "outputs")
-    assert result.returncode == 0, result.stderr
-    return folder, Path(result.stdout.strip().splitlines()[-1]), result
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import io
 import logging
 import os
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -60,3 +59,14 @@ def run_i2v(*args: str, env: Mapping[str, str | None] | None = None, cwd: Path |
 def run_cli(*args: str, home: Path, env: Mapping[str, str | None] | None = None) -> subprocess.CompletedProcess:
     """`i2v ARGS` in process with its outputs under `home` (I2V_HOME)."""
     return run_i2v(*args, env={"I2V_HOME": str(home), **(env or {})})
+
+
+def generate_once(folder: Path, picture_name: str, prompt: str, seed: str, args: list[str]):
+    """One `i2v generate` of a drawn picture into `folder`/outputs: (folder, the MP4 it printed last, the run)."""
+    from i2v.samples import gradient_picture
+
+    picture = folder / picture_name
+    gradient_picture(400, 300).save(picture)
+    result = run_cli("generate", str(picture), "--prompt", prompt, "--seed", seed, *args, home=folder / "outputs")
+    assert result.returncode == 0, result.stderr
+    return folder, Path(result.stdout.strip().splitlines()[-1]), result
