@@ -1,4 +1,6 @@
-"""`i2v generate` end to end in a real subprocess, on the tiny model, decoding what it wrote."""
+"""`i2v generate` end to end on the tiny model, decoding what it wrote: in process through `i2v.cli.main`
+(tests.support.cli; same arguments, environment, output and exit code) except where the process is the
+point (the missing-weights exit and `i2v models` from the app's folder run a real `python -m i2v.cli`)."""
 
 import json
 import os
@@ -11,24 +13,9 @@ import numpy as np
 import pytest
 
 from i2v.media import probe, read_video
+from tests.support.cli import generate_once, run_cli
 
 ARGS = ["--model", "tiny", "--resolution", "256p", "--frames", "8", "--fps", "10", "--steps", "3"]
-
-
-def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "I2V_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "i2v.cli", *args], capture_output=True, text=True, env=env, timeout=600)
-
-
-def generate_once(folder: Path, picture_name: str, prompt: str, seed: str, args: list[str]):
-    """One `i2v generate` of a drawn picture into `folder`/outputs: (folder, the MP4 it printed last, the run)."""
-    from tests.conftest import gradient_picture
-
-    picture = folder / picture_name
-    gradient_picture(400, 300).save(picture)
-    result = run_cli("generate", str(picture), "--prompt", prompt, "--seed", seed, *args, home=folder / "outputs")
-    assert result.returncode == 0, result.stderr
-    return folder, Path(result.stdout.strip().splitlines()[-1]), result
 
 
 @pytest.fixture(scope="module")

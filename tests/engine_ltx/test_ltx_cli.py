@@ -1,4 +1,4 @@
-"""`i2v generate --model tiny-ltx` end to end in a real subprocess, decoding what it wrote, and the
+"""`i2v generate --model tiny-ltx` end to end in process (tests.support.cli), decoding what it wrote, and the
 recipe replaying with the same family and frames."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from i2v.media import probe, read_video
-from tests.core.test_cli import generate_once, run_cli
+from tests.support.cli import generate_once, run_cli
 
 ARGS = ["--model", "tiny-ltx", "--resolution", "256p", "--frames", "17", "--fps", "24", "--steps", "2"]
 

@@ -1,4 +1,4 @@
-"""`i2v generate --model tiny-wan` end to end in a real subprocess, then the recipe replayed."""
+"""`i2v generate --model tiny-wan` end to end in process (tests.support.cli), then the recipe replayed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from i2v.media import probe, read_video
-from tests.core.test_cli import generate_once, run_cli
+from tests.support.cli import generate_once, run_cli
 
 ARGS = ["--model", "tiny-wan", "--resolution", "480p", "--frames", "5", "--steps", "2"]
 

@@ -1,4 +1,4 @@
-"""`i2v generate START --end-image END` end to end in real subprocesses, decoding what they wrote:
+"""`i2v generate START --end-image END` end to end in process (tests.support.cli), decoding what they wrote:
 Wan 2.2 I2V-A14B and LTX-Video (its 0.9.5 condition path) take the end picture, two end pictures give
 two different last frames with every other setting equal, the recipe records and replays both
 pictures, and the families that take none refuse with exit 2 and one line naming those that can."""
@@ -14,7 +14,7 @@ from PIL import Image
 
 from i2v.media import probe, read_video
 from tests.conftest import gradient_picture
-from tests.core.test_cli import run_cli
+from tests.support.cli import run_cli
 
 A14B = ["--model", "tiny-wan-a14b", "--resolution", "240p", "--frames", "5", "--steps", "2", "--seed", "9"]
 LTX = ["--model", "tiny-ltx", "--resolution", "256p", "--frames", "17", "--steps", "2", "--seed", "9"]

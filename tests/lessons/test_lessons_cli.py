@@ -2,9 +2,7 @@
 lesson made in-process on the tiny model, printing the lesson video's path last."""
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,12 +11,12 @@ from i2v.lessons import cards
 from i2v.lessons.examples import EXAMPLES_DIR
 from i2v.media import probe
 from tests.lessons.test_lessons_parse import png
+from tests.support.cli import run_cli
 
 
-def i2v(*args: str, home: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "I2V_MODEL": "tiny", "I2V_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "i2v.cli", "lesson", *args], capture_output=True, text=True, env=env, timeout=timeout,
-                          check=False)
+def i2v(*args: str, home: Path) -> subprocess.CompletedProcess:
+    """`i2v lesson ARGS` in process (tests.support.cli): the same main, environment, output and exit code."""
+    return run_cli("lesson", *args, home=home, env={"I2V_MODEL": "tiny"})
 
 
 def test_plan_only_saves_the_storyboard_and_prints_the_lesson_file_last(tmp_path):
@@ -47,7 +45,7 @@ def test_a_whole_lesson_in_process_with_a_progress_bar(tmp_path):
     folder.mkdir()
     (folder / "leaf.png").write_bytes(png(7))
     (folder / "outline.md").write_text("# Plants\n- Photosynthesis: a leaf releasing oxygen ![](leaf.png)\n- 有丝分裂后期\n", encoding="utf-8")
-    done = i2v(str(folder), "--quality", "draft", "--steps", "2", "--frames", "8", home=tmp_path / "home", timeout=900)
+    done = i2v(str(folder), "--quality", "draft", "--steps", "2", "--frames", "8", home=tmp_path / "home")
     assert done.returncode == 0, done.stderr
     video = Path(done.stdout.strip().splitlines()[-1])
     assert video.name == "lesson.mp4" and video.is_file()
