@@ -81,4 +81,6 @@ SPEC = ModelSpec(
     notes="Video and sound together; frames are 8k+1 (121 = 5 s at 24 fps).",
     keyframes="any",
     keyframe_note="LTX-2 (LTX2ConditionPipeline)",
+    makes_sound=True,
+    ai_marking=AI_MARKING,
 )
