@@ -64,7 +64,7 @@ class LTX2Engine:
         self.info = info
         self.plan = plan
         self._condition: LTX2ConditionPipeline | None = None
-        self._audio: Audio | None = None  # the last sample's sound, handed to its EngineOutput
+        self.last_audio: Audio | None = None  # the last sample's sound, handed to its EngineOutput
         pipe.set_progress_bar_config(disable=True)
         self.place(plan)
 
@@ -86,11 +86,11 @@ class LTX2Engine:
     def generate(self, request: GenerationRequest, image: Image.Image, *, on_progress: ProgressCallback | None = None,
                  cancel: threading.Event | None = None, keyframes: Sequence[Image.Image] = ()) -> EngineOutput:
         """Frames and sound for a seeded request (`output.audio`: the vocoder's sound, or None with `sound` off)."""
-        self._audio = None
+        self.last_audio = None
         output = generate_frames(self, SPEC, request, image, lambda req, width, height: self.sample(
             req, fit_image(image, width, height), on_progress=on_progress, cancel=cancel,
             keyframes=[fit_image(k, width, height) for k in keyframes]), keyframes=keyframes)
-        output.audio = self._audio if getattr(request, "sound", "on") != "off" else None
+        output.audio = self.last_audio if getattr(request, "sound", "on") != "off" else None
         return output
 
     def condition_pipe(self) -> LTX2ConditionPipeline:
@@ -109,7 +109,7 @@ class LTX2Engine:
     def sample(self, request: GenerationRequest, picture: Image.Image, *, on_progress: ProgressCallback | None = None,
                cancel: threading.Event | None = None, keyframes: Sequence[Image.Image] = ()) -> np.ndarray:
         """Float frames (T, H, W, 3) in [0, 1] for a picture already fitted to the output size; the
-        sound is kept on `self._audio`."""
+        sound is kept on `self.last_audio`."""
         if cancel is not None and cancel.is_set():
             raise GenerationCancelled("cancelled before the first step")
         width, height = picture.size
@@ -141,7 +141,7 @@ class LTX2Engine:
             pipe.maybe_free_model_hooks()
         frames = np.asarray(out.frames)[0]
         check_finite(torch.from_numpy(np.ascontiguousarray(frames)), "the decoded frames", self.plan, SPEC)
-        self._audio = audio_of(out.audio, pipe)
+        self.last_audio = audio_of(out.audio, pipe)
         return frames
 
 
