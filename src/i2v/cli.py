@@ -18,7 +18,7 @@ from i2v.engine.registry import DEFAULT_SPEC, SPECS
 from i2v.settings import DEFAULT_MODEL, Settings
 from i2v.errors import I2VError, InvalidInput, exit_code, user_message
 
-REQUEST_FLAGS = ("prompt", "negative_prompt", "resolution", "frames", "fps", "steps", "guidance", "seed", "scheduler", "quality")
+REQUEST_FLAGS = ("prompt", "negative_prompt", "resolution", "frames", "fps", "steps", "guidance", "seed", "scheduler", "quality", "sound")
 _D = DEFAULT_SPEC  # `--help` names the default family's ranges; `i2v models` lists every family's
 
 
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, help="0–4294967295; random when omitted (and recorded)")
     gen.add_argument("--scheduler", help=f"{' or '.join(_D.schedulers)} (default {_D.schedulers[0]}, {family})")
     gen.add_argument("--quality", choices=("standard", "fast"), help=f"standard (default, the family's recipe) or fast ({_D.title}: ≈{_D.fast.speedup:g}× faster, small measured deviation; BENCHMARKS.md)")
+    gen.add_argument("--sound", choices=("on", "off"), help="on (default): families that make sound (LTX-2) write it beside the video; off: no audio stream")
     gen.add_argument("--allow-downgrade", action="store_true", help="on out-of-memory, allow a lower resolution")
     able = ", ".join(f"{s.title} ({s.keyframes})" for s in SPECS if s.keyframes != "none")
     gen.add_argument("--end-image", type=Path, metavar="PIC",

@@ -72,6 +72,11 @@ class GenerationRequest(BaseModel):
         "last frame (the end picture), 0.5 the middle. Set by the pictures sent (end_image, keyframeN), one "
         "position per picture; which a family can take is its `keyframes` in GET /api/v1/models.",
     )
+    sound: Literal["on", "off"] = Field(
+        "on",
+        description='"on": families that make sound (LTX-2) write it as an AAC track beside the video; "off": no '
+        "audio stream. Silent families ignore it.",
+    )
 
     @property
     def is_complete(self) -> bool:

@@ -23,6 +23,7 @@ from i2v.engine.host import EngineHost
 from i2v.engine.placement import free_accelerator_memory
 from i2v.engine.registry import complete_request
 from i2v.media import encode_mp4, save_thumbnail
+from i2v.sound import clip_sound, sound_recipe
 from i2v.recipe import build_recipe
 from i2v.request import GenerationRequest
 
@@ -88,12 +89,18 @@ class GenerationService:
             if switch is not None:
                 recipe["model_switch"] = {"from": switch.previous, "to": switch.model, "load_s": switch.load_s}
                 self.host.last_switch = None  # recorded once, with the job it was made for
+            audio = clip_sound(output.audio, request.sound, engine.info.is_test_model)
+            recipe.update(sound_recipe(audio, request.sound, engine.spec.makes_sound, engine.info.is_test_model))
+            if engine.spec.ai_marking:
+                recipe["ai_generated"] = engine.spec.ai_marking  # the marking the family's licence asks for
             recipe["video"] = entry.name + ".mp4"
             save_thumbnail(frames[len(frames) // 2], entry.thumbnail)
             encode_started = time.perf_counter()
             # The copy inside the MP4 is written before encoding, so it lacks the last two timings.
             metadata = {"title": request.prompt[:200], "comment": json.dumps(recipe, ensure_ascii=False)}
-            encode_mp4(frames, request.fps, entry.video, metadata=metadata)
+            if engine.spec.ai_marking:
+                metadata["description"] = engine.spec.ai_marking
+            encode_mp4(frames, request.fps, entry.video, metadata=metadata, audio=audio)
             recipe["timings"] = {
                 **output.timings,
                 "encode_s": round(time.perf_counter() - encode_started, 3),

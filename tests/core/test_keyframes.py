@@ -12,9 +12,10 @@ from i2v.request import GenerationRequest, RequestError
 
 
 def test_each_family_says_which_pictures_it_takes():
-    assert {s.family: s.keyframes for s in SPECS} == {"i2vgenxl": "none", "wan": "none", "ltx": "any", "wan_a14b": "last"}
-    assert [s.family for s in keyframe_families((1.0,))] == ["ltx", "wan_a14b"]
-    assert [s.family for s in keyframe_families((0.5, 1.0))] == ["ltx"]
+    assert {s.family: s.keyframes for s in SPECS} == {"i2vgenxl": "none", "wan": "none", "ltx": "any", "wan_a14b": "last",
+                                                   "ltx2": "any"}
+    assert [s.family for s in keyframe_families((1.0,))] == ["ltx", "wan_a14b", "ltx2"]
+    assert [s.family for s in keyframe_families((0.5, 1.0))] == ["ltx", "ltx2"]
     described = family_spec("wan_a14b").describe()
     assert described["keyframes"] == "last" and described["keyframes_text"] == "an end picture"
     assert "0.9.5" in family_spec("ltx").describe()["keyframes_text"]

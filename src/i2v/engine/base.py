@@ -20,6 +20,7 @@ from i2v.errors import Cancelled, I2VError, Unavailable
 
 if TYPE_CHECKING:  # kept out of the import: the registry (and teaching through it) must not load torch
     from i2v.engine.memory import MemoryPlan
+    from i2v.media import Audio
     from i2v.engine.spec import ModelSpec
 
 
@@ -58,6 +59,7 @@ class EngineOutput:
     plan: MemoryPlan
     plan_changes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    audio: Audio | None = None  # the sound a family makes with the frames (LTX-2); None for silent families
 
 
 class GenerationCancelled(Cancelled):

@@ -17,6 +17,7 @@ from i2v.engine.checkpoints import cached_snapshot, denoiser_class, has_componen
 from i2v.engine.i2vgenxl.spec import SPEC as I2VGENXL
 from i2v.engine.imports import IMPORT_LOCK
 from i2v.engine.ltx.spec import SPEC as LTX
+from i2v.engine.ltx2.spec import SPEC as LTX2
 from i2v.engine.spec import ModelSpec
 from i2v.engine.wan.spec import SPEC as WAN
 from i2v.engine.wan_a14b.spec import SPEC as WAN_A14B
@@ -24,7 +25,7 @@ from i2v.request import GenerationRequest, RequestError
 
 log = logging.getLogger(__name__)
 
-SPECS: tuple[ModelSpec, ...] = (I2VGENXL, WAN, LTX, WAN_A14B)
+SPECS: tuple[ModelSpec, ...] = (I2VGENXL, WAN, LTX, WAN_A14B, LTX2)
 DEFAULT_SPEC = I2VGENXL
 
 

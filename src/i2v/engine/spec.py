@@ -276,6 +276,8 @@ class ModelSpec:
     notes: str = ""
     keyframes: Keyframes = "none"  # pictures besides the first the family's pipeline honours (see KEYFRAME_WORDS)
     keyframe_note: str = ""  # what a checkpoint of the family needs for them (LTX: 0.9.5 or later)
+    makes_sound: bool = False  # does the family make sound with the frames (engine output `audio`)?
+    ai_marking: str = ""  # the AI-generated marking its licence asks for, written into every file it makes
 
     # ---- resolutions ----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from i2v.post.flow import check_frames
 from i2v.post.interpolate import interpolate
 from i2v.post.loops import change_speed, crossfade_loop, default_overlap, pingpong
 from i2v.post.smooth import smooth
+from i2v.post.sound import carried_audio
 from i2v.post.spec import PostSpec
 from i2v.post.labels import overlay_labels
 
@@ -92,18 +93,21 @@ def reprocess(video_path: Path, spec: PostSpec) -> Path:
         return target
     recipe = read_recipe(source)
     frames, fps = read_video(source)
+    seconds_before, fps_before = len(frames) / float(fps), float(fps)
     frames, fps = apply_post(frames, fps, spec)
+    audio, audio_note = carried_audio(source, seconds_before, len(frames) / float(fps), fps_before)
     new_recipe = {
         **recipe,
         "post": spec.model_dump(),
         "source_video": source.name,
         "fps": int(fps) if float(fps).is_integer() else round(fps, 3),
         "frames": int(len(frames)),
+        **({"audio": audio_note} if audio_note else {}),
     }
     write_bytes_atomic(recipe_path(target), recipe_bytes(new_recipe))
     save_thumbnail(frames[0], target.with_suffix(".jpg"))
     metadata = {"title": str(new_recipe.get("prompt", ""))[:200], "comment": json.dumps(new_recipe, ensure_ascii=False)}
-    encode_mp4(frames, fps, target, metadata=metadata)
+    encode_mp4(frames, fps, target, metadata=metadata, audio=audio)
     return target
 
 
