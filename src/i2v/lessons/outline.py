@@ -49,6 +49,7 @@ class Point:
     lang: Lang | None = None  # None: detected from the text
     prompt: str = ""  # the teacher's own English prompt ("prompt: …" in an outline), used as written
     end_picture: Picture | None = None  # the state after the change: the clip ends on it (families that take one)
+    narration: str = ""  # what the teacher says over the scene (a `>` line, a node's `narration`, NAME.txt's 2nd paragraph)
 
     @property
     def language(self) -> Lang:

@@ -146,7 +146,13 @@ def parse_bundle(bundle: Bundle, limits: Limits, *, title: str = "") -> Outline:
     points = []
     for name in pictures:
         caption_file = _caption_name(name)
-        lines = [line.strip() for line in decode_text(bundle.files[caption_file], caption_file).splitlines() if line.strip()]
+        caption_text = decode_text(bundle.files[caption_file], caption_file)
+        paragraphs = [p for p in re.split(r"\n\s*\n", caption_text.strip()) if p.strip()]
+        narration = " ".join(paragraphs[1].split()) if len(paragraphs) > 1 else ""  # the second paragraph is said
+        first = paragraphs[0] if len(paragraphs) > 1 else caption_text
+        lines = [line.strip() for line in first.splitlines() if line.strip()]
+        if len(paragraphs) > 2:  # later paragraphs still describe the picture
+            lines += [line.strip() for p in paragraphs[2:] for line in p.splitlines() if line.strip()]
         if not lines:
             raise LessonInputError(f"{caption_file} is empty; write the knowledge point the picture shows.")
         point, description = split_point(lines[0])
@@ -159,7 +165,8 @@ def parse_bundle(bundle: Bundle, limits: Limits, *, title: str = "") -> Outline:
         if end_name in ends:
             ends.discard(end_name)
             end = Picture(end_name, bundle.loader(end_name))
-        points.append(Point(point, description, section, Picture(name, bundle.loader(name)), prompt=prompt, end_picture=end))
+        points.append(Point(point, description, section, Picture(name, bundle.loader(name)), prompt=prompt, end_picture=end,
+                            narration=narration))
     if ends:
         raise LessonInputError(f"{', '.join(sorted(ends)[:5])}: an end picture needs its start picture of the same name "
                                "(cell1.png + cell1.end.png + cell1.txt).")

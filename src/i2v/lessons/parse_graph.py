@@ -23,7 +23,7 @@ from i2v.lessons.outline import LessonInputError, Outline, Picture, Point, check
 
 RELATIONS = ("then", "causes", "part_of")
 ORDERING = ("then", "causes")
-MAX_TEXT = {"id": 100, "label": 200, "description": 2000, "image": 300, "prompt": 2000, "end_picture": 300}
+MAX_TEXT = {"id": 100, "label": 200, "description": 2000, "image": 300, "prompt": 2000, "end_picture": 300, "narration": 2000}
 
 
 def parse_graph(data: Any, *, max_scenes: int, pictures: Bundle | None = None, title: str = "") -> Outline:
@@ -60,7 +60,8 @@ def parse_graph(data: Any, *, max_scenes: int, pictures: Bundle | None = None, t
         if end_picture is not None and picture is None:
             raise LessonInputError(f"Node {node_id[:40]!r} has an end_picture but no image to start from; add \"image\".")
         points.append(Point(node["label"], node.get("description", ""), section, picture, node.get("lang"),
-                            prompt=" ".join(str(node.get("prompt") or "").split()), end_picture=end_picture))
+                            prompt=" ".join(str(node.get("prompt") or "").split()), end_picture=end_picture,
+                            narration=" ".join(str(node.get("narration") or "").split())))
     points_t = check_points(points, max_scenes, "graph")
     graph_title = data.get("title")
     if graph_title is not None and not (isinstance(graph_title, str) and 0 < len(graph_title.strip()) <= 200):
@@ -79,10 +80,10 @@ def _nodes(raw: list[Any]) -> dict[str, dict[str, str]]:
         where = f"Node {number}"
         if not isinstance(node, dict):
             raise LessonInputError(f'{where} must be an object like {{"id": "pro", "label": "Prophase"}}.')
-        unknown = sorted(set(node) - {"id", "label", "description", "image", "lang", "prompt", "end_picture"})
+        unknown = sorted(set(node) - {"id", "label", "description", "image", "lang", "prompt", "end_picture", "narration"})
         if unknown:
             raise LessonInputError(f"{where} has unknown field(s) {', '.join(map(repr, unknown[:5]))}; a node has "
-                                   "id, label, description, image, end_picture, lang and prompt.")
+                                   "id, label, description, image, end_picture, lang, prompt and narration.")
         for key in ("id", "label"):
             if not isinstance(node.get(key), str) or not node[key].strip():
                 raise LessonInputError(f'{where} needs a "{key}" (text).')

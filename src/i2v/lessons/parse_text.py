@@ -30,6 +30,7 @@ from i2v.lessons.outline import (
 _BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)、]|[①-⑳])\s+(.*)$")
 _PLAIN_BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)、]|[①-⑳])\s*")
 MAX_LINE = 2000
+_QUOTE = re.compile(r"^\s*>\s?(.*)$")  # a Markdown quote line: under a bullet, the point's narration
 
 
 def check_lines(text: str) -> None:
@@ -74,6 +75,7 @@ class _Draft:
     picture: Picture | None = None
     end_picture: Picture | None = None  # a second picture on the point: where the clip ends
     prompt: str = ""
+    narration: list[str] = field(default_factory=list)  # `> …` lines under the bullet: what the teacher says
 
     def add(self, line: str) -> None:
         """A detail line: "prompt: …" sets the English prompt, anything else adds to the description."""
@@ -128,6 +130,10 @@ def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None
         if len(raw) > MAX_LINE:
             raise LessonInputError(f"Line {number} is {len(raw)} characters long; keep a line under {MAX_LINE}.")
         if not raw.strip():
+            continue
+        quoted = _QUOTE.match(raw)
+        if quoted and current is not None:  # `> …` under a bullet: that point's narration
+            current.narration.append(_clean(quoted.group(1)))
             continue
         heading = markup.heading(raw)
         if heading:
@@ -185,7 +191,7 @@ def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None
         point, description = split_point(draft.text)
         description = " ".join(part for part in (description, *draft.extra) if part)
         points.append(Point(point, description, draft.section, draft.picture, prompt=draft.prompt,
-                            end_picture=draft.end_picture))
+                            end_picture=draft.end_picture, narration=" ".join(draft.narration)))
     points_t = check_points(points, max_scenes, "outline")
     return Outline(title or points_t[0].section or points_t[0].text, points_t, "markdown")
 

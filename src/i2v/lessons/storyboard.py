@@ -39,6 +39,7 @@ SECONDS_RANGE = (1.0, 10.0)
 MAX_LABELS = 3
 LABEL_CHARS = 40
 CAPTION_CHARS = 200
+NARRATION_CHARS = 2000
 DEFAULT_ENVIRONMENT = "smooth slow motion, clear diagram"
 ResolutionClass = Literal["draft", "standard", "high"]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")  # "23.5°" is no sentence end
@@ -66,12 +67,14 @@ class Scene(BaseModel):
     negative_prompt: str | None = Field(None, max_length=2000)
     labels: list[str] = Field(default_factory=list, max_length=MAX_LABELS)
     caption: str = Field("", max_length=CAPTION_CHARS)
+    narration: str = Field("", max_length=NARRATION_CHARS, description="What is said over the scene (en or zh); "
+                           "drafted from the point and its preset's knowledge point, never from the prompt.")
     seconds: float = Field(2.0, ge=SECONDS_RANGE[0], le=SECONDS_RANGE[1])
     frames: int | None = Field(None, description="Overrides the frames the family picks for `seconds`.")
     fps: int | None = Field(None, description="Overrides the frame rate the family picks for `seconds`.")
     seed: int = Field(default_factory=lambda: secrets.randbelow(MAX_SEED + 1), ge=0, le=MAX_SEED)
 
-    @field_validator("point", "section", "caption", "prompt", "description")
+    @field_validator("point", "section", "caption", "narration", "prompt", "description")
     @classmethod
     def _one_line(cls, value: str) -> str:
         return " ".join(value.split())
@@ -181,6 +184,7 @@ def make_scene(point: Point, spec: ModelSpec, *, context: str = "", picture: str
         prompt=prompt, negative_prompt=negative,
         labels=key_terms(text, description, preset, lang),
         caption=caption_sentence(text, description, lang),
+        narration=draft_narration(point, preset, lang),
         seconds=clip_seconds(preset, spec),
         seed=plan_seed(prompt, negative, preset.id if preset else None, picture),
     )
@@ -311,6 +315,24 @@ def caption_sentence(point: str, description: str, lang: Lang) -> str:
         question = re.match(r"(?i)(why|how|what|when|where|which|who|do|does|is|are|can)\b", text) or text.startswith(("为什么", "怎样", "如何"))
         text += ("？" if question else "。") if lang == "zh" else ("?" if question else ".")
     return text[:1].upper() + text[1:] if lang == "en" else text
+
+
+def draft_narration(point: Point, preset: Preset | None, lang: Lang) -> str:
+    """What is said over the scene: the teacher's own narration when the outline has one, else the
+    point (with its description) followed by the preset's knowledge point in the scene's language.
+    Never the prompt: that is English words for a video model, not for a class."""
+    own = drawable(" ".join(point.narration.split()))[:NARRATION_CHARS].strip()
+    if own:
+        return own
+    said = caption_sentence(drawable(point.text)[:300].strip() or "—", "", lang)
+    description = drawable(" ".join(point.description.split())).strip()
+    if description:
+        said = f"{said} {caption_sentence(description, '', lang)}" if lang == "en" else said + caption_sentence(description, "", lang)
+    if preset is not None:
+        known = getattr(preset.knowledge_point, lang, "")
+        if known and known not in said:
+            said = f"{said} {known}" if lang == "en" else said + known
+    return said[:NARRATION_CHARS].strip()
 
 
 def clip_seconds(preset: Preset | None, spec: ModelSpec) -> float:
