@@ -10,7 +10,10 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from i2v.lessons.checks import Check
 
 Lang = Literal["en", "zh"]
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -48,6 +51,7 @@ class Point:
     lang: Lang | None = None  # None: detected from the text
     prompt: str = ""  # the teacher's own English prompt ("prompt: …" in an outline), used as written
     end_picture: Picture | None = None  # the state after the change: the clip ends on it (families that take one)
+    check: Check | None = None  # the teacher's own check for understanding (else the storyboard drafts one)
 
     @property
     def language(self) -> Lang:
