@@ -209,3 +209,16 @@ def draft_check(preset: Any, lang: str) -> Check | None:
         right, wrong = f"Right: this is a common misconception. {correction}", f"This is a common misconception. {correction}"
     return make_check({"kind": "truefalse", "lang": lang, "question": claim[:QUESTION_CHARS], "answer": False,
                        "right": right[:FEEDBACK_CHARS], "wrong": wrong[:FEEDBACK_CHARS]})
+
+
+def handout_lines(check: Check) -> tuple[str, str]:
+    """The check as printed: the question (with its lettered options, or "True or false?"), and
+    its answer for the teacher's last page (the right choices and the right-answer feedback)."""
+    zh = check.lang == "zh"
+    letters = "ABCDE"
+    if check.kind == "truefalse":
+        question = f"{check.question} {'（判断对错）' if zh else '(True or false?)'}"
+    else:
+        question = check.question + "  " + "   ".join(f"{letters[i]}. {text}" for i, text in enumerate(check.choices()))
+    right = ", ".join(check.choices()[i] if check.kind == "truefalse" else letters[i] for i in check.correct)
+    return question, f"{right}{'。' if zh else '.'} {check.right}".strip()

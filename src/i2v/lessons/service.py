@@ -28,6 +28,7 @@ from i2v.lessons.batch import JobsPort, LessonBatch, end_picture_bytes, fingerpr
 from i2v.lessons.captions import Cue, render_vtt
 from i2v.lessons.examples import example_outline, match_topic
 from i2v.lessons.files import LessonFiles, picture_name, png_bytes
+from i2v.lessons.checks import handout_lines
 from i2v.lessons.handout import PATTERNS, FirstPage, HandoutScene, HandoutTexts, render_handout
 from i2v.lessons.outline import LessonInputError, Outline
 from i2v.lessons.pack import render_pack
@@ -525,12 +526,6 @@ def handout_first_page(lesson: Lesson) -> FirstPage:
 
 
 def lesson_checks(lesson: Lesson) -> list[tuple[str, str]]:
-    """(question, answer) pairs of the lesson's checks for understanding. The hook for the lesson's
-    `checks` (another issue adds them): read as objects or dicts with question and answer."""
-    checks = []
-    for check in getattr(lesson, "checks", None) or ():
-        item = check if isinstance(check, dict) else getattr(check, "__dict__", {})
-        question, answer = item.get("question"), item.get("answer")
-        if isinstance(question, str) and isinstance(answer, str):
-            checks.append((question, answer))
-    return checks
+    """(question, answer) pairs of the scenes' checks for understanding, in scene order
+    (`checks.handout_lines` words them)."""
+    return [handout_lines(scene.check) for scene in lesson.scenes if scene.check is not None]
