@@ -4,9 +4,11 @@ current storyboard's checks: what the API, the CLI and the studio call."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from i2v.archive import ArchivePathError
 from i2v.errors import Conflict, NotFound
+from i2v.files import write_bytes_atomic
 from i2v.lessons.files import slugify
 from i2v.lessons.packages.material import lesson_material
 from i2v.lessons.packages.registry import PACKAGES
@@ -44,3 +46,23 @@ def build_lesson_package(lessons, lesson_id: str, name: str) -> Built:
     stem = slugify(lesson.title)
     data = package.build(lesson_material(lesson, video, captions, timeline))
     return Built(data, (stem if stem not in ("", "video") else "lesson") + package.suffix, package.media_type)
+
+
+def package_names(text: str) -> list[str]:
+    """ "h5p,scorm" → ["h5p", "scorm"]; ValueError naming the packages there are."""
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PACKAGES]
+    if unknown:
+        raise ValueError(f"--export: no package {', '.join(map(repr, unknown))}; choose from {', '.join(PACKAGES)}")
+    return list(dict.fromkeys(names))
+
+
+def export_packages(lessons, lesson_id: str, names: list[str]) -> dict[str, Path]:
+    """Write each package into the lesson's folder (under its download name); name → path."""
+    written = {}
+    for name in names:
+        built = build_lesson_package(lessons, lesson_id, name)
+        target = lessons.files.folder(lesson_id) / built.filename
+        write_bytes_atomic(target, built.data)
+        written[name] = target
+    return written
