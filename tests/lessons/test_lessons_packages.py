@@ -144,3 +144,17 @@ def test_bad_check_input_is_422(http, check, words):
     lesson["scenes"][0]["check"] = check
     response = http.put(f"/api/v1/lessons/{lesson['id']}", json=lesson)
     assert response.status_code == 422 and words in response.json()["detail"], response.text
+
+
+@pytest.mark.parametrize("lang, words", [("en", "Moodle"), ("zh", "解压到 U 盘")])
+def test_studio_offers_the_packages_once_the_video_is_made(lesson_service, lang, words):
+    from i2v.web.ui_lesson_packages import packages_html
+
+    lesson = lesson_service.create_from_example("mitosis", lang, lesson_service.options("tiny", "draft"), None)
+    assert packages_html(lesson_service, lesson.id, lang) == ""  # nothing to package yet
+    make_clips(lesson_service, lesson.id, SHAPES)
+    lesson_service.assemble(lesson.id)
+    shown = packages_html(lesson_service, lesson.id, lang)
+    for name in ("h5p", "scorm", "page"):
+        assert f'href="/api/v1/lessons/{lesson.id}/{name}"' in shown
+    assert words in shown and shown.count("<li>") == 3
