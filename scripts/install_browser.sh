@@ -2,7 +2,7 @@
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download needed).
 set -euo pipefail
 # Also the npm packages the lesson-package browser tests load from disk (tests/support/npm):
-# scorm-again (the LMS side of SCORM 1.2) and h5p-standalone. --ignore-scripts: scorm-again's
+# scorm-again (the LMS side of SCORM 1.2). --ignore-scripts: scorm-again's
 # preinstall only insists on pnpm for its own development.
 if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
