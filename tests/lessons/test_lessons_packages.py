@@ -158,3 +158,16 @@ def test_studio_offers_the_packages_once_the_video_is_made(lesson_service, lang,
     for name in ("h5p", "scorm", "page"):
         assert f'href="/api/v1/lessons/{lesson.id}/{name}"' in shown
     assert words in shown and shown.count("<li>") == 3
+
+
+def test_the_page_carries_only_the_chinese_glyphs_it_shows(lesson_service):
+    from i2v.lessons.packages.font import subset_woff2, wide_characters
+
+    en = members(build_lesson_package(lesson_service, assembled(lesson_service, "en").id, "page").data)["lesson.html"]
+    assert b"@font-face" not in en  # an English lesson carries no font
+    lesson = assembled(lesson_service, "zh")
+    html = members(build_lesson_package(lesson_service, lesson.id, "page").data)["lesson.html"].decode()
+    assert "font/woff2;base64," in html
+    characters = wide_characters(lesson.scenes[0].check.question)
+    assert characters and subset_woff2(characters)[:4] == b"wOF2"
+    assert len(html.encode()) < 200_000  # a subset, not the 5 MB font

@@ -64,6 +64,10 @@ def test_offline_page_from_file_pauses_asks_and_gives_feedback(browser, lesson_s
     page.wait_for_function("!document.getElementById('video').paused || document.getElementById('video').ended")
     captions = page.evaluate("document.getElementById('video').textTracks[0].cues.length")
     assert captions >= len(lesson.scenes)  # captions came from the page itself (no <track> from file://)
+    if lang == "zh":  # the page's Chinese glyphs come with it (this machine has no CJK system font)
+        question = lesson.scenes[0].check.question
+        loaded = page.evaluate("q => document.fonts.load(\"16px 'i2v-lesson-cjk'\", q).then(f => f.length)", question)
+        assert loaded == 1 and page.evaluate("q => document.fonts.check(\"16px 'i2v-lesson-cjk'\", q)", question)
     assert not errors, errors
     page.close()
 

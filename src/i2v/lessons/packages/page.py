@@ -1,6 +1,6 @@
 """The offline lesson page: a zip of `lesson.html` with `lesson.mp4` and `lesson.vtt` beside it.
 Unzipped onto a USB stick it plays from file:// with no server, pauses at each check and shows
-the feedback. No font is shipped (the page uses the system's Chinese fonts)."""
+the feedback. Chinese: the system's fonts, else a subset of the bundled font embedded in the page."""
 
 from __future__ import annotations
 

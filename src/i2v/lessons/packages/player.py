@@ -5,7 +5,8 @@ Every text the teacher wrote travels as JSON in a `<script type="application/jso
 `<`, `>` and `&` written as \\u escapes, so no text can close the block) and is put on the page
 with `textContent`, never as markup: a `<script>` in a question shows as those characters.
 Captions are added from that JSON as VTTCues, because Chromium refuses a `<track>` file from
-file:// (a file URL has no origin). Chinese uses the system's fonts (no font is shipped).
+file:// (a file URL has no origin). Chinese uses the system's fonts, falling back to a subset of the
+bundled font holding only the page's Chinese characters (`font.py`).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import json
 from typing import Any
 
 from i2v.lessons.checks import escaped
+from i2v.lessons.packages.font import FAMILY, font_face
 from i2v.lessons.packages.material import Material
 
 FONTS = ('system-ui, -apple-system, "Segoe UI", Roboto, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", '
-         '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif')
+         f'"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "{FAMILY}", sans-serif')
 UI = {
     "en": {"check": "Check my answer", "continue": "Continue the video", "question": "Question {n} of {total}",
            "right": "Right", "wrong": "Not quite", "score": "Score: {right} of {total}", "pick": "Choose an answer first."},
@@ -138,7 +140,7 @@ def render_page(material: Material, *, video: str = "lesson.mp4", extra_js: str 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escaped(material.title)}</title>
-<style>{STYLE}</style>
+<style>{font_face(json.dumps(data, ensure_ascii=False))}{STYLE}</style>
 </head>
 <body>
 <h1 id="title">{escaped(material.title)}</h1>
