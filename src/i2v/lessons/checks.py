@@ -184,12 +184,12 @@ def misconception_claim(preset_id: str, misconception: str, lang: str) -> tuple[
     if lang == "zh":
         if text.startswith("误认为"):
             head, _, rest = text.removeprefix("误认为").partition("。")
-            head = head.split("——")[0].strip("，, ")
+            head = head.split("——")[0].strip("，, ").replace("，或认为", "，或").replace("或认为", "或")
             return head + "。", rest.strip() or text
         return _CLAIMS.get(preset_id, ("", text))[1], text
     if text.lower().startswith("that "):
         parts = _COLON.split(text[5:], maxsplit=1)
-        head = parts[0].strip().rstrip(".")
+        head = parts[0].strip().rstrip(".").replace(", or that ", ", or ")  # "…, or that X" as one claim
         claim = head[:1].upper() + head[1:] + "."
         rest = parts[1].strip() if len(parts) > 1 else text
         return claim, rest[:1].upper() + rest[1:]
