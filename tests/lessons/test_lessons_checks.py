@@ -8,7 +8,13 @@ import re
 import pytest
 
 from i2v.errors import InvalidInput
-from i2v.lessons.checks import CheckError, draft_check, escaped, make_check, parse_check_line
+from i2v.lessons.checks import (
+    CheckError,
+    draft_check,
+    escaped,
+    make_check,
+    parse_check_line,
+)
 from i2v.lessons.outline import LessonInputError
 from i2v.lessons.parse_graph import parse_graph
 from i2v.lessons.parse_text import parse_markdown

@@ -135,7 +135,7 @@ def test_scorm_package_reports_score_status_and_interactions(browser, lesson_ser
         frame.click("#submit")
         frame.wait_for_function("document.getElementById('feedback').textContent.length > 0")
         frame.click("#continue")
-    get = lambda key: page.evaluate("k => window.API.LMSGetValue(k)", key)  # noqa: E731
+    get = lambda key: page.evaluate("k => window.API.LMSGetValue(k)", key)
     assert get("cmi.core.score.raw") == "80" and get("cmi.core.score.min") == "0" and get("cmi.core.score.max") == "100"
     assert get("cmi.core.lesson_status") == "passed"
     assert get("cmi.interactions._count") == str(total)
