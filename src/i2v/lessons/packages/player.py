@@ -120,14 +120,14 @@ PLAYER_JS = r"""
 })();
 """
 
-STYLE = """
-body { font-family: %s; margin: 0 auto; max-width: 960px; padding: 1rem; color: #111; background: #fff; }
-video { width: 100%%; background: #000; }
-#check { border: 2px solid #246; border-radius: 8px; padding: 1rem; margin-top: 1rem; }
-#choices label { display: block; padding: .4rem 0; font-size: 1.1rem; }
-#feedback.right { color: #075e07; } #feedback.wrong { color: #8a1c1c; }
-button { font: inherit; padding: .4rem 1rem; margin-right: .5rem; }
-""" % FONTS
+STYLE = f"""
+body {{ font-family: {FONTS}; margin: 0 auto; max-width: 960px; padding: 1rem; color: #111; background: #fff; }}
+video {{ width: 100%; background: #000; }}
+#check {{ border: 2px solid #246; border-radius: 8px; padding: 1rem; margin-top: 1rem; }}
+#choices label {{ display: block; padding: .4rem 0; font-size: 1.1rem; }}
+#feedback.right {{ color: #075e07; }} #feedback.wrong {{ color: #8a1c1c; }}
+button {{ font: inherit; padding: .4rem 1rem; margin-right: .5rem; }}
+"""
 
 
 def render_page(material: Material, *, video: str = "lesson.mp4", extra_js: str = "") -> str:
