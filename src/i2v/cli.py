@@ -156,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     les.add_argument("--title", help="the lesson's title (default: from the outline)")
     les.add_argument("--burn-captions", action="store_true", help="draw the captions into the video too")
     les.add_argument("--plan-only", action="store_true", help="make and save the storyboard, print it, generate nothing")
+    les.add_argument("--export", help="comma-separated lesson packages to write beside the video: h5p (H5P Interactive "
+                     "Video), scorm (SCORM 1.2 zip), page (offline lesson.html zip)")
     les.set_defaults(handler=cmd_lesson)
 
     doc = commands.add_parser("doctor", help="check GPU, memory, weights, video encoder and disk")
@@ -623,6 +625,12 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     from i2v.request import RequestError
     from i2v.service import GenerationService
 
+    from i2v.lessons.packages.build import export_packages, package_names
+
+    try:
+        packages = package_names(args.export or "")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     settings = _settings(args)
     archive = Archive(settings.home)
     lessons = LessonService(settings, archive, None, lambda: [c.id for c in offered_models(settings.model, settings.extra_models)])
@@ -670,6 +678,8 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     bar.close()
     for kind in ("captions", "handout", "pack"):
         print(f"{kind}: {lessons.files.output(lesson.id, kind)}", file=sys.stderr)
+    for name, path in export_packages(lessons, lesson.id, packages).items():
+        print(f"{name}: {path}", file=sys.stderr)
     print(f"lesson file: {lesson_file}", file=sys.stderr)
     print(video)
     return 0

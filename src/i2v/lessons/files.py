@@ -21,8 +21,8 @@ import shutil
 from pathlib import Path
 
 from i2v.archive import Archive, slugify
-from i2v.lessons.storyboard import Lesson
 from i2v.files import write_bytes_atomic
+from i2v.lessons.storyboard import Lesson
 
 LESSON_FILE = "lesson.json"
 OUTPUTS = {"video": "lesson.mp4", "captions": "lesson.vtt", "handout": "handout.pdf", "handout-bw": "handout-bw.pdf",

@@ -10,8 +10,12 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
 from i2v.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from i2v.lessons.checks import Check
 
 Lang = Literal["en", "zh"]
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -50,6 +54,7 @@ class Point:
     prompt: str = ""  # the teacher's own English prompt ("prompt: …" in an outline), used as written
     end_picture: Picture | None = None  # the state after the change: the clip ends on it (families that take one)
     narration: str = ""  # what the teacher says over the scene (a `>` line, a node's `narration`, NAME.txt's 2nd paragraph)
+    check: Check | None = None  # the teacher's own check for understanding (else the storyboard drafts one)
 
     @property
     def language(self) -> Lang:

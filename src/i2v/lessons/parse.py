@@ -29,7 +29,12 @@ from i2v.lessons.outline import (
     split_point,
 )
 from i2v.lessons.parse_graph import parse_graph
-from i2v.lessons.parse_text import check_lines, looks_like_markdown, parse_markdown, parse_plain
+from i2v.lessons.parse_text import (
+    check_lines,
+    looks_like_markdown,
+    parse_markdown,
+    parse_plain,
+)
 from i2v.strict_json import JsonBodyError, loads
 
 OUTLINE_SUFFIXES = (".md", ".markdown", ".json")

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from i2v.lessons.bundle import Bundle, normalise_name
+from i2v.lessons.checks import CheckError, make_check
 from i2v.lessons.outline import LessonInputError, Outline, Picture, Point, check_points
 
 RELATIONS = ("then", "causes", "part_of")
@@ -59,9 +60,16 @@ def parse_graph(data: Any, *, max_scenes: int, pictures: Bundle | None = None, t
         end_picture = _picture(node["end_picture"], pictures, node_id) if node.get("end_picture") else None
         if end_picture is not None and picture is None:
             raise LessonInputError(f"Node {node_id[:40]!r} has an end_picture but no image to start from; add \"image\".")
+        check = None
+        if node.get("check") is not None:  # the node's own check for understanding (a Check as JSON)
+            try:
+                check = make_check(node["check"])
+            except CheckError as exc:
+                raise LessonInputError(f"Node {node_id[:40]!r}: {exc}") from None
         points.append(Point(node["label"], node.get("description", ""), section, picture, node.get("lang"),
                             prompt=" ".join(str(node.get("prompt") or "").split()), end_picture=end_picture,
-                            narration=" ".join(str(node.get("narration") or "").split())))
+                            narration=" ".join(str(node.get("narration") or "").split()),
+                            check=check))
     points_t = check_points(points, max_scenes, "graph")
     graph_title = data.get("title")
     if graph_title is not None and not (isinstance(graph_title, str) and 0 < len(graph_title.strip()) <= 200):
@@ -80,10 +88,11 @@ def _nodes(raw: list[Any]) -> dict[str, dict[str, str]]:
         where = f"Node {number}"
         if not isinstance(node, dict):
             raise LessonInputError(f'{where} must be an object like {{"id": "pro", "label": "Prophase"}}.')
-        unknown = sorted(set(node) - {"id", "label", "description", "image", "lang", "prompt", "end_picture", "narration"})
+        unknown = sorted(set(node) - {"id", "label", "description", "image", "lang", "prompt", "end_picture",
+                                "narration", "check"})
         if unknown:
             raise LessonInputError(f"{where} has unknown field(s) {', '.join(map(repr, unknown[:5]))}; a node has "
-                                   "id, label, description, image, end_picture, lang, prompt and narration.")
+                                   "id, label, description, image, end_picture, lang, prompt, narration and check.")
         for key in ("id", "label"):
             if not isinstance(node.get(key), str) or not node[key].strip():
                 raise LessonInputError(f'{where} needs a "{key}" (text).')

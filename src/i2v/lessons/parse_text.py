@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from i2v.lessons import markup
 from i2v.lessons.bundle import Bundle, normalise_name
+from i2v.lessons.checks import Check, CheckError, parse_check_line
 from i2v.lessons.outline import (
     LessonInputError,
     Outline,
@@ -76,6 +77,7 @@ class _Draft:
     end_picture: Picture | None = None  # a second picture on the point: where the clip ends
     prompt: str = ""
     narration: list[str] = field(default_factory=list)  # `> …` lines under the bullet: what the teacher says
+    check: Check | None = None  # a `?` line under the bullet
 
     def add(self, line: str) -> None:
         """A detail line: "prompt: …" sets the English prompt, anything else adds to the description."""
@@ -143,12 +145,19 @@ def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None
                 section, section_text, section_line, section_has_points = _clean(heading[1]), [], number, False
             continue
         images, body = markup.images(raw)
+        asked = _question(body)
+        if asked is not None:
+            _ask(current, asked, number)
+            continue
         bullet = _BULLET.match(body) if body.strip() else None
         if bullet is None and images and not body.strip() and _BULLET.match(raw):
             bullet = _BULLET.match(raw)  # a bullet that is only a picture
         if bullet:
             indent = len(bullet.group(1).expandtabs(4))
             if current is not None and base_indent is not None and indent > base_indent:
+                if (asked := _question(bullet.group(2))) is not None:  # "  - ? …": a check as a sub-bullet
+                    _ask(current, asked, number)
+                    continue
                 current.add(_clean(markup.images(bullet.group(2))[1]))  # a sub-bullet: details
                 for _, ref in images:
                     attach(current, ref, number)
@@ -191,9 +200,32 @@ def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None
         point, description = split_point(draft.text)
         description = " ".join(part for part in (description, *draft.extra) if part)
         points.append(Point(point, description, draft.section, draft.picture, prompt=draft.prompt,
-                            end_picture=draft.end_picture, narration=" ".join(draft.narration)))
+                            end_picture=draft.end_picture, narration=" ".join(draft.narration),
+                            check=draft.check))
     points_t = check_points(points, max_scenes, "outline")
     return Outline(title or points_t[0].section or points_t[0].text, points_t, "markdown")
+
+
+def _question(body: str) -> str | None:
+    """The text of a `?` line (a check for the point above), else None."""
+    text = body.strip()
+    return text if text.startswith(("? ", "？")) or text == "?" else None
+
+
+def _ask(draft: _Draft | None, line: str, number: int) -> None:
+    """Attach a `?` line's check to the point above it; LessonInputError naming the line otherwise."""
+    if draft is None:
+        raise LessonInputError(f"Line {number}: the check {line[:60]!r} is not under a bullet. Put the `?` line "
+                               "right under the knowledge point it asks about.")
+    if draft.check is not None:
+        raise LessonInputError(f"Line {number}: the point {draft.text[:40]!r} already has a check; one per point.")
+    try:
+        draft.check = parse_check_line(line, "zh" if _HAN_TEXT.search(draft.text) else "en")
+    except CheckError as exc:
+        raise LessonInputError(f"Line {number}: {exc}") from None
+
+
+_HAN_TEXT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def _lookup(reference: str, pictures: Bundle | None, number: int) -> Picture:

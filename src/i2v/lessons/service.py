@@ -20,15 +20,31 @@ from typing import Any
 from pydantic import BaseModel
 
 from i2v.archive import Archive, ArchivePathError
+from i2v.errors import Conflict
+from i2v.files import write_bytes_atomic
+from i2v.i18n import t
 from i2v.image_input import ImageInputError, load_image
 from i2v.jobs.ownership import NotYours, may_change
 from i2v.jobs.store import JobNotFound, JobStatus, is_storage_failure
 from i2v.lessons import assemble as assembly
-from i2v.lessons.batch import JobsPort, LessonBatch, end_picture_bytes, fingerprint, picture_bytes
+from i2v.lessons.batch import (
+    JobsPort,
+    LessonBatch,
+    end_picture_bytes,
+    fingerprint,
+    picture_bytes,
+)
 from i2v.lessons.captions import Cue, render_vtt
+from i2v.lessons.checks import handout_lines
 from i2v.lessons.examples import example_outline, match_topic
 from i2v.lessons.files import LessonFiles, picture_name, png_bytes
-from i2v.lessons.handout import PATTERNS, FirstPage, HandoutScene, HandoutTexts, render_handout
+from i2v.lessons.handout import (
+    PATTERNS,
+    FirstPage,
+    HandoutScene,
+    HandoutTexts,
+    render_handout,
+)
 from i2v.lessons.outline import LessonInputError, Outline
 from i2v.lessons.pack import render_pack
 from i2v.lessons.parse import Limits, parse_graph, parse_path, parse_text, parse_upload
@@ -43,12 +59,9 @@ from i2v.lessons.storyboard import (
     request_fields,
     scene_warnings,
 )
-from i2v.files import write_bytes_atomic
 from i2v.request import GenerationRequest
 from i2v.settings import Settings
-from i2v.i18n import t
 from i2v.teaching.presets import get_preset
-from i2v.errors import Conflict
 
 log = logging.getLogger(__name__)
 LOCAL = "local"  # the client recorded for in-process callers (the CLI)
@@ -526,12 +539,6 @@ def handout_first_page(lesson: Lesson) -> FirstPage:
 
 
 def lesson_checks(lesson: Lesson) -> list[tuple[str, str]]:
-    """(question, answer) pairs of the lesson's checks for understanding. The hook for the lesson's
-    `checks` (another issue adds them): read as objects or dicts with question and answer."""
-    checks = []
-    for check in getattr(lesson, "checks", None) or ():
-        item = check if isinstance(check, dict) else getattr(check, "__dict__", {})
-        question, answer = item.get("question"), item.get("answer")
-        if isinstance(question, str) and isinstance(answer, str):
-            checks.append((question, answer))
-    return checks
+    """(question, answer) pairs of the scenes' checks for understanding, in scene order
+    (`checks.handout_lines` words them)."""
+    return [handout_lines(scene.check) for scene in lesson.scenes if scene.check is not None]

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from i2v.jobs.store import immediate, is_storage_failure
 from i2v.errors import NotFound
+from i2v.jobs.store import immediate, is_storage_failure
 
 log = logging.getLogger(__name__)
 LessonState = Literal["draft", "generating", "assembling", "ready", "failed", "cancelled"]

@@ -21,9 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from i2v.engine.registry import spec_for
 from i2v.engine.spec import ModelSpec
+from i2v.lessons.checks import Check, draft_check
 from i2v.lessons.outline import Lang, LessonInputError, Outline, Point
-from i2v.request import MAX_SEED, GenerationRequest, RequestError
 from i2v.post.labels import unsupported_characters
+from i2v.request import MAX_SEED, GenerationRequest, RequestError
 from i2v.teaching.presets import Preset, build_prompt, get_preset, template_path
 from i2v.teaching.prompt_check import PromptWarning, check_prompt
 from i2v.teaching.search import match_confidence, search_presets
@@ -73,6 +74,8 @@ class Scene(BaseModel):
     frames: int | None = Field(None, description="Overrides the frames the family picks for `seconds`.")
     fps: int | None = Field(None, description="Overrides the frame rate the family picks for `seconds`.")
     seed: int = Field(default_factory=lambda: secrets.randbelow(MAX_SEED + 1), ge=0, le=MAX_SEED)
+    check: Check | None = Field(None, description="A check for understanding, shown at the end of the scene by the "
+                                "lesson packages (H5P, SCORM, offline page); drafted from the preset's misconception.")
 
     @field_validator("point", "section", "caption", "narration", "prompt", "description")
     @classmethod
@@ -187,6 +190,7 @@ def make_scene(point: Point, spec: ModelSpec, *, context: str = "", picture: str
         narration=draft_narration(point, preset, lang),
         seconds=clip_seconds(preset, spec),
         seed=plan_seed(prompt, negative, preset.id if preset else None, picture),
+        check=point.check or (draft_check(preset, lang) if preset else None),
     )
 
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from i2v import __version__
 from i2v.settings import Settings
-from i2v.web import api, api_lessons, api_teaching, api_worker, conditional, errors
+from i2v.web import api, api_lesson_packages, api_lessons, api_teaching, api_worker, conditional, errors
 from i2v.web.forms import Latin1FormParsing
 from i2v.web.pools import Pools
 from i2v.web.security import (
@@ -64,6 +64,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(api.router, prefix="/api/v1", tags=["i2v"])
     app.include_router(api_teaching.router, prefix="/api/v1", tags=["teaching"])
+    app.include_router(api_lesson_packages.router, prefix="/api/v1", tags=["lessons"])  # before /lessons/{id}/{kind}
     app.include_router(api_lessons.router, prefix="/api/v1", tags=["lessons"])
     if settings.broker:
         app.include_router(api_worker.router, prefix="/api/v1/worker", tags=["workers"])

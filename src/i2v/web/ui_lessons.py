@@ -21,6 +21,7 @@ from i2v.lessons.store import LessonNotFound
 from i2v.lessons.storyboard import Lesson
 from i2v.lessons.parse import UPLOAD_SUFFIXES
 from i2v.i18n import t
+from i2v.web.ui_lesson_packages import add_package_links
 from i2v.teaching.presets import get_preset, load_presets, template_path
 from i2v.teaching.prompt_check import check_prompt
 from i2v.web.ui_studio import Studio, user_error
@@ -210,6 +211,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     with gr.Row():
         downloads = [tx.add(gr.DownloadButton(t(f"lesson.download.{kind}", en), visible=False, elem_id=f"i2v-lesson-dl-{kind}"),
                             value=f"lesson.download.{kind}") for kind in DOWNLOAD_KINDS]
+    add_package_links(lessons, lesson_id, lang, progress)  # H5P, SCORM, offline page (ui_lesson_packages)
 
     # ---- what the handlers show --------------------------------------------------------------------
     shown = [lesson_id, message, board, editor, scene, picture, prompt, labels, caption, seconds, preset_pick, progress, player,
