@@ -18,7 +18,7 @@ import gradio as gr
 from i2v.i18n import t
 from i2v.lessons.files import titled_copy
 from i2v.lessons.outline import LessonInputError
-from i2v.lessons.service import LessonBusy, LessonService, LessonStatus, NotYourLesson
+from i2v.lessons.service import LessonBusy, LessonService, LessonStatus, LessonSummary, NotYourLesson
 from i2v.lessons.store import LessonNotFound
 from i2v.lessons.storyboard import Lesson
 from i2v.teaching.presets import get_preset, template_path
@@ -40,6 +40,13 @@ EDIT_REFUSED = (LessonInputError, LessonBusy, NotYourLesson, LessonNotFound)
 
 def _refused(exc: Exception) -> gr.Error:
     return user_error(str(exc))
+
+
+def saved_row(summary: LessonSummary, lang: str) -> str:
+    """One saved lesson as the dropdown shows it (the date in this machine's local time)."""
+    date = time.strftime("%Y-%m-%d %H:%M", time.localtime(summary.created_at))
+    return t("lesson.open.row", lang, title=summary.title, date=date, scenes=summary.scenes,
+             state=t(f"lesson.state.{summary.state}", lang))
 
 
 def _steps(value: float | None) -> int | None:
@@ -123,9 +130,10 @@ class LessonActions:
         except LessonNotFound as exc:
             raise _refused(exc) from None
 
-    def saved_choices(self):
-        """The saved lessons for the "open" dropdown."""
-        return gr.Dropdown(choices=[(f"{s.title} · {s.scenes} · {s.state}", s.id) for s in self.lessons.list()])
+    def saved_choices(self, lang_code: str = "en"):
+        """The saved lessons for the "open" dropdown: title, date, scene count and state, so that two lessons
+        made from the same example still read apart."""
+        return gr.Dropdown(choices=[(saved_row(s, lang_code), s.id) for s in self.lessons.list()])
 
     def pick_scene(self, lesson_ref, scene_id, lang_code):
         if not lesson_ref or not scene_id:

@@ -112,10 +112,10 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     shown = [lesson_id, message, board, editor, scene, picture, prompt, labels, caption, seconds, preset_pick, progress, player,
              *downloads]
     settings_in = [model, resolution, steps, lang]
-    make.click(actions.make_storyboard, [outline, upload, *settings_in], shown, api_name=False).then(actions.saved_choices, None, saved, api_name=False)
-    use_example.click(actions.make_example, [example, *settings_in], shown, api_name=False).then(actions.saved_choices, None, saved, api_name=False)
+    make.click(actions.make_storyboard, [outline, upload, *settings_in], shown, api_name=False).then(actions.saved_choices, lang, saved, api_name=False)
+    use_example.click(actions.make_example, [example, *settings_in], shown, api_name=False).then(actions.saved_choices, lang, saved, api_name=False)
     open_btn.click(actions.open_saved, [saved, lang], shown, api_name=False)
-    saved.focus(actions.saved_choices, None, saved, api_name=False, show_progress="hidden")
+    saved.focus(actions.saved_choices, lang, saved, api_name=False, show_progress="hidden")
     scene.input(actions.pick_scene, [lesson_id, scene, lang], [scene, picture, prompt, labels, caption, seconds, preset_pick], api_name=False)
     preset_pick.input(actions.choose_preset, [lesson_id, scene, preset_pick, lang], shown, api_name=False)
     prompt.change(check_html, [prompt, lang, model], check, api_name=False, show_progress="hidden", trigger_mode="always_last")
