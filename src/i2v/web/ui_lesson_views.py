@@ -6,6 +6,7 @@ bar, the prompt check, the preset and scene choices. No services and no events h
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 import gradio as gr
@@ -28,6 +29,17 @@ LESSON_CSS = """
 .i2v-scene-done {color: #166534} .i2v-scene-failed {color: #b91c1c}
 .i2v-board tr[data-needs-picture='1'] td {background: #fff7ed} .i2v-needs-picture {color: #9a3412; font-weight: 600}
 """
+
+
+def upload_words_css(lang: str) -> str:
+    """Gradio draws the upload box's own words ("Drop File Here - or - Click to Upload") in the browser's
+    language, not the studio's; for a language that has its own words here, hide Gradio's and draw ours.
+    English keeps Gradio's own words (an empty string)."""
+    if lang == "en":
+        return ""
+    words = t("lesson.upload.drop", lang)
+    return ("<style>#i2v-lesson-file button .wrap {font-size: 0} "
+            f"#i2v-lesson-file button .wrap::after {{content: {json.dumps(words, ensure_ascii=False)}; font-size: var(--text-md)}}</style>")
 
 
 def client_of(request: gr.Request | None) -> str | None:

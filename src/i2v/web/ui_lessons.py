@@ -20,6 +20,7 @@ from i2v.web.ui_lesson_views import (
     check_html,
     preset_choices,
     progress_html,
+    upload_words_css,
 )
 from i2v.web.ui_studio import Studio
 from i2v.web.ui_text import UiText
@@ -56,6 +57,7 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
                                 elem_id="i2v-lesson-outline"), label="lesson.outline", placeholder="lesson.outline.placeholder")
     upload = tx.add(gr.File(label=t("lesson.upload", en), file_types=[".md", ".markdown", ".txt", ".json", ".zip"],
                             type="filepath", elem_id="i2v-lesson-file", height=130), label="lesson.upload")
+    tx.add(gr.HTML(upload_words_css(en), padding=False), value=upload_words_css)  # the upload box's words, translated
     with gr.Row():
         model = tx.add(gr.Dropdown(models, value=services.settings.model if services.settings.model in models else None,
                                    label=t("lesson.model", en), elem_id="i2v-lesson-model"),
