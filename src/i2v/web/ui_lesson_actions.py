@@ -18,7 +18,13 @@ import gradio as gr
 from i2v.i18n import t
 from i2v.lessons.files import titled_copy
 from i2v.lessons.outline import LessonInputError
-from i2v.lessons.service import LessonBusy, LessonService, LessonStatus, LessonSummary, NotYourLesson
+from i2v.lessons.service import (
+    LessonBusy,
+    LessonService,
+    LessonStatus,
+    LessonSummary,
+    NotYourLesson,
+)
 from i2v.lessons.store import LessonNotFound
 from i2v.lessons.storyboard import Lesson
 from i2v.teaching.presets import get_preset, template_path
