@@ -30,11 +30,24 @@ case $CHECK in *:*) CHECK="[$CHECK]" ;; esac
 # process group (`set -m` for that one command): Ctrl-C reaches this script only, and this script
 # stops the server. Before, the terminal's Ctrl-C also reached the server, which could finish its
 # own shutdown with exit code 0 first, and on a loaded machine the script then ended with that 0.
+# The server gets STOP_TIMEOUT_S to finish (its own grace for open connections and a running step is
+# I2V_SHUTDOWN_GRACE_S, 2 s by default); one that has not ended by then is killed, said on screen and
+# in the log (its job is taken up again at the next start), so a Ctrl-C never leaves the terminal hanging.
+STOP_TIMEOUT_S=20
 SERVER=""
 TAIL=""
+running() {  # $1 has not ended (an ended child stays a zombie, "Z", until `wait` collects it)
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${state#Z}" = "$state" ]
+}
 stop_server() {
   if [ -n "$SERVER" ]; then
     kill -TERM "$SERVER" 2>/dev/null || true
+    for _ in $(seq $((STOP_TIMEOUT_S * 5))); do running "$SERVER" || break; sleep 0.2; done
+    if running "$SERVER"; then
+      echo "i2v did not stop within $STOP_TIMEOUT_S s; ending it now." | tee -a "$LOG" >&2
+      kill -KILL "$SERVER" 2>/dev/null || true
+    fi
     wait "$SERVER" 2>/dev/null || true
   fi
   if [ -n "$TAIL" ]; then  # tail would otherwise notice the server's end only at its next poll

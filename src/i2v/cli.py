@@ -9,14 +9,15 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from i2v.engine.registry import DEFAULT_SPEC, SPECS
-from i2v.settings import DEFAULT_MODEL, Settings
 from i2v.errors import I2VError, InvalidInput, exit_code, user_message
+from i2v.settings import DEFAULT_MODEL, Settings
 
 REQUEST_FLAGS = ("prompt", "negative_prompt", "resolution", "frames", "fps", "steps", "guidance", "seed", "scheduler", "quality", "sound")
 _D = DEFAULT_SPEC  # `--help` names the default family's ranges; `i2v models` lists every family's
@@ -506,13 +507,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     elif (disk := services.jobs.storage()).state != "ok":  # the table can still be written, the disk cannot
         print(f"warning: {disk.detail}", file=sys.stderr, flush=True)
     try:
-        serve(app, settings, verbose=args.verbose, on_stop=services.stopping.set)
-    except KeyboardInterrupt:
-        _exit_now(130)
+        stopped_by = serve(app, settings, verbose=args.verbose, on_stop=services.stopping.set)
+    except KeyboardInterrupt:  # a Ctrl-C before uvicorn listens for signals
+        stopped_by = signal.SIGINT
+    if stopped_by == signal.SIGINT:
+        _exit_now(130)  # what a terminal, a script and start_app.sh expect after Ctrl-C
+    if stopped_by is not None:
+        _exit_now(128 + stopped_by, by_signal=stopped_by)  # SIGTERM: end by it, as service managers expect
     return 0
 
 
-def _exit_now(code: int) -> NoReturn:
+def _exit_now(code: int, by_signal: int | None = None) -> NoReturn:
     """End the process at once, after the server's own shutdown (connections closed, jobs table
     closed). A normal interpreter exit would first wait for, or abort on, what is still running in
     the background: a denoising step that has not reached its cancel check (torch aborts the
@@ -521,6 +526,9 @@ def _exit_now(code: int) -> NoReturn:
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
+    if by_signal is not None:  # die of the signal itself (exit status 128 + n in a shell)
+        signal.signal(by_signal, signal.SIG_DFL)
+        os.kill(os.getpid(), by_signal)
     os._exit(code)
 
 
@@ -620,12 +628,11 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     from i2v.engine.host import EngineHost
     from i2v.engine.registry import offered_models
     from i2v.lessons.outline import LessonInputError
+    from i2v.lessons.packages.build import export_packages, package_names
     from i2v.lessons.service import LessonService
     from i2v.lessons.storyboard import clip_numbers, waiting_scenes
     from i2v.request import RequestError
     from i2v.service import GenerationService
-
-    from i2v.lessons.packages.build import export_packages, package_names
 
     try:
         packages = package_names(args.export or "")

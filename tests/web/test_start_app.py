@@ -98,7 +98,10 @@ def test_the_address_is_printed_only_after_health_answers(app_folder, busy_cpu):
         assert any("serve" in " ".join(c.cmdline()) for c in children)  # the server and `tail`
     finally:
         code = _stop(process)
-    assert code == 130
+    rest = process.stdout.read()  # what the script said while stopping
+    logs = "".join(p.read_text() for p in sorted((app_folder / "logs").glob("*.log")))
+    assert code == 130, f"exit code {code}\n{rest}\nlog:\n{logs[-3000:]}"
+    assert "Stopping i2v" in rest and "did not stop" not in rest, f"{rest}\nlog:\n{logs[-3000:]}"
     _gone, alive = psutil.wait_procs(children, timeout=1)  # the script waited for them: already gone
     assert alive == [], [c.pid for c in alive]
     with pytest.raises(httpx.HTTPError):

@@ -19,10 +19,7 @@ import pytest
 
 from tests.web.conftest import CHROMIUM, start_server, submit
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium missing: run scripts/install_browser.sh"),
-]
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium missing: run scripts/install_browser.sh")
 STOPPED_WITHIN_S = 8.0  # "a few seconds": the grace (2 s) plus a denoising step's cancel check on a busy 2-core CPU
 RUNS = int(os.environ.get("I2V_STOP_RUNS", "2"))
 
@@ -38,6 +35,8 @@ def read_events(url: str, lines: list[str]) -> None:
         lines.append(f"<broken: {exc!r}>")
 
 
+@pytest.mark.browser
+@needs_chromium
 def test_one_ctrl_c_stops_with_a_tab_and_a_stream_open(browser, tmp_path, png_bytes):
     times = []
     for run in range(RUNS):
@@ -81,3 +80,18 @@ def test_one_ctrl_c_stops_with_a_tab_and_a_stream_open(browser, tmp_path, png_by
             server.kill()
     print(f"{RUNS} of {RUNS} stopped with exit code 130; seconds from Ctrl-C to exit: "
           + ", ".join(f"{t:.1f}" for t in times))
+
+
+def test_sigterm_ends_the_server_by_that_signal(tmp_path):
+    """A service manager's stop (SIGTERM) ends `i2v serve` by SIGTERM itself after the same prompt
+    shutdown, so systemd and shells read a clean stop (exit status 143 in a shell)."""
+    server = start_server(tmp_path / "home")
+    try:
+        server.process.send_signal(signal.SIGTERM)
+        code = server.process.wait(30)
+        log = server.log.read_text()
+        assert code == -signal.SIGTERM, f"exit code {code}\n{log[-3000:]}"
+        tail = log[log.index("Shutting down"):]
+        assert "Traceback" not in tail and tail.rstrip().endswith("stopped"), tail
+    finally:
+        server.kill()

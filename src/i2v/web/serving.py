@@ -14,15 +14,21 @@
   services' `stopping` event), `StopStreams` then tells every open stream its client has gone (so
   Gradio's and i2v's streams end cleanly), whatever is left gets `shutdown_grace_s` before uvicorn
   cancels it, and the process ends as a Ctrl-C does (exit code 130, from the CLI).
+* How it stopped is returned, not raised. uvicorn raises the stopping signal again once it has shut
+  down, and asyncio's own SIGINT handler turns that into a KeyboardInterrupt only if the timing is
+  right; under load a Ctrl-C once ended `i2v serve` with exit code 0 (issue 26). `serve` returns
+  the signal and the CLI chooses the exit code, so it does not depend on that hand-off.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
@@ -31,6 +37,7 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import HANDLED_SIGNALS
 
 from i2v.settings import Settings
 
@@ -181,23 +188,43 @@ class StopStreams:
 
 
 class PromptStop(uvicorn.Server):
-    """uvicorn's server that calls `on_stop` at the first SIGINT/SIGTERM (see the module doc).
+    """uvicorn's server that calls `on_stop` at the first SIGINT/SIGTERM (see the module doc) and
+    remembers that signal in `stopped_by` instead of raising it again after the shutdown.
 
     `on_stop` runs inside the signal handler, so it must only flip a flag (a `threading.Event`)."""
 
     def __init__(self, config: uvicorn.Config, on_stop: Callable[[], None]) -> None:
         super().__init__(config)
         self._on_stop = on_stop
+        self.stopped_by: int | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
+        if self.stopped_by is None:
+            self.stopped_by = sig
         self._on_stop()
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """uvicorn's own, less the signal raised again at the end (`stopped_by` says it instead)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in HANDLED_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
-def serve(app: FastAPI, settings: Settings, *, verbose: bool = False, on_stop: Callable[[], None] = lambda: None) -> None:
-    """Run `app` on settings.host:port until stopped. Once stopped by a signal, the signal is raised
-    again on return (uvicorn's behaviour): SIGINT becomes a KeyboardInterrupt in the caller.
+
+def serve(app: FastAPI, settings: Settings, *, verbose: bool = False,
+          on_stop: Callable[[], None] = lambda: None) -> int | None:
+    """Run `app` on settings.host:port until stopped. Returns the signal that stopped it (SIGINT for
+    Ctrl-C, SIGTERM), or None when it ended by itself; the caller turns that into its exit code.
 
     `verbose` turns on uvicorn's own INFO lines; its access log (one line per request, most of them
     the studio's polling) only with `settings.access_log`."""
-    PromptStop(uvicorn.Config(app, **uvicorn_options(settings, verbose=verbose)), on_stop).run()
+    server = PromptStop(uvicorn.Config(app, **uvicorn_options(settings, verbose=verbose)), on_stop)
+    server.run()
+    return server.stopped_by
