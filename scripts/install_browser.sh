@@ -4,11 +4,11 @@ set -euo pipefail
 # Also the npm packages the lesson-package browser tests load from disk (tests/support/npm):
 # scorm-again (the LMS side of SCORM 1.2). --ignore-scripts: scorm-again's
 # preinstall only insists on pnpm for its own development.
-if ! command -v chromium >/dev/null 2>&1; then
+if ! command -v chromium >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium npm >/dev/null
-  chromium --version
+  chromium --version >/dev/null
 fi
 if command -v npm >/dev/null 2>&1; then
   (cd "$(dirname "$0")/../tests/support/npm" && npm ci --ignore-scripts --no-audit --no-fund --silent)
