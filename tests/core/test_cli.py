@@ -104,12 +104,13 @@ def test_i2v_models_lists_each_family_with_its_licence_and_a_download_line_that_
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for title, licence in (("I2VGen-XL", "MIT"), ("Wan 2.2 TI2V-5B", "Apache-2.0"), ("LTX-Video 2B", "OpenRAIL-M"),
-                           ("Wan 2.2 I2V-A14B", "Apache-2.0")):
+                           ("Wan 2.2 I2V-A14B", "Apache-2.0"), ("LTX-2 (video + sound)", "LTX-2 Community License")):
         assert out.count(f"— {title},") == 1 and licence in out, (title, out)
     downloads = [line.split(": ", 1)[1].split("  (")[0] for line in out.splitlines() if line.strip().startswith("download")]
     assert downloads == [".venv/bin/i2v download", ".venv/bin/i2v download --model Wan-AI/Wan2.2-TI2V-5B-Diffusers",
                          ".venv/bin/i2v download --model Lightricks/LTX-Video",
-                         ".venv/bin/i2v download --model Wan-AI/Wan2.2-I2V-A14B-Diffusers"], out
+                         ".venv/bin/i2v download --model Wan-AI/Wan2.2-I2V-A14B-Diffusers",
+                         ".venv/bin/i2v download --model Lightricks/LTX-2"], out
 
 
 def test_the_command_i2v_presets_prints_runs_the_preset(tmp_path, capsys):

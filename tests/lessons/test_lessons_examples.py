@@ -24,7 +24,7 @@ EXPECTED = {
 
 def plan(example_id: str, lang: str, home: Path) -> tuple[dict, str]:
     source = EXAMPLES_DIR / next(e for e in examples() if e.id == example_id).files[lang]
-    done = i2v(str(source), "--plan-only", home=home, timeout=300)
+    done = i2v(str(source), "--plan-only", home=home)
     assert done.returncode == 0, done.stderr
     lesson = json.loads(Path(done.stdout.strip().splitlines()[-1]).read_text("utf-8"))
     return lesson, done.stderr

@@ -36,7 +36,7 @@ def test_export_writes_the_three_packages(tmp_path):
     outline.write_text("# Mitosis\n- Anaphase: sister chromatids pulled to the poles\n"
                        "  ? The sister chromatids separate in anaphase. [true]\n", encoding="utf-8")
     done = i2v(str(outline), "--quality", "draft", "--steps", "2", "--frames", "8", "--export", "h5p,scorm,page",
-               home=tmp_path / "home", timeout=900)
+               home=tmp_path / "home")
     assert done.returncode == 0, done.stderr
     folder = Path(done.stdout.strip().splitlines()[-1]).parent
     written = {name: folder / f"mitosis{suffix}" for name, suffix in (("h5p", ".h5p"), ("scorm", "-scorm.zip"),

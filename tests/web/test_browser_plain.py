@@ -125,7 +125,8 @@ VISIBLE_TEXT_JS = """() => {
   const walker = document.createTreeWalker(document.querySelector('.gradio-container'), NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) { const n = walker.currentNode; const p = n.parentElement;
     if (!p || !n.textContent.trim() || ['SCRIPT', 'STYLE', 'CODE', 'PRE'].includes(p.tagName) || !seen(p)) continue;
-    if (p.closest('footer, #i2v-prompt, .i2v-command, code, pre')) continue;
+    // the library's captions are the teachers' own prompts (other tests on this server made jobs)
+    if (p.closest('footer, #i2v-prompt, .i2v-command, code, pre, #i2v-history .caption-label')) continue;
     out.push(n.textContent.trim()); }
   for (const e of document.querySelectorAll('.gradio-container [placeholder]')) {
     if (!seen(e) || e.closest('#i2v-prompt, footer')) continue;

@@ -25,7 +25,6 @@ import sqlite3
 import time
 from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager, closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,15 @@ from i2v.db import (  # noqa: F401  (StoreUnavailable, immediate, is_storage_fai
     immediate,
     is_storage_failure,
 )
-from i2v.errors import Busy, Conflict, NotFound
+from i2v.jobs.records import (  # noqa: F401  (the records and errors: re-exported for callers)
+    IllegalTransition,
+    Job,
+    JobNotFound,
+    LeaseLost,
+    QueueFull,
+    WorkerNameTaken,
+    WorkerRow,
+)
 from i2v.jobs.status import FINISHED, LEGAL_MOVES, JobStatus
 
 log = logging.getLogger(__name__)
@@ -112,76 +119,6 @@ SELECT j.seq, j.id, j.status, j.client, j.request, j.image, j.created_at, j.star
        END AS position
 FROM jobs j
 """
-
-
-@dataclass(frozen=True)
-class Job:
-    """One generation job as stored. Times are unix seconds; `position` is None unless queued."""
-
-    id: str
-    status: JobStatus
-    client: str
-    request: dict
-    image: str
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    attempts: int
-    step: int
-    total: int
-    eta_s: float | None
-    error: str | None
-    result: dict | None
-    cancel_requested: bool
-    position: int | None
-    entry: str | None = None  # archive stem the running (or last) attempt writes to
-    worker: str | None = None  # the remote worker that runs (or ran) it; None in-process
-    lease: str | None = None  # that worker's lease token (kept after the job ends: a retried report is recognised)
-    lease_expires: float | None = None  # unix time the lease runs out; None when no lease is held
-    preview_step: int = 0  # the step the stored preview shows
-
-
-@dataclass(frozen=True)
-class WorkerRow:
-    """One GPU worker process as the roster knows it. Times are unix seconds."""
-
-    id: str
-    name: str
-    gpu: str | None
-    family: str
-    models: list[str]
-    loaded_model: str | None
-    job_id: str | None
-    started_at: float
-    last_seen: float
-
-
-class QueueFull(Busy):
-    """The queue (or this client's share of it) is full. The message is written for the user."""
-
-
-class IllegalTransition(Conflict):
-    """The job is not in a state that allows the requested change. The message names both states."""
-
-
-class LeaseLost(IllegalTransition):
-    """A remote worker wrote to a job it no longer holds (its lease ran out and the job moved on)."""
-
-
-class WorkerNameTaken(Conflict):
-    """Another live worker process already goes by this name. The message is one line for the
-    operator; `holder` is that worker's row."""
-
-    def __init__(self, message: str, holder: WorkerRow) -> None:
-        super().__init__(message)
-        self.holder = holder
-
-
-class JobNotFound(NotFound):
-    """No job has this id (it never existed, or it was deleted)."""
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0]) if self.args else "job not found"
 
 
 def _times(n: int) -> str:

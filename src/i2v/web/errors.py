@@ -29,7 +29,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from i2v.errors import HTTP_STATUS, RETRY_AFTER_S, ErrorKind, I2VError
-from i2v.jobs.store import is_storage_failure
+from i2v.db import is_storage_failure
 
 log = logging.getLogger(__name__)
 DETAIL_MAX = 500  # characters of a plain-text error kept as the detail

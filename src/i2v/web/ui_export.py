@@ -11,7 +11,8 @@ import gradio as gr
 from pydantic import ValidationError
 
 from i2v.archive import ArchivePathError
-from i2v.jobs.store import JobNotFound, JobStatus
+from i2v.jobs.records import JobNotFound
+from i2v.jobs.status import JobStatus
 from i2v.post.exports import FORMATS as EXPORT_TABLE, STUDIO_FORMATS
 from i2v.post.spec import PostSpec
 from i2v.i18n import t

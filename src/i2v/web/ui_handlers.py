@@ -19,7 +19,8 @@ import gradio as gr
 from i2v.archive import ArchivePathError
 from i2v.errors import I2VError, user_message
 from i2v.jobs.ownership import NotYourJob
-from i2v.jobs.store import FINISHED, JobNotFound, JobStatus
+from i2v.jobs.records import JobNotFound
+from i2v.jobs.status import FINISHED, JobStatus
 from i2v.request import MAX_SEED
 from i2v.i18n import t
 from i2v.web.services import Services

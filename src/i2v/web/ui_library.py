@@ -19,7 +19,8 @@ import gradio as gr
 
 from i2v.archive import ArchivePathError
 from i2v.jobs.ownership import NotYourJob
-from i2v.jobs.store import IllegalTransition, Job, JobNotFound, JobStatus
+from i2v.jobs.records import IllegalTransition, Job, JobNotFound
+from i2v.jobs.status import JobStatus
 from i2v.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_export import build_export

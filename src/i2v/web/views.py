@@ -10,7 +10,8 @@ import time
 from typing import TYPE_CHECKING
 
 
-from i2v.jobs.store import Job, JobStatus, WorkerRow
+from i2v.jobs.records import Job, WorkerRow
+from i2v.jobs.status import JobStatus
 from i2v.web.schemas import JobProgress, JobView, WorkerView
 
 if TYPE_CHECKING:
