@@ -38,10 +38,19 @@ def app_folder(tmp_path: Path) -> Path:
     return app
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C and Ctrl-\\ as a terminal delivers them. pytest started in the background of a
+    non-interactive shell (`pytest … &` in a script) inherits SIGINT ignored, and bash cannot trap a
+    signal that was ignored when it started: the script would never see the Ctrl-C it is tested on."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def _start(app: Path, **env: str) -> subprocess.Popen:
     environment = {**os.environ, "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1", **env}
     return subprocess.Popen(["bash", str(app / "start_app.sh")], cwd=app, env=environment, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, bufsize=1, start_new_session=True)
+                            stderr=subprocess.STDOUT, text=True, bufsize=1, start_new_session=True,
+                            preexec_fn=_as_from_a_terminal)
 
 
 def _stop(process: subprocess.Popen) -> int:
