@@ -1,5 +1,5 @@
 """Measure activation memory of each family's denoiser and VAE decode on the CPU, and fit the
-memory model's coefficients (`Footprint` in the family's spec; used by `i2v.engine.memory_model`).
+memory model's coefficients (`Footprint` in the family's spec; used by `i2v.engine.memory_estimate`).
 
     .venv/bin/python benchmarks/activations.py --family i2vgenxl   # ≈6 min on the 2-core CPU (wan ≈8, ltx ≈3)
 

@@ -20,7 +20,7 @@ import torch  # noqa: E402
 
 from i2v.engine.i2vgenxl import SPEC, load_engine  # noqa: E402
 from i2v.engine.i2vgenxl.engine import I2VGenXLEngine  # noqa: E402
-from i2v.engine.memory import plan_for  # noqa: E402
+from i2v.engine.memory_plan import plan_for  # noqa: E402
 from i2v.engine.i2vgenxl.test_model import full_size_components, full_size_info  # noqa: E402
 from i2v.request import GenerationRequest  # noqa: E402
 

@@ -36,7 +36,7 @@ from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 from transformers import UMT5Config, UMT5EncoderModel
 
-from i2v.engine.memory import plan_for
+from i2v.engine.memory_plan import plan_for
 from i2v.engine.wan import SPEC
 from i2v.engine.wan.engine import WanEngine, load
 from i2v.engine.wan.test_model import TINY_TRANSFORMER_CONFIG, full_size_configs, tiny_info, tiny_pipeline

@@ -8,7 +8,7 @@ the Lightning Fast preset on the tiny model, and the cost of switching experts.
 - FLOPs of one guided step (two forwards of ONE expert: the pipeline runs the unconditional pass
   separately and only one expert computes a step) at 480p (832×480) and 720p (1280×720), 81 frames,
   counted by FlopCounterMode on meta tensors.
-- Predicted peak memory per memory plan (`i2v.engine.memory_model.predict`, bf16, VAE fp32), and
+- Predicted peak memory per memory plan (`i2v.engine.memory_estimate.predict`, bf16, VAE fp32), and
   the same with fp8 layerwise storage of the experts (weights of the transformers halved; computed
   here, not a plan i2v applies yet).
 - Fast (Lightning LoRA, 4 steps, guidance 1) against Standard (`--standard-steps`, guidance 3.5) on
@@ -31,7 +31,7 @@ import torch
 from diffusers import WanTransformer3DModel
 from torch.utils.flop_counter import FlopCounterMode
 
-from i2v.engine.memory_model import GIB, predict
+from i2v.engine.memory_estimate import GIB, predict
 from i2v.engine.wan_a14b import SPEC
 from i2v.engine.wan_a14b.test_model import full_size_configs
 
@@ -74,7 +74,7 @@ def peaks() -> dict[str, dict[str, float]]:
 
 
 def fast_against_standard(standard_steps: int) -> dict:
-    from i2v.engine.memory import plan_for
+    from i2v.engine.memory_plan import plan_for
     from i2v.engine.registry import complete_request, load_engine
     from i2v.request import GenerationRequest
     from i2v.samples import gradient_picture

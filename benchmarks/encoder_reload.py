@@ -23,7 +23,7 @@ import torch  # noqa: E402
 from i2v.engine.i2vgenxl import SPEC  # noqa: E402
 from i2v.engine.i2vgenxl.components import load_encoders  # noqa: E402
 from i2v.engine.i2vgenxl.test_model import full_size_factories  # noqa: E402
-from i2v.engine.memory import plan_for  # noqa: E402
+from i2v.engine.memory_plan import plan_for  # noqa: E402
 
 FOLDER = Path(os.environ.get("I2V_BENCH_DIR", Path.home() / ".cache" / "i2v-bench")) / "i2vgenxl-encoders"
 

@@ -95,7 +95,7 @@ def full_size(size: int, frames: int) -> dict:
     from i2v.engine.i2vgenxl import SPEC
     from i2v.engine.i2vgenxl.engine import I2VGenXLEngine
     from i2v.engine.i2vgenxl.test_model import full_size_components, full_size_info
-    from i2v.engine.memory import detect_device, plan_for
+    from i2v.engine.memory_plan import detect_device, plan_for
 
     started = time.perf_counter()
     plan = plan_for(detect_device("cpu"))

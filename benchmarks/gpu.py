@@ -59,8 +59,8 @@ import torch  # noqa: E402
 
 from i2v.engine.measured import TABLE as MEASURED_TABLE  # noqa: E402
 from i2v.engine.measured import peak_tflops as lookup_peak  # noqa: E402
-from i2v.engine.memory import MemoryPlan, plan_for  # noqa: E402
-from i2v.engine.memory_model import GIB, predict  # noqa: E402
+from i2v.engine.memory_plan import MemoryPlan, plan_for  # noqa: E402
+from i2v.engine.memory_estimate import GIB, predict  # noqa: E402
 from i2v.engine.registry import family_spec  # noqa: E402
 from i2v.engine.spec import ModelSpec  # noqa: E402
 from i2v.request import GenerationRequest  # noqa: E402

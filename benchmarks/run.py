@@ -35,7 +35,7 @@ from model_folder import DEFAULT_FOLDER, ensure_model_folder  # noqa: E402
 
 from i2v.engine.i2vgenxl.engine import FAST_LEVERS, OFF, DeepFeatureCache, I2VGenXLEngine, Levers  # noqa: E402
 from i2v.engine.i2vgenxl import SPEC  # noqa: E402
-from i2v.engine.memory import plan_for  # noqa: E402
+from i2v.engine.memory_plan import plan_for  # noqa: E402
 from i2v.request import GenerationRequest  # noqa: E402
 
 PROMPT = "chromosomes separating to opposite poles"

@@ -34,7 +34,7 @@ def picture_file(tmp_path: Path, picture: Image.Image) -> Path:
 def tiny_engine():
     """The tiny random-weight I2VGen-XL, built once per test session on the CPU."""
     from i2v.engine.i2vgenxl import SPEC, load_engine
-    from i2v.engine.memory import choose_plan
+    from i2v.engine.memory_plan import choose_plan
 
     return load_engine("tiny", choose_plan(SPEC, device="cpu"))
 

@@ -353,7 +353,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from i2v.engine.base import ModelNotAvailable, NonFiniteError
     from i2v.engine.host import EngineHost
     from i2v.request import RequestError
-    from i2v.service import GenerationService
+    from i2v.generation import GenerationService
 
     settings, request, image, keyframes = _request_and_image(args)
     recorded_post = _recipe_post(args.recipe)
@@ -632,7 +632,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     from i2v.lessons.service import LessonService
     from i2v.lessons.storyboard import clip_numbers, waiting_scenes
     from i2v.request import RequestError
-    from i2v.service import GenerationService
+    from i2v.generation import GenerationService
 
     try:
         packages = package_names(args.export or "")

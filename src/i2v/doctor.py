@@ -10,7 +10,7 @@ import torch
 
 from i2v.download import download_command, i2v_program
 from i2v.engine.base import ModelNotAvailable
-from i2v.engine.memory import GIB, choose_plan
+from i2v.engine.memory_plan import GIB, choose_plan
 from i2v.engine.registry import UnknownModel, is_test_model, spec_for
 from i2v.settings import DEFAULT_MODEL, Settings
 

@@ -18,7 +18,7 @@ from i2v.engine.base import GenerationCancelled, ModelNotAvailable
 from i2v.engine.registry import UnknownModel
 from i2v.errors import EXIT_CODE, HTTP_STATUS, ErrorKind, I2VError
 from i2v.image_input import ImageInputError
-from i2v.jobs.desk import BadDelivery
+from i2v.jobs.worker_gateway import BadDelivery
 from i2v.jobs.ownership import NotYourJob
 from i2v.jobs.previews import BadPreview
 from i2v.jobs.service import ExportsBusy, StorageFull

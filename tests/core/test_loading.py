@@ -10,7 +10,7 @@ from i2v.engine.checkpoints import resolve_checkpoint
 from i2v.engine.i2vgenxl import SPEC
 from i2v.engine.i2vgenxl.engine import I2VGenXLEngine
 from i2v.engine.i2vgenxl.test_model import tiny_components
-from i2v.engine.memory import plan_for
+from i2v.engine.memory_plan import plan_for
 from i2v.engine.registry import load_engine, spec_for
 from i2v.request import GenerationRequest
 

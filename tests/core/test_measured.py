@@ -3,7 +3,7 @@
 import json
 
 from i2v.engine.measured import gpu_seconds, measured_tiers, peak_tflops
-from i2v.engine.memory import GIB, plan_for
+from i2v.engine.memory_plan import GIB, plan_for
 from i2v.engine.registry import family_spec
 
 WAN = family_spec("wan")

@@ -1,5 +1,5 @@
 from i2v.engine.i2vgenxl import SPEC
-from i2v.engine.memory import GIB, MemoryPlan, plan_for
+from i2v.engine.memory_plan import GIB, MemoryPlan, plan_for
 
 TIERS = SPEC.memory_tiers
 
@@ -81,7 +81,7 @@ def test_every_rung_of_the_ladder_places_the_model_and_gives_the_same_frames(tin
 
 def test_the_memory_model_picks_the_fastest_plan_that_fits_and_says_why():
     """With a measured footprint the plan predicts the default job's peak instead of guessing tiers."""
-    from i2v.engine.memory_model import predict
+    from i2v.engine.memory_estimate import predict
 
     none = predict(SPEC, offload="none", dtype="bf16", vae_dtype="bf16", width=512, height=512, frames=16, vae_chunk=8)
     model = predict(SPEC, offload="model", dtype="bf16", vae_dtype="bf16", width=512, height=512, frames=16)
@@ -99,7 +99,7 @@ def test_each_phase_of_a_video_family_is_predicted_where_it_peaks():
     LTX's decodes every frame at once, so it does. Under model offload the big text encoders sit
     on the card whole while the prompt is encoded: LTX's T5-XXL then sets the peak, not the denoiser."""
     from i2v.engine.ltx import SPEC as LTX
-    from i2v.engine.memory_model import predict
+    from i2v.engine.memory_estimate import predict
     from i2v.engine.wan import SPEC as WAN
 
     def decode(spec, frames):
@@ -115,7 +115,7 @@ def test_each_phase_of_a_video_family_is_predicted_where_it_peaks():
 
 
 def test_only_a_family_that_can_release_its_encoders_is_planned_to():
-    from i2v.engine.memory import with_encoder_release
+    from i2v.engine.memory_plan import with_encoder_release
     from i2v.engine.wan import SPEC as WAN
 
     plan = plan_for("cpu")
@@ -150,7 +150,7 @@ def test_released_encoders_come_back_for_the_next_job_with_the_same_video(tiny_e
 
 
 def test_encoders_are_released_automatically_only_when_ram_is_short():
-    from i2v.engine.memory import with_encoder_release
+    from i2v.engine.memory_plan import with_encoder_release
 
     cpu = plan_for("cpu")
     weights = sum(SPEC.footprint.parameters.values()) * 4

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from i2v.archive import Archive
-from i2v.jobs.desk import BadDelivery, Delivery, WorkerDesk, stage
+from i2v.jobs.worker_gateway import BadDelivery, Delivery, WorkerGateway, stage
 from i2v.jobs.dispatch import time_limit_s
 from i2v.jobs.previews import BadPreview, check_preview, encode_preview
 from i2v.jobs.store import (
@@ -136,11 +136,11 @@ def test_a_preview_from_a_worker_must_be_a_small_png():
 
 def test_a_delivery_is_archived_into_the_reserved_entry_once(store, tmp_path):
     archive = Archive(tmp_path / "archive")
-    desk = WorkerDesk(store, archive, tmp_path / "uploads", lease_s=30, heartbeat_s=5, broker_heartbeat_timeout_s=60)
+    gateway = WorkerGateway(store, archive, tmp_path / "uploads", lease_s=30, heartbeat_s=5, broker_heartbeat_timeout_s=60)
     job_id = queued(store, "a red star")
     lease = store.claim(job_id, worker="w1", lease_s=30).lease
-    name = desk.reserve_entry(job_id, lease)
-    assert desk.reserve_entry(job_id, lease) == name  # asking again (a lost answer) changes nothing
+    name = gateway.reserve_entry(job_id, lease)
+    assert gateway.reserve_entry(job_id, lease) == name  # asking again (a lost answer) changes nothing
     work = tmp_path / "worker"
     work.mkdir()
 
@@ -153,29 +153,29 @@ def test_a_delivery_is_archived_into_the_reserved_entry_once(store, tmp_path):
         recipe = {"video": video_name, "frames": 8, "prompt": "a red star"}
         path = work / "v.mp4"
         encode_mp4(np.zeros((8, 64, 64, 3), np.uint8), 8, path, metadata={"comment": json.dumps(recipe)})
-        files = [stage(desk.staging, [data]) for data in (path.read_bytes(), thumbnail or picture("JPEG"),
+        files = [stage(gateway.staging, [data]) for data in (path.read_bytes(), thumbnail or picture("JPEG"),
                                                           input_image or picture("PNG"))]
         return Delivery(video=files[0], thumbnail=files[1], input_image=files[2], recipe=json.dumps(recipe).encode())
 
     with pytest.raises(BadDelivery, match="reserved video"):
-        desk.deliver(job_id, lease, delivery("2026-01-01/someone-else.mp4"))
+        gateway.deliver(job_id, lease, delivery("2026-01-01/someone-else.mp4"))
     not_video = delivery(name + ".mp4")
     not_video.video.write_bytes(b"not a video")
     with pytest.raises(BadDelivery, match="cannot be read"):
-        desk.deliver(job_id, lease, not_video)
+        gateway.deliver(job_id, lease, not_video)
     # The thumbnail and input picture are served to browsers: HTML, SVG, a video or the wrong format is refused.
     html, svg = b"<html><script>alert(1)</script></html>", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
     for thumbnail, input_image, what in ((html, None, "thumbnail"), (svg, None, "thumbnail"), (None, svg, "input picture"),
                                          (None, html, "input picture"), (picture("PNG"), None, "thumbnail"),
                                          (None, (work / "v.mp4").read_bytes(), "input picture")):
         with pytest.raises(BadDelivery, match=f"delivered {what} is not a"):
-            desk.deliver(job_id, lease, delivery(name + ".mp4", thumbnail, input_image))
+            gateway.deliver(job_id, lease, delivery(name + ".mp4", thumbnail, input_image))
     assert store.get(job_id).status is JobStatus.RUNNING
     assert not archive.entry_named(name).thumbnail.exists() and not archive.entry_named(name).input_image.exists()
-    job = desk.deliver(job_id, lease, delivery(name + ".mp4"))
+    job = gateway.deliver(job_id, lease, delivery(name + ".mp4"))
     assert job.status is JobStatus.SUCCEEDED and job.result["video"] == name + ".mp4"
     assert archive.resolve(name + ".mp4").is_file() and json.loads(archive.entry_named(name).recipe.read_text())["video"]
-    assert desk.deliver(job_id, lease, delivery(name + ".mp4")).id == job_id  # a retried delivery is answered the same
+    assert gateway.deliver(job_id, lease, delivery(name + ".mp4")).id == job_id  # a retried delivery is answered the same
     assert [e.name for e in archive.entries()] == [name]
     with pytest.raises(IllegalTransition):
-        desk.deliver(job_id, "another-lease", delivery(name + ".mp4"))
+        gateway.deliver(job_id, "another-lease", delivery(name + ".mp4"))

@@ -18,7 +18,7 @@ def request(**overrides) -> GenerationRequest:
 def ltx_engine():
     """The tiny random-weight LTX-Video ("tiny-ltx", LTXImageToVideoPipeline), loaded once on the CPU."""
     from i2v.engine.ltx import SPEC, load_engine
-    from i2v.engine.memory import choose_plan
+    from i2v.engine.memory_plan import choose_plan
 
     return load_engine(SPEC.test_model, choose_plan(SPEC, device="cpu"))
 

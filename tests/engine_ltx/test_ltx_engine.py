@@ -156,7 +156,7 @@ def test_nan_under_fp16_names_half_precision_and_the_fix(ltx_engine):
 def test_requests_are_checked_against_ltx_rules(ltx_engine, tmp_path):
     from i2v.archive import Archive
     from i2v.engine.host import EngineHost
-    from i2v.service import GenerationService
+    from i2v.generation import GenerationService
     from i2v.settings import Settings
 
     with pytest.raises(ValueError, match="seeded"):
@@ -173,7 +173,7 @@ def test_the_plan_records_the_vae_in_the_models_precision():
     """LTXImageToVideoPipeline hands the picture to the VAE in the model's dtype, so the VAE runs
     in it; the plan says so instead of claiming an fp32 VAE."""
     from i2v.engine.ltx.engine import _vae_in_model_dtype
-    from i2v.engine.memory import plan_for
+    from i2v.engine.memory_plan import plan_for
 
     plan = plan_for("cuda", free_bytes=24 * 2**30, tiers=SPEC.memory_tiers, bf16=False)
     assert (plan.dtype, plan.vae_dtype) == ("fp16", "fp32")

@@ -13,7 +13,7 @@ from PIL import Image
 from i2v.engine.ltx import SPEC
 from i2v.engine.ltx.engine import DECODE_NOISE_SCALE, DECODE_TIMESTEP
 from i2v.engine.ltx.test_model import tiny_pipeline
-from i2v.engine.memory import plan_for
+from i2v.engine.memory_plan import plan_for
 from i2v.engine.registry import load_engine
 from i2v.image_input import fit_image
 from i2v.request import RequestError

@@ -9,7 +9,7 @@ import torch
 from i2v.engine.ltx2.engine import call_arguments, load
 from i2v.engine.ltx2.spec import SPEC
 from i2v.engine.ltx2.test_model import tiny_pipeline
-from i2v.engine.memory import choose_plan
+from i2v.engine.memory_plan import choose_plan
 from i2v.image_input import fit_image
 from i2v.request import GenerationRequest
 from tests.conftest import gradient_picture

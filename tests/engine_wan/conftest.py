@@ -21,7 +21,7 @@ REQUEST = GenerationRequest(
 @pytest.fixture(scope="session")
 def wan_engine():
     """The tiny Wan 2.2 TI2V through the registry, on the CPU in fp32."""
-    from i2v.engine.memory import choose_plan
+    from i2v.engine.memory_plan import choose_plan
     from i2v.engine.registry import load_engine
     from i2v.engine.wan import SPEC
 

@@ -12,7 +12,7 @@ import pytest
 from diffusers import WanPipeline
 
 from i2v.engine.base import ModelNotAvailable
-from i2v.engine.memory import plan_for
+from i2v.engine.memory_plan import plan_for
 from i2v.engine.registry import load_engine, spec_for
 from i2v.engine.wan import SPEC
 from i2v.engine.wan.engine import load

@@ -20,7 +20,7 @@ def end_request(**overrides) -> GenerationRequest:
 @pytest.fixture(scope="session")
 def a14b_engine():
     """The tiny A14B through the registry, on the CPU in fp32."""
-    from i2v.engine.memory import choose_plan
+    from i2v.engine.memory_plan import choose_plan
     from i2v.engine.registry import load_engine
     from i2v.engine.wan_a14b import SPEC
 

@@ -56,7 +56,7 @@ def main(folder: Path, cases: list[Case]) -> None:
     from i2v.post import PostSpec
     from i2v.post.deliver import deliver
     from i2v.engine.registry import parse_request
-    from i2v.service import GenerationService
+    from i2v.generation import GenerationService
     from i2v.settings import Settings
 
     settings = Settings(home=folder / "outputs")

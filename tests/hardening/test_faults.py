@@ -168,7 +168,7 @@ def test_a_poison_job_fails_once_with_its_reason_and_is_not_retried(services, mo
     def poison(*_args, **_kwargs):
         raise RuntimeError("boom: this picture always crashes the model")
 
-    monkeypatch.setattr(services.worker.generator, "generate", poison)
+    monkeypatch.setattr(services.dispatcher.generator, "generate", poison)
     job = run(services, seed=8)
     monkeypatch.undo()
     stored = services.store.get(job["id"])
@@ -281,7 +281,7 @@ def test_an_outcome_the_job_table_cannot_take_is_shown_at_once_and_recorded_when
         time.sleep(0.1)
     recorded = services.store.get(shown["id"])
     assert recorded.status is JobStatus.SUCCEEDED and recorded.result["video"] == shown["video"], recorded
-    assert calls["n"] >= 2 and services.worker._thread.is_alive()
+    assert calls["n"] >= 2 and services.dispatcher._thread.is_alive()
     assert services.jobs.storage().state == "ok"
     monkeypatch.undo()
     nxt = run_existing(services, waiting.id)

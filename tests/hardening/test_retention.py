@@ -19,7 +19,7 @@ def make(tmp_path, **limits):
     settings = Settings(model="tiny", home=tmp_path / "home", **limits)
     settings.home.mkdir(parents=True)
     archive, store = Archive(settings.home), JobStore(settings.db_path)
-    return JobService(store, worker=None, archive=archive, settings=settings), archive, store
+    return JobService(store, dispatcher=None, archive=archive, settings=settings), archive, store
 
 
 def finished_video(service: JobService, archive: Archive, store: JobStore, age_days: float, size: int = 2**20) -> str:

@@ -14,7 +14,7 @@ from i2v.jobs import JobStore
 from i2v.web.views import job_view
 from i2v.jobs.service import JobService
 from i2v.jobs.worker import JobWorker
-from i2v.service import GenerationService
+from i2v.generation import GenerationService
 from i2v.settings import Settings
 from tests.conftest import gradient_picture
 

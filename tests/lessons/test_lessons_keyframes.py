@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from i2v.lessons.bundle import Bundle
-from i2v.lessons.parse import parse_bundle
+from i2v.lessons.input_files import InputFiles
+from i2v.lessons.parse import parse_files
 from i2v.lessons.parse_graph import parse_graph
 from i2v.lessons.parse_text import parse_markdown
 from i2v.lessons.outline import LessonInputError
@@ -21,7 +21,7 @@ MARKDOWN = "# Change of state\n- Ice melting into water ![](ice.png) ![](water.p
 
 
 def test_two_pictures_on_one_bullet_are_its_start_and_end():
-    pictures = Bundle("upload", {"ice.png": png(1), "water.png": png(2), "salt.png": png(3)})
+    pictures = InputFiles("upload", {"ice.png": png(1), "water.png": png(2), "salt.png": png(3)})
     outline = parse_markdown(MARKDOWN, max_scenes=10, pictures=pictures)
     ice, salt = outline.points
     assert (ice.picture.name, ice.end_picture.name) == ("ice.png", "water.png")
@@ -29,28 +29,28 @@ def test_two_pictures_on_one_bullet_are_its_start_and_end():
 
 
 def test_a_third_picture_on_a_point_is_refused():
-    pictures = Bundle("upload", {"a.png": png(1), "b.png": png(2), "c.png": png(3)})
+    pictures = InputFiles("upload", {"a.png": png(1), "b.png": png(2), "c.png": png(3)})
     with pytest.raises(LessonInputError, match="start and an end picture; at most two"):
         parse_markdown("- Ice melting ![](a.png) ![](b.png) ![](c.png)\n", max_scenes=10, pictures=pictures)
 
 
 def test_a_graph_node_has_image_and_end_picture():
     graph = {"nodes": [{"id": "ice", "label": "Ice melting", "image": "ice.png", "end_picture": "water.png"}]}
-    outline = parse_graph(graph, max_scenes=10, pictures=Bundle("g", {"ice.png": png(1), "water.png": png(2)}))
+    outline = parse_graph(graph, max_scenes=10, pictures=InputFiles("g", {"ice.png": png(1), "water.png": png(2)}))
     assert outline.points[0].end_picture.name == "water.png"
     with pytest.raises(LessonInputError, match="end_picture but no image"):
         parse_graph({"nodes": [{"id": "x", "label": "X", "end_picture": "water.png"}]}, max_scenes=10,
-                    pictures=Bundle("g", {"water.png": png(2)}))
+                    pictures=InputFiles("g", {"water.png": png(2)}))
 
 
 def test_a_zip_pairs_name_png_with_name_end_png():
     files = {"1-ice.png": png(1), "1-ice.end.png": png(2), "1-ice.txt": b"Ice melting into water",
              "2-salt.png": png(3), "2-salt.txt": b"Salt dissolving"}
-    outline = parse_bundle(Bundle("cells", files), _limits())
+    outline = parse_files(InputFiles("cells", files), _limits())
     assert [(p.picture.name, p.end_picture.name if p.end_picture else None) for p in outline.points] == [
         ("1-ice.png", "1-ice.end.png"), ("2-salt.png", None)]
     with pytest.raises(LessonInputError, match="needs its start picture"):
-        parse_bundle(Bundle("cells", {"a.png": png(1), "a.txt": b"A", "b.end.png": png(2)}), _limits())
+        parse_files(InputFiles("cells", {"a.png": png(1), "a.txt": b"A", "b.end.png": png(2)}), _limits())
 
 
 def _limits():

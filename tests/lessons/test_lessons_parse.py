@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from i2v.lessons.bundle import read_zip
+from i2v.lessons.input_files import read_zip
 from i2v.lessons.outline import LessonInputError
 from i2v.lessons.parse import Limits, parse_path, parse_text, parse_upload
 from tests.conftest import gradient_picture
@@ -49,9 +49,9 @@ Intro paragraph, not a scene.
 ## Telophase
 Two nuclei form while the cell pinches.
 """
-    from i2v.lessons.bundle import Bundle
+    from i2v.lessons.input_files import InputFiles
 
-    outline = parse_text(text, LIMITS, pictures=Bundle("upload", {"pics/pro.png": b"P", "pics/ana.png": b"A"}))
+    outline = parse_text(text, LIMITS, pictures=InputFiles("upload", {"pics/pro.png": b"P", "pics/ana.png": b"A"}))
     assert outline.title == "Mitosis" and outline.source == "markdown"
     assert [p.prompt for p in outline.points] == ["chromosomes condensing, slow motion", "", ""]
     got = [(p.section, p.text, p.description, p.picture and p.picture.data) for p in outline.points]

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from i2v.lessons.bundle import read_zip
+from i2v.lessons.input_files import read_zip
 from i2v.lessons.outline import LessonInputError
 from i2v.lessons.parse import Limits, parse_upload
 from tests.lessons.test_lessons_parse import png

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from i2v.media import Audio, encode_mp4, probe, read_audio
-from i2v.post.pipeline import reprocess
+from i2v.post.apply import reprocess
 from i2v.post.spec import PostSpec
 
 

@@ -19,7 +19,7 @@ from i2v.request import GenerationRequest
 from i2v.errors import Cancelled, I2VError, Unavailable
 
 if TYPE_CHECKING:  # kept out of the import: the registry (and teaching through it) must not load torch
-    from i2v.engine.memory import MemoryPlan
+    from i2v.engine.memory_plan import MemoryPlan
     from i2v.media import Audio
     from i2v.engine.spec import ModelSpec
 

@@ -20,7 +20,7 @@ import torch
 
 from i2v.engine.base import ModelNotAvailable, VideoEngine
 from i2v.engine.measured import gpu_seconds
-from i2v.engine.memory import choose_plan
+from i2v.engine.memory_plan import choose_plan
 from i2v.engine.placement import free_accelerator_memory
 from i2v.engine.registry import UnknownModel, load_engine, spec_for
 from i2v.settings import Settings

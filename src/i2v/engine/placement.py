@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from i2v.engine.base import EngineOutput, NonFiniteError
-from i2v.engine.memory import MemoryPlan
+from i2v.engine.memory_plan import MemoryPlan
 from i2v.engine.spec import ModelSpec
 from i2v.request import GenerationRequest
 

@@ -194,7 +194,7 @@ class LatentGeometry:
 @dataclass(frozen=True)
 class Footprint:
     """What the memory model needs to predict a job's peak memory before loading (see
-    `engine.memory_model`): parameters per component (counted on the meta device from the released
+    `engine.memory_estimate`): parameters per component (counted on the meta device from the released
     configs), which component denoises and which decodes, and activation sizes measured on the CPU
     at small sizes and fitted: peak bytes of one denoiser call ≈ `act_fixed` + `act_per_token` ×
     tokens × batch, and of one VAE decode ≈ `decode_per_pixel` × pixels × frames decoded at once

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from i2v.archive import Archive, Entry
-from i2v.jobs.desk import WorkerReport
+from i2v.jobs.worker_gateway import WorkerReport
 from i2v.jobs.status import JobStatus
 from i2v.jobs.worker import JobRunner, LiveJob, Outcome
 from i2v.jobs.worker_client import Identity, ServerRefused, Skip, WorkerClient

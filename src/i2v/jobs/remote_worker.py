@@ -147,7 +147,7 @@ def run_worker(*, server: str, token: str, broker_url: str, models: list[str], g
         from i2v.engine.host import EngineHost
         from i2v.jobs.broker import ACTOR_NAME, make_broker
         from i2v.jobs.remote_runner import RemoteArchive, RemoteRunner
-        from i2v.service import GenerationService
+        from i2v.generation import GenerationService
         from i2v.settings import Settings
 
         scratch = Path(tempfile.mkdtemp(prefix="i2v-worker-"))

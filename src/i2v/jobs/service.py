@@ -78,12 +78,12 @@ def picture_name(position: float) -> str:
 
 class JobService:
     def __init__(
-        self, store: JobStore, worker: Dispatcher | None, archive: Archive, settings: Settings, *,
+        self, store: JobStore, dispatcher: Dispatcher | None, archive: Archive, settings: Settings, *,
         estimate: Estimator | None = None,
     ) -> None:
         self.store = store
         self.estimate = estimate
-        self.worker = worker  # the dispatcher; None in tests that run nothing
+        self.dispatcher = dispatcher  # None in tests that run nothing
         self.archive = archive
         self.settings = settings
         self.uploads = settings.home / "uploads"
@@ -160,8 +160,8 @@ class JobService:
                 raise StorageFull(f"The server could not record the job ({exc}). Try again in a minute; if it "
                                   "keeps happening, ask the operator to check free disk space.") from None
             raise
-        if self.worker is not None:
-            self.worker.dispatch(job)
+        if self.dispatcher is not None:
+            self.dispatcher.dispatch(job)
         log.info("job %s queued by %s at position %s", job.id, client, job.position)
         return job
 
@@ -199,7 +199,7 @@ class JobService:
         except OSError:
             free = 0
         free_mb = round(free / 2**20, 1)
-        unrecorded = self.worker.unrecorded if self.worker is not None else 0
+        unrecorded = self.dispatcher.unrecorded if self.dispatcher is not None else 0
         if self.store.read_only or unrecorded or free < FULL_BELOW_BYTES:
             return StorageState(state="full", free_mb=free_mb, detail=(
                 f"The disk is full ({free_mb:g} MB free under I2V_HOME): new jobs are refused and results cannot be "
@@ -228,7 +228,7 @@ class JobService:
         return [self._as_recorded(job) for job in self.store.list(limit=limit, offset=offset)]
 
     def _as_recorded(self, job: Job) -> Job:
-        return job if self.worker is None else self.worker.as_recorded(job)
+        return job if self.dispatcher is None else self.dispatcher.as_recorded(job)
 
     def cancel(self, job_id: str, client: str | None = None) -> Job:
         """Cancel (idempotent: a finished job is returned unchanged). `client` None means the operator."""
@@ -238,7 +238,7 @@ class JobService:
             return job
         job = self.store.cancel(job_id)
         if job.status == JobStatus.RUNNING:
-            self.worker.cancel(job_id)
+            self.dispatcher.cancel(job_id)
         return job
 
     def delete(self, job_id: str, client: str | None = None) -> Job:

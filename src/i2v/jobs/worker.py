@@ -37,7 +37,7 @@ from i2v.archive import Entry
 from i2v.jobs.previews import LivePreview, encode_preview, read_live
 from i2v.jobs.store import IllegalTransition, Job, JobNotFound, JobStatus, JobStore, is_storage_failure
 from i2v.request import GenerationRequest, RequestError
-from i2v.service import GenerationService
+from i2v.generation import GenerationService
 from i2v.jobs.pictures import load_keyframes
 
 log = logging.getLogger(__name__)

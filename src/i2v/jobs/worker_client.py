@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import httpx
 from PIL import Image
 
-from i2v.jobs.desk import WorkerReport
+from i2v.jobs.worker_gateway import WorkerReport
 
 if TYPE_CHECKING:
     from i2v.archive import Entry

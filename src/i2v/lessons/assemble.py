@@ -26,7 +26,7 @@ from i2v.lessons.storyboard import Lesson, Scene
 from i2v.media import Mp4Writer, read_video
 from i2v.post.exports import sheet_indices
 from i2v.post.labels import Label, overlay_labels
-from i2v.post.pipeline import apply_post
+from i2v.post.apply import apply_post
 from i2v.post.spec import PostSpec
 
 MAX_FPS = 30

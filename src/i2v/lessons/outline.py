@@ -1,7 +1,7 @@
 """What every input format is parsed into: an ordered list of knowledge points, in sections.
 
 Parsing never touches the filesystem for uploads: a picture an outline names is looked up among the
-files that came with it (a zip's members, or the CLI's folder read by `bundle`), never as a path.
+files that came with it (a zip's members, or the CLI's folder read by `input_files`), never as a path.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from i2v.lessons.bundle import (
-    Bundle,
+from i2v.lessons.input_files import (
+    InputFiles,
     decode_text,
     is_picture_name,
     read_folder,
@@ -56,7 +56,7 @@ class Limits:
         return cls(settings.lesson_max_scenes, settings.lesson_max_upload_mb * 2**20, settings.lesson_max_unpacked_mb * 2**20)
 
 
-def parse_text(text: str, limits: Limits, *, title: str = "", pictures: Bundle | None = None) -> Outline:
+def parse_text(text: str, limits: Limits, *, title: str = "", pictures: InputFiles | None = None) -> Outline:
     """Typed text: a JSON graph, a Markdown outline, or one knowledge point per line."""
     if len(text.encode("utf-8")) > limits.max_upload_bytes:
         raise LessonInputError(f"The outline is larger than {limits.max_upload_bytes // 2**20} MB (I2V_LESSON_MAX_UPLOAD_MB).")
@@ -82,7 +82,7 @@ def parse_upload(name: str, data: bytes, limits: Limits, *, title: str = "") -> 
     if not data.strip():
         raise LessonInputError(f"{name} is empty.")
     if data.startswith(b"PK\x03\x04") or name.lower().endswith(".zip"):
-        return parse_bundle(read_zip(data, max_unpacked_bytes=limits.max_unpacked_bytes, name=name), limits, title=title)
+        return parse_files(read_zip(data, max_unpacked_bytes=limits.max_unpacked_bytes, name=name), limits, title=title)
     if is_picture_name(name):
         raise LessonInputError(f"{name} is a picture. Upload a zip of pictures, each with a caption file (cell1.png + cell1.txt).")
     return parse_text(decode_text(data, name), limits, title=title)
@@ -92,7 +92,7 @@ def parse_path(path: Path, limits: Limits, *, title: str = "") -> Outline:
     """The CLI's input: an outline file (its pictures beside it), a folder, or a zip."""
     path = Path(path)
     if path.is_dir():
-        return parse_bundle(read_folder(path, max_unpacked_bytes=limits.max_unpacked_bytes), limits, title=title)
+        return parse_files(read_folder(path, max_unpacked_bytes=limits.max_unpacked_bytes), limits, title=title)
     if not path.is_file():
         raise LessonInputError(f"There is no file or folder {path}.")
     if path.suffix.lower() == ".zip":
@@ -105,7 +105,7 @@ def parse_path(path: Path, limits: Limits, *, title: str = "") -> Outline:
     return parse_text(text, limits, title=title, pictures=pictures)
 
 
-def _pictures_beside(outline: Path, text: str, limits: Limits) -> Bundle | None:
+def _pictures_beside(outline: Path, text: str, limits: Limits) -> InputFiles | None:
     """The pictures in the outline's folder, read only when the outline names pictures."""
     if "![" not in text and '"image"' not in text:
         return None
@@ -117,10 +117,10 @@ def _pictures_beside(outline: Path, text: str, limits: Limits) -> Bundle | None:
             if total > limits.max_unpacked_bytes:
                 break
             files[path.relative_to(outline.parent).as_posix()] = path.read_bytes()
-    return Bundle(outline.parent.name, files)
+    return InputFiles(outline.parent.name, files)
 
 
-def parse_bundle(bundle: Bundle, limits: Limits, *, title: str = "") -> Outline:
+def parse_files(bundle: InputFiles, limits: Limits, *, title: str = "") -> Outline:
     """A zip or folder: its one outline (.md or .json, pictures beside it), or else every picture
     with its caption file (`cell1.png` + `cell1.txt`), in natural name order; a subfolder is a
     section, and an optional `title.txt` names the lesson."""

@@ -18,7 +18,7 @@ import heapq
 from collections.abc import Iterable
 from typing import Any
 
-from i2v.lessons.bundle import Bundle, normalise_name
+from i2v.lessons.input_files import InputFiles, normalise_name
 from i2v.lessons.checks import CheckError, make_check
 from i2v.lessons.outline import LessonInputError, Outline, Picture, Point, check_points
 
@@ -27,7 +27,7 @@ ORDERING = ("then", "causes")
 MAX_TEXT = {"id": 100, "label": 200, "description": 2000, "image": 300, "prompt": 2000, "end_picture": 300, "narration": 2000}
 
 
-def parse_graph(data: Any, *, max_scenes: int, pictures: Bundle | None = None, title: str = "") -> Outline:
+def parse_graph(data: Any, *, max_scenes: int, pictures: InputFiles | None = None, title: str = "") -> Outline:
     """Validate and order a knowledge graph. Raises LessonInputError naming the node, edge or cycle."""
     if not isinstance(data, dict):
         raise LessonInputError('A knowledge graph is a JSON object: {"nodes": [...], "edges": [...]}.')
@@ -226,7 +226,7 @@ def _topological(scenes: list[str], edges: list[tuple[str, str]], parent: dict[s
     return order
 
 
-def _picture(reference: str, pictures: Bundle | None, node_id: str) -> Picture:
+def _picture(reference: str, pictures: InputFiles | None, node_id: str) -> Picture:
     name = normalise_name(reference)
     if pictures is None or not pictures.has(name):
         raise LessonInputError(

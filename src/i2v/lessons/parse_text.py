@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from i2v.lessons import markup
-from i2v.lessons.bundle import Bundle, normalise_name
+from i2v.lessons.input_files import InputFiles, normalise_name
 from i2v.lessons.checks import Check, CheckError, parse_check_line
 from i2v.lessons.outline import (
     LessonInputError,
@@ -88,7 +88,7 @@ class _Draft:
             self.extra.append(line)
 
 
-def parse_markdown(text: str, *, max_scenes: int, pictures: Bundle | None = None, title: str = "") -> Outline:
+def parse_markdown(text: str, *, max_scenes: int, pictures: InputFiles | None = None, title: str = "") -> Outline:
     """Markdown outline → Outline. Pictures named with `![](…)` are looked up in `pictures` (the
     files uploaded with the outline); a name not among them is an error naming the line."""
     check_lines(text)
@@ -228,7 +228,7 @@ def _ask(draft: _Draft | None, line: str, number: int) -> None:
 _HAN_TEXT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
-def _lookup(reference: str, pictures: Bundle | None, number: int) -> Picture:
+def _lookup(reference: str, pictures: InputFiles | None, number: int) -> Picture:
     name = normalise_name(reference)
     if pictures is None or not pictures.has(name):
         where = "was not uploaded with the outline" if pictures is None else f"is not in {pictures.name}"

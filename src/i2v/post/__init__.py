@@ -15,7 +15,7 @@ from i2v.post.exports import (
 )
 from i2v.post.interpolate import interpolate
 from i2v.post.loops import change_speed, crossfade_loop, pingpong
-from i2v.post.pipeline import apply_post, reprocess
+from i2v.post.apply import apply_post, reprocess
 from i2v.post.smooth import smooth
 from i2v.post.spec import PostSpec
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from i2v.post.exports import check_formats, export
-from i2v.post.pipeline import reprocess
+from i2v.post.apply import reprocess
 from i2v.post.spec import PostSpec
 
 

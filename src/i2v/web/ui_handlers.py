@@ -101,7 +101,7 @@ class CreateActions:
             job = jobs.get(job.id)
             if job.status in FINISHED:
                 break
-            live = self.services.worker.live(job.id)
+            live = self.services.dispatcher.live(job.id)
             preview: Any = gr.skip()
             if live is not None and live.preview is not None and live.preview_step != last_step:
                 preview, last_step = gr.update(value=live.preview, visible=True), live.preview_step

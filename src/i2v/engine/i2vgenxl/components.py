@@ -14,7 +14,7 @@ from diffusers import AutoencoderKL, DDIMScheduler
 from diffusers.models.unets.unet_i2vgen_xl import I2VGenXLUNet
 from transformers import CLIPImageProcessorPil, CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
 
-from i2v.engine.memory import MemoryPlan
+from i2v.engine.memory_plan import MemoryPlan
 
 
 @dataclass

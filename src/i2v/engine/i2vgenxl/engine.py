@@ -27,7 +27,7 @@ from i2v.engine.base import EngineOutput, GenerationCancelled, ModelInfo, Progre
 from i2v.engine.checkpoints import resolve_checkpoint
 from i2v.engine.i2vgenxl.components import Components, load_components, load_encoders
 from i2v.engine.i2vgenxl.spec import SPEC
-from i2v.engine.memory import MemoryPlan
+from i2v.engine.memory_plan import MemoryPlan
 from i2v.engine.placement import check_finite, free_accelerator_memory, generate_frames, strip_offload_hooks
 from i2v.image_input import fit_image
 from i2v.request import GenerationRequest

@@ -38,7 +38,7 @@ from PIL import Image
 from i2v.engine.base import EngineOutput, GenerationCancelled, ModelInfo, ModelNotAvailable, Progress, ProgressCallback
 from i2v.engine.checkpoints import download_command, pipeline_class, resolve_checkpoint
 from i2v.engine.ltx.spec import SPEC
-from i2v.engine.memory import MemoryPlan
+from i2v.engine.memory_plan import MemoryPlan
 from i2v.engine.placement import check_finite, free_accelerator_memory, generate_frames, place_pipeline
 from i2v.engine.preview import LatentRGB, fit_latent_rgb
 from i2v.image_input import fit_image

@@ -30,7 +30,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 @dataclass(frozen=True)
-class Bundle:
+class InputFiles:
     """Files by relative POSIX name ("cells/cell1.png"), and what the bundle was called."""
 
     name: str
@@ -115,7 +115,7 @@ def _skipped(name: str) -> bool:
     return parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts) or parts[-1].lower() == "thumbs.db"
 
 
-def read_zip(data: bytes, *, max_unpacked_bytes: int, name: str = "upload.zip") -> Bundle:
+def read_zip(data: bytes, *, max_unpacked_bytes: int, name: str = "upload.zip") -> InputFiles:
     """The zip's files, checked from its directory and inflated only when read (see the module
     doc). Raises LessonInputError for a file that is not a zip, an encrypted one, a member path
     outside the zip, a symbolic link, too many files, or a zip that would unpack to more than
@@ -138,7 +138,7 @@ def read_zip(data: bytes, *, max_unpacked_bytes: int, name: str = "upload.zip") 
             "or it holds more than pictures and captions."
         )
     by_name = _strip_common_folder({m.filename: m for m in members})
-    return Bundle(_stem(name), _ZipMembers(archive, by_name, name, max_unpacked_bytes))
+    return InputFiles(_stem(name), _ZipMembers(archive, by_name, name, max_unpacked_bytes))
 
 
 def _check_member(member: zipfile.ZipInfo, zip_name: str) -> None:
@@ -166,7 +166,7 @@ def _strip_common_folder(files: dict[str, Any]) -> dict[str, Any]:
     return files
 
 
-def read_folder(folder: Path, *, max_unpacked_bytes: int) -> Bundle:
+def read_folder(folder: Path, *, max_unpacked_bytes: int) -> InputFiles:
     """A folder's files (recursively, symlinks and hidden files skipped), for the CLI."""
     folder = Path(folder)
     files: dict[str, bytes] = {}
@@ -182,7 +182,7 @@ def read_folder(folder: Path, *, max_unpacked_bytes: int) -> Bundle:
             raise LessonInputError(f"{folder} holds more than {max_unpacked_bytes / 2**20:.0f} MB "
                                    "(I2V_LESSON_MAX_UNPACKED_MB); keep only the pictures and captions.")
         files[relative] = path.read_bytes()
-    return Bundle(folder.name, files)
+    return InputFiles(folder.name, files)
 
 
 def _stem(name: str) -> str:

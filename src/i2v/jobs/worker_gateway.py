@@ -74,7 +74,7 @@ class Delivery:
     keyframe_images: tuple[Path, ...] = ()  # the pictures after the first, in the recipe's order
 
 
-class WorkerDesk:
+class WorkerGateway:
     def __init__(self, store: JobStore, archive: Archive, uploads: Path, *, lease_s: float, heartbeat_s: float,
                  broker_heartbeat_timeout_s: float) -> None:
         self.store = store

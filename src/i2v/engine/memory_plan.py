@@ -15,7 +15,7 @@ from typing import Literal
 import psutil
 import torch
 
-from i2v.engine.memory_model import cheapest_fitting
+from i2v.engine.memory_estimate import cheapest_fitting
 from i2v.engine.spec import MemoryTier, ModelSpec, Offload
 
 Device = Literal["cuda", "mps", "cpu"]
@@ -147,7 +147,7 @@ def plan_for(
 
     On CUDA the offload mode comes from, in this order: tiers measured on a real GPU
     (`engine.measured`), the fastest mode whose predicted peak for the family's default job fits
-    (`engine.memory_model`, when `spec` has a measured footprint), the family's estimated tiers.
+    (`engine.memory_estimate`, when `spec` has a measured footprint), the family's estimated tiers.
 
     Precision: bf16 where the GPU supports it (fp16 gives black/NaN frames with I2VGen-XL,
     diffusers #8655), fp16 on older GPUs and MPS, fp32 on CPU (bf16 there is ~20× slower).
