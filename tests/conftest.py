@@ -73,3 +73,23 @@ def pytest_collection_modifyitems(config, items):
             skip = pytest.mark.skip(reason="needs a CUDA GPU (marker `gpu`); none here")
             for item in gpu_tests:
                 item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session, driven by Playwright; each test opens its own context."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import CHROMIUM, LAUNCH_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.support.forker import COUNTS
+
+    if any(COUNTS.values()):
+        terminalreporter.write_line(f"i2v processes: {COUNTS['forked']} forked from the test zygote, {COUNTS['exec']} by exec")

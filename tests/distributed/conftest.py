@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.web.conftest import free_port
+from tests.support.forker import Forked, spawn
+from tests.support.servers import free_port
 
 REDIS = shutil.which("redis-server")
 TEACHER = "teacher-secret-for-tests"
@@ -69,7 +70,7 @@ class Redis:
 class Process:
     """A server or worker subprocess with its log file; a worker's `name` is the one it announced."""
 
-    process: subprocess.Popen
+    process: subprocess.Popen | Forked
     log: Path
     name: str | None = None
 
@@ -124,8 +125,7 @@ class Cluster:
     def start_server(self) -> None:
         log = self.home.parent / f"server-{time.time_ns()}.log"
         env = self.env(I2V_HOME=str(self.home), I2V_MAX_QUEUED="60", I2V_MAX_QUEUED_PER_CLIENT="60")
-        process = subprocess.Popen([sys.executable, "-m", "i2v.cli", "--verbose", "serve", "--port", str(self.port)],
-                                   stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+        process = spawn(["--verbose", "serve", "--port", str(self.port)], env=env, stdout=log)
         self.server = Process(process, log)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -140,13 +140,15 @@ class Cluster:
         raise RuntimeError(f"server did not start:\n{self.server.text()}")
 
     def start_worker(self, name: str | None = None, *, token: str = WORKER_TOKEN, secrets: str = "env",
-                     broker: str | None = None, wait: bool = True) -> Process:
+                     broker: str | None = None, wait: bool = True, own_argv: bool = False) -> Process:
         """An `i2v worker` on the tiny model, named `name` or (None) by its default name. Its token and
         Redis URL come from the environment (`secrets="env"`, as README advises), from files it is
-        pointed to (`"files"`, with nothing in the environment) or from flags (`"flags"`)."""
+        pointed to (`"files"`, with nothing in the environment) or from flags (`"flags"`). With
+        `own_argv` it is started by exec, so `ps` shows its own command line (forked from the test
+        zygote, it shows the zygote's)."""
         stamp = time.time_ns()
         log = self.home.parent / f"worker-{name or 'default'}-{stamp}.log"
-        command = [sys.executable, "-m", "i2v.cli", "--verbose", "worker", "--server", self.url, "--model", "tiny"]
+        command = ["--verbose", "worker", "--server", self.url, "--model", "tiny"]
         broker = broker or self.redis.url
         env = self.env(I2V_WORKER_TOKEN=token, I2V_BROKER=broker)
         if secrets == "flags":
@@ -160,7 +162,11 @@ class Cluster:
             del env["I2V_WORKER_TOKEN"], env["I2V_BROKER"]
         if name is not None:
             command += ["--name", name]
-        process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+        if own_argv:
+            with log.open("wb") as out:
+                process = subprocess.Popen([sys.executable, "-m", "i2v.cli", *command], stdout=out, stderr=subprocess.STDOUT, env=env)
+        else:
+            process = spawn(command, env=env, stdout=log)
         worker = Process(process, log, name)
         self.spawned.append(worker)
         if wait:
@@ -199,7 +205,7 @@ def cluster(tmp_path_factory):
     built = Cluster(folder / "home", free_port(), redis)
     try:
         built.start_server()
-        started = [built.start_worker(wait=False) for _ in range(2)]  # load their models side by side
+        started = [built.start_worker(wait=False, own_argv=True) for _ in range(2)]  # load their models side by side
         for worker in started:
             built.ready(worker)
         yield built

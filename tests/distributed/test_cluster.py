@@ -12,8 +12,6 @@ import json
 import os
 import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from i2v.web.ui_status import progress_html
 from tests.conftest import gradient_picture
 from tests.distributed.conftest import GONE_S, REDELIVERY_S, REDIS_PASSWORD, TEACHER, WORKER_TOKEN, Cluster, Process
 from tests.hardening import same_video
+from tests.support.forker import run as run_i2v_process
 
 pytestmark = pytest.mark.distributed
 FAST = {"prompt": "a cell dividing slowly", "resolution": "256p", "frames": "8", "steps": "2", "fps": "8"}
@@ -124,7 +123,7 @@ def test_a_second_worker_under_a_live_workers_name_is_refused(cluster: Cluster) 
     with cluster.client() as client:
         holder = roster(client)[taken]
     # Token and Redis URL from files here (nothing in the environment): the refusal proves the token was read.
-    second = cluster.start_worker(taken, secrets="files", wait=False)
+    second = cluster.start_worker(taken, secrets="files", wait=False, own_argv=True)
     wrong_redis = cluster.start_worker(secrets="files", wait=False,
                                        broker=cluster.redis.url.replace(REDIS_PASSWORD, "not-the-redis-password"))
     assert_no_secret_in_argv(second)
@@ -150,9 +149,8 @@ def test_a_job_made_by_a_worker_is_the_video_the_cli_makes_from_its_recipe(clust
         job = wait(client, submit(client, picture.getvalue(), seed="7"), finished)
     assert_one_video(cluster, job)
     remote = cluster.home / job["video"]
-    run = subprocess.run([sys.executable, "-m", "i2v.cli", "generate", "--recipe", str(remote.with_suffix(".json"))],
-                         capture_output=True, text=True, timeout=600,
-                         env={**os.environ, "HF_HUB_OFFLINE": "1", "I2V_HOME": str(tmp_path), "OMP_NUM_THREADS": "1"})
+    run = run_i2v_process(["generate", "--recipe", str(remote.with_suffix(".json"))], folder=tmp_path / "output",
+                          timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1", "I2V_HOME": str(tmp_path), "OMP_NUM_THREADS": "1"})
     assert run.returncode == 0, run.stderr
     local = Path(run.stdout.strip().splitlines()[-1])
     assert local.is_relative_to(tmp_path) and json.loads(local.with_suffix(".json").read_text())["seed"] == 7
@@ -248,7 +246,7 @@ def test_a_worker_killed_mid_job_is_gone_and_its_job_makes_exactly_one_video(clu
             assert survivor in line and victim not in line, line
     finally:
         store.close()
-    replacement = cluster.start_worker(secrets="files")  # two workers again for the next tests
+    replacement = cluster.start_worker(secrets="files", own_argv=True)  # two workers again for the next tests
     assert_no_secret_in_argv(replacement)  # ready: its token and Redis password came from the files
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.distributed.conftest import REDIS, TEACHER, WORKER_TOKEN, Cluster, Redis
 from tests.hardening.conftest import assert_refused
-from tests.web.conftest import free_port
+from tests.support.servers import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.distributed]
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from i2v.media import probe
-from tests.web.conftest import finished, wait_for
+from tests.support.servers import finished, wait_for
 
 LTX2 = {"model": "tiny-ltx2", "prompt": "a bell ringing, the sound of the bell", "resolution": "256p", "frames": "9",
         "steps": "2", "seed": "5"}

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tests.web.conftest import FAST, finished, wait_for  # noqa: F401 - re-exported
+from tests.support.servers import FAST, finished, wait_for
 
 COUNTS: dict[str, int] = {}
 

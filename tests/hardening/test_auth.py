@@ -15,7 +15,7 @@ import pytest
 from i2v.web import security
 from tests.hardening import images
 from tests.hardening.conftest import FAST, assert_refused, count, finished, lan_address, wait_for
-from tests.web.conftest import start_app_server
+from tests.support.servers import start_app_server
 
 TOKEN = "correct-horse-battery-staple"
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")

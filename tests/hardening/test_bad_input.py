@@ -20,7 +20,7 @@ from PIL import Image
 
 from tests.hardening import images
 from tests.hardening.conftest import FAST, assert_healthy, assert_refused, count, finished, wait_for
-from tests.web.conftest import start_app_server
+from tests.support.servers import start_app_server
 
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
 

@@ -15,7 +15,6 @@ import errno
 import os
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,31 +24,16 @@ import httpx
 import pytest
 
 from tests.hardening import images
+from tests.support.forker import run as run_i2v_process
 from tests.hardening.conftest import assert_refused, count, finished, wait_for
-from tests.web.conftest import Server, free_port, submit
+from tests.support.servers import Server, free_port, start_server, submit
 
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
 
 
 def start(home: Path, log_dir: Path, **env: str) -> Server:
     """A tiny-model server whose log lives outside `home` (the full disk)."""
-    port = free_port()
-    log = log_dir / f"server-{port}-{time.time_ns()}.log"
-    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "I2V_MODEL": "tiny", "I2V_HOME": str(home), **env}
-    process = subprocess.Popen([sys.executable, "-m", "i2v.cli", "--verbose", "serve", "--port", str(port)],
-                               stdout=log.open("wb"), stderr=subprocess.STDOUT, env=environment)
-    server = Server(home, port, process, log)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{server.url}/api/v1/health", timeout=2).json()["model"]["state"] == "ready":
-                return server
-        except (httpx.HTTPError, KeyError, ValueError):
-            pass
-        time.sleep(0.3)
-    server.kill()
-    raise AssertionError(log.read_text())
+    return start_server(home, log_dir=log_dir, **env)
 
 
 @pytest.fixture
@@ -189,10 +173,8 @@ def test_a_full_disk_during_a_job_and_at_start(small_disk, tmp_path):
 def test_a_home_that_cannot_hold_the_job_table_is_one_clear_line(tmp_path):
     home = tmp_path / "home"
     (home / "jobs.sqlite3").mkdir(parents=True)  # the database path is taken by a folder
-    result = subprocess.run(
-        [sys.executable, "-m", "i2v.cli", "serve", "--port", str(free_port())], capture_output=True, text=True,
-        timeout=120, check=False, env={**os.environ, "HF_HUB_OFFLINE": "1", "I2V_MODEL": "tiny", "I2V_HOME": str(home)},
-    )
+    result = run_i2v_process(["serve", "--port", str(free_port())], folder=tmp_path / "output", timeout=120,
+                             env={**os.environ, "HF_HUB_OFFLINE": "1", "I2V_MODEL": "tiny", "I2V_HOME": str(home)})
     assert result.returncode == 1, result
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in result.stderr, result.stderr

@@ -18,7 +18,7 @@ from i2v.image_input import ImageInputError, load_image
 from i2v.request import GenerationRequest, RequestError
 from tests.hardening import images
 from tests.hardening.conftest import count
-from tests.web.conftest import start_app_server
+from tests.support.servers import start_app_server
 
 FAST_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 

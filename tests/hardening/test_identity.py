@@ -18,7 +18,7 @@ from i2v.web import security
 from i2v.web.security import ForwardedClient
 from tests.hardening import images
 from tests.hardening.conftest import FAST, assert_refused, count, finished, lan_address, wait_for
-from tests.web.conftest import start_app_server
+from tests.support.servers import start_app_server
 
 TOKEN = "a-long-school-password"
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")

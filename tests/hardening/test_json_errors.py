@@ -31,7 +31,7 @@ from tests.hardening.conftest import (
     finished,
     wait_for,
 )
-from tests.web.conftest import submit
+from tests.support.servers import submit
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from i2v.jobs.store import SCHEMA_VERSION, JobStatus, JobStore
 from i2v.media import encode_mp4, read_video
 from tests.hardening import images
 from tests.hardening.conftest import count, finished, wait_for
-from tests.web.conftest import start_app_server, submit
+from tests.support.servers import start_app_server, submit
 
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
 

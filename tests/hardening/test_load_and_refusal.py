@@ -34,7 +34,7 @@ from tests.hardening.conftest import (
     finished,
     wait_for,
 )
-from tests.web.conftest import start_app_server, submit
+from tests.support.servers import start_app_server, submit
 
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
 BROKEN = PNG[: len(PNG) // 2]  # would be a 422 if it were ever decoded

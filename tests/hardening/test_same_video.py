@@ -26,7 +26,7 @@ import pytest
 from tests.conftest import REPO
 from tests.hardening.conftest import count
 from tests.hardening.same_video import frames_hash
-from tests.web.conftest import finished, start_server, wait_for
+from tests.support.servers import finished, start_server, wait_for
 
 TINY = {"model": "tiny", "resolution": "256p", "frames": 8, "steps": 1}
 WAN = {"model": "tiny-wan", "resolution": "480p", "frames": 5, "steps": 1}

@@ -12,7 +12,7 @@ import psutil
 
 from tests.hardening import images
 from tests.hardening.conftest import assert_refused, count
-from tests.web.conftest import SLOW, AppServer, Server, finished, free_port, start_app_server, start_server, submit, wait_for
+from tests.support.servers import SLOW, AppServer, Server, finished, free_port, start_app_server, start_server, submit, wait_for
 
 PNG = images.encode(images.gradient_picture(200, 160), "PNG")
 

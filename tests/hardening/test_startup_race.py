@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.web.conftest import free_port
+from tests.support.servers import free_port
 
 # Before the fix most starts failed (p > 1/2 a round), so 8 rounds miss a regression with p < 0.4 %;
 # each round is a fresh server (≈4.5 s here). More rounds: I2V_STARTUP_ROUNDS=40.

@@ -5,7 +5,7 @@ with its captions; and the tab in Chinese."""
 import pytest
 
 from i2v.i18n import t
-from tests.web.conftest import browser  # noqa: F401 - the shared Chromium fixture
+
 from tests.web.test_browser import ARTIFACTS, set_number
 from tests.web.test_browser import pytestmark as browser_marks
 

@@ -16,7 +16,7 @@ import pytest
 
 from i2v.lessons.packages.build import build_lesson_package
 from tests.lessons.test_lessons_packages import assembled
-from tests.web.conftest import browser  # noqa: F401 - the shared Chromium fixture
+
 from tests.web.test_browser import pytestmark as browser_marks
 
 NPM = Path(__file__).resolve().parents[1] / "support" / "npm" / "node_modules"

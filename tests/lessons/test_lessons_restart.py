@@ -8,7 +8,7 @@ import pytest
 
 from i2v.media import probe
 from tests.lessons.conftest import THREE_POINTS, small, wait_lesson
-from tests.web.conftest import free_port, start_server
+from tests.support.servers import free_port, start_server
 
 pytestmark = pytest.mark.slow
 

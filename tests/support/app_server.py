@@ -12,7 +12,7 @@ server costs about a second (plus the tiny model's ~0.5 s build).
 What it cannot do is be a process: it cannot be killed with SIGKILL, its open files are the test
 process's, and what `i2v serve` checks before it builds the app (port in use, start-up messages) is
 not run. Tests about those (restart, kill -9, full disk, file descriptors, start_app.sh, workers on
-other machines) start a subprocess with `tests.web.conftest.start_server`.
+other machines) start a process of their own with `tests.support.servers.start_server`.
 
 `AppServer` has the interface of the subprocess `Server`: `home`, `port`, `url`, `log`, `client()`,
 `stop()`, plus `settings`, `services` and `app`.
@@ -127,7 +127,7 @@ class AppServer:
 
     def kill(self) -> None:
         raise NotImplementedError("an in-process server cannot be killed like a process: tests about a crash "
-                                  "start a subprocess with tests.web.conftest.start_server")
+                                  "start a process of their own with tests.support.servers.start_server")
 
     def stop(self, timeout: float = 15.0) -> None:
         """Shut down as on SIGTERM: stop accepting, finish open requests, then the lifespan stops the

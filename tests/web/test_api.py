@@ -6,7 +6,7 @@ import time
 import av
 import pytest
 
-from tests.web.conftest import SLOW, finished, submit, wait_for
+from tests.support.servers import SLOW, finished, submit, wait_for
 
 
 def test_rest_flow_to_a_decodable_mp4(server, png_bytes, tmp_path):

@@ -9,7 +9,7 @@ import av
 import pytest
 from PIL import Image
 
-from tests.web.conftest import SLOW, finished, submit, wait_for
+from tests.support.servers import SLOW, finished, submit, wait_for
 
 LABEL = {"text": "Anaphase", "x": 0.5, "y": 0.5, "size": 0.2, "start_s": 0, "end_s": 0.5, "box": True}
 

@@ -9,7 +9,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.web.conftest import finished, wait_for
+from tests.support.servers import finished, wait_for
 
 A14B = {"model": "tiny-wan-a14b", "prompt": "ice melting into water", "resolution": "240p", "frames": "5", "steps": "2"}
 

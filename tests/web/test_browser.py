@@ -9,7 +9,8 @@ import pytest
 
 from i2v.i18n import t
 from tests.conftest import REPO
-from tests.web.conftest import CHROMIUM, finished, submit, wait_for
+from tests.support.servers import finished, submit, wait_for
+from tests.support.browser import CHROMIUM
 
 ARTIFACTS = REPO / "test-artifacts"
 VIEWPORT = {"width": 1366, "height": 900}
@@ -229,7 +230,6 @@ def test_library_open_reuse_export_and_delete_with_confirmation(browser, server,
     assert not delete.is_visible()  # the selection is gone with the video
     page.wait_for_function("() => document.querySelectorAll('#i2v-history img').length === 0", timeout=30_000)
     context.close()
-
 
 
 def slider_bounds(page, elem_id: str) -> tuple[str, str, str]:

@@ -11,7 +11,7 @@ from i2v.download import download_command
 from i2v.settings import DEFAULT_MODEL
 from i2v.i18n import t
 from i2v.web.ui_firstrun import TINY_START
-from tests.web.conftest import start_server
+from tests.support.servers import start_server
 from tests.web.test_browser import open_studio, shot
 from tests.web.test_browser import pytestmark as browser_marks
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from i2v.i18n import t
 from tests.conftest import gradient_picture
-from tests.web.conftest import CHROMIUM
+from tests.support.browser import CHROMIUM
 from tests.web.test_browser import click_generate_from_below, open_studio, set_number, shot
 
 pytestmark = [

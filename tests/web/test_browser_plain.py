@@ -17,7 +17,7 @@ from i2v.engine.registry import SPECS, spec_for
 from i2v.i18n import t
 from i2v.web.ui_draft import DRAFT_BUDGET_S
 from i2v.web.ui_settings import STEP_SLIDER_MIN
-from tests.web.conftest import finished, submit, wait_for
+from tests.support.servers import finished, submit, wait_for
 from tests.web.test_browser import ARTIFACTS, open_studio, shot
 from tests.web.test_browser import pytestmark as browser_marks
 

@@ -223,7 +223,7 @@ def test_labels_table_caption_and_headers_render_in_the_language(browser, server
 
 
 def test_post_process_and_export_from_the_library(browser, server, png_bytes):
-    from tests.web.conftest import finished, submit, wait_for
+    from tests.support.servers import finished, submit, wait_for
 
     with server.client() as client:
         job = wait_for(client, submit(client, png_bytes, prompt="an export test clip moving left").json()["id"], finished)

@@ -1,6 +1,6 @@
 """Kill the server (SIGKILL, no shutdown code) with jobs queued and running; every job is accounted for."""
 
-from tests.web.conftest import SLOW, finished, free_port, start_server, submit, wait_for
+from tests.support.servers import SLOW, finished, free_port, start_server, submit, wait_for
 
 
 def test_restart_keeps_every_job_and_retries_a_running_one_once(tmp_path, png_bytes):

@@ -10,7 +10,7 @@ import pytest
 
 from i2v.settings import Settings
 from i2v.web.security import InsecureBindError, check_bind, is_loopback
-from tests.web.conftest import free_port, start_app_server
+from tests.support.servers import free_port, start_app_server
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -20,7 +20,7 @@ import psutil
 import pytest
 
 from tests.conftest import REPO
-from tests.web.conftest import free_port
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None or shutil.which("tail") is None, reason="needs bash")
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.web.conftest import CHROMIUM, start_server, submit
+from tests.support.servers import start_server, submit
+from tests.support.browser import CHROMIUM
 
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium missing: run scripts/install_browser.sh")
 STOPPED_WITHIN_S = 8.0  # "a few seconds": the grace (2 s) plus a denoising step's cancel check on a busy 2-core CPU
