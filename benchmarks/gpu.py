@@ -268,7 +268,7 @@ def families(device: Device, wanted: list[str]) -> list[Family]:
         if device.kind == "cpu":  # the test model at the family's smallest size
             smallest = spec.resolutions[0]
             chosen.append(Family(spec, _test_model(name), smallest.width, smallest.height, spec.frames.nearest(9),
-                                 smallest.name, steps_timed=4))
+                                 smallest.name, steps_timed=3))
             continue
         preset = spec.preset(spec.default_resolution)
         full = {"i2vgenxl": _i2vgenxl_full}.get(name) or _full_size_builder(name)

@@ -2,6 +2,8 @@
 lesson from the mitosis example, delete two scenes, edit one caption, generate, and play the result
 with its captions; and the tab in Chinese."""
 
+from datetime import datetime
+
 import pytest
 
 from i2v.i18n import t
@@ -75,7 +77,36 @@ def test_mitosis_example_edit_a_caption_generate_and_play(browser, lesson_server
         assert page.locator(f"#i2v-lesson-dl-{kind}").is_visible(), kind
     assert page.locator("#i2v-lesson-progress .i2v-progress").get_attribute("data-state") == "ready"
     page.screenshot(path=str(ARTIFACTS / "lesson-ready-en.png"), full_page=True)
+    library_shows_the_lesson_as_one_entry(page, view)
     page.close()
+
+
+def library_shows_the_lesson_as_one_entry(page, view: dict) -> None:
+    """Issue 29: the lesson's scenes do not fill the Library; its one entry plays the lesson video."""
+    page.locator("#i2v-tab-library-button").click()
+    page.wait_for_function("() => (document.querySelector('#i2v-lib-note')?.innerText || '').trim().length > 0", timeout=30_000)
+    count = "() => document.querySelectorAll('#i2v-history img').length"
+    page.wait_for_function(f"() => ({count})() > 0", timeout=30_000)
+    grouped = page.evaluate(count)
+    title = view["lesson"]["title"]
+    when = datetime.fromtimestamp(view["created_at"]).strftime("%Y-%m-%d %H:%M")
+    card = t("ui.library.lesson_card", "en", title=title[:50], scenes=2, when=when)
+    captions = page.locator("#i2v-history .caption-label").all_inner_texts()
+    assert captions.count(card) == 1, captions
+    page.locator("#i2v-history button", has_text=card).first.click()
+    page.wait_for_function("() => { const v = document.querySelector('#i2v-lib-video video'); return v && v.readyState >= 1; }",
+                           timeout=20_000)
+    player = page.evaluate("() => { const v = document.querySelector('#i2v-lib-video video'); return {src: v.src, duration: v.duration}; }")
+    # the lesson's own video (its file name, its length), not one of its scenes
+    assert player["src"].endswith("/lesson.mp4") and player["duration"] == pytest.approx(view["timeline"]["duration_s"], abs=0.15), player
+    details = page.locator("#i2v-lib-details").inner_text()
+    assert title in details and t("ui.library.lesson.assembled", "en") in details, details
+    assert page.locator("#i2v-lib-download").is_visible()
+    assert not page.locator("#i2v-lib-delete").is_visible() and not page.locator("#i2v-lib-reuse").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "library-lesson-en.png"), full_page=True)
+    page.locator("#i2v-lib-apart input").check()  # one by one: its two scenes instead of the one entry
+    page.wait_for_function(f"() => ({count})() === {grouped + 1}", timeout=30_000)
+    assert card not in page.locator("#i2v-history .caption-label").all_inner_texts()
 
 
 def test_the_lesson_tab_in_chinese_builds_the_water_cycle_graph(browser, lesson_server):  # noqa: F811

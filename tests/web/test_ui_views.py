@@ -26,11 +26,13 @@ from i2v.web.ui_export import LABEL_HEADERS, export_ready, label_headers, relabe
 from i2v.web.ui_firstrun import TINY_START, first_run_html, generate_allowed
 from i2v.web.ui_guide import SYMPTOM_PARAMS, symptom_fix
 from i2v.web.ui_handlers import CreateActions, job_fields
+from i2v.lessons.service import LessonSummary
 from i2v.web.ui_library import (
     ALL_MODELS,
     LibraryActions,
     LibraryFilter,
     details_md,
+    lesson_key,
     library_view,
     matches,
     model_choices,
@@ -234,6 +236,23 @@ def test_library_view_counts_matches_and_skips_videos_gone_from_the_archive():
     assert library_view([], LibraryFilter(), "zh", NOW, thumbnail)[2] == t("ui.library.empty", "zh")
 
 
+def test_a_lessons_scenes_are_one_library_entry_unless_shown_one_by_one():
+    mitosis = LessonSummary("0123456789abcdef", "Mitosis", "ready", 3, NOW - 900)
+    scenes = [_job(f"s{n}", f"chromosomes scene {n}", NOW - 300 + n) for n in range(3)]
+    jobs = sorted([*LIBRARY, *scenes], key=lambda job: -job.created_at)
+    lessons = {job.id: mitosis for job in scenes}
+    thumbnail = lambda job: Path(f"/archive/{job.id}.jpg")  # noqa: E731
+    items, ids, note = library_view(jobs, LibraryFilter(), "en", NOW, thumbnail, lessons)
+    assert ids == [lesson_key(mitosis.id), "a", "b", "c"]  # the newest scene stands for the lesson, in its place
+    assert items[0] == ("/archive/s2.jpg", t("ui.library.lesson_card", "en", title="Mitosis", scenes=3, when="2026-11-25 14:45"))
+    assert note == t("ui.library.count", "en", shown=4, total=4)
+    # the lesson's title is searchable, and one by one every scene is its own entry again
+    assert library_view(jobs, LibraryFilter(query="mitosis"), "zh", NOW, thumbnail, lessons)[1] == [lesson_key(mitosis.id)]
+    assert library_view(jobs, LibraryFilter(query="mitosis"), "en", NOW, thumbnail, lessons, apart=True)[1] == []
+    assert library_view(jobs, LibraryFilter(), "en", NOW, thumbnail, lessons, apart=True)[1] == ["s2", "s1", "s0", "a", "b", "c"]
+    assert "课程" in library_view(jobs, LibraryFilter(), "zh", NOW, thumbnail, lessons)[0][0][1]
+
+
 def test_library_details_escape_the_prompt():
     job = _job("e", "<script>alert(1)</script> cells", NOW)
     text = details_md(job, "en")
@@ -245,7 +264,7 @@ def test_library_actions_on_real_services(services):
     items, ids, note, models = actions.refresh("", "any", ALL_MODELS, "en")
     assert (items, ids, note) == ([], [], t("ui.library.empty", "en")) and models["value"] == ALL_MODELS
     with pytest.raises(gr.Error):
-        actions.delete_selected(None, "", "any", ALL_MODELS, "en", None)
+        actions.delete_selected(None, "", "any", ALL_MODELS, "en", False, None)
     with pytest.raises(gr.Error):
         actions.reuse_selected("no-such-job", "en")
     assert actions.details_in_language(None, "zh") == t("ui.library.pick", "zh")

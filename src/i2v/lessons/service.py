@@ -279,6 +279,25 @@ class LessonService:
             summaries.append(LessonSummary(row.id, lesson.title, row.state, len(lesson.scenes), row.created_at))
         return summaries
 
+    def scene_jobs(self) -> dict[str, LessonSummary]:
+        """Which lesson each scene's job belongs to (job id → the lesson), for a library that shows a
+        lesson as one entry instead of its scenes one by one. A lesson whose files are gone is left out."""
+        by_lesson: dict[str, LessonSummary | None] = {}
+        found: dict[str, LessonSummary] = {}
+        for job_id, lesson_id in self.store.scene_jobs().items():
+            if lesson_id not in by_lesson:
+                by_lesson[lesson_id] = self._summary(lesson_id)
+            if by_lesson[lesson_id] is not None:
+                found[job_id] = by_lesson[lesson_id]
+        return found
+
+    def _summary(self, lesson_id: str) -> LessonSummary | None:
+        try:
+            row, lesson = self.store.get(lesson_id), self.files.load(lesson_id)
+        except (LessonNotFound, OSError, ValueError):
+            return None
+        return LessonSummary(row.id, lesson.title, row.state, len(lesson.scenes), row.created_at)
+
     def status(self, lesson_id: str, lang: str = "en") -> LessonStatus:
         """The lesson, its state and every scene's progress (read live from its job)."""
         row = self._row(lesson_id)

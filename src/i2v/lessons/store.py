@@ -193,6 +193,12 @@ class LessonStore:
                                 "WHERE lesson_id = ?", (lesson_id,)).fetchall()
         return {row["scene_id"]: SceneRow(**dict(row)) for row in rows}
 
+    def scene_jobs(self) -> dict[str, str]:
+        """Every job a lesson's scene is made by now, with the lesson's id: job id → lesson id."""
+        with closing(self._connect()) as conn:
+            rows = conn.execute("SELECT job_id, lesson_id FROM lesson_scenes WHERE job_id IS NOT NULL").fetchall()
+        return {row[0]: row[1] for row in rows}
+
     def plan(self, lesson_id: str, wanted: dict[str, str], made: set[str]) -> list[SceneRow]:
         """Make the scene rows match a storyboard about to be generated: `wanted` maps each scene to
         the fingerprint of its clip, `made` are the scenes whose clip for that fingerprint exists.

@@ -8,7 +8,7 @@ handlers take the services first (bound with `functools.partial`) and return val
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -21,6 +21,7 @@ from i2v.archive import ArchivePathError
 from i2v.jobs.ownership import NotYourJob
 from i2v.jobs.records import IllegalTransition, Job, JobNotFound
 from i2v.jobs.status import JobStatus
+from i2v.lessons.service import LessonSummary
 from i2v.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_export import build_export
@@ -29,6 +30,7 @@ from i2v.web.ui_studio import CREATE, LIBRARY, Studio, select_tab, user_error
 
 LIBRARY_SCAN = 1000  # newest jobs searched
 LIBRARY_SHOWN = 60  # thumbnails shown at once (the count says how many matched)
+LESSON_PREFIX = "lesson:"
 PERIODS = ("any", "today", "week", "month")
 PERIOD_DAYS = {"week": 7, "month": 30}
 ALL_MODELS = ""
@@ -56,12 +58,13 @@ def job_model(job: Job) -> str:
     return str((recipe.get("model") or {}).get("id", ""))
 
 
-def matches(job: Job, flt: LibraryFilter, now: float) -> bool:
-    """A finished video whose prompt holds every word of the query (any case), made in the period, by the model."""
+def matches(job: Job, flt: LibraryFilter, now: float, lesson: LessonSummary | None = None) -> bool:
+    """A finished video whose prompt (or lesson title) holds every word of the query (any case), made
+    in the period, by the model."""
     if job.status != JobStatus.SUCCEEDED:
         return False
-    prompt = str(job.request.get("prompt", "")).casefold()
-    if any(word not in prompt for word in flt.query.casefold().split()):
+    text = f"{job.request.get('prompt', '')} {lesson.title if lesson else ''}".casefold()
+    if any(word not in text for word in flt.query.casefold().split()):
         return False
     start = period_start(flt.period, now)
     if start is not None and job.created_at < start:
@@ -70,29 +73,52 @@ def matches(job: Job, flt: LibraryFilter, now: float) -> bool:
 
 
 def _when(job: Job) -> str:
-    return datetime.fromtimestamp(job.created_at).strftime("%Y-%m-%d %H:%M")
+    return _date(job.created_at)
 
 
-def library_view(jobs: list[Job], flt: LibraryFilter, lang: str, now: float,
-                 thumbnail: Callable[[Job], Path]) -> tuple[list[tuple[str, str]], list[str], str]:
-    """(gallery items, their job ids, the note above them) for the jobs that match `flt`, newest first.
-    Jobs whose thumbnail is gone from the archive are left out."""
+def _date(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+def lesson_key(lesson_id: str) -> str:
+    """The library's id for a whole lesson's entry (a job id is hex, so the two never collide)."""
+    return LESSON_PREFIX + lesson_id
+
+
+def library_view(jobs: list[Job], flt: LibraryFilter, lang: str, now: float, thumbnail: Callable[[Job], Path],
+                 lessons: Mapping[str, LessonSummary] | None = None,
+                 apart: bool = False) -> tuple[list[tuple[str, str]], list[str], str]:
+    """(gallery items, their ids, the note above them) for the jobs that match `flt`, newest first.
+
+    A lesson's scenes (`lessons`: job id → its lesson) are one entry, the lesson's, with the newest
+    matching scene's picture, unless `apart`; a teacher's own clips are not buried under a lesson's
+    dozen scenes. Jobs whose thumbnail is gone from the archive are left out."""
+    lessons = {} if apart or lessons is None else lessons
     finished = [job for job in jobs if job.status == JobStatus.SUCCEEDED]
     items, ids = [], []
-    found = 0
+    found, seen = 0, set()
     for job in finished:
-        if not matches(job, flt, now):
+        lesson = lessons.get(job.id)
+        if not matches(job, flt, now, lesson) or (lesson is not None and lesson.id in seen):
             continue
+        picture = None
+        if len(items) < LIBRARY_SHOWN:
+            try:
+                picture = str(thumbnail(job))
+            except ArchivePathError:
+                continue  # files gone: not shown (another scene of its lesson may stand for it)
         found += 1
-        if len(items) >= LIBRARY_SHOWN:
+        if lesson is not None:
+            seen.add(lesson.id)
+        if picture is None:
             continue
-        try:
-            picture = str(thumbnail(job))
-        except ArchivePathError:
-            found -= 1
-            continue
-        items.append((picture, f"{str(job.request.get('prompt', ''))[:60]} · {_when(job)}"))
-        ids.append(job.id)
+        if lesson is None:
+            items.append((picture, f"{str(job.request.get('prompt', ''))[:60]} · {_when(job)}"))
+            ids.append(job.id)
+        else:
+            items.append((picture, t("ui.library.lesson_card", lang, title=lesson.title[:50], scenes=lesson.scenes,
+                                     when=_date(lesson.created_at))))
+            ids.append(lesson_key(lesson.id))
     if not finished:
         note = t("ui.library.empty", lang)
     elif not found:
@@ -136,25 +162,59 @@ class LibraryActions:
         self.create_actions = CreateActions(services)
 
     def refresh(self, query: str | None, period: str | None, model: str | None, lang: str,
-                now: float | None = None) -> tuple[Any, ...]:
-        """The gallery, its job ids, the note, and the model filter's choices for the current filter."""
+                apart: bool = False, now: float | None = None) -> tuple[Any, ...]:
+        """The gallery, its ids, the note, and the model filter's choices for the current filter;
+        a lesson's scenes as one entry unless `apart` ("scenes one by one")."""
         jobs = self.services.jobs.history(limit=LIBRARY_SCAN)
         choices = model_choices(jobs, lang)
         model = model if model in {value for _, value in choices} else ALL_MODELS
         flt = LibraryFilter(query or "", period or "any", model or ALL_MODELS)
+        lessons = {} if apart else self.services.lessons.scene_jobs()
         items, ids, note = library_view(jobs, flt, lang, now if now is not None else datetime.now().timestamp(),
-                                        self.services.jobs.thumbnail_file)
+                                        self.services.jobs.thumbnail_file, lessons)
         return items, ids, note, gr.update(choices=choices, value=model)
 
     def open_video(self, ids: list[str], lang: str, evt: gr.SelectData) -> tuple[Any, ...]:
-        """A clicked thumbnail: (selected id, video, details, download button, actions row, confirmation row)."""
-        job = self.services.jobs.get(ids[evt.index])
+        """A clicked thumbnail: (selected id, video, details, download button, actions row, confirmation
+        row, reuse and delete buttons). A lesson's entry plays the lesson video (or, before it is
+        assembled, its newest scene) and offers only the download: the lesson is edited, remade and
+        deleted on the Lesson tab, which the details say."""
+        chosen = ids[evt.index]
+        if chosen.startswith(LESSON_PREFIX):
+            return self._open_lesson(chosen.removeprefix(LESSON_PREFIX), lang)
+        job = self.services.jobs.get(chosen)
         video = str(self.services.jobs.video_file(job))
         return (job.id, video, details_md(job, lang), gr.DownloadButton(value=video, visible=True), gr.update(visible=True),
-                gr.update(visible=False))
+                gr.update(visible=False), gr.update(visible=True), gr.update(visible=True))
+
+    def _open_lesson(self, lesson_id: str, lang: str) -> tuple[Any, ...]:
+        lessons = self.services.lessons
+        status = lessons.status(lesson_id, lang)
+        try:
+            video = str(lessons.output(lesson_id, "video"))
+            made = t("ui.library.lesson.assembled", lang)
+        except ArchivePathError:
+            newest = max((job for job in (self._job(s.job_id) for s in status.scenes) if job is not None),
+                         key=lambda job: job.created_at, default=None)
+            if newest is None:
+                raise user_error(t("ui.pick_first", lang)) from None
+            video = str(self.services.jobs.video_file(newest))
+            made = t("ui.library.lesson.scene_only", lang)
+        done = sum(scene.state == "done" for scene in status.scenes)
+        details = t("ui.library.lesson_details", lang, title=html.escape(status.lesson.get("title", "")),
+                    when=_date(status.created_at), done=done, scenes=len(status.scenes), made=made)
+        return (None, video, details, gr.DownloadButton(value=video, visible=True), gr.update(visible=True),
+                gr.update(visible=False), gr.update(visible=False), gr.update(visible=False))
+
+    def _job(self, job_id: str | None) -> Job | None:
+        try:
+            job = self.services.jobs.get(job_id) if job_id else None
+        except JobNotFound:
+            return None
+        return job if job is not None and job.status == JobStatus.SUCCEEDED else None
 
     def delete_selected(self, selected: str | None, query: str | None, period: str | None, model: str | None,
-                        lang: str, request: gr.Request) -> tuple[Any, ...]:
+                        lang: str, apart: bool, request: gr.Request) -> tuple[Any, ...]:
         """"Yes, delete it": remove the video and its files, then show the library without it.
         Returns the refresh outputs, then (selected id, video, details, actions row, confirmation row)."""
         if not selected:
@@ -165,7 +225,7 @@ class LibraryActions:
             pass
         except (NotYourJob, IllegalTransition) as exc:
             raise user_error(str(exc)) from None
-        return (*self.refresh(query, period, model, lang), None, None, t("ui.library.deleted", lang),
+        return (*self.refresh(query, period, model, lang, apart), None, None, t("ui.library.deleted", lang),
                 gr.update(visible=False), gr.update(visible=False))
 
     def reuse_selected(self, selected: str | None, lang: str) -> tuple[Any, ...]:
@@ -209,6 +269,8 @@ def build_library_tab(studio: Studio) -> None:
                            label="ui.library.model")
             refresh_btn = tx.add(gr.Button(t("ui.library.refresh", en), scale=0, min_width=110, elem_id="i2v-lib-refresh"),
                                  value="ui.library.refresh")
+            apart = tx.add(gr.Checkbox(False, label=t("ui.library.apart", en), scale=0, min_width=170, elem_id="i2v-lib-apart"),
+                           label="ui.library.apart")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=360):
                 note = gr.Markdown(elem_id="i2v-lib-note")
@@ -238,19 +300,20 @@ def build_library_tab(studio: Studio) -> None:
                 build_export(tx, lang, services.jobs, selected, video, prefix="i2v-lib")
 
     actions = LibraryActions(services)
-    filters = [search, period, model, lang]
+    filters = [search, period, model, lang, apart]
     listing = [gallery, ids, note, model]
     # always_last: the last of a burst of keystrokes always runs, so the list answers the search as it
     # stands (the default drops a keystroke that arrives while the previous one is being answered).
     live = {"api_name": False, "show_progress": "hidden", "trigger_mode": "always_last"}
-    for trigger in (tab.select, search.change, period.input, model.input, refresh_btn.click, lang.change):
+    for trigger in (tab.select, search.change, period.input, model.input, refresh_btn.click, lang.change, apart.input):
         trigger(actions.refresh, filters, listing, **live)
     if studio.create is not None:
         studio.create.generated.then(actions.refresh, filters, listing, api_name=False, show_progress="hidden")
-    gallery.select(actions.open_video, [ids, lang], [selected, video, details, download, buttons, confirm], api_name=False)
+    gallery.select(actions.open_video, [ids, lang], [selected, video, details, download, buttons, confirm, reuse, delete],
+                   api_name=False)
     delete.click(partial(show, True), None, confirm, api_name=False, show_progress="hidden")
     no.click(partial(show, False), None, confirm, api_name=False, show_progress="hidden")
-    yes.click(actions.delete_selected, [selected, search, period, model, lang],
+    yes.click(actions.delete_selected, [selected, search, period, model, lang, apart],
               [*listing, selected, video, details, buttons, confirm], api_name=False)
     if studio.create is not None:
         reuse.click(actions.reuse_selected, [selected, lang], [*studio.create.reuse_targets(), studio.tabs], api_name=False)
