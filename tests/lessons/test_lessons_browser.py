@@ -41,6 +41,11 @@ def test_mitosis_example_edit_a_caption_generate_and_play(browser, lesson_server
     lesson_id = page.locator("#i2v-lesson-board .i2v-board").get_attribute("data-lesson")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lesson-en.png"), full_page=True)
+    # Issue 29: the scene's picture is whole in the editor (its label above it once cut its bottom off)
+    page.locator("#i2v-lesson-picture img").wait_for(timeout=20_000)
+    box, img = page.evaluate("() => [document.querySelector('#i2v-lesson-picture'), document.querySelector('#i2v-lesson-picture img')]"
+                             ".map(e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom, r.height]; })")
+    assert img[2] > 100 and box[0] <= img[0] and img[1] <= box[1] + 0.5, (box, img)
 
     for remaining in (4, 3, 2):  # keep the test short: Anaphase and Telophase stay
         page.locator("#i2v-lesson-delete").click()

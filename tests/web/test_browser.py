@@ -124,6 +124,16 @@ def test_upload_generate_and_play(browser, server, tmp_path, png_bytes):
     assert "Done" in page.locator("#i2v-progress").inner_text()
     assert page.locator("#i2v-download").is_visible()
     page.locator("#i2v-cancel").wait_for(state="hidden", timeout=30_000)  # the job is over: nothing to cancel
+    # Issue 29: the finished status no longer sticks to the top, so it covers neither Download nor the
+    # export settings when the teacher scrolls down to them.
+    page.locator("#i2v-export").get_by_text(t("ui.export", "en")).first.click()
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_timeout(200)
+    covered = page.evaluate(
+        "() => { const s = document.querySelector('#i2v-progress').getBoundingClientRect();"
+        " return ['#i2v-download', '#i2v-export'].filter(id => { const r = document.querySelector(id).getBoundingClientRect();"
+        " return r.height > 0 && s.bottom > r.top && s.top < r.bottom && s.right > r.left && s.left < r.right; }); }")
+    assert covered == [], f"the status covers {covered}"
     newest = httpx.get(f"{server.url}/api/v1/jobs").json()["jobs"][0]
     assert newest["request"]["steps"] == 10 and newest["request"]["resolution"] == "256p"
     context.close()
@@ -208,6 +218,9 @@ def test_library_open_reuse_export_and_delete_with_confirmation(browser, server,
     delete.click()  # asks first
     page.locator("#i2v-lib-confirm").first.wait_for(state="visible", timeout=30_000)
     assert t("ui.library.confirm", "en") in page.locator("#i2v-lib-confirm").first.inner_text()
+    framed = page.evaluate("() => [...document.querySelectorAll('.i2v-confirm')].filter(e => e.offsetParent !== null"
+                           " && getComputedStyle(e).borderTopWidth !== '0px').length")
+    assert framed == 1, f"the confirmation is drawn {framed} times"  # issue 29: it was a frame inside a frame
     page.locator("#i2v-lib-confirm-yes").scroll_into_view_if_needed()
     shot(page, "studio-library-confirm-en.png")
     page.locator("#i2v-lib-confirm-no").click()

@@ -52,6 +52,9 @@ CSS = CJK_FONT_FACE + """
 .gradio-container {overflow: clip !important}
 /* Gradio floats image, video and gallery labels over the content's top-left corner: put them above it */
 .gradio-container label[data-testid="block-label"].float {position: static !important; margin: 0 0 6px 0}
+/* …and give the picture the height that is left, so a fixed-height box does not cut off its bottom */
+.gradio-container .block:has(> label[data-testid="block-label"].float) > .image-container {height: calc(100% - 32px) !important}
+.gradio-container .image-container .image-frame img {object-fit: contain}
 /* preset cards: the whole title, on two lines if need be (Gradio cuts captions to one line with "…") */
 #i2v-preset-gallery .caption-label {white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   max-width: none !important; left: 0; right: 0 !important; bottom: 0 !important; line-height: 1.2; opacity: .92}
@@ -59,10 +62,11 @@ CSS = CJK_FONT_FACE + """
 #i2v-lang .wrap {flex-wrap: nowrap}
 #i2v-title h1 {margin: 0}
 .i2v-status {padding: 6px 12px; border-radius: 8px; background: #f1f5f9}
-/* once you have pressed Generate, your job's status stays at the top of the window as the page scrolls */
+/* once you have pressed Generate, your job's status stays at the top of the window as the page scrolls,
+   until the job is over: then it goes back in line, above the video, and covers nothing (Download, export) */
 #i2v-result-col {align-self: stretch}
 #i2v-progress {padding: 8px 10px; border-radius: 8px; background: #ffffff}
-#i2v-progress:has([data-status]) {position: sticky; top: 0; z-index: 20; box-shadow: 0 2px 8px rgba(15, 23, 42, .18);
+#i2v-progress:has([data-status="queued"]), #i2v-progress:has([data-status="running"]) {position: sticky; top: 0; z-index: 20; box-shadow: 0 2px 8px rgba(15, 23, 42, .18);
   border: 1px solid #bfdbfe}
 .i2v-progress {font-size: 1.05rem; line-height: 1.5}
 .i2v-bar {height: 14px; background: #e5e7eb; border-radius: 7px; overflow: hidden; margin: 6px 0}
@@ -79,6 +83,8 @@ CSS = CJK_FONT_FACE + """
 .i2v-firstrun pre.i2v-command code {color: #111827; background: none; font-family: var(--font-mono)}
 .i2v-note {padding: 4px 10px; border-radius: 6px; background: #eff6ff}
 .i2v-confirm {border: 2px solid #dc2626 !important; padding: 8px}
+/* Gradio puts a Group's id and classes on its inner element too: one frame, not one inside another */
+.i2v-confirm .i2v-confirm {border: none !important; padding: 0}
 .i2v-check {font-size: .92rem; padding: 4px 8px}
 .i2v-warnings {margin: 4px 0; padding: 6px 8px 6px 24px; background: #fef3c7; border-radius: 6px; color: #78350f}
 .i2v-ok {color: #166534}
