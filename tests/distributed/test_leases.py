@@ -106,10 +106,10 @@ def test_the_job_table_is_migrated_from_version_2(tmp_path):
         conn.execute("PRAGMA user_version = 2")
     store = JobStore(db)
     job = store.claim("old", worker="w1", lease_s=10)
-    assert job.lease and job.worker == "w1" and store.workers() == []
-    store.record_worker(worker_id="abc", name="w1", gpu="RTX 4090", family="i2vgenxl", models=["tiny"],
+    assert job.lease and job.worker == "w1" and store.roster.workers() == []
+    store.roster.record_worker(worker_id="abc", name="w1", gpu="RTX 4090", family="i2vgenxl", models=["tiny"],
                         loaded_model="tiny", job_id="old")
-    assert [w.gpu for w in store.workers()] == ["RTX 4090"]
+    assert [w.gpu for w in store.roster.workers()] == ["RTX 4090"]
     store.close()
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3

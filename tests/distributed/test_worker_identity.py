@@ -25,18 +25,18 @@ def store(tmp_path):
 
 
 def test_a_name_belongs_to_one_live_worker_and_passes_on_once_it_is_silent(store):
-    store.record_worker(worker_id="first-process", name="lab-gpu0", live_since=time.time() - 30, **WORKER)
-    store.record_worker(worker_id="first-process", name="lab-gpu0", live_since=time.time() - 30,
+    store.roster.record_worker(worker_id="first-process", name="lab-gpu0", live_since=time.time() - 30, **WORKER)
+    store.roster.record_worker(worker_id="first-process", name="lab-gpu0", live_since=time.time() - 30,
                         **{**WORKER, "job_id": "j1"})  # its own next heartbeat
     with pytest.raises(WorkerNameTaken, match="'lab-gpu0' belongs to another worker that is running") as refused:
-        store.record_worker(worker_id="second-process", name="lab-gpu0", live_since=time.time() - 30, **WORKER)
+        store.roster.record_worker(worker_id="second-process", name="lab-gpu0", live_since=time.time() - 30, **WORKER)
     assert refused.value.holder.id == "first-process" and "free in 30 s" in str(refused.value)
-    assert [(w.id, w.job_id) for w in store.workers()] == [("first-process", "j1")]
+    assert [(w.id, w.job_id) for w in store.roster.workers()] == [("first-process", "j1")]
     # Silent for longer than the window (its process died): the name is the newcomer's, the dead row goes.
-    store.record_worker(worker_id="second-process", name="lab-gpu0", live_since=time.time() + 1, **WORKER)
-    assert [(w.id, w.name) for w in store.workers()] == [("second-process", "lab-gpu0")]
-    store.record_worker(worker_id="third-process", name="lab-gpu1", live_since=time.time() - 30, **WORKER)
-    assert {w.name for w in store.workers()} == {"lab-gpu0", "lab-gpu1"}  # other names are untouched
+    store.roster.record_worker(worker_id="second-process", name="lab-gpu0", live_since=time.time() + 1, **WORKER)
+    assert [(w.id, w.name) for w in store.roster.workers()] == [("second-process", "lab-gpu0")]
+    store.roster.record_worker(worker_id="third-process", name="lab-gpu1", live_since=time.time() - 30, **WORKER)
+    assert {w.name for w in store.roster.workers()} == {"lab-gpu0", "lab-gpu1"}  # other names are untouched
 
 
 @pytest.mark.parametrize(("visible", "label"), [

@@ -25,7 +25,7 @@ def services(tmp_path):
 
 
 def _connect_worker(services: Services, name: str, gpu: str) -> None:
-    services.store.record_worker(worker_id=f"{name:0<16}"[:16], name=name, gpu=gpu, family="i2vgenxl",
+    services.store.roster.record_worker(worker_id=f"{name:0<16}"[:16], name=name, gpu=gpu, family="i2vgenxl",
                                  models=["tiny"], loaded_model="tiny", job_id=None)
 
 

@@ -185,7 +185,7 @@ class BrokerDispatcher:
         if self._broker_error is not None:
             log.warning("broker %s reachable again", redacted(self.settings.broker or ""))
             self._broker_error = None
-        self.store.forget_workers(seen_before=time.time() - 86_400)
+        self.store.roster.forget_workers(seen_before=time.time() - 86_400)
 
     def reconcile(self) -> list[str]:
         """Send again every queued job whose id waits on no queue and was not sent in the last few
@@ -229,7 +229,7 @@ class BrokerDispatcher:
 
     def live_workers(self) -> list[WorkerRow]:
         """Workers heard from within one lease period."""
-        return self.store.workers(seen_since=time.time() - self.settings.lease_s)
+        return self.store.roster.workers(seen_since=time.time() - self.settings.lease_s)
 
     def waiting_reason(self, job: Job, workers: list[WorkerRow] | None = None) -> str | None:
         """Why a queued job is not running yet, when no live worker can run it; None otherwise."""

@@ -93,7 +93,7 @@ class WorkerGateway:
 
         A worker's name is its process's while it lives: a worker heard from within one lease period
         keeps it, and a heartbeat of another worker id under that name raises `WorkerNameTaken`."""
-        self.store.record_worker(worker_id=report.worker_id, name=report.name, gpu=report.gpu, family=report.family,
+        self.store.roster.record_worker(worker_id=report.worker_id, name=report.name, gpu=report.gpu, family=report.family,
                                  models=report.models, loaded_model=report.loaded_model, job_id=report.job_id,
                                  live_since=time.time() - self.lease_s)
         cancel = lost = False

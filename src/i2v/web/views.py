@@ -57,4 +57,4 @@ def worker_views(services: Services) -> list[WorkerView]:
     return [WorkerView(id=w.id, name=w.name, gpu=w.gpu, family=w.family, models=w.models, model_loaded=w.loaded_model,
                        current_job=w.job_id if w.last_seen >= alive_since else None, last_heartbeat=w.last_seen,
                        alive=w.last_seen >= alive_since, started_at=w.started_at)
-            for w in services.store.workers()]
+            for w in services.store.roster.workers()]
