@@ -16,7 +16,7 @@ from i2v.engine.wan_a14b import SPEC
 from i2v.engine.wan_a14b.test_model import tiny_lightning_lora, tiny_pipeline
 from i2v.image_input import fit_image
 from i2v.request import GenerationRequest, RequestError
-from tests.engine_wan_a14b.conftest import REQUEST, end_request
+from tests.engine.wan_a14b.conftest import REQUEST, end_request
 
 
 def direct_call(pipe, request: GenerationRequest, start, end, *, steps=None, guidance=None):

@@ -18,7 +18,7 @@ from i2v.engine.registry import load_engine
 from i2v.image_input import fit_image
 from i2v.request import RequestError
 from tests.conftest import gradient_picture
-from tests.engine_ltx.conftest import request
+from tests.engine.ltx.conftest import request
 
 START = gradient_picture(400, 300)
 MIDDLE = Image.new("RGB", (400, 300), (240, 200, 30))

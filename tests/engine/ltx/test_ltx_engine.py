@@ -16,7 +16,7 @@ from i2v.engine.ltx.engine import DECODE_NOISE_SCALE, DECODE_TIMESTEP
 from i2v.image_input import fit_image
 from i2v.request import RequestError
 from tests.conftest import gradient_picture
-from tests.engine_ltx.conftest import request
+from tests.engine.ltx.conftest import request
 
 PICTURE = gradient_picture(400, 300)
 

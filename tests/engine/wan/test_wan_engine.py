@@ -18,7 +18,7 @@ from i2v.engine.registry import complete_request
 from i2v.engine.wan import SPEC
 from i2v.image_input import fit_image
 from i2v.request import GenerationRequest, RequestError
-from tests.engine_wan.conftest import REQUEST
+from tests.engine.wan.conftest import REQUEST
 
 
 class CallCounter:

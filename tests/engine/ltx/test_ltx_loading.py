@@ -19,7 +19,7 @@ from i2v.engine.memory_plan import plan_for
 from i2v.engine.registry import load_engine, spec_for
 from i2v.image_input import fit_image
 from tests.conftest import gradient_picture
-from tests.engine_ltx.conftest import request
+from tests.engine.ltx.conftest import request
 
 PICTURE = gradient_picture(400, 300)
 

@@ -17,7 +17,7 @@ from i2v.engine.registry import load_engine, spec_for
 from i2v.engine.wan import SPEC
 from i2v.engine.wan.engine import load
 from i2v.engine.wan.test_model import tiny_pipeline
-from tests.engine_wan.conftest import REQUEST
+from tests.engine.wan.conftest import REQUEST
 
 
 @pytest.fixture(scope="module")
