@@ -61,7 +61,7 @@ async def heartbeat(services: ServicesDep, pools: PoolsDep, body: Heartbeat) -> 
 
 @router.post("/jobs/{job_id}/claim", response_model=Claimed, summary="Claim a queued job (409: skip it)")
 async def claim(services: ServicesDep, pools: PoolsDep, job_id: str, body: ClaimBody) -> Claimed:
-    workers = {w.id: w for w in await pools.run(pools.reads, services.store.workers)}
+    workers = {w.id: w for w in await pools.run(pools.reads, services.store.roster.workers)}
     worker = workers.get(body.worker_id)
     if worker is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "Unknown worker: send a heartbeat first.")
