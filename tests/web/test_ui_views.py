@@ -248,8 +248,8 @@ def test_a_lessons_scenes_are_one_library_entry_unless_shown_one_by_one():
     assert note == t("ui.library.count", "en", shown=4, total=4)
     # the lesson's title is searchable, and one by one every scene is its own entry again
     assert library_view(jobs, LibraryFilter(query="mitosis"), "zh", NOW, thumbnail, lessons)[1] == [lesson_key(mitosis.id)]
-    assert library_view(jobs, LibraryFilter(query="mitosis"), "en", NOW, thumbnail, lessons, apart=True)[1] == []
-    assert library_view(jobs, LibraryFilter(), "en", NOW, thumbnail, lessons, apart=True)[1] == ["s2", "s1", "s0", "a", "b", "c"]
+    assert library_view(jobs, LibraryFilter(query="mitosis"), "en", NOW, thumbnail)[1] == []
+    assert library_view(jobs, LibraryFilter(), "en", NOW, thumbnail)[1] == ["s2", "s1", "s0", "a", "b", "c"]
     assert "课程" in library_view(jobs, LibraryFilter(), "zh", NOW, thumbnail, lessons)[0][0][1]
 
 

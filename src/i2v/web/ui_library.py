@@ -86,14 +86,13 @@ def lesson_key(lesson_id: str) -> str:
 
 
 def library_view(jobs: list[Job], flt: LibraryFilter, lang: str, now: float, thumbnail: Callable[[Job], Path],
-                 lessons: Mapping[str, LessonSummary] | None = None,
-                 apart: bool = False) -> tuple[list[tuple[str, str]], list[str], str]:
+                 lessons: Mapping[str, LessonSummary] | None = None) -> tuple[list[tuple[str, str]], list[str], str]:
     """(gallery items, their ids, the note above them) for the jobs that match `flt`, newest first.
 
     A lesson's scenes (`lessons`: job id → its lesson) are one entry, the lesson's, with the newest
-    matching scene's picture, unless `apart`; a teacher's own clips are not buried under a lesson's
+    matching scene's picture (none given: every scene its own entry); a teacher's own clips are not buried under a lesson's
     dozen scenes. Jobs whose thumbnail is gone from the archive are left out."""
-    lessons = {} if apart or lessons is None else lessons
+    lessons = lessons or {}
     finished = [job for job in jobs if job.status == JobStatus.SUCCEEDED]
     items, ids = [], []
     found, seen = 0, set()
