@@ -267,6 +267,8 @@ def test_library_actions_on_real_services(services):
         actions.delete_selected(None, "", "any", ALL_MODELS, "en", False, None)
     with pytest.raises(gr.Error):
         actions.reuse_selected("no-such-job", "en")
+    with pytest.raises(gr.Error):  # a lesson deleted since the list was drawn: a message, not a crash
+        actions.open_video([lesson_key("0123456789abcdef")], "en", SimpleNamespace(index=0))
     assert actions.details_in_language(None, "zh") == t("ui.library.pick", "zh")
 
 

@@ -22,6 +22,7 @@ from i2v.jobs.ownership import NotYourJob
 from i2v.jobs.records import IllegalTransition, Job, JobNotFound
 from i2v.jobs.status import JobStatus
 from i2v.lessons.service import LessonSummary
+from i2v.errors import NotFound
 from i2v.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_export import build_export
@@ -188,7 +189,10 @@ class LibraryActions:
 
     def _open_lesson(self, lesson_id: str, lang: str) -> tuple[Any, ...]:
         lessons = self.services.lessons
-        status = lessons.status(lesson_id, lang)
+        try:
+            status = lessons.status(lesson_id, lang)
+        except NotFound:  # deleted on the Lesson tab since the list was drawn
+            raise user_error(t("ui.pick_first", lang)) from None
         try:
             video = str(lessons.output(lesson_id, "video"))
             made = t("ui.library.lesson.assembled", lang)
