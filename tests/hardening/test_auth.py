@@ -15,6 +15,7 @@ import pytest
 from i2v.web import security
 from tests.hardening import images
 from tests.hardening.conftest import FAST, assert_refused, count, finished, lan_address, wait_for
+from tests.support.aio import run_async
 from tests.support.servers import start_app_server
 
 TOKEN = "correct-horse-battery-staple"
@@ -112,7 +113,6 @@ def test_wrong_passwords_are_slowed_then_locked_out(server):
 
 def test_allowed_hosts_extend_the_loopback_host_check():
     """Behind a reverse proxy on the same machine the Host header is the school's name."""
-    import asyncio
 
     from i2v.web.security import SameOriginGuard
 
@@ -135,9 +135,9 @@ def test_allowed_hosts_extend_the_loopback_host_check():
 
     plain = SameOriginGuard(app, loopback_only=True)
     proxied = SameOriginGuard(app, loopback_only=True, extra_hosts="i2v.school.example, Studio.local")
-    assert asyncio.run(call(plain, "i2v.school.example")) == 403
-    assert asyncio.run(call(proxied, "i2v.school.example")) == 200
-    assert asyncio.run(call(proxied, "studio.local:443")) == 200
-    assert asyncio.run(call(proxied, "evil.example")) == 403
-    assert asyncio.run(call(plain, "[::1]:7860")) == 200 and asyncio.run(call(plain, "localhost:7860")) == 200
+    assert run_async(call(plain, "i2v.school.example")) == 403
+    assert run_async(call(proxied, "i2v.school.example")) == 200
+    assert run_async(call(proxied, "studio.local:443")) == 200
+    assert run_async(call(proxied, "evil.example")) == 403
+    assert run_async(call(plain, "[::1]:7860")) == 200 and run_async(call(plain, "localhost:7860")) == 200
     count("cross-origin requests", 6)

@@ -8,7 +8,6 @@ origin (another web app on the teacher's computer) read the studio.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 
 import httpx
@@ -18,6 +17,7 @@ from i2v.web import security
 from i2v.web.security import ForwardedClient
 from tests.hardening import images
 from tests.hardening.conftest import FAST, assert_refused, count, finished, lan_address, wait_for
+from tests.support.aio import run_async
 from tests.support.servers import start_app_server
 
 TOKEN = "a-long-school-password"
@@ -161,7 +161,7 @@ def run_forwarded(trusted: str, client: tuple[str, int], headers: list[tuple[byt
         seen.update(client=scope["client"][0], scheme=scope["scheme"])
 
     scope = {"type": kind, "client": client, "headers": headers, "scheme": "http" if kind == "http" else "ws"}
-    asyncio.run(ForwardedClient(app, trusted)(scope, None, None))
+    run_async(ForwardedClient(app, trusted)(scope, None, None))
     return seen["client"], seen["scheme"]
 
 

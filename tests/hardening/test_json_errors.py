@@ -9,7 +9,6 @@ errors and escaped exceptions into JSON.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import socket
@@ -31,6 +30,7 @@ from tests.hardening.conftest import (
     finished,
     wait_for,
 )
+from tests.support.aio import run_async
 from tests.support.servers import submit
 
 
@@ -249,16 +249,16 @@ def test_the_json_wrapper_rewrites_plain_errors_and_catches_escaped_exceptions()
     async def fine(scope, receive, send):
         await PlainTextResponse("hello", 200)(scope, receive, send)
 
-    status, headers, body = asyncio.run(_call(JsonErrors(plain_413)))
+    status, headers, body = run_async(_call(JsonErrors(plain_413)))
     assert status == 413 and headers[b"content-type"] == b"application/json" and headers[b"retry-after"] == b"5"
     assert json.loads(body) == {"detail": "Content Too Large"} and headers[b"content-length"] == str(len(body)).encode()
-    status, headers, body = asyncio.run(_call(JsonErrors(plain_413, {413: "Pictures may be at most 20 MB."})))
+    status, headers, body = run_async(_call(JsonErrors(plain_413, {413: "Pictures may be at most 20 MB."})))
     assert json.loads(body)["detail"] == "Pictures may be at most 20 MB."
-    status, headers, body = asyncio.run(_call(JsonErrors(crashing)))
+    status, headers, body = run_async(_call(JsonErrors(crashing)))
     assert status == 500 and json.loads(body)["detail"]
-    status, headers, body = asyncio.run(_call(JsonErrors(plain_413), method="HEAD"))
+    status, headers, body = run_async(_call(JsonErrors(plain_413), method="HEAD"))
     assert status == 413 and body == b""
-    status, headers, body = asyncio.run(_call(JsonErrors(fine)))
+    status, headers, body = run_async(_call(JsonErrors(fine)))
     assert status == 200 and body == b"hello"  # successes pass untouched
     count("json errors: wrapper cases (in-process)", 5)
 
