@@ -40,18 +40,18 @@ def queued(store: JobStore, prompt: str = "a cell") -> str:
 
 def test_a_claim_is_a_lease_and_only_its_holder_may_write(store):
     job_id = queued(store)
-    job = store.claim(job_id, worker="w1", lease_s=30)
+    job = store.leases.claim(job_id, worker="w1", lease_s=30)
     assert job.status is JobStatus.RUNNING and job.attempts == 1 and job.worker == "w1" and job.lease
     with pytest.raises(IllegalTransition, match="on worker w1"):
-        store.claim(job_id, worker="w2", lease_s=30)  # a redelivered message is skipped
+        store.leases.claim(job_id, worker="w2", lease_s=30)  # a redelivered message is skipped
     for write in (lambda lease: store.update_progress(job_id, 1, 3, None, lease=lease, lease_s=30),
                   lambda lease: store.set_entry(job_id, "2026-01-01/x", lease=lease),
                   lambda lease: store.succeed(job_id, {"video": "x.mp4"}, lease=lease),
-                  lambda lease: store.renew_lease(job_id, lease, 30)):
+                  lambda lease: store.leases.renew(job_id, lease, 30)):
         with pytest.raises(LeaseLost):
             write("not-the-lease")
     assert store.get(job_id).status is JobStatus.RUNNING and store.get(job_id).step == 0
-    renewed = store.renew_lease(job_id, job.lease, 100)
+    renewed = store.leases.renew(job_id, job.lease, 100)
     assert renewed.lease_expires > job.lease_expires
     store.update_progress(job_id, 2, 3, 1.5, preview=encode_preview(Image.new("RGB", (640, 360), "red")),
                           lease=job.lease, lease_s=30)
@@ -64,32 +64,32 @@ def test_a_claim_is_a_lease_and_only_its_holder_may_write(store):
 
 def test_an_expired_lease_requeues_once_then_fails_with_the_reason(store):
     job_id = queued(store)
-    first = store.claim(job_id, worker="w1", lease_s=5)
+    first = store.leases.claim(job_id, worker="w1", lease_s=5)
     store.set_entry(job_id, "2026-01-01/lost", lease=first.lease)
-    assert store.expire_leases(now=time.time()) == []  # not yet
-    [(job, entry)] = store.expire_leases(now=time.time() + 6)
+    assert store.leases.expire(now=time.time()) == []  # not yet
+    [(job, entry)] = store.leases.expire(now=time.time() + 6)
     assert job.status is JobStatus.QUEUED and job.attempts == 1 and job.worker is None and entry == "2026-01-01/lost"
     with pytest.raises(IllegalTransition):
         store.succeed(job_id, {"video": "late.mp4"}, lease=first.lease)  # the lost worker cannot finish it
-    second = store.claim(job_id, worker="w2", lease_s=5)
+    second = store.leases.claim(job_id, worker="w2", lease_s=5)
     assert second.attempts == 2 and second.lease != first.lease
-    [(job, _)] = store.expire_leases(now=time.time() + 6)
+    [(job, _)] = store.leases.expire(now=time.time() + 6)
     assert job.status is JobStatus.FAILED and "stopped answering twice" in job.error and "w2" in job.error
 
     cancelled = queued(store)
-    held = store.claim(cancelled, worker="w1", lease_s=5)
+    held = store.leases.claim(cancelled, worker="w1", lease_s=5)
     store.cancel(cancelled)
-    [(job, _)] = store.expire_leases(now=time.time() + 6)
+    [(job, _)] = store.leases.expire(now=time.time() + 6)
     assert job.status is JobStatus.CANCELLED and held.lease
 
 
 def test_start_up_recovery_leaves_remote_jobs_to_their_leases(store):
     remote, local = queued(store, "remote"), queued(store, "local")
-    store.claim(remote, worker="w1", lease_s=30)
+    store.leases.claim(remote, worker="w1", lease_s=30)
     assert store.claim_next().id == local  # the in-process worker: no lease
     changed = store.recover(include_leased=False)
     assert [job.id for job in changed] == [local] and store.get(remote).status is JobStatus.RUNNING
-    assert store.extend_leases(300) == 1 and store.get(remote).lease_expires > time.time() + 290
+    assert store.leases.extend_all(300) == 1 and store.get(remote).lease_expires > time.time() + 290
     assert [job.id for job in store.recover()] == [remote]  # one machine again: everything running is dead
 
 
@@ -105,7 +105,7 @@ def test_the_job_table_is_migrated_from_version_2(tmp_path):
                      "('old', 'queued', 'x', '{\"prompt\": \"a\"}', 'i.png', 1.0)")
         conn.execute("PRAGMA user_version = 2")
     store = JobStore(db)
-    job = store.claim("old", worker="w1", lease_s=10)
+    job = store.leases.claim("old", worker="w1", lease_s=10)
     assert job.lease and job.worker == "w1" and store.roster.workers() == []
     store.roster.record_worker(worker_id="abc", name="w1", gpu="RTX 4090", family="i2vgenxl", models=["tiny"],
                         loaded_model="tiny", job_id="old")
@@ -138,7 +138,7 @@ def test_a_delivery_is_archived_into_the_reserved_entry_once(store, tmp_path):
     archive = Archive(tmp_path / "archive")
     gateway = WorkerGateway(store, archive, tmp_path / "uploads", lease_s=30, heartbeat_s=5, broker_heartbeat_timeout_s=60)
     job_id = queued(store, "a red star")
-    lease = store.claim(job_id, worker="w1", lease_s=30).lease
+    lease = store.leases.claim(job_id, worker="w1", lease_s=30).lease
     name = gateway.reserve_entry(job_id, lease)
     assert gateway.reserve_entry(job_id, lease) == name  # asking again (a lost answer) changes nothing
     work = tmp_path / "worker"

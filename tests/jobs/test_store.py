@@ -15,6 +15,7 @@ import pytest
 import i2v
 from i2v.jobs import FINISHED, IllegalTransition, Job, JobNotFound, JobStatus, JobStore, QueueFull
 from i2v.jobs import store as store_module
+from i2v.jobs.transitions import transition
 
 NO_LIMIT = 10_000
 STOPPED_TWICE = "The server stopped twice while making this video; it was not retried again."
@@ -298,15 +299,15 @@ def test_transition_guard_refuses_succeeded_to_running(store: JobStore) -> None:
     job = add(store)
     store.claim_next()
     store.succeed(job.id, {"video": "v.mp4"})
-    with pytest.raises(IllegalTransition) as exc, store._writing() as conn:
-        store._transition(conn, job.id, {JobStatus.QUEUED}, JobStatus.RUNNING)
+    with pytest.raises(IllegalTransition) as exc, store.db.writing() as conn:
+        transition(conn, job.id, {JobStatus.QUEUED}, JobStatus.RUNNING)
     assert str(exc.value) == f"Job {job.id} is succeeded; it cannot become running."
-    with pytest.raises(JobNotFound), store._writing() as conn:
-        store._transition(conn, "nope", {JobStatus.QUEUED}, JobStatus.RUNNING)
+    with pytest.raises(JobNotFound), store.db.writing() as conn:
+        transition(conn, "nope", {JobStatus.QUEUED}, JobStatus.RUNNING)
     # Asking for a move that is not in the table at all is a programming error, refused before SQL.
     for source in FINISHED:
-        with pytest.raises(ValueError, match="not a legal move"), store._writing() as conn:
-            store._transition(conn, job.id, {source}, JobStatus.RUNNING)
+        with pytest.raises(ValueError, match="not a legal move"), store.db.writing() as conn:
+            transition(conn, job.id, {source}, JobStatus.RUNNING)
     assert store.get(job.id).status is JobStatus.SUCCEEDED
 
 
@@ -423,8 +424,8 @@ _DIE_WHILE_RUNNING = textwrap.dedent(
     store.update_progress(job.id, 3, 25, 40.0)
     print(job.id, flush=True)
     # Die like kill -9 in the middle of the store's own write transaction, before it commits.
-    with store._writing() as conn:
-        store._transition(conn, job.id, {JobStatus.RUNNING}, JobStatus.SUCCEEDED, result='{"video": "x.mp4"}')
+    with store.db.writing() as conn:
+        transition(conn, job.id, {JobStatus.RUNNING}, JobStatus.SUCCEEDED, result='{"video": "x.mp4"}')
         os._exit(1)
     """
 )

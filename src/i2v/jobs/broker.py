@@ -5,7 +5,7 @@ queue ("i2v.<family>") after its row is committed. Redis may lose everything at 
 without persistence, flushed): `BrokerDispatcher.sweep`, run every I2V_SWEEP_S, puts that right —
 
 1. leases: a running job whose worker stopped renewing its lease is re-queued (the attempt counts)
-   or, after its second loss, failed with the reason (`JobStore.expire_leases`); what the lost
+   or, after its second loss, failed with the reason (`JobLeases.expire`); what the lost
    attempt reserved in the archive is removed;
 2. dead workers: Dramatiq's own sweep (its "maintenance") is run on every family queue, so a worker
    silent on Redis for I2V_BROKER_HEARTBEAT_TIMEOUT_S has its unacknowledged message re-queued;
@@ -167,7 +167,7 @@ class BrokerDispatcher:
 
     def sweep(self) -> None:
         """One pass of the three repairs in the module doc."""
-        for job, entry in self.store.expire_leases(max_attempts=MAX_ATTEMPTS):
+        for job, entry in self.store.leases.expire(max_attempts=MAX_ATTEMPTS):
             log.warning("job %s: its worker stopped renewing the lease; now %s", job.id, job.status)
             if entry:
                 try:

@@ -5,12 +5,12 @@ finishes them: the server's own worker thread, or GPU workers on other machines 
 server's worker API). The process may be killed at any moment, so every change is one committed
 transaction and `recover()` puts jobs left running by a dead process back in order at start-up.
 
-A remote worker holds its job by a lease: a token and an expiry that its heartbeats and progress
-reports push forward. Every write it makes names the token, so a worker that lost its job (lease
-ran out, the job was re-queued and claimed by another) can no longer touch it; `expire_leases`
-re-queues or fails the jobs whose lease ran out. The same file also holds the roster of workers
-(`workers` table, read and written by `i2v.jobs.roster.WorkerRoster`, the store's `roster`) and each
-running job's latest preview picture (stored progress, so any server process can show it).
+A remote worker holds its job by a lease (`i2v.jobs.leases.JobLeases`, the store's `leases`): every
+write it makes here names the lease's token, so a worker that lost its job can no longer touch it.
+The state machine those writes go through is `i2v.jobs.transitions`, shared by both. The same file
+also holds the roster of workers (`workers` table, `i2v.jobs.roster.WorkerRoster`, the store's
+`roster`) and each running job's latest preview picture (stored progress, so any server process
+can show it).
 
 A full disk must not take reading down with writing: see `JobStore` on the connection it keeps open
 and on starting read-only.
@@ -46,8 +46,10 @@ from i2v.jobs.records import (  # noqa: F401  (the records and errors: re-export
     WorkerNameTaken,
     WorkerRow,
 )
+from i2v.jobs.leases import JobLeases
 from i2v.jobs.roster import WorkerRoster
-from i2v.jobs.status import FINISHED, LEGAL_MOVES, JobStatus
+from i2v.jobs.status import FINISHED, JobStatus
+from i2v.jobs.transitions import RELEASED, SELECT_JOB, fetch, row_to_job, times, transition, update
 
 log = logging.getLogger(__name__)
 # 1: the first table. 2: `entry`, the archive entry (stem) the running attempt writes its video to,
@@ -101,29 +103,6 @@ CREATE TABLE IF NOT EXISTS workers (
 _ADDED_COLUMNS = {"entry": "TEXT", "worker": "TEXT", "lease": "TEXT", "lease_expires": "REAL", "preview": "BLOB",
                   "preview_step": "INTEGER NOT NULL DEFAULT 0"}
 
-# Columns `_update` may set; keeps keyword names from ever reaching SQL unchecked.
-_UPDATABLE = frozenset(
-    {"status", "started_at", "finished_at", "attempts", "step", "total", "eta_s", "error", "result", "cancel_requested",
-     "entry", "worker", "lease", "lease_expires", "preview", "preview_step"}
-)
-# What a finished or re-queued job no longer needs: its lease and its preview.
-_RELEASED = {"lease_expires": None, "preview": None}
-
-# `position` is computed on read: the job's 1-based place among queued jobs, oldest (lowest seq) first.
-# Every column but the preview picture, which only `preview()` reads.
-_SELECT_JOB = """
-SELECT j.seq, j.id, j.status, j.client, j.request, j.image, j.created_at, j.started_at, j.finished_at, j.attempts,
-       j.step, j.total, j.eta_s, j.error, j.result, j.cancel_requested, j.entry, j.worker, j.lease, j.lease_expires,
-       j.preview_step,
-       CASE WHEN j.status = 'queued'
-            THEN (SELECT COUNT(*) FROM jobs q WHERE q.status = 'queued' AND q.seq <= j.seq)
-       END AS position
-FROM jobs j
-"""
-
-
-def _times(n: int) -> str:
-    return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
 def _json(value: dict, what: str) -> str:
@@ -131,32 +110,6 @@ def _json(value: dict, what: str) -> str:
         raise TypeError(f"{what} must be a dict, got {type(value).__name__}")
     # allow_nan=False: NaN/Infinity are not JSON, and browsers reading the API would choke on them.
     return json.dumps(value, allow_nan=False, separators=(",", ":"))
-
-
-def _row_to_job(row: sqlite3.Row) -> Job:
-    return Job(
-        id=row["id"],
-        status=JobStatus(row["status"]),
-        client=row["client"],
-        request=json.loads(row["request"]),
-        image=row["image"],
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        attempts=row["attempts"],
-        step=row["step"],
-        total=row["total"],
-        eta_s=row["eta_s"],
-        error=row["error"],
-        result=None if row["result"] is None else json.loads(row["result"]),
-        cancel_requested=bool(row["cancel_requested"]),
-        position=row["position"],
-        entry=row["entry"],
-        worker=row["worker"],
-        lease=row["lease"],
-        lease_expires=row["lease_expires"],
-        preview_step=row["preview_step"],
-    )
 
 
 def _status_filter(statuses: Collection[JobStatus | str] | None) -> tuple[str, list[str]] | None:
@@ -222,6 +175,7 @@ class JobStore:
         self._path = self.db.path
         self.db.register(JOB_TABLES)
         self.roster = WorkerRoster(self.db)  # the workers table, in the same database and schema
+        self.leases = JobLeases(self.db)  # remote workers' holds on their jobs
 
     @property
     def read_only(self) -> str | None:
@@ -240,17 +194,10 @@ class JobStore:
 
     # ---- reads -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _fetch(conn: sqlite3.Connection, job_id: str) -> Job:
-        row = conn.execute(_SELECT_JOB + " WHERE j.id = ?", (job_id,)).fetchone()
-        if row is None:
-            raise JobNotFound(f"No job with id {job_id!r}.")
-        return _row_to_job(row)
-
     def get(self, job_id: str) -> Job:
         """The job with this id. Raises `JobNotFound`."""
         with self._reading() as conn:
-            return self._fetch(conn, job_id)
+            return fetch(conn, job_id)
 
     def list(
         self, *, limit: int = 20, offset: int = 0, statuses: Collection[JobStatus] | None = None
@@ -259,13 +206,13 @@ class JobStore:
         if limit < 0 or offset < 0:
             raise ValueError(f"limit and offset must be >= 0, got limit={limit}, offset={offset}")
         where = _status_filter(statuses)
-        sql, params = _SELECT_JOB, []
+        sql, params = SELECT_JOB, []
         if where is not None:
             sql += f" WHERE {where[0]}"
             params += where[1]
         sql += " ORDER BY j.seq DESC LIMIT ? OFFSET ?"
         with self._reading() as conn:
-            return [_row_to_job(row) for row in conn.execute(sql, [*params, limit, offset])]
+            return [row_to_job(row) for row in conn.execute(sql, [*params, limit, offset])]
 
     def count(self, statuses: Collection[JobStatus] | None = None) -> int:
         """Number of jobs, optionally only those in `statuses`."""
@@ -311,56 +258,6 @@ class JobStore:
             raise JobNotFound(f"No job with id {job_id!r}.")
         return bool(row[0])
 
-    # ---- guarded writes ----------------------------------------------------------------------
-
-    def _update(
-        self, conn: sqlite3.Connection, job_id: str, allowed_from: Collection[JobStatus], refused: str, *,
-        holder: str | None = None, **fields: Any,
-    ) -> None:
-        """`UPDATE … WHERE id = ? AND status IN allowed_from [AND lease = holder]`, inside the caller's
-        write transaction.
-
-        Raises `JobNotFound` if no such id, `IllegalTransition` (naming the job, its status and
-        `refused`, the change that was asked for) if the job is in any other status, `LeaseLost` if
-        `holder` (a lease token) is given and the job is no longer held with it.
-        """
-        unknown = fields.keys() - _UPDATABLE
-        if unknown or not fields or not allowed_from:
-            raise ValueError(f"bad update of job {job_id}: fields {sorted(fields)}, from {sorted(allowed_from)}")
-        sources = sorted(JobStatus(s).value for s in allowed_from)
-        assignments = ", ".join(f"{name} = ?" for name in fields)
-        held = " AND lease = ?" if holder is not None else ""
-        cursor = conn.execute(
-            f"UPDATE jobs SET {assignments} WHERE id = ? AND status IN ({', '.join('?' * len(sources))}){held}",
-            [*fields.values(), job_id, *sources, *([holder] if holder is not None else [])],
-        )
-        if cursor.rowcount == 1:
-            return
-        row = conn.execute("SELECT status, lease FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        if row is None:
-            raise JobNotFound(f"No job with id {job_id!r}.")
-        if holder is not None and row[0] in sources and row[1] != holder:
-            raise LeaseLost(f"Job {job_id} is no longer held by this worker (its lease ran out); it cannot {refused}.")
-        raise IllegalTransition(f"Job {job_id} is {row[0]}; it cannot {refused}.")
-
-    def _transition(
-        self,
-        conn: sqlite3.Connection,
-        job_id: str,
-        allowed_from: Collection[JobStatus],
-        to: JobStatus,
-        *,
-        holder: str | None = None,
-        **fields: Any,
-    ) -> Job:
-        """The only way a job's status changes (guarded by the lease `holder` names, when given).
-        Returns the job as it is after the change."""
-        for source in allowed_from:
-            if to not in LEGAL_MOVES[JobStatus(source)]:
-                raise ValueError(f"{source} -> {to} is not a legal move")  # a bug in this module
-        self._update(conn, job_id, allowed_from, f"become {to}", holder=holder, status=to.value, **fields)
-        return self._fetch(conn, job_id)
-
     # ---- commands ----------------------------------------------------------------------------
 
     def create(
@@ -388,7 +285,7 @@ class JobStore:
                 "INSERT INTO jobs (id, status, client, request, image, created_at, eta_s) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (job_id, JobStatus.QUEUED.value, client, request_json, image, time.time(), eta_s),
             )
-            return self._fetch(conn, job_id)
+            return fetch(conn, job_id)
 
     def claim_next(self) -> Job | None:
         """Atomically move the oldest queued job to running (attempts + 1) and return it; None if none.
@@ -401,7 +298,7 @@ class JobStore:
             ).fetchone()
             if row is None:
                 return None
-            return self._transition(
+            return transition(
                 conn,
                 row["id"],
                 {JobStatus.QUEUED},
@@ -414,79 +311,8 @@ class JobStore:
                 worker=None,
                 lease=None,
                 preview_step=0,
-                **_RELEASED,
+                **RELEASED,
             )
-
-    def claim(self, job_id: str, *, worker: str, lease_s: float) -> Job:
-        """A remote worker's claim of one job: queued → running (attempts + 1) under a new lease
-        token that runs out `lease_s` seconds from now unless renewed; returns the job, whose
-        `lease` every later write of that worker must name.
-
-        Raises `JobNotFound`, or `IllegalTransition` when the job is not queued (already running,
-        finished or cancelled): a redelivered message is then acknowledged and skipped, so one job
-        never makes two videos."""
-        if not lease_s > 0:
-            raise ValueError(f"lease_s must be > 0, got {lease_s}")
-        now = time.time()
-        with self._writing() as conn:
-            job = self._fetch(conn, job_id)
-            if job.status is not JobStatus.QUEUED:
-                where = f" on worker {job.worker}" if job.status is JobStatus.RUNNING and job.worker else ""
-                raise IllegalTransition(f"Job {job_id} is {job.status}{where}; it cannot be claimed.")
-            return self._transition(
-                conn, job_id, {JobStatus.QUEUED}, JobStatus.RUNNING,
-                attempts=job.attempts + 1, started_at=now, step=0, total=0, entry=None, worker=worker,
-                lease=secrets.token_hex(12), lease_expires=now + lease_s, preview=None, preview_step=0,
-            )
-
-    def renew_lease(self, job_id: str, lease: str, lease_s: float) -> Job:
-        """Push a held job's lease `lease_s` seconds from now (a worker's heartbeat). Returns the job
-        (its `cancel_requested` tells the worker to stop). Raises `LeaseLost`, `IllegalTransition`
-        (the job is no longer running), `JobNotFound`."""
-        with self._writing() as conn:
-            self._update(conn, job_id, {JobStatus.RUNNING}, "renew its lease (only a running job can)", holder=lease,
-                         lease_expires=time.time() + lease_s)
-            return self._fetch(conn, job_id)
-
-    def extend_leases(self, lease_s: float) -> int:
-        """Give every held lease at least `lease_s` seconds from now: called when a server starts, so
-        workers that kept running while it was down have time to reconnect. Returns how many."""
-        with self._writing() as conn:
-            return conn.execute(
-                "UPDATE jobs SET lease_expires = MAX(lease_expires, ?) WHERE status = 'running' AND lease_expires IS NOT NULL",
-                (time.time() + lease_s,),
-            ).rowcount
-
-    def expire_leases(self, *, max_attempts: int = 2, now: float | None = None) -> list[tuple[Job, str | None]]:
-        """Put right the running jobs whose lease ran out (their worker died, hung or lost the
-        network): cancelled if cancel was asked for, re-queued (attempt counted, in its old place)
-        while fewer than `max_attempts` attempts were made, else failed with the reason. Returns
-        (job as changed, the archive entry its lost attempt had reserved) pairs; removing that
-        entry's files is the caller's. The lost worker can no longer write: its token is gone."""
-        now = time.time() if now is None else now
-        changed: list[tuple[Job, str | None]] = []
-        with self._writing() as conn:
-            rows = conn.execute(
-                "SELECT id, attempts, cancel_requested, entry, worker FROM jobs "
-                "WHERE status = 'running' AND lease_expires IS NOT NULL AND lease_expires < ? ORDER BY seq",
-                (now,),
-            ).fetchall()
-            running = {JobStatus.RUNNING}
-            for row in rows:
-                released = {**_RELEASED, "lease": None, "entry": None}
-                if row["cancel_requested"]:
-                    job = self._transition(conn, row["id"], running, JobStatus.CANCELLED, finished_at=now, eta_s=None,
-                                           **released)
-                elif row["attempts"] < max_attempts:
-                    job = self._transition(conn, row["id"], running, JobStatus.QUEUED, started_at=None, step=0,
-                                           total=0, eta_s=None, worker=None, preview_step=0, **released)
-                else:
-                    error = (f"The worker making this video stopped answering {_times(row['attempts'])} (last: "
-                             f"{row['worker'] or 'unknown'}); it was not retried again.")
-                    job = self._transition(conn, row["id"], running, JobStatus.FAILED, error=error, finished_at=now,
-                                           eta_s=None, **released)
-                changed.append((job, row["entry"]))
-        return changed
 
     def set_entry(self, job_id: str, entry: str, *, lease: str | None = None) -> None:
         """Record the archive entry (stem) the running attempt writes its video to, before it writes
@@ -495,7 +321,7 @@ class JobStore:
         if not entry or entry != entry.strip():
             raise ValueError(f"bad archive entry {entry!r}")
         with self._writing() as conn:
-            self._update(conn, job_id, {JobStatus.RUNNING}, "record its archive entry (only a running job can)",
+            update(conn, job_id, {JobStatus.RUNNING}, "record its archive entry (only a running job can)",
                          holder=lease, entry=entry)
 
     def update_progress(self, job_id: str, step: int, total: int, eta_s: float | None, *, preview: bytes | None = None,
@@ -517,9 +343,9 @@ class JobStore:
         if lease is not None and lease_s is not None:
             fields["lease_expires"] = time.time() + lease_s
         with self._writing() as conn:
-            self._update(conn, job_id, {JobStatus.RUNNING}, "record progress (only a running job can)", holder=lease,
+            update(conn, job_id, {JobStatus.RUNNING}, "record progress (only a running job can)", holder=lease,
                          **fields)
-            return self._fetch(conn, job_id) if lease is not None else None
+            return fetch(conn, job_id) if lease is not None else None
 
     def preview(self, job_id: str) -> tuple[bytes | None, int]:
         """The running job's latest stored preview (PNG bytes, or None) and the step it shows."""
@@ -532,9 +358,9 @@ class JobStore:
         """Running → succeeded, storing `result` (a JSON-able dict, e.g. the video's archive name)."""
         result_json = _json(result, "result")
         with self._writing() as conn:
-            return self._transition(
+            return transition(
                 conn, job_id, {JobStatus.RUNNING}, JobStatus.SUCCEEDED, holder=lease,
-                result=result_json, finished_at=time.time(), eta_s=None, error=None, **_RELEASED,
+                result=result_json, finished_at=time.time(), eta_s=None, error=None, **RELEASED,
             )
 
     def update_result(self, job_id: str, changes: dict) -> Job:
@@ -543,18 +369,18 @@ class JobStore:
         that has not succeeded, `JobNotFound`."""
         _json(changes, "changes")
         with self._writing() as conn:
-            job = self._fetch(conn, job_id)
+            job = fetch(conn, job_id)
             result = _json({**(job.result or {}), **changes}, "result")
-            self._update(conn, job_id, {JobStatus.SUCCEEDED}, "have its result changed (only a succeeded job can)",
+            update(conn, job_id, {JobStatus.SUCCEEDED}, "have its result changed (only a succeeded job can)",
                          result=result)
-            return self._fetch(conn, job_id)
+            return fetch(conn, job_id)
 
     def fail(self, job_id: str, error: str, *, lease: str | None = None) -> Job:
         """Running → failed. `error` is shown to the user: plain language, no traceback."""
         with self._writing() as conn:
-            return self._transition(
+            return transition(
                 conn, job_id, {JobStatus.RUNNING}, JobStatus.FAILED, holder=lease,
-                error=error, finished_at=time.time(), eta_s=None, **_RELEASED,
+                error=error, finished_at=time.time(), eta_s=None, **RELEASED,
             )
 
     def cancel(self, job_id: str) -> Job:
@@ -564,22 +390,22 @@ class JobStore:
         Raises `JobNotFound`. Checking an owner is the caller's job: this cancels exactly `job_id`.
         """
         with self._writing() as conn:
-            job = self._fetch(conn, job_id)
+            job = fetch(conn, job_id)
             if job.status is JobStatus.QUEUED:
-                return self._transition(
+                return transition(
                     conn, job_id, {JobStatus.QUEUED}, JobStatus.CANCELLED, finished_at=time.time()
                 )
             if job.status is JobStatus.RUNNING:
-                self._update(conn, job_id, {JobStatus.RUNNING}, "be asked to cancel", cancel_requested=1)
-                return self._fetch(conn, job_id)
+                update(conn, job_id, {JobStatus.RUNNING}, "be asked to cancel", cancel_requested=1)
+                return fetch(conn, job_id)
             return job
 
     def mark_cancelled(self, job_id: str, *, lease: str | None = None) -> Job:
         """Running → cancelled; the worker calls this once it has stopped the job."""
         with self._writing() as conn:
-            return self._transition(
+            return transition(
                 conn, job_id, {JobStatus.RUNNING}, JobStatus.CANCELLED, holder=lease, finished_at=time.time(),
-                eta_s=None, **_RELEASED,
+                eta_s=None, **RELEASED,
             )
 
     def recover(self, *, max_attempts: int = 2, finished: Mapping[str, dict] | None = None,
@@ -587,7 +413,7 @@ class JobStore:
         """Put right the jobs a dead process left running. Call once at start-up, before the worker
         starts and while no other process uses this file (it cannot tell a dead worker from a live one).
         With `include_leased` False, jobs held by remote workers (a lease) are left alone: they may
-        still be running elsewhere, and `expire_leases` deals with them if not (those in `finished`
+        still be running elsewhere, and `JobLeases.expire` deals with them if not (those in `finished`
         are adopted all the same).
 
         A job in `finished` (id → result) had made its video before the process died: it becomes
@@ -611,24 +437,24 @@ class JobStore:
             running = {JobStatus.RUNNING}
             for row in rows:
                 if row["id"] in results:
-                    job = self._transition(conn, row["id"], running, JobStatus.SUCCEEDED, result=results[row["id"]],
-                                           finished_at=now, eta_s=None, error=None, **_RELEASED)
+                    job = transition(conn, row["id"], running, JobStatus.SUCCEEDED, result=results[row["id"]],
+                                           finished_at=now, eta_s=None, error=None, **RELEASED)
                 elif row["cancel_requested"]:
-                    job = self._transition(conn, row["id"], running, JobStatus.CANCELLED, finished_at=now, eta_s=None,
-                                           **_RELEASED)
+                    job = transition(conn, row["id"], running, JobStatus.CANCELLED, finished_at=now, eta_s=None,
+                                           **RELEASED)
                 elif row["attempts"] < max_attempts:
-                    job = self._transition(
+                    job = transition(
                         conn, row["id"], running, JobStatus.QUEUED,
                         started_at=None, step=0, total=0, eta_s=None, entry=None, worker=None, lease=None,
-                        preview_step=0, **_RELEASED,
+                        preview_step=0, **RELEASED,
                     )
                 else:
                     error = (
-                        f"The server stopped {_times(row['attempts'])} while making this video; "
+                        f"The server stopped {times(row['attempts'])} while making this video; "
                         "it was not retried again."
                     )
-                    job = self._transition(
-                        conn, row["id"], running, JobStatus.FAILED, error=error, finished_at=now, eta_s=None, **_RELEASED
+                    job = transition(
+                        conn, row["id"], running, JobStatus.FAILED, error=error, finished_at=now, eta_s=None, **RELEASED
                     )
                 touched.append(job)
         return touched
@@ -639,7 +465,7 @@ class JobStore:
         Raises `IllegalTransition` for a queued or running job (cancel it first), `JobNotFound`.
         """
         with self._writing() as conn:
-            job = self._fetch(conn, job_id)
+            job = fetch(conn, job_id)
             if job.status not in FINISHED:
                 raise IllegalTransition(
                     f"Job {job_id} is {job.status}; it cannot be deleted until it has finished. Cancel it first."

@@ -99,7 +99,7 @@ class WorkerGateway:
         cancel = lost = False
         if report.job_id and report.lease:
             try:
-                cancel = self.store.renew_lease(report.job_id, report.lease, self.lease_s).cancel_requested
+                cancel = self.store.leases.renew(report.job_id, report.lease, self.lease_s).cancel_requested
             except (JobNotFound, IllegalTransition):
                 lost = True
         return {"lease_s": self.lease_s, "heartbeat_s": self.heartbeat_s, "cancel": cancel, "lost": lost,
@@ -110,7 +110,7 @@ class WorkerGateway:
     def claim(self, job_id: str, worker_name: str) -> Job:
         """Claim a queued job for `worker_name`. Raises JobNotFound or IllegalTransition (already
         running, finished or cancelled: the worker acknowledges its message and skips it)."""
-        job = self.store.claim(job_id, worker=worker_name, lease_s=self.lease_s)
+        job = self.store.leases.claim(job_id, worker=worker_name, lease_s=self.lease_s)
         log.info("job %s claimed by worker %s (attempt %d)", job_id, worker_name, job.attempts)
         return job
 

@@ -83,7 +83,7 @@ class Services:
             clear_staging(self.gateway.staging)
         recover_interrupted(self.store, self.archive, self.settings.home / "uploads", include_leased=self.broker is None)
         if self.broker is not None:
-            extended = self.store.extend_leases(self.settings.lease_s)
+            extended = self.store.leases.extend_all(self.settings.lease_s)
             if extended:
                 log.warning("%d job(s) held by GPU workers: their leases run %.0f s from now", extended, self.settings.lease_s)
 
