@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from i2v.archive import Archive, slugify
@@ -57,11 +58,21 @@ def titled_copy(path: Path, title: str, kind: str) -> Path:
     return target
 
 
+@dataclass(frozen=True)
+class LessonHeading:
+    """What a list of lessons shows of each lesson file: its title and how many scenes it has."""
+
+    title: str
+    scenes: int
+
+
 class LessonFiles:
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self.root = archive.root / "lessons"
         self.root.mkdir(parents=True, exist_ok=True)
+        # lesson id → (the file's identity when read, its heading): see `heading`
+        self._headings: dict[str, tuple[tuple[int, int, int], LessonHeading]] = {}
 
     def folder(self, lesson_id: str) -> Path:
         if not _ID.match(lesson_id):
@@ -90,6 +101,23 @@ class LessonFiles:
 
     def load(self, lesson_id: str) -> Lesson:
         return Lesson.model_validate_json((self.folder(lesson_id) / LESSON_FILE).read_bytes())
+
+    def heading(self, lesson_id: str) -> LessonHeading:
+        """The lesson's title and scene count, read again only when its file changed.
+
+        The Library asks for every lesson's heading on each refresh (a teacher's page polls it), and
+        parsing and validating each lesson file every time grows with the number of lessons. Every
+        save replaces the file (a new inode), so inode, mtime and size tell a changed file. Raises
+        `OSError`/`ValueError` as `load` does."""
+        stat = (self.folder(lesson_id) / LESSON_FILE).stat()
+        identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        cached = self._headings.get(lesson_id)
+        if cached is not None and cached[0] == identity:
+            return cached[1]
+        lesson = self.load(lesson_id)
+        heading = LessonHeading(lesson.title, len(lesson.scenes))
+        self._headings[lesson_id] = (identity, heading)
+        return heading
 
     def save(self, lesson: Lesson) -> None:
         write_bytes_atomic(self.folder(lesson.id) / LESSON_FILE, _lesson_bytes(lesson))

@@ -273,10 +273,10 @@ class LessonService:
         summaries = []
         for row in self.store.list(limit=limit):
             try:
-                lesson = self.files.load(row.id)
+                heading = self.files.heading(row.id)
             except (OSError, ValueError):
                 continue
-            summaries.append(LessonSummary(row.id, lesson.title, row.state, len(lesson.scenes), row.created_at))
+            summaries.append(LessonSummary(row.id, heading.title, row.state, heading.scenes, row.created_at))
         return summaries
 
     def scene_jobs(self) -> dict[str, LessonSummary]:
@@ -293,10 +293,10 @@ class LessonService:
 
     def _summary(self, lesson_id: str) -> LessonSummary | None:
         try:
-            row, lesson = self.store.get(lesson_id), self.files.load(lesson_id)
+            row, heading = self.store.get(lesson_id), self.files.heading(lesson_id)
         except (LessonNotFound, OSError, ValueError):
             return None
-        return LessonSummary(row.id, lesson.title, row.state, len(lesson.scenes), row.created_at)
+        return LessonSummary(row.id, heading.title, row.state, heading.scenes, row.created_at)
 
     def status(self, lesson_id: str, lang: str = "en") -> LessonStatus:
         """The lesson, its state and every scene's progress (read live from its job)."""
