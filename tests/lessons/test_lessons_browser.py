@@ -83,11 +83,18 @@ def test_mitosis_example_edit_a_caption_generate_and_play(browser, lesson_server
         assert page.locator(f"#i2v-lesson-dl-{kind}").is_visible(), kind
     assert page.locator("#i2v-lesson-progress .i2v-progress").get_attribute("data-state") == "ready"
     page.screenshot(path=str(ARTIFACTS / "lesson-ready-en.png"), full_page=True)
-    library_shows_the_lesson_as_one_entry(page, view)
+    library_shows_the_lesson_as_one_entry(page, view, "en")
     page.close()
+    # The same entry in Chinese: the card, the details and the buttons in the reader's language.
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(lesson_server.url + "/")
+    page.locator("#i2v-tab-library-button").wait_for(timeout=60_000)
+    library_shows_the_lesson_as_one_entry(page, view, "zh")
+    context.close()
 
 
-def library_shows_the_lesson_as_one_entry(page, view: dict) -> None:
+def library_shows_the_lesson_as_one_entry(page, view: dict, lang: str) -> None:
     """Issue 29: the lesson's scenes do not fill the Library; its one entry plays the lesson video."""
     page.locator("#i2v-tab-library-button").click()
     page.wait_for_function("() => (document.querySelector('#i2v-lib-note')?.innerText || '').trim().length > 0", timeout=30_000)
@@ -96,7 +103,7 @@ def library_shows_the_lesson_as_one_entry(page, view: dict) -> None:
     grouped = page.evaluate(count)
     title = view["lesson"]["title"]
     when = datetime.fromtimestamp(view["created_at"]).strftime("%Y-%m-%d %H:%M")
-    card = t("ui.library.lesson_card", "en", title=title[:50], scenes=2, when=when)
+    card = t("ui.library.lesson_card", lang, title=title[:50], scenes=2, when=when)
     captions = page.locator("#i2v-history .caption-label").all_inner_texts()
     assert captions.count(card) == 1, captions
     page.locator("#i2v-history button", has_text=card).first.click()
@@ -106,10 +113,13 @@ def library_shows_the_lesson_as_one_entry(page, view: dict) -> None:
     # the lesson's own video (its file name, its length), not one of its scenes
     assert player["src"].endswith("/lesson.mp4") and player["duration"] == pytest.approx(view["timeline"]["duration_s"], abs=0.15), player
     details = page.locator("#i2v-lib-details").inner_text()
-    assert title in details and t("ui.library.lesson.assembled", "en") in details, details
-    assert page.locator("#i2v-lib-download").is_visible()
+    assert title in details and t("ui.library.lesson.assembled", lang) in details, details
+    assert page.locator("#i2v-lib-download").is_visible() and t("ui.download", lang) in page.locator("#i2v-lib-download").inner_text()
     assert not page.locator("#i2v-lib-delete").is_visible() and not page.locator("#i2v-lib-reuse").is_visible()
-    page.screenshot(path=str(ARTIFACTS / "library-lesson-en.png"), full_page=True)
+    page.evaluate("() => document.fonts.ready")
+    page.screenshot(path=str(ARTIFACTS / f"library-lesson-{lang}.png"), full_page=True)
+    if lang != "en":
+        return
     # One by one: no lesson entry is left (the shared server holds other tests' lessons too), and this
     # lesson's two scenes stand where its one entry stood, so the list grows (up to what it shows at once).
     page.locator("#i2v-lib-apart input").check()
