@@ -185,3 +185,27 @@ def test_folder_and_markdown_file_read_by_the_cli(tmp_path):
     assert parse_path(tmp_path, LIMITS).title == "T"  # the folder holds one outline: it is used
     with pytest.raises(LessonInputError, match="no file or folder"):
         parse_path(tmp_path / "missing.md", LIMITS)
+
+
+def test_text_inputs_are_one_table_that_the_suffix_lists_and_the_dispatch_read(monkeypatch):
+    """Issue 24: a new lesson input is its parser plus one table line; the suffixes the studio's file
+    picker offers, the outline a zip may hold and the parser that runs all come from `TEXT_INPUTS`."""
+    from i2v.lessons import parse
+    from i2v.lessons.outline import Outline, Point
+
+    assert parse.UPLOAD_SUFFIXES == (".json", ".md", ".markdown", ".txt", ".zip")
+    assert parse.OUTLINE_SUFFIXES == (".json", ".md", ".markdown")  # plain text is a list, never a zip's outline
+    kinds = {"{\"nodes\": [{\"id\": \"a\", \"label\": \"Anaphase\"}]}": "graph", "# Mitosis\n- Anaphase": "markdown",
+             "Anaphase\nTelophase": "text"}
+    for text, kind in kinds.items():
+        assert next(e for e in parse.TEXT_INPUTS if e.recognise(text)).kind == kind
+        assert parse_text(text, LIMITS).points[0].text == "Anaphase"
+
+    def tsv(text, limits, title, pictures):
+        rows = [row.split("\t") for row in text.splitlines()]
+        return Outline(title or "table", tuple(Point(point, description) for point, description in rows), "tsv")
+
+    added = parse.TextInput("tsv", (".tsv",), lambda text: "\t" in text.splitlines()[0], tsv, outline=True)
+    monkeypatch.setattr(parse, "TEXT_INPUTS", (added, *parse.TEXT_INPUTS))
+    outline = parse_upload("points.tsv", "Anaphase\tpoles\nTelophase\ttwo nuclei".encode(), LIMITS)
+    assert outline.source == "tsv" and [p.text for p in outline.points] == ["Anaphase", "Telophase"]

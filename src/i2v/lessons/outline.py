@@ -65,7 +65,7 @@ class Point:
 class Outline:
     title: str
     points: tuple[Point, ...]
-    source: Literal["text", "markdown", "graph", "folder", "example"]
+    source: str  # a `TextInput.kind` (text, markdown, graph), "folder" or "example"
     lang: Lang | None = None  # None: the majority language of the points
 
     @property

@@ -1,12 +1,17 @@
 """Any lesson input → `Outline`: typed text, a Markdown or JSON upload, a zip, or a folder (CLI).
 
-Which parser runs is decided by what the input is (a zip's signature, a JSON object, Markdown
-syntax), and the file's name only breaks ties, so a mislabelled file still reads right.
+The text formats a lesson may be written in are one table, `TEXT_INPUTS`: each names its file
+suffixes, how its content is recognised and its parser, and the studio's file picker, the outline
+found inside a zip or folder and the dispatch below are all read from it. Which parser runs is
+decided by what the input is (a JSON object, Markdown syntax; a zip by its signature), and the
+file's name only breaks ties, so a mislabelled file still reads right. A new input format is its
+parser module plus one line in the table.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -37,8 +42,6 @@ from i2v.lessons.parse_text import (
 )
 from i2v.strict_json import JsonBodyError, loads
 
-OUTLINE_SUFFIXES = (".md", ".markdown", ".json")
-UPLOAD_SUFFIXES = (*OUTLINE_SUFFIXES, ".txt", ".zip")  # what an upload may be (the studio's file picker offers these)
 TITLE_FILE = "title.txt"  # optional in a folder of captioned pictures: the lesson's title
 _NUMBER = re.compile(r"(\d+)")
 
@@ -56,23 +59,67 @@ class Limits:
         return cls(settings.lesson_max_scenes, settings.lesson_max_upload_mb * 2**20, settings.lesson_max_unpacked_mb * 2**20)
 
 
+# A text parser: (text, limits, title, the pictures it may name) → Outline.
+TextParser = Callable[[str, Limits, str, "InputFiles | None"], Outline]
+
+
+@dataclass(frozen=True)
+class TextInput:
+    """One text format a lesson may be written in."""
+
+    kind: str  # as `Outline.source` and messages name it
+    suffixes: tuple[str, ...]  # file names it is uploaded under (the studio's file picker offers them)
+    recognise: Callable[[str], bool]  # does this text look like this format
+    parse: TextParser
+    outline: bool  # may be the one outline of a zip or folder (its pictures beside it)
+
+
+def _is_graph(text: str) -> bool:
+    return text.lstrip().startswith("{")
+
+
+def _is_markdown(text: str) -> bool:
+    check_lines(text)  # refuses a line too long before any pattern runs over it
+    return looks_like_markdown(text)
+
+
+def _graph(text: str, limits: Limits, title: str, pictures: InputFiles | None) -> Outline:
+    try:
+        data = loads(text.lstrip())
+    except JsonBodyError as exc:
+        raise LessonInputError(f"The knowledge graph is not JSON i2v can read: {exc}") from None
+    return parse_graph(data, max_scenes=limits.max_scenes, pictures=pictures, title=title)
+
+
+def _markdown(text: str, limits: Limits, title: str, pictures: InputFiles | None) -> Outline:
+    check_lines(text)  # before the parser looks at a line
+    return parse_markdown(text, max_scenes=limits.max_scenes, pictures=pictures, title=title)
+
+
+def _plain(text: str, limits: Limits, title: str, _pictures: InputFiles | None) -> Outline:
+    check_lines(text)
+    return parse_plain(text, max_scenes=limits.max_scenes, title=title)
+
+
+# In the order they are tried: the first whose `recognise` says yes parses the text; the last takes anything.
+TEXT_INPUTS = (
+    TextInput("graph", (".json",), _is_graph, _graph, outline=True),
+    TextInput("markdown", (".md", ".markdown"), _is_markdown, _markdown, outline=True),
+    TextInput("text", (".txt",), lambda _text: True, _plain, outline=False),
+)
+ZIP_SUFFIXES = (".zip",)
+OUTLINE_SUFFIXES = tuple(suffix for entry in TEXT_INPUTS if entry.outline for suffix in entry.suffixes)
+UPLOAD_SUFFIXES = (*(suffix for entry in TEXT_INPUTS for suffix in entry.suffixes), *ZIP_SUFFIXES)
+
+
 def parse_text(text: str, limits: Limits, *, title: str = "", pictures: InputFiles | None = None) -> Outline:
     """Typed text: a JSON graph, a Markdown outline, or one knowledge point per line."""
     if len(text.encode("utf-8")) > limits.max_upload_bytes:
         raise LessonInputError(f"The outline is larger than {limits.max_upload_bytes // 2**20} MB (I2V_LESSON_MAX_UPLOAD_MB).")
     if not text.strip():
         raise LessonInputError("The outline is empty. Type a topic, or one knowledge point per line.")
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        try:
-            data = loads(stripped)
-        except JsonBodyError as exc:
-            raise LessonInputError(f"The knowledge graph is not JSON i2v can read: {exc}") from None
-        return parse_graph(data, max_scenes=limits.max_scenes, pictures=pictures, title=title)
-    check_lines(text)  # before any parser looks at a line
-    if looks_like_markdown(text):
-        return parse_markdown(text, max_scenes=limits.max_scenes, pictures=pictures, title=title)
-    return parse_plain(text, max_scenes=limits.max_scenes, title=title)
+    entry = next(entry for entry in TEXT_INPUTS if entry.recognise(text))
+    return entry.parse(text, limits, title, pictures)
 
 
 def parse_upload(name: str, data: bytes, limits: Limits, *, title: str = "") -> Outline:
@@ -81,7 +128,7 @@ def parse_upload(name: str, data: bytes, limits: Limits, *, title: str = "") -> 
         raise LessonInputError(f"{name} is larger than {limits.max_upload_bytes // 2**20} MB (I2V_LESSON_MAX_UPLOAD_MB).")
     if not data.strip():
         raise LessonInputError(f"{name} is empty.")
-    if data.startswith(b"PK\x03\x04") or name.lower().endswith(".zip"):
+    if data.startswith(b"PK\x03\x04") or name.lower().endswith(ZIP_SUFFIXES):
         return parse_files(read_zip(data, max_unpacked_bytes=limits.max_unpacked_bytes, name=name), limits, title=title)
     if is_picture_name(name):
         raise LessonInputError(f"{name} is a picture. Upload a zip of pictures, each with a caption file (cell1.png + cell1.txt).")
@@ -95,7 +142,7 @@ def parse_path(path: Path, limits: Limits, *, title: str = "") -> Outline:
         return parse_files(read_folder(path, max_unpacked_bytes=limits.max_unpacked_bytes), limits, title=title)
     if not path.is_file():
         raise LessonInputError(f"There is no file or folder {path}.")
-    if path.suffix.lower() == ".zip":
+    if path.suffix.lower() in ZIP_SUFFIXES:
         return parse_upload(path.name, path.read_bytes(), limits, title=title)
     data = path.read_bytes()
     if len(data) > limits.max_upload_bytes:
