@@ -7,4 +7,10 @@ I2V_EXTRAS=test scripts/install.sh
 scripts/install_browser.sh
 scripts/install_system_deps.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-exec .venv/bin/python -m pytest "$@"
+# Test modules run in parallel processes (pytest-xdist), each module whole in one of them: much of
+# the suite waits on servers, browsers and subprocesses, so two processes finish sooner even on two
+# cores. I2V_TEST_WORKERS=0 runs everything in this one process.
+workers="${I2V_TEST_WORKERS:-$(( $(nproc) < 4 ? 2 : 4 ))}"
+parallel=()
+if [ "$workers" != "0" ]; then parallel=(-n "$workers" --dist loadfile); fi
+exec .venv/bin/python -m pytest "${parallel[@]}" "$@"

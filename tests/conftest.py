@@ -73,6 +73,25 @@ def pytest_collection_modifyitems(config, items):
             skip = pytest.mark.skip(reason="needs a CUDA GPU (marker `gpu`); none here")
             for item in gpu_tests:
                 item.add_marker(skip)
+    if getattr(config.option, "dist", "no") != "no":
+        items[:] = heaviest_modules_first(items)
+
+
+# A rough cost of one test by its markers, in units of a plain unit test.
+_WEIGHTS = {"browser": 12, "distributed": 12, "slow": 6}
+
+
+def heaviest_modules_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The order for pytest-xdist's `--dist loadfile`, which hands whole modules to idle workers in
+    collection order: the costly modules (browser, several machines, slow) first and the quick
+    ones last fill the workers evenly, where alphabetical order left one worker running a long
+    browser module at the end while the other had nothing to do. Tests keep their order within a
+    module (module fixtures are built once)."""
+    weight: dict[str, int] = {}
+    for item in items:
+        cost = max((w for name, w in _WEIGHTS.items() if item.get_closest_marker(name)), default=1)
+        weight[item.nodeid.split("::")[0]] = weight.get(item.nodeid.split("::")[0], 0) + cost
+    return sorted(items, key=lambda item: -weight[item.nodeid.split("::")[0]])
 
 
 @pytest.fixture(scope="session")

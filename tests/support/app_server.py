@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -35,10 +36,26 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # as `i2v --verb
 _NO_SETTING = frozenset({"HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "TOKENIZERS_PARALLELISM"})
 
 
+# Each test process (pytest-xdist worker gwN; N = 0 without xdist) takes its ports from a block of
+# its own below Linux's ephemeral range (32768-60999), so two workers never pick the same port and
+# no outgoing connection is handed a port between its pick and the server's bind.
+PORT_BLOCK = 2000
+FIRST_PORT = 20000
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port free now, from this test process's own block."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    start = FIRST_PORT + (index % 6) * PORT_BLOCK
+    for port in random.sample(range(start, start + PORT_BLOCK), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError(f"no free loopback port in {start}-{start + PORT_BLOCK - 1}")
 
 
 class _ServerLogs:
