@@ -87,11 +87,11 @@ def heaviest_modules_first(items: list[pytest.Item]) -> list[pytest.Item]:
     ones last fill the workers evenly, where alphabetical order left one worker running a long
     browser module at the end while the other had nothing to do. Tests keep their order within a
     module (module fixtures are built once)."""
-    weight: dict[str, int] = {}
+    weight: dict[Path, int] = {}
     for item in items:
         cost = max((w for name, w in _WEIGHTS.items() if item.get_closest_marker(name)), default=1)
-        weight[item.nodeid.split("::")[0]] = weight.get(item.nodeid.split("::")[0], 0) + cost
-    return sorted(items, key=lambda item: -weight[item.nodeid.split("::")[0]])
+        weight[item.path] = weight.get(item.path, 0) + cost
+    return sorted(items, key=lambda item: -weight[item.path])
 
 
 @pytest.fixture(scope="session")

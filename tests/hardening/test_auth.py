@@ -113,7 +113,6 @@ def test_wrong_passwords_are_slowed_then_locked_out(server):
 
 def test_allowed_hosts_extend_the_loopback_host_check():
     """Behind a reverse proxy on the same machine the Host header is the school's name."""
-
     from i2v.web.security import SameOriginGuard
 
     seen = []

@@ -104,7 +104,6 @@ _ADDED_COLUMNS = {"entry": "TEXT", "worker": "TEXT", "lease": "TEXT", "lease_exp
                   "preview_step": "INTEGER NOT NULL DEFAULT 0"}
 
 
-
 def _json(value: dict, what: str) -> str:
     if not isinstance(value, dict):
         raise TypeError(f"{what} must be a dict, got {type(value).__name__}")
