@@ -12,7 +12,7 @@ START_TIMEOUT_S=180  # importing torch, diffusers and Gradio takes 10–30 s on 
 
 if [ ! -x .venv/bin/i2v ]; then
   echo "First start: setting up the Python environment (a few minutes)…"
-  scripts/install.sh
+  I2V_EXTRAS=${I2V_EXTRAS:-voice} scripts/install.sh  # the offline English narration voice comes with it
 fi
 if ! .venv/bin/python -c "import sys; from i2v.web.ports import port_in_use; sys.exit(port_in_use('$HOST', $PORT))"; then
   echo "Port $PORT is already in use on $HOST (another i2v, or another program)." >&2

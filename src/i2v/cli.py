@@ -156,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     les.add_argument("--frames", type=int, help="frames for every scene (default: the family's choice for each scene's length)")
     les.add_argument("--title", help="the lesson's title (default: from the outline)")
     les.add_argument("--burn-captions", action="store_true", help="draw the captions into the video too")
+    les.add_argument("--voice", choices=("en-synthetic", "zh-synthetic", "none"), help="who speaks each scene's "
+                     "narration: the offline voices (piper for English, espeak-ng for Chinese; each scene in its own "
+                     "language) or nobody (default: none)")
+    les.add_argument("--speaking-rate", type=float, help="the synthetic voice's speed, 0.5–2.0 (default 1.0)")
+    les.add_argument("--fill", choices=("hold", "slow", "loop"), help="a clip shorter than its narration: hold its "
+                     "last frame (default), slow it down, or loop it")
     les.add_argument("--plan-only", action="store_true", help="make and save the storyboard, print it, generate nothing")
     les.add_argument("--export", help="comma-separated lesson packages to write beside the video: h5p (H5P Interactive "
                      "Video), scorm (SCORM 1.2 zip), page (offline lesson.html zip)")
@@ -644,8 +650,10 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     try:
         options = lessons.options(settings.model, args.quality, "fast" if args.fast else None, args.steps)
         lesson = lessons.create_from_path(args.source, options, None, title=args.title or "")
-        if args.frames is not None or args.burn_captions:
-            data = lesson.model_dump(mode="json")
+        chosen = {"voice": args.voice, "speaking_rate": args.speaking_rate, "fill": args.fill}
+        chosen = {key: value for key, value in chosen.items() if value is not None}
+        if args.frames is not None or args.burn_captions or chosen:
+            data = lesson.model_dump(mode="json") | chosen
             data["burn_captions"] = args.burn_captions
             for scene in data["scenes"]:
                 scene["frames"] = args.frames if args.frames is not None else scene["frames"]
@@ -683,7 +691,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         return 1
     bar.n = len(lesson.scenes)
     bar.close()
-    for kind in ("captions", "handout", "pack"):
+    for kind in ("captions", "captions-srt", "handout", "pack"):
         print(f"{kind}: {lessons.files.output(lesson.id, kind)}", file=sys.stderr)
     for name, path in export_packages(lessons, lesson.id, packages).items():
         print(f"{name}: {path}", file=sys.stderr)

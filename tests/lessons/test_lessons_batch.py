@@ -88,7 +88,7 @@ def test_a_lesson_is_made_scene_by_scene_then_assembled_and_nothing_is_made_twic
         rig.run_next()
     rig.lessons.batch.step()
     status = rig.lessons.status(lesson.id)
-    assert status.state == "ready" and status.outputs == ["video", "captions", "handout", "handout-bw", "pack"] and status.outputs_current
+    assert status.state == "ready" and status.outputs == ["video", "captions", "captions-srt", "handout", "handout-bw", "pack"] and status.outputs_current
     assert rig.store.count() == 4
     # Generate again: every clip exists, so no job is queued; the outputs are made again.
     rig.lessons.generate(lesson.id, "10.0.0.5")

@@ -79,7 +79,7 @@ def test_mitosis_example_edit_a_caption_generate_and_play(browser, lesson_server
         assert view["state"] == "ready"
         assert played["duration"] == pytest.approx(view["timeline"]["duration_s"], abs=0.15)
         assert CAPTION in client.get(view["downloads"]["captions"]).text
-    for kind in ("video", "captions", "handout", "handout-bw", "pack"):
+    for kind in ("video", "captions", "captions-srt", "handout", "handout-bw", "pack"):
         assert page.locator(f"#i2v-lesson-dl-{kind}").is_visible(), kind
     assert page.locator("#i2v-lesson-progress .i2v-progress").get_attribute("data-state") == "ready"
     page.screenshot(path=str(ARTIFACTS / "lesson-ready-en.png"), full_page=True)

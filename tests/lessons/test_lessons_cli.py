@@ -72,3 +72,22 @@ def test_a_point_no_preset_fits_is_planned_but_not_generated(tmp_path):
     refused = i2v(str(outline), home=tmp_path / "home")  # exits before any model is loaded
     assert refused.returncode == 2 and "no preset fits scene(s) 1: add a picture" in refused.stderr, refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_voice_rate_and_fill_are_saved_with_the_storyboard(tmp_path):
+    done = i2v(str(EXAMPLES_DIR / "water_cycle.json"), "--plan-only", "--voice", "zh-synthetic", "--speaking-rate", "1.25",
+               "--fill", "loop", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    lesson = json.loads(Path(done.stdout.strip().splitlines()[-1]).read_text("utf-8"))
+    assert (lesson["voice"], lesson["speaking_rate"], lesson["fill"]) == ("zh-synthetic", 1.25, "loop")
+    fast = i2v(str(EXAMPLES_DIR / "water_cycle.json"), "--plan-only", "--speaking-rate", "3", home=tmp_path / "home")
+    assert fast.returncode == 2 and "speaking_rate" in fast.stderr
+
+
+def test_a_voice_that_is_not_installed_stops_the_lesson_before_any_scene_is_made(tmp_path):
+    outline = tmp_path / "zh.md"
+    outline.write_text("# 细胞\n- 有丝分裂后期\n  > 染色单体分开。\n", encoding="utf-8")
+    done = run_cli("lesson", str(outline), "--voice", "zh-synthetic", home=tmp_path / "home",
+                   env={"I2V_MODEL": "tiny", "PATH": str(tmp_path / "no-programs-here")})
+    assert done.returncode == 1 and "apt install espeak-ng" in done.stderr, done.stderr
+    assert not list((tmp_path / "home" / "lessons").glob("*/scenes/*.mp4"))

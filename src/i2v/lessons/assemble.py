@@ -7,13 +7,17 @@ interpolation ×2/×4 towards the common frame rate), then re-timed so it keeps 
 into the common frame (letterboxed, never stretched) and labelled last. Frames stream into the
 encoder one clip at a time, so a long lesson never sits in memory whole. The timeline records
 where each part starts and ends; captions and the handout are timed from it.
+
+A narrated part lasts its narration plus a pause, at least its clip or card; a clip shorter than
+its narration holds its last frame, slows down or loops (the lesson's `fill`). The narrations and
+the clips' own sound become one track (`soundtrack.mix`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -22,8 +26,11 @@ import cv2
 import numpy as np
 
 from i2v.lessons import cards
-from i2v.lessons.storyboard import Lesson, Scene
-from i2v.media import Mp4Writer, read_video
+from i2v.lessons.narration import scene_seconds
+from i2v.lessons.soundtrack import Narration, Placed, mix
+from i2v.lessons.storyboard import Fill, Lesson, Scene
+from i2v.media import Mp4Writer, fit_audio, read_audio, read_video
+from i2v.voice import Spoken
 from i2v.post.exports import sheet_indices
 from i2v.post.labels import Label, overlay_labels
 from i2v.post.apply import apply_post
@@ -44,6 +51,7 @@ class Segment:
     end_s: float
     text: str
     scene_id: str | None = None
+    spoken: tuple[Spoken, ...] = field(default=())  # each narrated sentence, in seconds from the lesson's start
 
 
 @dataclass(frozen=True)
@@ -126,42 +134,87 @@ def scene_labels(scene: Scene, width: int, height: int, burn_caption: bool) -> l
     return labels
 
 
-def assemble_video(lesson: Lesson, clips: dict[str, Path], target: Path, texts: CardTexts) -> Assembly:
+def narration_key(kind: SegmentKind, number: int = 0, scene_id: str | None = None) -> str:
+    """How a part's narration is keyed: "title", "section-2" (the second section), or the scene's id."""
+    return scene_id or (f"section-{number}" if kind == "section" else kind)
+
+
+def stretched(frames: np.ndarray, count: int, fill: Fill, batch: int = 64) -> Iterator[np.ndarray]:
+    """`frames` brought to `count` frames, in batches (a long narration never holds its scene in memory):
+    as they are, then the last frame held, or slowed down evenly, or looped."""
+    n = len(frames)
+    if fill == "slow":
+        index = np.minimum((np.arange(count) * n) // count, n - 1)
+    elif fill == "loop":
+        index = np.arange(count) % n
+    else:
+        index = np.minimum(np.arange(count), n - 1)
+    for start in range(0, count, batch):
+        yield frames[index[start : start + batch]]
+
+
+def assemble_video(lesson: Lesson, clips: dict[str, Path], target: Path, texts: CardTexts,
+                   narrations: Mapping[str, Narration] | None = None) -> Assembly:
     """Write the lesson video to `target` (atomically) and return its timeline. `clips` maps every
-    scene id to its generated clip. Raises ValueError for a clip that cannot be read."""
+    scene id to its generated clip; `narrations` maps parts (`narration_key`) to what is said over
+    them. Raises ValueError for a clip that cannot be read."""
+    narrations = narrations or {}
     width, height, fps = canvas([clip_info(clips[scene.id]) for scene in lesson.scenes])
+    sounds = {scene.id: read_audio(clips[scene.id]) for scene in lesson.scenes}
+    heard = [a for a in sounds.values() if a is not None]
+    channels = max([1, *(a.channels for a in heard)]) if narrations or heard else None
     sections = []
     for scene in lesson.scenes:
         if scene.section and (not sections or sections[-1] != scene.section):
             sections.append(scene.section)
     timeline: list[Segment] = []
     strips: dict[str, list[np.ndarray]] = {}
+    voices: list[Placed] = []
+    clip_sounds: list[Placed] = []
     metadata = {"title": lesson.title[:200], "comment": json.dumps({"lesson": lesson.id, "scenes": len(lesson.scenes)})}
-    with Mp4Writer(target, fps, width, height, metadata=metadata) as writer:
-        def hold(kind: SegmentKind, image: np.ndarray, seconds: float, text: str) -> None:
-            start = writer.frames_written
-            count = round(seconds * fps)
-            writer.write(np.broadcast_to(image, (count, *image.shape)))
-            timeline.append(Segment(kind, start / fps, writer.frames_written / fps, text))
+    with Mp4Writer(target, fps, width, height, metadata=metadata, audio_channels=channels) as writer:
+        def spoken_over(key: str, start: int) -> tuple[Spoken, ...]:
+            said = narrations.get(key)
+            if said is None:
+                return ()
+            voices.append(Placed(start / fps, said.audio))
+            return tuple(Spoken(s.text, round(start / fps + s.start, 3), round(start / fps + s.end, 3)) for s in said.spoken)
 
-        hold("title", cards.title_card(width, height, lesson.title, texts.subtitle), cards.TITLE_S, lesson.title)
+        def hold(kind: SegmentKind, image: np.ndarray, seconds: float, text: str, key: str) -> None:
+            start = writer.frames_written
+            said = narrations.get(key)
+            count = round(scene_seconds(seconds, said.seconds if said else 0.0) * fps)
+            writer.write(np.broadcast_to(image, (count, *image.shape)))
+            timeline.append(Segment(kind, start / fps, writer.frames_written / fps, text, spoken=spoken_over(key, start)))
+
+        hold("title", cards.title_card(width, height, lesson.title, texts.subtitle), cards.TITLE_S, lesson.title, "title")
         section_number = 0
         previous = None
         for scene in lesson.scenes:
             if scene.section and scene.section != previous:
                 section_number += 1
                 heading = texts.section_heading(section_number, len(sections))
-                hold("section", cards.section_card(width, height, heading, scene.section), cards.SECTION_S, scene.section)
+                hold("section", cards.section_card(width, height, heading, scene.section), cards.SECTION_S, scene.section,
+                     narration_key("section", section_number))
             previous = scene.section
             frames, clip_fps = read_video(clips[scene.id])
             strips[scene.id] = [_thumbnail(frames[i]) for i in sheet_indices(STRIP_FRAMES, len(frames))]
             frames = conform(frames, clip_fps, fps, (width, height), lesson.smooth)
             frames = overlay_labels(frames, fps, scene_labels(scene, width, height, lesson.burn_captions))
+            said = narrations.get(scene.id)
+            count = max(len(frames), round(scene_seconds(len(frames) / fps, said.seconds if said else 0.0) * fps))
             start = writer.frames_written
-            writer.write(frames)
-            timeline.append(Segment("scene", start / fps, writer.frames_written / fps, scene.caption, scene.id))
-        hold("end", cards.end_card(width, height, texts.end_note, texts.sources), cards.END_S, texts.end_note)
+            for batch in stretched(frames, count, lesson.fill):
+                writer.write(batch)
+            if sounds[scene.id] is not None:
+                clip_sounds.append(Placed(start / fps, fit_audio(sounds[scene.id], len(frames) / fps)))
+            timeline.append(Segment("scene", start / fps, writer.frames_written / fps, scene.caption, scene.id,
+                                    spoken=spoken_over(scene.id, start)))
+        hold("end", cards.end_card(width, height, texts.end_note, texts.sources), cards.END_S, texts.end_note, "end")
         total = writer.frames_written
+        track = mix(voices, clip_sounds, total / fps)
+        if track is not None:
+            writer.write_audio(fit_audio(track, total / fps))  # mono, or stereo when a clip's sound is
     return Assembly(target, fps, width, height, total, timeline, strips)
 
 

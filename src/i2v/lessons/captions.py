@@ -1,4 +1,5 @@
-"""WebVTT captions of a lesson: one cue per scene, timed to the assembled video."""
+"""Captions of a lesson (WebVTT, and SRT beside it): one cue per narrated sentence where it is spoken,
+or one per scene (its caption) where nothing is said, timed to the assembled video."""
 
 from __future__ import annotations
 
@@ -33,6 +34,18 @@ def caption_lines(text: str) -> list[str]:
         else:
             lines.append(token)
     return lines
+
+
+def srt_time(seconds: float) -> str:
+    return vtt_time(seconds).replace(".", ",")
+
+
+def render_srt(cues: Sequence[Cue]) -> str:
+    """The same cues as SubRip (players and editors that do not read WebVTT); plain text."""
+    out = []
+    for number, cue in enumerate(cues, start=1):
+        out += [str(number), f"{srt_time(cue.start_s)} --> {srt_time(cue.end_s)}", *(caption_lines(cue.text) or [""]), ""]
+    return "\n".join(out)
 
 
 def render_vtt(cues: Sequence[Cue]) -> str:

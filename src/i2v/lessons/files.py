@@ -26,13 +26,13 @@ from i2v.files import write_bytes_atomic
 from i2v.lessons.storyboard import Lesson
 
 LESSON_FILE = "lesson.json"
-OUTPUTS = {"video": "lesson.mp4", "captions": "lesson.vtt", "handout": "handout.pdf", "handout-bw": "handout-bw.pdf",
+OUTPUTS = {"video": "lesson.mp4", "captions": "lesson.vtt", "captions-srt": "lesson.srt", "handout": "handout.pdf", "handout-bw": "handout-bw.pdf",
            "pack": "lesson-pack.zip",
            "timeline": "timeline.json", "lesson": LESSON_FILE}
 _ID = re.compile(r"^[0-9a-f]{16}$")
 
 
-DOWNLOAD_SUFFIXES = {"video": ".mp4", "captions": ".vtt", "handout": ".pdf", "handout-bw": "-bw.pdf", "pack": "-pack.zip", "lesson": ".lesson.json"}
+DOWNLOAD_SUFFIXES = {"video": ".mp4", "captions": ".vtt", "captions-srt": ".srt", "handout": ".pdf", "handout-bw": "-bw.pdf", "pack": "-pack.zip", "lesson": ".lesson.json"}
 
 
 def download_name(title: str, kind: str) -> str:

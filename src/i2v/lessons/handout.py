@@ -46,6 +46,7 @@ class HandoutScene:
     caption: str
     frames: Sequence[np.ndarray]
     note: str = ""  # a line printed under the scene (misconceptions go on the first page instead)
+    narration: str = ""  # what the lesson video says over the scene (narrated lessons only)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class HandoutTexts:
     misconceptions: str = "Common misconceptions this lesson corrects"
     checks: str = "Check your understanding"
     answers: str = "Answers (for the teacher)"
+    narration: str = "Narration: {text}"  # "旁白：{text}"
     pattern_key: str = "Pattern key (black-and-white print): {patterns}."
     pattern_names: dict[str, str] = field(default_factory=lambda: {
         "red": "diagonal stripes = red", "yellow": "light grey = yellow or orange", "green": "horizontal lines = green",
@@ -127,6 +129,8 @@ def render_handout(title: str, lang: str, scenes: Sequence[HandoutScene], texts:
             names = "; ".join(texts.pattern_names[p] for p in PATTERNS if p in shown)
             _text(pdf, texts.pattern_key.format(patterns=names), 8.5, 4.4, grey=70)
         _text(pdf, texts.caption.format(text=scene.caption), 10.5, 5.2)
+        if scene.narration:
+            _text(pdf, texts.narration.format(text=scene.narration), 10, 5, grey=40)
         if scene.note:
             _text(pdf, scene.note, 9.5, 4.8, grey=60)
         pdf.ln(4)

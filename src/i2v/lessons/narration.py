@@ -8,8 +8,14 @@ come from the voice itself.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from i2v.voice import Spoken
+from i2v.voice import Spoken, Voice, synthetic_voice
+
+if TYPE_CHECKING:
+    from i2v.lessons.soundtrack import Narration
+    from i2v.lessons.storyboard import Lesson
 
 PAUSE_SECONDS = 0.6  # the breath after a scene's narration before the next scene starts
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
@@ -39,3 +45,50 @@ def spread_by_characters(text: str, seconds: float) -> list[Spoken]:
         spoken.append(Spoken(part, round(at, 3), round(end, 3)))
         at = end
     return spoken
+
+
+def spoken_parts(lesson: Lesson) -> dict[str, tuple[str, str]]:
+    """What is said over each part (`assemble.narration_key` → (text, language)): the title, each
+    section's heading, and every scene's narration; parts with nothing to say are left out."""
+    parts = {"title": (lesson.title, lesson.lang)}
+    previous, number = None, 0
+    for scene in lesson.scenes:
+        if scene.section and scene.section != previous:
+            number += 1
+            parts[f"section-{number}"] = (scene.section, lesson.lang)
+        previous = scene.section
+        if scene.narration:
+            parts[scene.id] = (scene.narration, scene.lang)
+    return parts
+
+
+def check_voices(lesson: Lesson, voice_for: Callable[[str], Voice] = synthetic_voice) -> None:
+    """Raise VoiceUnavailable now if a voice the lesson needs is not installed (cheap: starts no engine),
+    so a lesson never generates every scene only to fail at assembly."""
+    if lesson.voice != "none":
+        for lang in {lang for _, lang in spoken_parts(lesson).values()}:
+            voice = voice_for(lang)
+            getattr(voice, "close", lambda: None)()
+
+
+def narrate(lesson: Lesson, voice_for: Callable[[str], Voice] = synthetic_voice) -> dict[str, Narration]:
+    """Every part's narration, spoken by the lesson's voice (each part in its own language) and
+    trimmed of silence at either end; none when the lesson's voice is "none"."""
+    from i2v.lessons.soundtrack import Narration, trimmed
+
+    if lesson.voice == "none":
+        return {}
+    voices: dict[str, Voice] = {}
+    said = {}
+    try:
+        for key, (text, lang) in spoken_parts(lesson).items():
+            if lang not in voices:
+                voices[lang] = voice_for(lang)
+            audio, spoken = voices[lang].speak(text, lang, lesson.speaking_rate)
+            narration = trimmed(Narration(audio, spoken))
+            if narration.spoken:
+                said[key] = narration
+    finally:
+        for voice in voices.values():
+            getattr(voice, "close", lambda: None)()
+    return said

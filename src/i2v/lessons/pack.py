@@ -24,6 +24,8 @@ def render_pack(*, video: Path, captions: Path, handout: Path, lesson_file: Path
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.write(video, "lesson.mp4", compress_type=zipfile.ZIP_STORED)
         archive.write(captions, "captions.vtt")
+        if captions.with_suffix(".srt").is_file():
+            archive.write(captions.with_suffix(".srt"), "captions.srt")
         archive.write(handout, "handout.pdf")
         if handout_bw is not None:
             archive.write(handout_bw, "handout-bw.pdf")

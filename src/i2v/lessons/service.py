@@ -34,9 +34,10 @@ from i2v.lessons.batch import (
     fingerprint,
     picture_bytes,
 )
-from i2v.lessons.captions import Cue, render_vtt
+from i2v.lessons.captions import Cue, render_srt, render_vtt
 from i2v.lessons.checks import handout_lines
 from i2v.lessons.examples import example_outline, match_topic
+from i2v.lessons.narration import check_voices, narrate
 from i2v.lessons.files import LessonFiles, picture_name, png_bytes
 from i2v.lessons.handout import (
     PATTERNS,
@@ -256,6 +257,8 @@ class LessonService:
     def _check(self, lesson: Lesson, pictures: set[str], *, complete: bool = False) -> None:
         check_lesson(lesson, max_scenes=self.limits.max_scenes, max_frames=self.settings.lesson_max_frames,
                      offered=self.offered(), pictures=pictures, complete=complete)
+        if complete:  # about to generate: a missing voice is said now, not after every scene is made
+            check_voices(lesson)
 
     # ---- read --------------------------------------------------------------------------------------
 
@@ -308,7 +311,7 @@ class LessonService:
         done = sum(s.state == "done" for s in scenes)
         running = sum(s.step / s.total for s in scenes if s.state == "running" and s.total)
         progress = 1.0 if row.state == "ready" else min(0.99, (done + running) / len(scenes))
-        outputs = [kind for kind in ("video", "captions", "handout", "handout-bw", "pack") if self.files.output(lesson_id, kind).is_file()]
+        outputs = [kind for kind in ("video", "captions", "captions-srt", "handout", "handout-bw", "pack") if self.files.output(lesson_id, kind).is_file()]
         return LessonStatus(
             id=lesson_id, state=row.state, error=row.error,
             note=t(f"lesson.note.{row.note}", lang) if row.note else None,
@@ -489,15 +492,18 @@ class LessonService:
             section_heading=lambda number, total: t("lesson.card.section", lang, number=number, total=total),
             end_note=t("lesson.card.illustrative", lang), sources=sources,
         )
-        made = assembly.assemble_video(lesson, clips, self.files.output(lesson_id, "video"), texts)
-        cues = [Cue(s.start_s, s.end_s, s.text) for s in made.timeline if s.kind == "scene" and s.text]
+        made = assembly.assemble_video(lesson, clips, self.files.output(lesson_id, "video"), texts, narrate(lesson))
+        cues = lesson_cues(made.timeline)
         write_bytes_atomic(self.files.output(lesson_id, "captions"), render_vtt(cues).encode("utf-8"))
+        write_bytes_atomic(self.files.output(lesson_id, "captions-srt"), render_srt(cues).encode("utf-8"))
         handout_scenes = [
-            HandoutScene(number, scene.section, scene.point, scene.description, scene.caption, made.strips[scene.id])
+            HandoutScene(number, scene.section, scene.point, scene.description, scene.caption, made.strips[scene.id],
+                         narration=scene.narration if lesson.voice != "none" else "")
             for number, scene in enumerate(lesson.scenes, start=1)
         ]
         handout_texts = HandoutTexts(
             subtitle=t("lesson.handout.subtitle", lang, scenes=len(lesson.scenes)), caption=t("lesson.handout.caption", lang, text="{text}"),
+            narration=t("lesson.handout.narration", lang, text="{text}"),
             about=t("lesson.handout.about", lang), note=t("lesson.card.illustrative", lang), sources=sources,
             page=t("lesson.handout.page", lang, page="{page}", pages="{nb}"),
             objectives=t("lesson.handout.objectives", lang), keywords=t("lesson.handout.keywords", lang),
@@ -536,6 +542,17 @@ class LessonService:
             parts.append(t("lesson.sources.teacher", lang, names=", ".join(dict.fromkeys(own))))
         return t("lesson.card.sources", lang, sources="; ".join(parts))
 
+
+
+def lesson_cues(timeline: list[assembly.Segment]) -> list[Cue]:
+    """One cue per narrated sentence where it is spoken; a scene nobody speaks over gets its caption."""
+    cues = []
+    for segment in timeline:
+        if segment.spoken:
+            cues += [Cue(s.start, s.end, s.text) for s in segment.spoken]
+        elif segment.kind == "scene" and segment.text:
+            cues.append(Cue(segment.start_s, segment.end_s, segment.text))
+    return cues
 
 
 def handout_first_page(lesson: Lesson) -> FirstPage:

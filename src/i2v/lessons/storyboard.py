@@ -28,6 +28,7 @@ from i2v.request import MAX_SEED, GenerationRequest, RequestError
 from i2v.teaching.presets import Preset, build_prompt, get_preset, template_path
 from i2v.teaching.prompt_check import PromptWarning, check_prompt
 from i2v.teaching.search import match_confidence, search_presets
+from i2v.voice import RATE_RANGE, VoiceChoice
 
 LESSON_VERSION = 1
 STRONG_MATCH = 0.45  # a point's own words matching a preset this well decide alone
@@ -43,6 +44,7 @@ CAPTION_CHARS = 200
 NARRATION_CHARS = 2000
 DEFAULT_ENVIRONMENT = "smooth slow motion, clear diagram"
 ResolutionClass = Literal["draft", "standard", "high"]
+Fill = Literal["hold", "slow", "loop"]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")  # "23.5°" is no sentence end
 _PICTURE_NAME = r"^[0-9a-f]{16}\.png$"
 
@@ -109,6 +111,11 @@ class Lesson(BaseModel):
     steps: int | None = Field(None, description="Denoising steps for every scene; the family's default when omitted.")
     smooth: float = Field(0.0, ge=0.0, le=1.0, description="Flicker reduction applied to every clip at assembly.")
     burn_captions: bool = Field(False, description="Draw each scene's caption into the video, as well as the .vtt.")
+    voice: VoiceChoice = Field("none", description="Who speaks the narration: a synthetic voice (each scene in its "
+                               "own language), the teacher's recordings ('own'), or nobody.")
+    speaking_rate: float = Field(1.0, ge=RATE_RANGE[0], le=RATE_RANGE[1], description="The synthetic voice's speed.")
+    fill: Fill = Field("hold", description="How a clip shorter than its narration fills the scene: hold its last "
+                       "frame, slow it down, or loop it.")
     scenes: list[Scene] = Field(min_length=1)
 
     @field_validator("title")

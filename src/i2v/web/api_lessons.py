@@ -31,7 +31,7 @@ from i2v.web.schemas import LessonListItem, LessonView, PictureAdded
 router = APIRouter()
 PREFIX = "/api/v1/lessons"
 DOWNLOADS = {  # kind → (media type, shown inline); the file's name: `download_name`
-    "video": ("video/mp4", True), "captions": ("text/vtt", True), "handout": ("application/pdf", False),
+    "video": ("video/mp4", True), "captions": ("text/vtt", True), "captions-srt": ("application/x-subrip", False), "handout": ("application/pdf", False),
     "handout-bw": ("application/pdf", False), "pack": ("application/zip", False), "lesson": ("application/json", False),
 }
 OPTION_FIELDS = ("title", "model", "resolution_class", "quality", "steps", "lang")

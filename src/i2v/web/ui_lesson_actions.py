@@ -36,7 +36,7 @@ from i2v.web.ui_lesson_views import (
 )
 from i2v.web.ui_studio import user_error
 
-EDITOR_FIELDS = 7  # scene, picture, prompt, labels, caption, seconds, preset
+EDITOR_FIELDS = 8  # scene, picture, prompt, labels, caption, narration, seconds, preset
 SHOWN = 4 + EDITOR_FIELDS + 2 + len(DOWNLOAD_KINDS)  # id, message, board, editor group, fields, progress, player, downloads
 
 
@@ -79,7 +79,7 @@ class LessonActions:
                          for kind in DOWNLOAD_KINDS]]
 
     def editor_of(self, lesson: Lesson, scene_id: str | None) -> list[Any]:
-        """The scene editor's seven fields for `scene_id` (the first scene when it is gone)."""
+        """The scene editor's fields (`EDITOR_FIELDS`) for `scene_id` (the first scene when it is gone)."""
         current = next((s for s in lesson.scenes if s.id == scene_id), lesson.scenes[0])
         if current.picture:
             picture_path = str(self.lessons.files.picture(lesson.id, current.picture))
@@ -88,7 +88,7 @@ class LessonActions:
         else:
             picture_path = None
         return [gr.Dropdown(choices=scene_choices(lesson), value=current.id), picture_path, current.prompt,
-                ", ".join(current.labels), current.caption, current.seconds, current.preset or ""]
+                ", ".join(current.labels), current.caption, current.narration, current.seconds, current.preset or ""]
 
     def show(self, lesson_ref: str, lang_code: str, note: str = "", scene_id: str | None = None,
              with_outputs: bool = True) -> list[Any]:
@@ -157,14 +157,15 @@ class LessonActions:
             raise _refused(exc) from None
         return self.show(lesson_ref, lang_code, t("lesson.saved", lang_code), scene_id, with_outputs=False)
 
-    def save_scene(self, lesson_ref, scene_id, prompt_text, labels_text, caption_text, seconds_value, lang_code,
-                   request: gr.Request):
+    def save_scene(self, lesson_ref, scene_id, prompt_text, labels_text, caption_text, narration_text, seconds_value,
+                   lang_code, request: gr.Request):
         def change(data):
             for item in data["scenes"]:
                 if item["id"] == scene_id:
                     item["prompt"] = prompt_text or ""
                     item["labels"] = [x.strip() for x in (labels_text or "").replace("，", ",").split(",") if x.strip()]
                     item["caption"] = caption_text or ""
+                    item["narration"] = narration_text or ""
                     if seconds_value:
                         item["seconds"] = float(seconds_value)
         return self.edit(lesson_ref, lang_code, request, change, scene_id)
@@ -216,8 +217,8 @@ class LessonActions:
         return self.edit(lesson_ref, lang_code, request, change, scene_id)
 
     # ---- generating --------------------------------------------------------------------------------------
-    def run_lesson(self, lesson_ref, model_id, resolution_class, steps_value, burn_value, smooth_value, lang_code,
-                   request: gr.Request) -> Iterator[list[Any]]:
+    def run_lesson(self, lesson_ref, model_id, resolution_class, steps_value, burn_value, smooth_value, voice_value,
+                   rate_value, fill_value, lang_code, request: gr.Request) -> Iterator[list[Any]]:
         """Apply the lesson-wide choices, generate, and follow the lesson until it is ready.
 
         Yields the progress, the storyboard, the player and the downloads (the last two only at the end).
@@ -229,7 +230,8 @@ class LessonActions:
         try:
             data = lessons.get(lesson_ref).model_dump(mode="json")
             wanted = {"model": model_id, "resolution_class": resolution_class, "steps": _steps(steps_value),
-                      "burn_captions": bool(burn_value), "smooth": float(smooth_value or 0)}
+                      "burn_captions": bool(burn_value), "smooth": float(smooth_value or 0), "voice": voice_value or "none",
+                      "speaking_rate": float(rate_value or 1.0), "fill": fill_value or "hold"}
             if any(data[key] != value for key, value in wanted.items()):
                 lessons.update(lesson_ref, {**data, **wanted}, client)
             lessons.generate(lesson_ref, client)

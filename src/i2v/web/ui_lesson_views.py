@@ -20,8 +20,10 @@ from i2v.teaching.prompt_check import check_prompt
 
 POLL_S = 1.0
 FINISHED = ("ready", "failed", "cancelled", "draft")
-DOWNLOAD_KINDS = ("video", "captions", "handout", "handout-bw", "pack")
+DOWNLOAD_KINDS = ("video", "captions", "captions-srt", "handout", "handout-bw", "pack")
 RESOLUTIONS = [("lesson.resolution.draft", "draft"), ("lesson.resolution.standard", "standard"), ("lesson.resolution.high", "high")]
+VOICES = [("lesson.voice.none", "none"), ("lesson.voice.en", "en-synthetic"), ("lesson.voice.zh", "zh-synthetic")]
+FILLS = [("lesson.fill.hold", "hold"), ("lesson.fill.slow", "slow"), ("lesson.fill.loop", "loop")]
 LESSON_CSS = """
 .i2v-board table {width: 100%; border-collapse: collapse; font-size: .92rem}
 .i2v-board th, .i2v-board td {border-bottom: 1px solid #e5e7eb; padding: 4px 6px; text-align: left; vertical-align: top}

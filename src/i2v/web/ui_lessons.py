@@ -12,12 +12,15 @@ from i2v.engine.registry import spec_or_default
 from i2v.i18n import t
 from i2v.lessons.examples import examples
 from i2v.lessons.parse import UPLOAD_SUFFIXES
+from i2v.voice import RATE_RANGE
 from i2v.web.ui_lesson_actions import LessonActions
 from i2v.web.ui_lesson_packages import add_package_links
 from i2v.web.ui_lesson_views import (
     DOWNLOAD_KINDS,
+    FILLS,
     LESSON_CSS,
     RESOLUTIONS,
+    VOICES,
     board_html,
     check_html,
     preset_choices,
@@ -66,6 +69,9 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
                        label="lesson.model")
         resolution = tx.add(gr.Radio([(t(k, en), v) for k, v in RESOLUTIONS], value="standard", label=t("lesson.resolution", en),
                                      elem_id="i2v-lesson-resolution"), label="lesson.resolution", choices=RESOLUTIONS)
+    voice = tx.add(gr.Dropdown([(t(k, en), v) for k, v in VOICES], value="none", label=t("lesson.voice", en),
+                               info=t("lesson.voice.info", en), elem_id="i2v-lesson-voice"),
+                   label="lesson.voice", info="lesson.voice.info", choices=VOICES)
     with tx.add(gr.Accordion(t("lesson.advanced", en), open=False, elem_id="i2v-lesson-advanced"), label="lesson.advanced"):
         steps = tx.add(gr.Slider(1, default_spec.steps.high, value=default_spec.steps.default, step=1,
                                  label=t("lesson.steps", en), elem_id="i2v-lesson-steps"), label="lesson.steps")
@@ -73,6 +79,11 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
             burn = tx.add(gr.Checkbox(False, label=t("lesson.burn", en), elem_id="i2v-lesson-burn"), label="lesson.burn")
             smooth = tx.add(gr.Slider(0, 1, value=0, step=0.05, label=t("lesson.smooth", en), elem_id="i2v-lesson-smooth"),
                             label="lesson.smooth")
+        with gr.Row():
+            rate = tx.add(gr.Slider(*RATE_RANGE, value=1.0, step=0.05, label=t("lesson.rate", en), elem_id="i2v-lesson-rate"),
+                          label="lesson.rate")
+            fill = tx.add(gr.Radio([(t(k, en), v) for k, v in FILLS], value="hold", label=t("lesson.fill", en),
+                                   elem_id="i2v-lesson-fill"), label="lesson.fill", choices=FILLS)
     make = tx.add(gr.Button(t("lesson.make", en), variant="primary", elem_id="i2v-lesson-make"), value="lesson.make")
     with gr.Row(equal_height=True):
         saved = tx.add(gr.Dropdown([], label=t("lesson.open", en), elem_id="i2v-lesson-saved", scale=3), label="lesson.open")
@@ -96,6 +107,8 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
                                            elem_id="i2v-lesson-labels"), label="lesson.labels", info="lesson.labels.info")
                 caption = tx.add(gr.Textbox(label=t("lesson.caption", en), max_lines=2, elem_id="i2v-lesson-caption"),
                                  label="lesson.caption")
+                narration = tx.add(gr.Textbox(label=t("lesson.narration", en), lines=3, elem_id="i2v-lesson-narration"),
+                                   label="lesson.narration")
                 seconds = tx.add(gr.Number(label=t("lesson.seconds", en), minimum=1, maximum=10, step=0.5,
                                            elem_id="i2v-lesson-seconds"), label="lesson.seconds")
         with gr.Row():
@@ -114,22 +127,23 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     add_package_links(services.lessons, lesson_id, lang, progress)  # H5P, SCORM, offline page (ui_lesson_packages)
 
     # ---- wiring ------------------------------------------------------------------------------------
-    shown = [lesson_id, message, board, editor, scene, picture, prompt, labels, caption, seconds, preset_pick, progress, player,
+    shown = [lesson_id, message, board, editor, scene, picture, prompt, labels, caption, narration, seconds, preset_pick, progress, player,
              *downloads]
     settings_in = [model, resolution, steps, lang]
     make.click(actions.make_storyboard, [outline, upload, *settings_in], shown, api_name=False).then(actions.saved_choices, lang, saved, api_name=False)
     use_example.click(actions.make_example, [example, *settings_in], shown, api_name=False).then(actions.saved_choices, lang, saved, api_name=False)
     open_btn.click(actions.open_saved, [saved, lang], shown, api_name=False)
     saved.focus(actions.saved_choices, lang, saved, api_name=False, show_progress="hidden")
-    scene.input(actions.pick_scene, [lesson_id, scene, lang], [scene, picture, prompt, labels, caption, seconds, preset_pick], api_name=False)
+    scene.input(actions.pick_scene, [lesson_id, scene, lang], [scene, picture, prompt, labels, caption, narration, seconds, preset_pick], api_name=False)
     preset_pick.input(actions.choose_preset, [lesson_id, scene, preset_pick, lang], shown, api_name=False)
     prompt.change(check_html, [prompt, lang, model], check, api_name=False, show_progress="hidden", trigger_mode="always_last")
-    save.click(actions.save_scene, [lesson_id, scene, prompt, labels, caption, seconds, lang], shown, api_name=False)
+    save.click(actions.save_scene, [lesson_id, scene, prompt, labels, caption, narration, seconds, lang], shown, api_name=False)
     up.click(actions.move_up, [lesson_id, scene, lang], shown, api_name=False)
     down.click(actions.move_down, [lesson_id, scene, lang], shown, api_name=False)
     delete.click(actions.delete_scene, [lesson_id, scene, lang], shown, api_name=False)
     picture.upload(actions.replace_picture, [lesson_id, scene, picture, lang], shown, api_name=False)
-    generate.click(actions.run_lesson, [lesson_id, model, resolution, steps, burn, smooth, lang], [progress, board, player, *downloads],
+    generate.click(actions.run_lesson, [lesson_id, model, resolution, steps, burn, smooth, voice, rate, fill, lang],
+                   [progress, board, player, *downloads],
                    api_name=False, concurrency_limit=None)
     cancel.click(actions.cancel_lesson, lesson_id, None, api_name=False, concurrency_limit=None)
     lang.change(actions.relabel, [lesson_id, lang], [board, progress], api_name=False, show_progress="hidden")
