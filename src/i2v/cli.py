@@ -156,9 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     les.add_argument("--frames", type=int, help="frames for every scene (default: the family's choice for each scene's length)")
     les.add_argument("--title", help="the lesson's title (default: from the outline)")
     les.add_argument("--burn-captions", action="store_true", help="draw the captions into the video too")
-    les.add_argument("--voice", choices=("en-synthetic", "zh-synthetic", "none"), help="who speaks each scene's "
-                     "narration: the offline voices (piper for English, espeak-ng for Chinese; each scene in its own "
-                     "language) or nobody (default: none)")
+    les.add_argument("--voice", choices=("own", "en-synthetic", "zh-synthetic", "none"), help="who speaks each scene's "
+                     "narration: your recordings (own, with --record-dir), the offline voices (piper for English, "
+                     "espeak-ng for Chinese; each scene in its own language) or nobody (default: none)")
+    les.add_argument("--record-dir", type=Path, help="a folder of your own recordings, one per scene, named by the "
+                     "scene's number: 1.m4a, 02.wav, 3.webm … (WAV, MP3, M4A, OGG/Opus, WebM); sets --voice own")
     les.add_argument("--speaking-rate", type=float, help="the synthetic voice's speed, 0.5–2.0 (default 1.0)")
     les.add_argument("--fill", choices=("hold", "slow", "loop"), help="a clip shorter than its narration: hold its "
                      "last frame (default), slow it down, or loop it")
@@ -650,7 +652,8 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     try:
         options = lessons.options(settings.model, args.quality, "fast" if args.fast else None, args.steps)
         lesson = lessons.create_from_path(args.source, options, None, title=args.title or "")
-        chosen = {"voice": args.voice, "speaking_rate": args.speaking_rate, "fill": args.fill}
+        recordings = recording_files(args.record_dir) if args.record_dir else {}
+        chosen = {"voice": args.voice or ("own" if recordings else None), "speaking_rate": args.speaking_rate, "fill": args.fill}
         chosen = {key: value for key, value in chosen.items() if value is not None}
         if args.frames is not None or args.burn_captions or chosen:
             data = lesson.model_dump(mode="json") | chosen
@@ -658,6 +661,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
             for scene in data["scenes"]:
                 scene["frames"] = args.frames if args.frames is not None else scene["frames"]
             lesson = lessons.update(lesson.id, data, None)
+        lesson = add_recordings(lessons, lesson, recordings)
     except LessonInputError as exc:
         raise UsageError(str(exc)) from None
     print(f"{lesson.title} — {len(lesson.scenes)} scenes, model {lesson.model}", file=sys.stderr)
@@ -698,6 +702,46 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     print(f"lesson file: {lesson_file}", file=sys.stderr)
     print(video)
     return 0
+
+
+RECORDING_SUFFIXES = (".wav", ".mp3", ".m4a", ".ogg", ".opus", ".webm")
+
+
+def recording_files(folder: Path) -> dict[int, Path]:
+    """The recordings in `folder` by scene number (`3.m4a`, `03.wav`); anything else there is a usage error,
+    so a misnamed file is said, not silently left out."""
+    if not folder.is_dir():
+        raise UsageError(f"--record-dir {folder}: not a folder")
+    found: dict[int, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if not (path.is_file() and path.stem.isdigit() and path.suffix.lower() in RECORDING_SUFFIXES and int(path.stem) > 0):
+            raise UsageError(f"--record-dir: {path.name} is not named by a scene number with a sound suffix "
+                             f"(e.g. 1.m4a, 02.wav; {', '.join(RECORDING_SUFFIXES)})")
+        if int(path.stem) in found:
+            raise UsageError(f"--record-dir: {found[int(path.stem)].name} and {path.name} are both for scene {int(path.stem)}")
+        found[int(path.stem)] = path
+    return found
+
+
+def add_recordings(lessons, lesson, recordings: dict[int, Path]):
+    """Each recording to its scene; a recording that cannot be used removes the new lesson again (a bad
+    input leaves nothing) and says which file and why."""
+    from i2v.errors import I2VError
+
+    try:
+        for number, path in sorted(recordings.items()):
+            if number > len(lesson.scenes):
+                raise UsageError(f"--record-dir: {path.name} is for scene {number}, but the lesson has {len(lesson.scenes)} scenes")
+            try:
+                lesson = lessons.add_recording(lesson.id, str(number), path.read_bytes(), None)
+            except I2VError as exc:
+                raise type(exc)(f"{path.name}: {exc}") from None
+    except BaseException:
+        lessons.delete(lesson.id, None)
+        raise
+    return lesson
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -102,6 +102,8 @@ class Settings(BaseSettings):
         1500, ge=8, description="Most frames all scenes of one lesson may generate together (GPU time guard)."
     )
     lesson_max_upload_mb: int = Field(40, ge=1, description="Largest lesson upload (outline, graph or zip of pictures).")
+    lesson_max_recording_s: float = Field(300.0, gt=0, description="Longest recording of one scene's narration "
+                                          "(the teacher's own voice), in seconds.")
     lesson_max_unpacked_mb: int = Field(
         200, ge=1, description="Most a lesson zip may unpack to; larger zips are refused as zip bombs."
     )

@@ -91,3 +91,27 @@ def test_a_voice_that_is_not_installed_stops_the_lesson_before_any_scene_is_made
                    env={"I2V_MODEL": "tiny", "PATH": str(tmp_path / "no-programs-here")})
     assert done.returncode == 1 and "apt install espeak-ng" in done.stderr, done.stderr
     assert not list((tmp_path / "home" / "lessons").glob("*/scenes/*.mp4"))
+
+
+def test_record_dir_gives_scenes_the_teacher_s_voice_and_a_bad_recording_leaves_no_lesson(tmp_path):
+    import numpy as np
+
+    from i2v.media import Audio
+    from tests.lessons.test_lessons_recordings import encoded
+
+    tone = Audio(0.3 * np.sin(np.arange(48_000) * 2 * np.pi * 220 / 48_000), 48_000)
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    (takes / "02.m4a").write_bytes(encoded(tone, "m4a"))
+    done = i2v(str(EXAMPLES_DIR / "water_cycle.json"), "--plan-only", "--record-dir", str(takes), home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    lesson = json.loads(Path(done.stdout.strip().splitlines()[-1]).read_text("utf-8"))
+    assert lesson["voice"] == "own" and [bool(s["recording"]) for s in lesson["scenes"]] == [False, True, False, False, False]
+    (takes / "3.webm").write_bytes(b"not a recording at all")
+    bad = i2v(str(EXAMPLES_DIR / "water_cycle.json"), "--plan-only", "--record-dir", str(takes), home=tmp_path / "bad")
+    assert bad.returncode == 2 and "3.webm: This is not a sound file" in bad.stderr, bad.stderr
+    assert not any((tmp_path / "bad" / "lessons").glob("*/lesson.json"))
+    (takes / "3.webm").unlink()
+    (takes / "notes.txt").write_text("scene 4 is tricky")
+    misnamed = i2v(str(EXAMPLES_DIR / "water_cycle.json"), "--plan-only", "--record-dir", str(takes), home=tmp_path / "bad")
+    assert misnamed.returncode == 2 and "notes.txt is not named by a scene number" in misnamed.stderr

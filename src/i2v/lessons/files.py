@@ -131,6 +131,21 @@ class LessonFiles:
             write_bytes_atomic(path, png)
         return name
 
+    def add_recording(self, lesson_id: str, wav: bytes, name: str) -> str:
+        """Store a checked recording (a WAV named by its content); the same recording twice is stored once."""
+        path = self.folder(lesson_id) / "recordings" / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_bytes_atomic(path, wav)
+        return name
+
+    def recordings(self, lesson_id: str) -> set[str]:
+        folder = self.folder(lesson_id) / "recordings"
+        return {p.name for p in folder.glob("*.wav")} if folder.is_dir() else set()
+
+    def recording(self, lesson_id: str, name: str) -> Path:
+        return self.archive.resolve(f"lessons/{lesson_id}/recordings/{name}")
+
     def pictures(self, lesson_id: str) -> set[str]:
         folder = self.folder(lesson_id) / "pictures"
         return {p.name for p in folder.glob("*.png")} if folder.is_dir() else set()

@@ -8,13 +8,14 @@ come from the voice itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 
 from i2v.voice import Spoken, Voice, synthetic_voice
 
 if TYPE_CHECKING:
     from i2v.lessons.soundtrack import Narration
+    from i2v.media import Audio
     from i2v.lessons.storyboard import Lesson
 
 PAUSE_SECONDS = 0.6  # the breath after a scene's narration before the next scene starts
@@ -47,9 +48,10 @@ def spread_by_characters(text: str, seconds: float) -> list[Spoken]:
     return spoken
 
 
-def spoken_parts(lesson: Lesson) -> dict[str, tuple[str, str]]:
-    """What is said over each part (`assemble.narration_key` → (text, language)): the title, each
-    section's heading, and every scene's narration; parts with nothing to say are left out."""
+def spoken_parts(lesson: Lesson, recorded: Collection[str] = ()) -> dict[str, tuple[str, str]]:
+    """What a voice says over each part (`assemble.narration_key` → (text, language)): the title, each
+    section's heading, and every scene's narration, except the scenes in `recorded` (the teacher
+    speaks those); parts with nothing to say are left out."""
     parts = {"title": (lesson.title, lesson.lang)}
     previous, number = None, 0
     for scene in lesson.scenes:
@@ -57,31 +59,43 @@ def spoken_parts(lesson: Lesson) -> dict[str, tuple[str, str]]:
             number += 1
             parts[f"section-{number}"] = (scene.section, lesson.lang)
         previous = scene.section
-        if scene.narration:
+        if scene.narration and scene.id not in recorded:
             parts[scene.id] = (scene.narration, scene.lang)
     return parts
+
+
+def recorded_scenes(lesson: Lesson) -> set[str]:
+    """The scenes the teacher's own recordings speak (only when the lesson's voice is 'own')."""
+    return {scene.id for scene in lesson.scenes if scene.recording} if lesson.voice == "own" else set()
 
 
 def check_voices(lesson: Lesson, voice_for: Callable[[str], Voice] = synthetic_voice) -> None:
     """Raise VoiceUnavailable now if a voice the lesson needs is not installed (cheap: starts no engine),
     so a lesson never generates every scene only to fail at assembly."""
     if lesson.voice != "none":
-        for lang in {lang for _, lang in spoken_parts(lesson).values()}:
+        for lang in {lang for _, lang in spoken_parts(lesson, recorded_scenes(lesson)).values()}:
             voice = voice_for(lang)
             getattr(voice, "close", lambda: None)()
 
 
-def narrate(lesson: Lesson, voice_for: Callable[[str], Voice] = synthetic_voice) -> dict[str, Narration]:
-    """Every part's narration, spoken by the lesson's voice (each part in its own language) and
-    trimmed of silence at either end; none when the lesson's voice is "none"."""
+def narrate(lesson: Lesson, recorded: Mapping[str, Audio] | None = None,
+            voice_for: Callable[[str], Voice] = synthetic_voice) -> dict[str, Narration]:
+    """Every part's narration, trimmed of silence at either end; none when the lesson's voice is "none".
+    A scene in `recorded` (scene id → the teacher's recording) is spoken by it, its captions spread over
+    it by characters; every other part by the synthetic voice of its own language."""
     from i2v.lessons.soundtrack import Narration, trimmed
 
     if lesson.voice == "none":
         return {}
-    voices: dict[str, Voice] = {}
+    recorded = recorded or {}
     said = {}
+    for scene in lesson.scenes:
+        if scene.id in recorded:
+            audio = recorded[scene.id]
+            said[scene.id] = Narration(audio, spread_by_characters(scene.narration, audio.seconds))
+    voices: dict[str, Voice] = {}
     try:
-        for key, (text, lang) in spoken_parts(lesson).items():
+        for key, (text, lang) in spoken_parts(lesson, recorded).items():
             if lang not in voices:
                 voices[lang] = voice_for(lang)
             audio, spoken = voices[lang].speak(text, lang, lesson.speaking_rate)

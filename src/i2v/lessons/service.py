@@ -37,7 +37,7 @@ from i2v.lessons.batch import (
 from i2v.lessons.captions import Cue, render_srt, render_vtt
 from i2v.lessons.checks import handout_lines
 from i2v.lessons.examples import example_outline, match_topic
-from i2v.lessons.narration import check_voices, narrate
+from i2v.lessons.narration import check_voices, narrate, recorded_scenes
 from i2v.lessons.files import LessonFiles, picture_name, png_bytes
 from i2v.lessons.handout import (
     PATTERNS,
@@ -53,6 +53,7 @@ from i2v.lessons.store import ACTIVE, LessonNotFound, LessonRow, LessonStore, Sc
 from i2v.lessons.storyboard import (
     Lesson,
     Options,
+    Scene,
     build_storyboard,
     check_lesson,
     clip_numbers,
@@ -63,6 +64,7 @@ from i2v.lessons.storyboard import (
 from i2v.request import GenerationRequest
 from i2v.settings import Settings
 from i2v.teaching.presets import get_preset
+from i2v.voice.recording import check_recording, read_wav, recording_name, wav_bytes
 
 log = logging.getLogger(__name__)
 LOCAL = "local"  # the client recorded for in-process callers (the CLI)
@@ -256,7 +258,8 @@ class LessonService:
 
     def _check(self, lesson: Lesson, pictures: set[str], *, complete: bool = False) -> None:
         check_lesson(lesson, max_scenes=self.limits.max_scenes, max_frames=self.settings.lesson_max_frames,
-                     offered=self.offered(), pictures=pictures, complete=complete)
+                     offered=self.offered(), pictures=pictures, complete=complete,
+                     recordings=self.files.recordings(lesson.id))
         if complete:  # about to generate: a missing voice is said now, not after every scene is made
             check_voices(lesson)
 
@@ -379,6 +382,37 @@ class LessonService:
             raise LessonInputError(str(exc)) from None
         return self.files.add_picture(lesson_id, png_bytes(image))
 
+    def add_recording(self, lesson_id: str, scene_ref: str, data: bytes, client: str | None) -> Lesson:
+        """The teacher's recording of a scene's narration (`scene_ref`: the scene's id or its number from 1),
+        checked, trimmed and levelled before anything is stored; the lesson's voice becomes 'own'.
+        Raises RecordingError / RecordingTooLarge for bad audio, which leaves nothing behind."""
+        row = self._row(lesson_id)
+        self.check_owner(row, client)
+        if row.state in ACTIVE:
+            raise LessonBusy("The lesson is being generated; wait until it is ready, or cancel it, then record.")
+        lesson = self.files.load(lesson_id)
+        scene = scene_by_ref(lesson, scene_ref)
+        audio = check_recording(data, max_bytes=self.settings.max_upload_mb * 2**20,
+                                max_seconds=self.settings.lesson_max_recording_s)
+        wav = wav_bytes(audio)
+        name = self.files.add_recording(lesson_id, wav, recording_name(wav))
+        data = lesson.model_dump(mode="json")
+        data["voice"] = "own"
+        for item in data["scenes"]:
+            if item["id"] == scene.id:
+                item["recording"] = name
+        return self.update(lesson_id, data, client)
+
+    def remove_recording(self, lesson_id: str, scene_ref: str, client: str | None) -> Lesson:
+        """Forget a scene's recording (the synthetic voice speaks it again); the file goes with the lesson."""
+        lesson = self.files.load(lesson_id)
+        scene = scene_by_ref(lesson, scene_ref)
+        data = lesson.model_dump(mode="json")
+        for item in data["scenes"]:
+            if item["id"] == scene.id:
+                item["recording"] = None
+        return self.update(lesson_id, data, client)
+
     # ---- generate ----------------------------------------------------------------------------------
 
     def generate(self, lesson_id: str, client: str | None) -> None:
@@ -405,10 +439,7 @@ class LessonService:
         row = self._row(lesson_id)
         self.check_owner(row, client)
         lesson = self.files.load(lesson_id)
-        try:
-            scene = lesson.scene(scene_id)
-        except KeyError:
-            raise LessonNotFound(f"The lesson has no scene {scene_id[:20]!r}.") from None
+        scene = scene_by_ref(lesson, scene_id)
         scene_row = self.store.scenes(lesson_id).get(scene_id)
         if scene_row is None or scene_row.state not in ("failed", "cancelled"):
             raise LessonBusy("Only a failed or cancelled scene can be retried; this one is not.")
@@ -492,7 +523,9 @@ class LessonService:
             section_heading=lambda number, total: t("lesson.card.section", lang, number=number, total=total),
             end_note=t("lesson.card.illustrative", lang), sources=sources,
         )
-        made = assembly.assemble_video(lesson, clips, self.files.output(lesson_id, "video"), texts, narrate(lesson))
+        recorded = {scene.id: read_wav(self.files.recording(lesson_id, scene.recording).read_bytes())
+                    for scene in lesson.scenes if scene.id in recorded_scenes(lesson)}
+        made = assembly.assemble_video(lesson, clips, self.files.output(lesson_id, "video"), texts, narrate(lesson, recorded))
         cues = lesson_cues(made.timeline)
         write_bytes_atomic(self.files.output(lesson_id, "captions"), render_vtt(cues).encode("utf-8"))
         write_bytes_atomic(self.files.output(lesson_id, "captions-srt"), render_srt(cues).encode("utf-8"))
@@ -542,6 +575,16 @@ class LessonService:
             parts.append(t("lesson.sources.teacher", lang, names=", ".join(dict.fromkeys(own))))
         return t("lesson.card.sources", lang, sources="; ".join(parts))
 
+
+
+def scene_by_ref(lesson: Lesson, ref: str) -> Scene:
+    """A scene by its id, or by its number from 1 (how the CLI's recording files and a person name it)."""
+    if ref.isdigit() and len(ref) < 4 and 1 <= int(ref) <= len(lesson.scenes):
+        return lesson.scenes[int(ref) - 1]
+    try:
+        return lesson.scene(ref)
+    except KeyError:
+        raise LessonNotFound(f"The lesson has no scene {ref[:20]!r}.") from None
 
 
 def lesson_cues(timeline: list[assembly.Segment]) -> list[Cue]:

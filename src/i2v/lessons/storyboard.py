@@ -47,6 +47,7 @@ ResolutionClass = Literal["draft", "standard", "high"]
 Fill = Literal["hold", "slow", "loop"]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")  # "23.5°" is no sentence end
 _PICTURE_NAME = r"^[0-9a-f]{16}\.png$"
+_RECORDING_NAME = r"^[0-9a-f]{16}\.wav$"
 
 
 class Scene(BaseModel):
@@ -76,6 +77,8 @@ class Scene(BaseModel):
     frames: int | None = Field(None, description="Overrides the frames the family picks for `seconds`.")
     fps: int | None = Field(None, description="Overrides the frame rate the family picks for `seconds`.")
     seed: int = Field(default_factory=lambda: secrets.randbelow(MAX_SEED + 1), ge=0, le=MAX_SEED)
+    recording: str | None = Field(None, pattern=_RECORDING_NAME, description="The teacher's own recording of the "
+                                  "narration (in the lesson folder); spoken when the lesson's voice is 'own'.")
     check: Check | None = Field(None, description="A check for understanding, shown at the end of the scene by the "
                                 "lesson packages (H5P, SCORM, offline page); drafted from the preset's misconception.")
 
@@ -414,7 +417,7 @@ def parse_lesson(data: Any) -> Lesson:
 
 
 def check_lesson(lesson: Lesson, *, max_scenes: int, max_frames: int, offered: list[str], pictures: set[str],
-                 complete: bool = False) -> None:
+                 complete: bool = False, recordings: set[str] = frozenset()) -> None:
     """Everything a generation would refuse, found before anything is saved: the scene limit, total
     frames, a model this server does not offer, the family's rules, a missing picture, unknown
     presets, duplicate scene ids and text the bundled font cannot draw. A scene with neither picture
@@ -443,6 +446,8 @@ def check_lesson(lesson: Lesson, *, max_scenes: int, max_frames: int, offered: l
             problems.append(f"{where}: no preset fits; add a picture (or pick a preset) before generating")
         if scene.picture is not None and scene.picture not in pictures:
             problems.append(f"{where}: the picture {scene.picture} is not in this lesson; upload it first")
+        if scene.recording is not None and scene.recording not in recordings:
+            problems.append(f"{where}: the recording {scene.recording} is not in this lesson; record or upload it first")
         if scene.end_picture is not None and scene.end_picture not in pictures:
             problems.append(f"{where}: the end picture {scene.end_picture} is not in this lesson; upload it first")
         if scene.preset is not None:

@@ -175,6 +175,32 @@ async def add_picture(services: ServicesDep, client: ClientDep, lesson_id: str, 
     return PictureAdded(picture=await _call(services.lessons.add_picture, lesson_id, upload[1], client))
 
 
+@router.post("/lessons/{lesson_id}/scenes/{scene}/voice", response_model=LessonView, status_code=status.HTTP_201_CREATED,
+             summary="Record a scene's narration in the teacher's own voice (the lesson's voice becomes 'own')")
+async def add_recording(services: ServicesDep, client: ClientDep, lesson_id: str, scene: str, request: Request,
+                        lang: LangQuery = "en") -> LessonView:
+    """`scene` is the scene's id or its number from 1. The recording is the multipart field 'file' or the
+    whole body (WAV, MP3, M4A, OGG/Opus or WebM, as a browser records it). It is checked, trimmed of
+    silence and levelled before it is stored: bad audio is 422 (413 when too large) and leaves nothing."""
+    limit, setting = services.settings.max_upload_mb * 2**20, "I2V_MAX_UPLOAD_MB"
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data":
+        _, upload = await _body(request, limit, setting)
+        if upload is None:
+            raise _refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, "Upload the recording as the multipart field 'file'.")
+        data = upload[1]
+    else:
+        data = await read_capped(request, limit, setting)
+    await _call(services.lessons.add_recording, lesson_id, scene, data, client)
+    return await _call(_view, services, lesson_id, lang)
+
+
+@router.delete("/lessons/{lesson_id}/scenes/{scene}/voice", response_model=LessonView,
+               summary="Forget a scene's recording (the offline voice speaks it again)")
+async def remove_recording(services: ServicesDep, client: ClientDep, lesson_id: str, scene: str, lang: LangQuery = "en") -> LessonView:
+    await _call(services.lessons.remove_recording, lesson_id, scene, client)
+    return await _call(_view, services, lesson_id, lang)
+
+
 @router.post("/lessons/{lesson_id}/generate", response_model=LessonView, status_code=status.HTTP_202_ACCEPTED,
              summary="Generate every scene not made yet, through the queue, then assemble")
 async def generate_lesson(services: ServicesDep, client: ClientDep, lesson_id: str, lang: LangQuery = "en") -> LessonView:
