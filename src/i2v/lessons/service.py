@@ -51,6 +51,7 @@ from i2v.lessons.pack import render_pack
 from i2v.lessons.parse import Limits, parse_graph, parse_path, parse_text, parse_upload
 from i2v.lessons.store import ACTIVE, LessonNotFound, LessonRow, LessonStore, SceneRow
 from i2v.lessons.storyboard import (
+    NARRATION_CHARS,
     Lesson,
     Options,
     Scene,
@@ -64,6 +65,8 @@ from i2v.lessons.storyboard import (
 from i2v.request import GenerationRequest
 from i2v.settings import Settings
 from i2v.teaching.presets import get_preset
+from i2v.loudness import normalise
+from i2v.voice import RATE_RANGE, synthetic_voice
 from i2v.voice.recording import check_recording, read_wav, recording_name, wav_bytes
 
 log = logging.getLogger(__name__)
@@ -402,6 +405,19 @@ class LessonService:
             if item["id"] == scene.id:
                 item["recording"] = name
         return self.update(lesson_id, data, client)
+
+    def preview_narration(self, lesson_id: str, text: str, lang: str, rate: float) -> Path:
+        """`text` spoken by the offline voice of `lang`, levelled as the lesson will be, as
+        `preview.wav` in the lesson's folder (replaced by the next preview)."""
+        self._row(lesson_id)
+        voice = synthetic_voice(lang)
+        try:
+            audio, _ = voice.speak(text[:NARRATION_CHARS], lang, min(max(rate, RATE_RANGE[0]), RATE_RANGE[1]))
+        finally:
+            getattr(voice, "close", lambda: None)()
+        target = self.files.folder(lesson_id) / "preview.wav"
+        write_bytes_atomic(target, wav_bytes(normalise(audio)))
+        return target
 
     def remove_recording(self, lesson_id: str, scene_ref: str, client: str | None) -> Lesson:
         """Forget a scene's recording (the synthetic voice speaks it again); the file goes with the lesson."""

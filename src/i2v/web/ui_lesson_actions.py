@@ -36,7 +36,7 @@ from i2v.web.ui_lesson_views import (
 )
 from i2v.web.ui_studio import user_error
 
-EDITOR_FIELDS = 8  # scene, picture, prompt, labels, caption, narration, seconds, preset
+EDITOR_FIELDS = 9  # scene, picture, prompt, labels, caption, narration, recording, seconds, preset
 SHOWN = 4 + EDITOR_FIELDS + 2 + len(DOWNLOAD_KINDS)  # id, message, board, editor group, fields, progress, player, downloads
 
 
@@ -87,8 +87,9 @@ class LessonActions:
             picture_path = str(template_path(get_preset(current.preset)))
         else:
             picture_path = None
+        recording = str(self.lessons.files.recording(lesson.id, current.recording)) if current.recording else None
         return [gr.Dropdown(choices=scene_choices(lesson), value=current.id), picture_path, current.prompt,
-                ", ".join(current.labels), current.caption, current.narration, current.seconds, current.preset or ""]
+                ", ".join(current.labels), current.caption, current.narration, recording, current.seconds, current.preset or ""]
 
     def show(self, lesson_ref: str, lang_code: str, note: str = "", scene_id: str | None = None,
              with_outputs: bool = True) -> list[Any]:
@@ -169,6 +170,38 @@ class LessonActions:
                     if seconds_value:
                         item["seconds"] = float(seconds_value)
         return self.edit(lesson_ref, lang_code, request, change, scene_id)
+
+    def record_scene(self, lesson_ref, scene_id, recording_path, lang_code, request: gr.Request):
+        """The teacher's recording (microphone or file) becomes the scene's narration voice."""
+        if not lesson_ref or not scene_id or not recording_path:
+            raise user_error(t("lesson.need_lesson", lang_code))
+        try:
+            self.lessons.add_recording(lesson_ref, scene_id, Path(recording_path).read_bytes(), client_of(request))
+        except (I2VError, OSError) as exc:
+            raise _refused(exc) from None
+        return self.show(lesson_ref, lang_code, t("lesson.recorded", lang_code), scene_id, with_outputs=False)
+
+    def forget_recording(self, lesson_ref, scene_id, lang_code, request: gr.Request):
+        """The recording was cleared in the editor: the offline voice speaks the scene again."""
+        if not lesson_ref or not scene_id:
+            return [gr.skip()] * SHOWN
+        try:
+            self.lessons.remove_recording(lesson_ref, scene_id, client_of(request))
+        except I2VError as exc:
+            raise _refused(exc) from None
+        return self.show(lesson_ref, lang_code, t("lesson.saved", lang_code), scene_id, with_outputs=False)
+
+    def preview_voice(self, lesson_ref, scene_id, narration_text, rate_value, lang_code):
+        """The scene's narration as the offline voice will say it (a WAV beside the lesson, replaced each time)."""
+        if not lesson_ref or not scene_id:
+            raise user_error(t("lesson.need_lesson", lang_code))
+        try:
+            lesson = self.lessons.get(lesson_ref)
+            scene = next(s for s in lesson.scenes if s.id == scene_id)
+            text = " ".join((narration_text or scene.narration or scene.point).split())
+            return str(self.lessons.preview_narration(lesson_ref, text, scene.lang, float(rate_value or 1.0)))
+        except (I2VError, StopIteration) as exc:
+            raise _refused(exc) from None
 
     def _move(self, offset: int, lesson_ref, scene_id, lang_code, request: gr.Request | None):
         def change(data):

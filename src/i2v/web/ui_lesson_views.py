@@ -22,7 +22,8 @@ POLL_S = 1.0
 FINISHED = ("ready", "failed", "cancelled", "draft")
 DOWNLOAD_KINDS = ("video", "captions", "captions-srt", "handout", "handout-bw", "pack")
 RESOLUTIONS = [("lesson.resolution.draft", "draft"), ("lesson.resolution.standard", "standard"), ("lesson.resolution.high", "high")]
-VOICES = [("lesson.voice.none", "none"), ("lesson.voice.en", "en-synthetic"), ("lesson.voice.zh", "zh-synthetic")]
+VOICES = [("lesson.voice.none", "none"), ("lesson.voice.own", "own"), ("lesson.voice.en", "en-synthetic"),
+          ("lesson.voice.zh", "zh-synthetic")]
 FILLS = [("lesson.fill.hold", "hold"), ("lesson.fill.slow", "slow"), ("lesson.fill.loop", "loop")]
 LESSON_CSS = """
 .i2v-board table {width: 100%; border-collapse: collapse; font-size: .92rem}
