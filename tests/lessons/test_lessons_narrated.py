@@ -131,3 +131,48 @@ def test_the_handout_prints_each_scene_s_narration(narrated):
     text = " ".join(pdf_text(service.files.output(lesson.id, "handout")).split())
     assert "Narration: Watch the chromatids separate. Each pole gets one full set." in text
     assert "Narration: The tilt of the axis causes the seasons." in text
+
+
+def test_a_clip_s_own_sound_plays_at_its_scene_ducked_12_db_under_the_voice_and_cards_are_silent(lesson_service, tmp_path):
+    """A family that makes sound (LTX-2): the clip's 3 kHz hum is heard at its scene, 12 dB quieter
+    while the narration speaks, at full level after it; the end card after it carries none."""
+    from i2v.lessons.batch import fingerprint
+    from i2v.media import Audio, encode_mp4
+
+    lesson = lesson_service.create_from_text("Anaphase: sister chromatids separate", lesson_service.options("tiny", "draft"), None)
+    data = lesson.model_dump(mode="json") | {"voice": "en-synthetic"}
+    data["scenes"][0]["narration"] = "Watch them separate."
+    lesson = lesson_service.update(lesson.id, data, None)
+    scene = lesson.scenes[0]
+    hum = Audio(0.2 * np.sin(2 * np.pi * 3000 * np.arange(6 * 48_000) / 48_000), 48_000)
+    frames = np.stack([np.full((192, 320, 3), 40 + 4 * i, np.uint8) for i in range(48)])
+    clip = lesson_service.files.clip(lesson.id, scene.id, fingerprint(lesson, scene))
+    clip.parent.mkdir(parents=True, exist_ok=True)
+    encode_mp4(frames, 8, clip, audio=hum)
+    lesson_service.assemble(lesson.id)
+    timeline = json.loads(lesson_service.files.output(lesson.id, "timeline").read_text())
+    part, end = timeline["segments"][1], timeline["segments"][2]
+    track = read_audio(lesson_service.files.output(lesson.id, "video"))
+
+    def hum_level(start_s: float, end_s: float) -> float:
+        piece = track.samples[0, int(start_s * track.rate) : int(end_s * track.rate)]
+        window = np.hanning(len(piece))
+        spectrum = np.abs(np.fft.rfft(piece * window)) * 2 / window.sum()  # a sine's amplitude, whatever the length
+        freqs = np.fft.rfftfreq(len(piece), 1 / track.rate)
+        return float(spectrum[(freqs > 2950) & (freqs < 3050)].max())
+
+    voice_end = part["spoken"][-1]["end"]
+    assert part["end_s"] - part["start_s"] == pytest.approx(6.0, abs=0.15)  # the clip is longer than its narration
+    under_voice = hum_level(part["start_s"] + 0.15, voice_end - 0.1)
+    alone = hum_level(voice_end + 0.3, part["start_s"] + 5.7)
+    assert 20 * np.log10(alone / under_voice) == pytest.approx(12.0, abs=2.0)
+    assert hum_level(end["start_s"] + 0.1, end["end_s"]) < 0.01 * alone
+
+
+def test_preview_speaks_a_scene_s_narration_at_the_lesson_s_level(lesson_service):
+    from i2v import loudness
+    from i2v.voice.recording import read_wav
+
+    lesson = lesson_service.create_from_text("光合作用：叶片在光照下释放氧气", lesson_service.options("tiny", "draft"), None)
+    heard = read_wav(lesson_service.preview_narration(lesson.id, "叶片在光照下释放氧气。", "zh", 1.0).read_bytes())
+    assert heard.seconds > 1.0 and loudness.integrated_lufs(heard) == pytest.approx(-16.0, abs=0.5)
