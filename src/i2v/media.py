@@ -178,6 +178,7 @@ class Mp4Writer:
             # same video" broken). Single-threaded x264 has no such freedom.
             self._stream.codec_context.thread_count = ENCODER_THREADS
             self._audio = None
+            self._audio_samples = 0
             if audio_channels is not None:
                 self._audio = self._container.add_stream("aac", rate=AUDIO_RATE)
                 self._audio.layout = AUDIO_LAYOUTS[audio_channels]
@@ -212,6 +213,11 @@ class Mp4Writer:
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio.samples), format="fltp",
                                            layout=AUDIO_LAYOUTS[audio.channels])
         frame.sample_rate = AUDIO_RATE
+        # Timestamps let the AAC encoder mark its 1024 priming samples (first packet at pts −1024), so
+        # the muxer writes an edit list that skips them: without it every player, and every decode,
+        # hears the sound 21 ms late.
+        frame.pts, frame.time_base = self._audio_samples, Fraction(1, AUDIO_RATE)
+        self._audio_samples += audio.samples.shape[1]
         self._encode_audio(self._resampler.resample(frame))
 
     def _encode_audio(self, frames: list) -> None:

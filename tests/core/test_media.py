@@ -108,3 +108,18 @@ def test_sound_is_written_as_aac_beside_the_video_and_ends_with_it(tmp_path):
     back = read_audio(with_sound)
     spectrum = np.abs(np.fft.rfft(back.samples[0, 4800:52800]))  # one second away from the edges
     assert abs(np.argmax(spectrum) * back.rate / 48_000 - 440) <= 2  # the tone survived the round trip
+
+
+def test_sound_stays_in_step_with_the_picture_through_encode_and_decode(tmp_path):
+    """AAC's encoder starts with 1024 samples of priming; the MP4's edit list must skip them, or every
+    player (and every re-encode: a lesson of clips, a post step) hears the sound 21 ms later."""
+    from i2v.media import Audio, read_audio
+
+    click = np.zeros(96_000, np.float32)
+    click[24_000:24_480] = 0.8 * np.sin(np.arange(480) / 2)  # at 0.5 s
+    frames = np.zeros((16, 64, 64, 3), np.uint8)
+    audio = Audio(click, 48_000)
+    for generation in range(3):  # encoded, decoded, encoded again…: no delay builds up
+        audio = read_audio(encode_mp4(frames, 8, tmp_path / f"click{generation}.mp4", audio=audio))
+        assert abs(int(np.argmax(np.abs(audio.samples[0]) > 0.1)) - 24_000) <= 48  # within 1 ms
+        assert audio.samples.shape[1] == pytest.approx(96_000, abs=1024)
