@@ -45,3 +45,36 @@ def test_steps_that_change_the_length_drop_the_sound_and_say_so(sound_video, spe
     result = reprocess(sound_video, spec)
     assert probe(result).audio_codec is None
     assert json.loads(result.with_suffix(".json").read_text())["audio"].startswith("dropped: the length changed")
+
+
+def test_exports_keep_the_sound_where_the_format_can_carry_it(sound_video, clip):
+    """WebM carries the sound as Opus (same length as the picture, the tone intact); the pack's MP4
+    is the video with its AAC track; GIF, frames and contact sheet are pictures only."""
+    import io
+    import zipfile
+
+    import av
+
+    from i2v.post import export
+
+    made = export(sound_video, ["webm", "pack", "gif"])
+    with av.open(str(made["webm"])) as container:
+        assert [s.codec_context.name for s in container.streams] == ["vp9", "opus"]
+        samples = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
+    assert len(samples) / 48000 == pytest.approx(len(clip) / 8, abs=1 / 8)
+    spectrum = np.abs(np.fft.rfft(samples[4800:-4800]))
+    assert abs(np.argmax(spectrum) * 48000 / len(samples[4800:-4800]) - 440) <= 2
+    with zipfile.ZipFile(made["pack"]) as pack:
+        inner = next(n for n in pack.namelist() if n.endswith(".mp4"))
+        with av.open(io.BytesIO(pack.read(inner))) as container:
+            assert container.streams.audio[0].codec_context.name == "aac"
+    assert made["gif"].read_bytes()[:6] == b"GIF89a"
+
+
+def test_a_silent_video_exports_a_silent_webm(tmp_path, clip):
+    import av
+
+    from i2v.post.exports import export_webm
+
+    with av.open(str(export_webm(clip, 8, tmp_path / "silent.webm"))) as container:
+        assert [s.type for s in container.streams] == ["video"]
