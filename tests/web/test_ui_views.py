@@ -319,3 +319,12 @@ def test_the_model_line_speaks_the_studio_language_for_every_family(tmp_path):
     assert "8–32 帧" in model_info_md(services, "tiny", "zh")
     assert "81 或 121 帧" in model_info_md(services, "tiny-wan", "zh") and "k+1" not in model_info_md(services, "tiny-wan", "zh")
     assert "81 or 121 frames" in model_info_md(services, "tiny-wan", "en")
+
+
+def test_a_video_with_sound_shows_the_speaker_on_its_card_and_says_so_in_its_details():
+    loud = _job("s", "a bell ringing once", NOW - 60)
+    loud.result["recipe"].update(sound="on", audio_rate=48_000, audio_channels=1)
+    items, ids, _ = library_view([loud, LIBRARY[0]], LibraryFilter(), "en", NOW, lambda job: Path(f"/archive/{job.id}.jpg"))
+    assert ids == ["s", "a"] and items[0][1].startswith("♪ a bell ringing once") and not items[1][1].startswith("♪")
+    assert "With sound made by the model (48000 Hz)" in details_md(loud, "en") and "♪" not in details_md(LIBRARY[0], "en")
+    assert "带有模型生成的声音" in details_md(loud, "zh")

@@ -30,6 +30,7 @@ from i2v.web.ui_handlers import CreateActions, client_of
 from i2v.web.ui_studio import CREATE, LIBRARY, Studio, select_tab, user_error
 
 LIBRARY_SCAN = 1000  # newest jobs searched
+SPEAKER = "♪"  # marks the cards of videos with sound (a glyph every default font has; the emoji speaker was a blank box in Debian's Chromium)
 LIBRARY_SHOWN = 60  # thumbnails shown at once (the count says how many matched)
 LESSON_PREFIX = "lesson:"
 PERIODS = ("any", "today", "week", "month")
@@ -113,7 +114,8 @@ def library_view(jobs: list[Job], flt: LibraryFilter, lang: str, now: float, thu
         if picture is None:
             continue
         if lesson is None:
-            items.append((picture, f"{str(job.request.get('prompt', ''))[:60]} · {_when(job)}"))
+            speaker = f"{SPEAKER} " if has_sound(job) else ""
+            items.append((picture, f"{speaker}{str(job.request.get('prompt', ''))[:60]} · {_when(job)}"))
             ids.append(job.id)
         else:
             items.append((picture, t("ui.library.lesson_card", lang, title=lesson.title[:50], scenes=lesson.scenes,
@@ -142,13 +144,22 @@ def period_choices(lang: str) -> list[tuple[str, str]]:
     return [(t(f"ui.library.period.{name}", lang), name) for name in PERIODS]
 
 
+def has_sound(job: Job) -> bool:
+    """Whether the job's video has a sound track (its recipe records the audio's rate only then)."""
+    recipe = (job.result or {}).get("recipe") or {}
+    return bool(recipe.get("audio_rate"))
+
+
 def details_md(job: Job, lang: str) -> str:
-    """What the video is: prompt, when, model and the settings that made it."""
+    """What the video is: prompt, when, model and the settings that made it (and its sound, if any)."""
     req = job.request
-    return t("ui.library.details", lang, prompt=html.escape(str(req.get("prompt", ""))), when=_when(job),
+    text = t("ui.library.details", lang, prompt=html.escape(str(req.get("prompt", ""))), when=_when(job),
              model=html.escape(_model_label(job_model(job)) or "?"), resolution=req.get("resolution"),
              frames=req.get("frames"), fps=req.get("fps"), steps=req.get("steps"), guidance=req.get("guidance"),
              seed=req.get("seed"))
+    if has_sound(job):
+        text += "\n\n" + t("ui.library.sound", lang, speaker=SPEAKER, rate=job.result["recipe"]["audio_rate"])
+    return text
 
 
 # ---- handlers ---------------------------------------------------------------------------------
