@@ -176,3 +176,27 @@ def test_preview_speaks_a_scene_s_narration_at_the_lesson_s_level(lesson_service
     lesson = lesson_service.create_from_text("光合作用：叶片在光照下释放氧气", lesson_service.options("tiny", "draft"), None)
     heard = read_wav(lesson_service.preview_narration(lesson.id, "叶片在光照下释放氧气。", "zh", 1.0).read_bytes())
     assert heard.seconds > 1.0 and loudness.integrated_lufs(heard) == pytest.approx(-16.0, abs=0.5)
+
+
+def test_a_silent_lesson_with_one_sound_clip_has_that_sound_at_its_scene_within_20_ms(lesson_service):
+    """Issue 21: no voice, one scene whose clip has sound (noise bursts, so the match is sharp): the
+    lesson gets a sound track, and cross-correlating the clip's sound with it finds it at the scene."""
+    from i2v.lessons.batch import fingerprint
+    from i2v.media import Audio, encode_mp4
+
+    lesson = lesson_service.create_from_text(THREE_POINTS, lesson_service.options("tiny", "draft"), None)
+    clips = make_clips(lesson_service, lesson.id, SHAPES)
+    rng = np.random.default_rng(3)
+    bursts = rng.standard_normal(2 * 48_000) * np.repeat(rng.random(20) > 0.5, 4800) * 0.2
+    scene = lesson.scenes[1]
+    frames = np.stack([np.full((256, 256, 3), 60 + 9 * i, np.uint8) for i in range(8)])
+    encode_mp4(frames, 4, clips[scene.id], audio=Audio(bursts.astype(np.float32), 48_000))
+    assert clips[scene.id] == lesson_service.files.clip(lesson.id, scene.id, fingerprint(lesson, scene))
+    lesson_service.assemble(lesson.id)
+    start = json.loads(lesson_service.files.output(lesson.id, "timeline").read_text())["segments"][2]["start_s"]
+    track = read_audio(lesson_service.files.output(lesson.id, "video")).samples[0]
+    sound = read_audio(clips[scene.id]).samples[0]
+    size = 1 << int(np.ceil(np.log2(len(track) + len(sound))))
+    correlation = np.fft.irfft(np.fft.rfft(track, size) * np.conj(np.fft.rfft(sound, size)), size)[: len(track)]
+    found = int(np.argmax(correlation)) / 48_000
+    assert abs(found - start) <= 0.020, (found, start)
