@@ -34,3 +34,34 @@ def test_moving_and_deleting_a_scene_saves_through_the_service(lesson_service):
     assert [s.id for s in lesson_service.get(lesson_id).scenes][:2] == [ids[1], ids[0]]
     actions.delete_scene(lesson_id, ids[0], "en", None)
     assert ids[0] not in [s.id for s in lesson_service.get(lesson_id).scenes]
+
+
+def test_the_scene_editor_shows_edits_replaces_and_removes_a_check(lesson_service):
+    import gradio as gr
+    import pytest
+
+    from i2v.lessons.checks import check_line, parse_check_line
+
+    actions = LessonActions(lesson_service)
+    shown = actions.make_example(examples()[0].id, "tiny", "draft", None, "en", None)
+    lesson_id, lesson = shown[0], lesson_service.get(shown[0])
+    scene = next(s for s in lesson.scenes if s.check is not None)  # drafted from its preset's misconception
+    fields = actions.pick_scene(lesson_id, scene.id, "en")
+    line, right, wrong = fields[7:10]
+    assert line == check_line(scene.check) and line.endswith("[false]") and right == scene.check.right and wrong
+    assert parse_check_line(line, "en").question == scene.check.question  # the line reads back as the same check
+
+    def save(check_text, right_text="", wrong_text=""):
+        return actions.save_scene(lesson_id, scene.id, scene.prompt, ", ".join(scene.labels), scene.caption, scene.narration,
+                                  check_text, right_text, wrong_text, scene.seconds, "en", None)
+
+    save("Which phase separates the chromatids? [x] anaphase [ ] prophase [ ] interphase", "Yes: anaphase.", "Look again.")
+    check = lesson_service.get(lesson_id).scene(scene.id).check
+    assert (check.kind, check.correct, check.right, check.wrong) == ("choice", [0], "Yes: anaphase.", "Look again.")
+    with pytest.raises(gr.Error, match="no answer"):
+        save("Which phase separates the chromatids?")  # no options, no [true]/[false]: refused, nothing saved
+    assert lesson_service.get(lesson_id).scene(scene.id).check == check
+    with pytest.raises(gr.Error, match="no option is marked correct"):
+        save("Which phase? [ ] anaphase [ ] prophase")
+    save("")
+    assert lesson_service.get(lesson_id).scene(scene.id).check is None

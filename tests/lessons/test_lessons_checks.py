@@ -127,3 +127,18 @@ def test_the_storyboard_drafts_checks_in_the_scene_language_and_keeps_the_teache
                               max_scenes=5)
     own = build_storyboard(markdown, Options("tiny"), "0" * 16, {}).scenes[0].check
     assert own.answer is True and own.question == "Chromatids separate."
+
+
+def test_every_drafted_check_reads_back_from_its_editor_line():
+    """The studio edits a check as its `?` line: for every preset, in both languages, the line the
+    editor shows parses back to the same question and answer."""
+    from i2v.lessons.checks import check_line, draft_check, parse_check_line
+    from i2v.teaching.presets import load_presets
+
+    for preset in load_presets():
+        for lang in ("en", "zh"):
+            check = draft_check(preset, lang)
+            if check is None:
+                continue
+            back = parse_check_line(check_line(check), lang)
+            assert (back.kind, back.question, back.answer, back.lang) == (check.kind, check.question, check.answer, check.lang), preset.id

@@ -173,6 +173,15 @@ def parse_check_line(line: str, lang: str) -> Check:
     return make_check({"kind": "choice", "lang": lang, "question": text[:first], "options": options})
 
 
+def check_line(check: Check) -> str:
+    """The check written back as its `?` line (without the `?`), as the storyboard editor shows it:
+    `parse_check_line(check_line(c), c.lang)` gives `c` again, feedback aside."""
+    if check.kind == "truefalse":
+        words = ("正确", "错误") if check.lang == "zh" else ("true", "false")
+        return f"{check.question} [{words[0] if check.answer else words[1]}]"
+    return check.question + " " + " ".join(f"[{'x' if o.correct else ' '}] {o.text}" for o in check.options)
+
+
 # ---------------------------------------------------------------- drafting from a preset's misconception
 
 # The one preset whose misconception is no "That …" claim: its wrong idea stated as a claim.

@@ -17,6 +17,7 @@ import gradio as gr
 
 from i2v.errors import I2VError, user_message
 from i2v.i18n import t
+from i2v.lessons.checks import Check, check_line, make_check, parse_check_line
 from i2v.lessons.files import titled_copy
 from i2v.lessons.service import (
     LessonService,
@@ -36,7 +37,7 @@ from i2v.web.ui_lesson_views import (
 )
 from i2v.web.ui_studio import user_error
 
-EDITOR_FIELDS = 9  # scene, picture, prompt, labels, caption, narration, recording, seconds, preset
+EDITOR_FIELDS = 12  # scene, picture, prompt, labels, caption, narration, recording, check, right, wrong, seconds, preset
 SHOWN = 4 + EDITOR_FIELDS + 2 + len(DOWNLOAD_KINDS)  # id, message, board, editor group, fields, progress, player, downloads
 
 
@@ -50,6 +51,20 @@ def saved_row(summary: LessonSummary, lang: str) -> str:
     date = time.strftime("%Y-%m-%d %H:%M", time.localtime(summary.created_at))
     return t("lesson.open.row", lang, title=summary.title, date=date, scenes=summary.scenes,
              state=t(f"lesson.state.{summary.state}", lang))
+
+
+def check_fields(check: Check | None) -> tuple[str, str, str]:
+    """The editor's three check boxes: the `?` line, and the feedback for a right and a wrong answer."""
+    return (check_line(check), check.right, check.wrong) if check is not None else ("", "", "")
+
+
+def edited_check(line: str | None, right: str | None, wrong: str | None, lang: str) -> dict | None:
+    """The check as the teacher left it in the editor (None: removed). Raises CheckError for a line
+    that is no check, naming how to write it."""
+    if not (line or "").strip():
+        return None
+    check = parse_check_line(line, lang)
+    return make_check({**check.model_dump(), "right": right or "", "wrong": wrong or ""}).model_dump(mode="json")
 
 
 def _steps(value: float | None) -> int | None:
@@ -89,7 +104,8 @@ class LessonActions:
             picture_path = None
         recording = str(self.lessons.files.recording(lesson.id, current.recording)) if current.recording else None
         return [gr.Dropdown(choices=scene_choices(lesson), value=current.id), picture_path, current.prompt,
-                ", ".join(current.labels), current.caption, current.narration, recording, current.seconds, current.preset or ""]
+                ", ".join(current.labels), current.caption, current.narration, recording, *check_fields(current.check),
+                current.seconds, current.preset or ""]
 
     def show(self, lesson_ref: str, lang_code: str, note: str = "", scene_id: str | None = None,
              with_outputs: bool = True) -> list[Any]:
@@ -158,11 +174,12 @@ class LessonActions:
             raise _refused(exc) from None
         return self.show(lesson_ref, lang_code, t("lesson.saved", lang_code), scene_id, with_outputs=False)
 
-    def save_scene(self, lesson_ref, scene_id, prompt_text, labels_text, caption_text, narration_text, seconds_value,
-                   lang_code, request: gr.Request):
+    def save_scene(self, lesson_ref, scene_id, prompt_text, labels_text, caption_text, narration_text, check_text,
+                   right_text, wrong_text, seconds_value, lang_code, request: gr.Request):
         def change(data):
             for item in data["scenes"]:
                 if item["id"] == scene_id:
+                    item["check"] = edited_check(check_text, right_text, wrong_text, item.get("lang", "en"))
                     item["prompt"] = prompt_text or ""
                     item["labels"] = [x.strip() for x in (labels_text or "").replace("，", ",").split(",") if x.strip()]
                     item["caption"] = caption_text or ""

@@ -109,6 +109,13 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
                                  label="lesson.caption")
                 narration = tx.add(gr.Textbox(label=t("lesson.narration", en), lines=3, elem_id="i2v-lesson-narration"),
                                    label="lesson.narration")
+                quiz = tx.add(gr.Textbox(label=t("lesson.check", en), info=t("lesson.check.info", en), max_lines=2,
+                                          elem_id="i2v-lesson-check-line"), label="lesson.check", info="lesson.check.info")
+                with gr.Row():
+                    right = tx.add(gr.Textbox(label=t("lesson.check.right", en), max_lines=2, elem_id="i2v-lesson-check-right"),
+                                   label="lesson.check.right")
+                    wrong = tx.add(gr.Textbox(label=t("lesson.check.wrong", en), max_lines=2, elem_id="i2v-lesson-check-wrong"),
+                                   label="lesson.check.wrong")
                 with gr.Row():
                     recording = tx.add(gr.Audio(sources=["microphone", "upload"], type="filepath", label=t("lesson.recording", en),
                                                 elem_id="i2v-lesson-recording"), label="lesson.recording")
@@ -134,17 +141,19 @@ def _build_lessons(services, tx: UiText, lang: gr.State) -> None:
     add_package_links(services.lessons, lesson_id, lang, progress)  # H5P, SCORM, offline page (ui_lesson_packages)
 
     # ---- wiring ------------------------------------------------------------------------------------
-    shown = [lesson_id, message, board, editor, scene, picture, prompt, labels, caption, narration, recording, seconds, preset_pick, progress, player,
-             *downloads]
+    shown = [lesson_id, message, board, editor, scene, picture, prompt, labels, caption, narration, recording, quiz, right, wrong,
+             seconds, preset_pick, progress, player, *downloads]
     settings_in = [model, resolution, steps, lang]
     make.click(actions.make_storyboard, [outline, upload, *settings_in], shown, api_name=False).then(actions.saved_choices, lang, saved, api_name=False)
     use_example.click(actions.make_example, [example, *settings_in], shown, api_name=False).then(actions.saved_choices, lang, saved, api_name=False)
     open_btn.click(actions.open_saved, [saved, lang], shown, api_name=False)
     saved.focus(actions.saved_choices, lang, saved, api_name=False, show_progress="hidden")
-    scene.input(actions.pick_scene, [lesson_id, scene, lang], [scene, picture, prompt, labels, caption, narration, recording, seconds, preset_pick], api_name=False)
+    scene.input(actions.pick_scene, [lesson_id, scene, lang], [scene, picture, prompt, labels, caption, narration, recording, quiz, right, wrong, seconds, preset_pick],
+                 api_name=False)
     preset_pick.input(actions.choose_preset, [lesson_id, scene, preset_pick, lang], shown, api_name=False)
     prompt.change(check_html, [prompt, lang, model], check, api_name=False, show_progress="hidden", trigger_mode="always_last")
-    save.click(actions.save_scene, [lesson_id, scene, prompt, labels, caption, narration, seconds, lang], shown, api_name=False)
+    save.click(actions.save_scene, [lesson_id, scene, prompt, labels, caption, narration, quiz, right, wrong, seconds, lang], shown,
+               api_name=False)
     for recorded in (recording.stop_recording, recording.upload):  # a recording makes the lesson's voice "own"
         recorded(actions.record_scene, [lesson_id, scene, recording, lang], shown, api_name=False).success(
             lambda: "own", None, voice, api_name=False)
