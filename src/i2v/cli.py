@@ -108,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     mod.add_argument("--model", help="the default model to list besides the known ones (default: I2V_MODEL)")
     mod.set_defaults(handler=cmd_models)
 
+    ext = commands.add_parser("extend", help="continue a finished video from its last frame with the same model and settings; "
+                              "the result is one MP4 (the video, then the continuation), a new entry whose recipe names the first")
+    ext.add_argument("video", type=Path, help="an archived .mp4 (its recipe .json beside it)")
+    ext.add_argument("--seconds", type=float, required=True, help="how much longer, in seconds (the family's frame rule rounds it)")
+    ext.add_argument("--prompt", help="what happens next (default: the video's own prompt)")
+    ext.add_argument("--seed", type=int, help="seed of the continuation (default: the video's seed + 1)")
+    ext.add_argument("--out", type=Path, help="archive folder (default: I2V_HOME or ./outputs)")
+    ext.set_defaults(handler=cmd_extend)
+
     exp = commands.add_parser("export", help="smooth/loop/export an archived video again, without regenerating", parents=[post])
     exp.add_argument("video", type=Path, help="an archived .mp4, or its recipe .json")
     exp.set_defaults(handler=cmd_export)
@@ -396,6 +405,41 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"error: the video was made ({result.video}) but post-processing failed: {exc}", file=sys.stderr)
         return 1
     print(final)
+    return 0
+
+
+def cmd_extend(args: argparse.Namespace) -> int:
+    """A continuation of an archived video, joined to it (`i2v.continuation`); prints the new video's path."""
+    from tqdm import tqdm
+
+    from i2v.archive import Archive
+    from i2v.continuation import load_parent, continuation_request
+    from i2v.engine.host import EngineHost
+    from i2v.engine.registry import spec_for
+    from i2v.generation import GenerationService
+
+    video = args.video.with_suffix(".mp4") if args.video.suffix == ".json" else args.video
+    parent = load_parent(video)
+    model = (parent.recipe.get("request") or {}).get("model")
+    spec = spec_for(model)
+    request = continuation_request(parent, args.seconds, spec.frames.nearest, prompt=args.prompt, seed=args.seed)
+    settings = _settings(args)
+    service = GenerationService(EngineHost(settings), Archive(settings.home))
+    print(f"Extending {video.name} by {request.frames - 1} frames with {model} …", file=sys.stderr)
+    bar = tqdm(total=request.steps or 1, unit="step", file=sys.stderr, dynamic_ncols=True, desc="denoising")
+
+    def on_progress(progress) -> None:
+        bar.total, bar.n = progress.total, progress.step
+        bar.refresh()
+
+    try:
+        result = service.generate(request, parent.last_frame, on_progress=on_progress, continues=parent)
+    finally:
+        bar.close()
+    joined = result.recipe["extends"]
+    print(f"{joined['parent_frames']} + {joined['new_frames']} frames; colour shift at the join "
+          f"{joined['colour_shift_before']} → {joined['colour_shift']} (0–255); recipe {result.entry.recipe}", file=sys.stderr)
+    print(result.video)
     return 0
 
 

@@ -13,11 +13,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from i2v.archive import Archive, Entry
+from i2v.continuation import Parent, colour_matched, colour_shift, joined
 from i2v.engine.base import ProgressCallback
 from i2v.engine.host import EngineHost
 from i2v.engine.placement import free_accelerator_memory
@@ -55,6 +57,7 @@ class GenerationService:
         cancel: threading.Event | None = None,
         on_entry: Callable[[Entry], None] | None = None,
         keyframes: Sequence[Image.Image] = (),
+        continues: Parent | None = None,
     ) -> GenerationResult:
         """Make and archive one video. The request is seeded and completed by its model's spec here
         (the server's default model when it names none), and both are recorded. On any failure
@@ -66,7 +69,11 @@ class GenerationService:
         whose files they are).
 
         `keyframes` are the pictures at `request.keyframes` (the end picture last); each is stored
-        beside the input picture and recorded in the recipe with its position."""
+        beside the input picture and recorded in the recipe with its position.
+
+        `continues` makes this an extension of a finished video (`i2v.continuation`): `image` is its
+        last frame, the new frames are colour-matched to it and the archived video is the parent
+        followed by them, one MP4; the recipe names the parent."""
         request = complete_request(request, self.host.default_model).with_seed()
         engine = self.host.get(request.model)
         switch = self.host.last_switch if self.host.last_switch and self.host.last_switch.model == request.model else None
@@ -82,6 +89,10 @@ class GenerationService:
             started = time.perf_counter()
             output = engine.generate(request, image, on_progress=on_progress, cancel=cancel, keyframes=keyframes)
             frames = label_test_output(output.frames) if engine.info.is_test_model else output.frames
+            audio = clip_sound(output.audio, request.sound, engine.info.is_test_model)
+            extension = None
+            if continues is not None:
+                frames, audio, extension = _extended(continues, frames, audio, engine.info.is_test_model)
             recipe = build_recipe(request=request, output=output, model=engine.info, input_image=entry.input_image,
                                   timings=output.timings, family_title=engine.spec.title,
                                   keyframe_images=keyframe_files,
@@ -89,7 +100,9 @@ class GenerationService:
             if switch is not None:
                 recipe["model_switch"] = {"from": switch.previous, "to": switch.model, "load_s": switch.load_s}
                 self.host.last_switch = None  # recorded once, with the job it was made for
-            audio = clip_sound(output.audio, request.sound, engine.info.is_test_model)
+            if extension is not None:
+                recipe["extends"] = extension
+                recipe["frames"] = len(frames)
             recipe.update(sound_recipe(audio, request.sound, engine.spec.makes_sound, engine.info.is_test_model))
             if engine.spec.ai_marking:
                 recipe["ai_generated"] = engine.spec.ai_marking  # the marking the family's licence asks for
@@ -114,6 +127,20 @@ class GenerationService:
             free_accelerator_memory()
         log.info("video %s: %s frames %dx%d in %.1f s (plan %s)", entry.name, recipe["frames"], recipe["width"], recipe["height"], recipe["timings"]["total_s"], output.plan.offload)
         return GenerationResult(entry, recipe)
+
+
+def _extended(parent: Parent, frames: np.ndarray, audio, is_test_model: bool) -> tuple[np.ndarray, Any, dict[str, Any]]:
+    """The parent joined with its colour-matched continuation, and what the recipe says about it."""
+    before = colour_shift(parent.frames[-1], frames[0])
+    if is_test_model:  # the banner rows are no picture: match the colours below them
+        top = max(12, frames.shape[1] // 14)
+        frames = frames.copy()
+        frames[:, top:] = colour_matched(frames[:, top:], parent.frames[-1, top:])
+    else:
+        frames = colour_matched(frames, parent.frames[-1])
+    video, sound = joined(parent, frames, audio)
+    return video, sound, {"video": parent.name + ".mp4", "parent_frames": len(parent.frames), "new_frames": len(frames) - 1,
+                          "colour_shift_before": round(before, 2), "colour_shift": round(colour_shift(parent.frames[-1], frames[0]), 2)}
 
 
 def label_test_output(frames: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ Frames everywhere in i2v are `uint8` arrays shaped `(T, H, W, 3)`, RGB. Sound ev
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -180,12 +181,7 @@ class Mp4Writer:
             self._audio = None
             self._audio_samples = 0
             if audio_channels is not None:
-                self._audio = self._container.add_stream("aac", rate=AUDIO_RATE)
-                self._audio.layout = AUDIO_LAYOUTS[audio_channels]
-                self._audio.codec_context.thread_count = ENCODER_THREADS
-                # AAC takes frames of exactly 1024 samples; the resampler cuts them.
-                self._resampler = av.AudioResampler(format="fltp", layout=AUDIO_LAYOUTS[audio_channels],
-                                                    rate=AUDIO_RATE, frame_size=1024)
+                self._audio, self._resampler = _aac_stream(self._container, audio_channels)
         except BaseException:
             self._tmp.unlink(missing_ok=True)
             raise
@@ -210,15 +206,8 @@ class Mp4Writer:
         if audio.channels != AUDIO_LAYOUTS_INV[self._audio.layout.name]:
             raise ValueError(f"the sound track is {self._audio.layout.name}; got {audio.channels} channels")
         audio = audio.resampled(AUDIO_RATE)
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio.samples), format="fltp",
-                                           layout=AUDIO_LAYOUTS[audio.channels])
-        frame.sample_rate = AUDIO_RATE
-        # Timestamps let the AAC encoder mark its 1024 priming samples (first packet at pts −1024), so
-        # the muxer writes an edit list that skips them: without it every player, and every decode,
-        # hears the sound 21 ms late.
-        frame.pts, frame.time_base = self._audio_samples, Fraction(1, AUDIO_RATE)
+        self._encode_audio(self._resampler.resample(_timed_frame(audio, self._audio_samples)))
         self._audio_samples += audio.samples.shape[1]
-        self._encode_audio(self._resampler.resample(frame))
 
     def _encode_audio(self, frames: list) -> None:
         for frame in frames:
@@ -255,6 +244,40 @@ class Mp4Writer:
             self.close()
         else:
             self.abort()
+
+
+def _aac_stream(container, channels: int):
+    """An AAC stream at 48 kHz and the resampler that cuts its input into AAC's 1024-sample frames."""
+    stream = container.add_stream("aac", rate=AUDIO_RATE)
+    stream.layout = AUDIO_LAYOUTS[channels]
+    stream.codec_context.thread_count = ENCODER_THREADS
+    return stream, av.AudioResampler(format="fltp", layout=AUDIO_LAYOUTS[channels], rate=AUDIO_RATE, frame_size=1024)
+
+
+def _timed_frame(audio: Audio, start: int) -> av.AudioFrame:
+    """`audio` (at 48 kHz) as one frame starting `start` samples into the track. Timestamps let the AAC
+    encoder mark its 1024 priming samples (first packet at pts −1024), so the muxer writes an edit list
+    that skips them: without it every player, and every decode, hears the sound 21 ms late."""
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio.samples), format="fltp", layout=AUDIO_LAYOUTS[audio.channels])
+    frame.sample_rate, frame.pts, frame.time_base = AUDIO_RATE, start, Fraction(1, AUDIO_RATE)
+    return frame
+
+
+def aac_round_trip(audio: Audio) -> Audio:
+    """`audio` as a player hears it from an MP4 this module writes: AAC-encoded with the same settings,
+    then decoded. Lossy coding moves peaks (up to a few dB for limited speech), so a level promised
+    for the file is checked on this."""
+    audio = audio.resampled(AUDIO_RATE)
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream, resampler = _aac_stream(container, audio.channels)
+        for frame in [*resampler.resample(_timed_frame(audio, 0)), *resampler.resample(None), None]:
+            for packet in stream.encode(frame):
+                container.mux(packet)
+    buffer.seek(0)
+    with av.open(buffer) as container:
+        parts = [frame.to_ndarray() for frame in container.decode(audio=0)]
+    return Audio(np.concatenate(parts, axis=1)[:, : audio.samples.shape[1]], AUDIO_RATE)
 
 
 def probe(path: Path) -> VideoInfo:

@@ -421,6 +421,7 @@ class LessonService:
 
     def remove_recording(self, lesson_id: str, scene_ref: str, client: str | None) -> Lesson:
         """Forget a scene's recording (the synthetic voice speaks it again); the file goes with the lesson."""
+        self.check_owner(self._row(lesson_id), client)
         lesson = self.files.load(lesson_id)
         scene = scene_by_ref(lesson, scene_ref)
         data = lesson.model_dump(mode="json")

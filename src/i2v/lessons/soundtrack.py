@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from i2v.loudness import RATE, normalise
-from i2v.media import Audio
+from i2v.loudness import PEAK_DBTP, RATE, normalise, true_peak_dbtp
+from i2v.media import Audio, aac_round_trip
 from i2v.voice import Spoken
 
 VOICE_FADE_S = 0.010
@@ -101,4 +101,16 @@ def mix(voices: Sequence[Placed], clip_sounds: Sequence[Placed], seconds: float)
     speech = np.zeros((channels, length), np.float32)
     spans = [_add(speech, p.start_s, _faded(p.audio.resampled(RATE).samples, VOICE_FADE_S)) for p in voices]
     track = speech + beds * _duck_envelope(length, spans)
-    return normalise(Audio(track, RATE))
+    return codec_safe(normalise(Audio(track, RATE)))
+
+
+def codec_safe(track: Audio, ceiling_dbtp: float = PEAK_DBTP, tries: int = 3) -> Audio:
+    """`track` lowered until its true peak, as heard after AAC encoding, is at or under the ceiling (with
+    0.2 dB to spare). The limiter leaves 1.5 dB for the codec, which is usually enough; a loud start or
+    an unlucky frame can overshoot more, and the lesson promises the level of the file, not of the mix."""
+    for _ in range(tries):
+        heard = true_peak_dbtp(aac_round_trip(track))
+        if heard <= ceiling_dbtp - 0.2:
+            break
+        track = Audio(track.samples * 10 ** ((ceiling_dbtp - 0.3 - heard) / 20), track.rate)
+    return track

@@ -1,0 +1,77 @@
+"""`i2v extend` (issue 21): a finished video continued from its last frame by the same model and
+settings, joined into one MP4 with no repeated frame and no gap, colours matched at the join, the
+recipe naming the parent; and a video i2v did not make is refused with what is missing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from i2v.continuation import JOIN_SHIFT_LIMIT, Parent, colour_matched, colour_shift, joined
+from i2v.media import Audio, probe, read_audio, read_video
+from tests.support.cli import run_cli
+
+TINY = ["--model", "tiny", "--resolution", "256p", "--frames", "8", "--fps", "8", "--steps", "2"]
+
+
+def test_extend_joins_the_continuation_to_the_video_in_one_mp4(tmp_path):
+    picture = tmp_path / "orbit.png"
+    image = np.zeros((240, 320, 3), np.uint8)
+    image[:] = (20, 40, 120)
+    image[80:160, 120:200] = (230, 200, 40)
+    Image.fromarray(image).save(picture)
+    home = tmp_path / "home"
+    made = run_cli("generate", str(picture), "--prompt", "Earth orbiting the Sun", *TINY, "--seed", "7", home=home)
+    assert made.returncode == 0, made.stderr
+    parent = Path(made.stdout.strip().splitlines()[-1])
+    extended = run_cli("extend", str(parent), "--seconds", "1", home=home, env={"I2V_MODEL": "tiny"})
+    assert extended.returncode == 0, extended.stderr
+    video = Path(extended.stdout.strip().splitlines()[-1])
+    assert video != parent and parent.is_file()  # a new entry; the parent stays as it was
+    first, fps = read_video(parent)
+    whole, whole_fps = read_video(video)
+    recipe = json.loads(video.with_suffix(".json").read_text("utf-8"))
+    ext = recipe["extends"]
+    assert ext["video"] == parent.name and ext["parent_frames"] == len(first) == 8 and ext["new_frames"] == 8
+    assert whole_fps == fps and len(whole) == 16 and probe(video).frames == 16 == recipe["frames"]
+    assert np.abs(whole[:8].astype(int) - first.astype(int)).mean() < 6  # the parent first, re-encoded (noise is H.264's worst case)
+    assert recipe["request"]["seed"] == 8 and recipe["request"]["prompt"] == "Earth orbiting the Sun"
+    below_banner = slice(max(12, whole.shape[1] // 14), None)  # the TEST MODEL banner is the same on every frame
+    steps = [colour_shift(whole[i, below_banner], whole[i + 1, below_banner]) for i in range(len(whole) - 1)]
+    assert ext["colour_shift"] <= JOIN_SHIFT_LIMIT and steps[7] <= JOIN_SHIFT_LIMIT + max(steps[8:]), (ext, steps)
+    assert "8 + 8 frames; colour shift at the join" in extended.stderr
+
+
+def test_a_video_without_its_recipe_is_refused_and_nothing_is_made(tmp_path):
+    stray = tmp_path / "home" / "stray.mp4"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"\x00" * 100)
+    done = run_cli("extend", str(stray), "--seconds", "1", home=tmp_path / "home", env={"I2V_MODEL": "tiny"})
+    assert done.returncode == 2 and "has no readable recipe beside it" in done.stderr, done.stderr
+    assert sorted(p.name for p in (tmp_path / "home").rglob("*") if p.is_file()) == ["stray.mp4"]
+    missing = run_cli("extend", str(tmp_path / "gone.mp4"), "--seconds", "1", home=tmp_path / "home")
+    assert missing.returncode == 2 and "There is no video" in missing.stderr
+
+
+def test_joined_sound_runs_on_without_a_gap_and_silence_stands_in_for_a_silent_part():
+    frames = np.zeros((8, 16, 16, 3), np.uint8)
+    parent = Parent("p", frames, 8.0, None, {})
+    tone = Audio(np.ones((1, 96_000), np.float32) * 0.5, 48_000)  # more than its 9 frames: cut to them
+    video, sound = joined(parent, np.zeros((9, 16, 16, 3), np.uint8), tone)
+    assert len(video) == 16 and sound.seconds == pytest.approx(16 / 8)
+    assert not sound.samples[0, :48_000].any() and sound.samples[0, 48_000:].min() == pytest.approx(0.5)
+    assert joined(parent, np.zeros((9, 16, 16, 3), np.uint8), None)[1] is None
+
+
+def test_colour_matching_moves_the_first_frame_to_the_reference_and_keeps_the_motion():
+    rng = np.random.default_rng(1)
+    reference = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    drifted = np.clip(reference.astype(int) * 0.8 + 40, 0, 255).astype(np.uint8)
+    clip = np.stack([drifted, np.roll(drifted, 3, axis=1)])
+    matched = colour_matched(clip, reference)
+    assert colour_shift(drifted, reference) > 10 and colour_shift(matched[0], reference) < 1.0
+    assert np.array_equal(np.roll(matched[0], 3, axis=1), matched[1])  # one transform for every frame
