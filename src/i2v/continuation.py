@@ -17,20 +17,16 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from i2v.errors import InvalidInput, NotFound
 from i2v.media import Audio, fit_audio, read_audio, read_video
-from i2v.request import GenerationRequest
+from i2v.request import GenerationRequest, RequestError
 
 JOIN_SHIFT_LIMIT = 3.0  # mean per-channel colour shift (0–255) at the join that the tests hold extension under
 _CARRIED = ("model", "prompt", "negative_prompt", "resolution", "fps", "steps", "guidance", "quality", "sound")
 
 
-class ExtendError(InvalidInput):
-    """A video that cannot be extended (no recipe, not made by i2v, too short a continuation)."""
-
-
-class ParentNotFound(NotFound):
-    """The video to extend is not there."""
+class ExtendError(RequestError):
+    """A video that cannot be extended (gone, no recipe, not made by i2v, a length out of range); a job
+    asking for it fails with this message, the CLI exits 2."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ def load_parent(video: Path) -> Parent:
     """The video and the recipe beside it (`NAME.json`). Raises ParentNotFound / ExtendError."""
     video = Path(video)
     if not video.is_file():
-        raise ParentNotFound(f"There is no video at {video}.")
+        raise ExtendError(f"There is no video at {video}.")
     recipe_file = video.with_suffix(".json")
     try:
         recipe = json.loads(recipe_file.read_text("utf-8"))

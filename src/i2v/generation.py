@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from i2v.archive import Archive, Entry
-from i2v.continuation import Parent, colour_matched, colour_shift, joined
+from i2v.archive import Archive, ArchivePathError, Entry
+from i2v.continuation import ExtendError, Parent, colour_matched, colour_shift, joined, load_parent
 from i2v.engine.base import ProgressCallback
 from i2v.engine.host import EngineHost
 from i2v.engine.placement import free_accelerator_memory
@@ -75,6 +75,11 @@ class GenerationService:
         last frame, the new frames are colour-matched to it and the archived video is the parent
         followed by them, one MP4; the recipe names the parent."""
         request = complete_request(request, self.host.default_model).with_seed()
+        if continues is None and request.extends:
+            try:
+                continues = load_parent(self.archive.resolve(request.extends))
+            except ArchivePathError:
+                raise ExtendError(f"The video this job continues ({request.extends[:80]}) is no longer in the archive.") from None
         engine = self.host.get(request.model)
         switch = self.host.last_switch if self.host.last_switch and self.host.last_switch.model == request.model else None
         entry = self.archive.allocate(request.prompt)

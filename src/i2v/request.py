@@ -77,6 +77,11 @@ class GenerationRequest(BaseModel):
         description='"on": families that make sound (LTX-2) write it as an AAC track beside the video; "off": no '
         "audio stream. Silent families ignore it.",
     )
+    extends: str | None = Field(
+        None, max_length=300, pattern=r"^[\w.-]+(/[\w.-]+)*\.mp4$",
+        description="The archived video (archive-relative path) this job continues: the picture is its last "
+        "frame and the result is that video followed by the continuation (POST /api/v1/jobs/ID/extend sets it).",
+    )
 
     @property
     def is_complete(self) -> bool:

@@ -75,3 +75,37 @@ def test_colour_matching_moves_the_first_frame_to_the_reference_and_keeps_the_mo
     matched = colour_matched(clip, reference)
     assert colour_shift(drifted, reference) > 10 and colour_shift(matched[0], reference) < 1.0
     assert np.array_equal(np.roll(matched[0], 3, axis=1), matched[1])  # one transform for every frame
+
+
+@pytest.fixture(scope="module")
+def server(shared_server):
+    return shared_server
+
+
+def test_the_api_extends_a_finished_job_as_a_new_job_and_refuses_what_it_cannot(server, tmp_path):
+    import io
+
+    from tests.support.servers import finished, wait_for
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (30, 60, 140)).save(buffer, format="PNG")
+    fields = {"model": "tiny", "prompt": "a leaf turning slowly", "resolution": "256p", "frames": "8", "fps": "8",
+              "steps": "2", "seed": "3"}
+    with server.client() as client:
+        made = client.post("/api/v1/jobs", data=fields, files={"image": ("leaf.png", buffer.getvalue(), "image/png")})
+        first = wait_for(client, made.json()["id"], finished, timeout=300)
+        assert first["status"] == "succeeded", first
+        asked = client.post(f"/api/v1/jobs/{first['id']}/extend", json={"seconds": 1, "prompt": "the leaf falling"})
+        assert asked.status_code == 202, asked.text
+        second = wait_for(client, asked.json()["id"], finished, timeout=300)
+        assert second["status"] == "succeeded", second
+        video = tmp_path / "extended.mp4"
+        video.write_bytes(client.get(f"/api/v1/jobs/{second['id']}/video").content)
+        recipe = second["recipe"]
+        assert recipe["extends"]["video"] == Path(first["video"]).name and recipe["request"]["extends"].endswith(first["video"])
+        assert recipe["request"]["prompt"] == "the leaf falling" and recipe["request"]["seed"] == 4
+        assert probe(video).frames == 8 + recipe["extends"]["new_frames"] == recipe["frames"]
+        for body, words in (({"seconds": 0}, "seconds"), ({"seconds": 1, "colour": "red"}, "colour"), ({}, "seconds")):
+            refused = client.post(f"/api/v1/jobs/{first['id']}/extend", json=body)
+            assert refused.status_code == 422 and words in refused.text, (body, refused.text)
+        assert client.post("/api/v1/jobs/0123456789abcdef/extend", json={"seconds": 1}).status_code == 404

@@ -36,11 +36,12 @@ from i2v.jobs.retention import Retention
 from i2v.jobs.store import FINISHED, Job, JobStatus, JobStore
 from i2v.post.deliver import deliver
 from i2v.post.spec import PostSpec
-from i2v.engine.registry import offered_models, parse_request
+from i2v.continuation import continuation_request, load_parent
+from i2v.engine.registry import offered_models, parse_request, spec_for as family_spec_for
 from i2v.request import GenerationRequest
 from i2v.settings import Settings
 from i2v import errors
-from i2v.errors import Busy
+from i2v.errors import Busy, Conflict
 
 log = logging.getLogger(__name__)
 EXPORT_SLOTS = 2  # exports running at once; more are refused with ExportsBusy
@@ -50,6 +51,10 @@ FULL_BELOW_BYTES = 2**20  # less free space than this is "the disk is full" in h
 
 class ExportsBusy(Busy):
     """Every export slot is taken; the message asks the user to try again shortly."""
+
+
+class ExtendElsewhere(Conflict):
+    """An extension asked of a server whose jobs run on other machines."""
 
 
 class StorageFull(errors.StorageFull):
@@ -256,6 +261,23 @@ class JobService:
         for name in upload_names(job.image, job.request):
             (self.uploads / name).unlink(missing_ok=True)
         return job
+
+    def extend(self, job_id: str, seconds: float, client: str, *, prompt: str | None = None, seed: int | None = None) -> Job:
+        """Queue a continuation of a finished job's video (`i2v.continuation`): the same model and settings,
+        its last frame as the picture, `request.extends` naming the video. Raises ArchivePathError (no
+        video), ExtendError (no recipe, a length out of range), Conflict on a server whose jobs run on
+        other machines (they do not hold the archive the continuation starts from), and what `submit` raises."""
+        if self.settings.broker:
+            raise ExtendElsewhere("Extending a video runs on this server's own GPU; this server hands its jobs to "
+                                  "GPU machines, which do not hold the archive. Extend it with `i2v extend` there.")
+        job = self.store.get(job_id)
+        parent = load_parent(self.video_file(job))
+        model = (parent.recipe.get("request") or {}).get("model")
+        request = continuation_request(parent, seconds, family_spec_for(model).frames.nearest, prompt=prompt, seed=seed)
+        buffer = io.BytesIO()
+        parent.last_frame.save(buffer, format="PNG")
+        fields = {**request.model_dump(exclude_none=True, exclude={"keyframes"}), "extends": job.result["video"]}
+        return self.submit(buffer.getvalue(), fields, client)
 
     def video_file(self, job: Job) -> Path:
         """The job's MP4, resolved safely inside the archive."""

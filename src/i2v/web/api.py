@@ -23,7 +23,7 @@ from fastapi import (
     status,
 )
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import (
     UploadFile as FormFile,  # what a parsed form holds (FastAPI's UploadFile subclasses it)
 )
@@ -38,6 +38,7 @@ from i2v.post.exports import media_type as export_media_type
 from i2v.post.spec import PostSpec
 from i2v.request import (
     MAX_MIDDLE_KEYFRAMES,
+    MAX_SEED,
     PLAIN_DECIMAL,
     GenerationRequest,
     RequestError,
@@ -252,6 +253,38 @@ async def create_exports(services: ServicesDep, pools: PoolsDep, job_id: str, re
             raise
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     return job_view(services.jobs, job, services.broker)
+
+
+class ExtendBody(BaseModel):
+    """What `POST /jobs/{id}/extend` takes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: float = Field(gt=0, le=60, description="How much longer, in seconds (the family's frame rule rounds it).")
+    prompt: str | None = Field(None, min_length=1, max_length=2000, description="What happens next (default: the video's prompt).")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="The continuation's seed (default: the video's + 1).")
+
+
+@router.post("/jobs/{job_id}/extend", response_model=Created, status_code=status.HTTP_202_ACCEPTED,
+             summary="Continue a finished video from its last frame (a new job: the video, then more)")
+async def extend_job(services: ServicesDep, pools: PoolsDep, client: ClientDep, job_id: str, request: Request) -> Created:
+    """JSON body `{"seconds": 2, "prompt": "…", "seed": 1}`. The new job uses the video's model and
+    settings and its last frame; its video is the old one followed by the continuation, colour-matched
+    at the join, and its recipe's `extends` names the old one."""
+    job = services.jobs.get(job_id)
+    if job.status != JobStatus.SUCCEEDED:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"Job {job_id} is {job.status}; only a finished video can be extended.")
+    data = strict_json.json_object(await read_capped(request, EXPORT_BODY_MAX), what="The extend request", example='{"seconds": 2}')
+    try:
+        body = ExtendBody.model_validate(data)
+    except ValidationError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, plain_errors(exc)) from None
+    try:
+        made = await pools.run(pools.pictures, services.jobs.extend, job_id, body.seconds, client, prompt=body.prompt, seed=body.seed)
+    except ArchivePathError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"The video of this job is no longer in the archive ({exc}).") from None
+    eta_s = await pools.run(pools.reads, services.jobs.wait_seconds, made)
+    return Created(id=made.id, status=made.status, position=made.position, eta_s=eta_s)
 
 
 @router.get("/jobs/{job_id}/exports/{name}", summary="One exported file (gif, webm, sheet, …, video)", response_class=FileResponse)

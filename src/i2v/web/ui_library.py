@@ -22,7 +22,7 @@ from i2v.jobs.ownership import NotYourJob
 from i2v.jobs.records import IllegalTransition, Job, JobNotFound
 from i2v.jobs.status import JobStatus
 from i2v.lessons.service import LessonSummary
-from i2v.errors import NotFound
+from i2v.errors import I2VError, NotFound, user_message
 from i2v.i18n import t
 from i2v.web.services import Services
 from i2v.web.ui_export import build_export
@@ -30,6 +30,7 @@ from i2v.web.ui_handlers import CreateActions, client_of
 from i2v.web.ui_studio import CREATE, LIBRARY, Studio, select_tab, user_error
 
 LIBRARY_SCAN = 1000  # newest jobs searched
+EXTEND_SECONDS = 2.0  # what the Library's Extend button adds (`i2v extend --seconds` and the API take any length)
 SPEAKER = "♪"  # marks the cards of videos with sound (a glyph every default font has; the emoji speaker was a blank box in Debian's Chromium)
 LIBRARY_SHOWN = 60  # thumbnails shown at once (the count says how many matched)
 LESSON_PREFIX = "lesson:"
@@ -187,7 +188,7 @@ class LibraryActions:
 
     def open_video(self, ids: list[str], lang: str, evt: gr.SelectData) -> tuple[Any, ...]:
         """A clicked thumbnail: (selected id, video, details, download button, actions row, confirmation
-        row, reuse and delete buttons). A lesson's entry plays the lesson video (or, before it is
+        row, reuse, delete and extend buttons). A lesson's entry plays the lesson video (or, before it is
         assembled, its newest scene) and offers only the download: the lesson is edited, remade and
         deleted on the Lesson tab, which the details say."""
         chosen = ids[evt.index]
@@ -196,7 +197,7 @@ class LibraryActions:
         job = self.services.jobs.get(chosen)
         video = str(self.services.jobs.video_file(job))
         return (job.id, video, details_md(job, lang), gr.DownloadButton(value=video, visible=True), gr.update(visible=True),
-                gr.update(visible=False), gr.update(visible=True), gr.update(visible=True))
+                gr.update(visible=False), gr.update(visible=True), gr.update(visible=True), gr.update(visible=True))
 
     def _open_lesson(self, lesson_id: str, lang: str) -> tuple[Any, ...]:
         lessons = self.services.lessons
@@ -218,7 +219,7 @@ class LibraryActions:
         details = t("ui.library.lesson_details", lang, title=html.escape(status.lesson.get("title", "")),
                     when=_date(status.created_at), done=done, scenes=len(status.scenes), made=made)
         return (None, video, details, gr.DownloadButton(value=video, visible=True), gr.update(visible=True),
-                gr.update(visible=False), gr.update(visible=False), gr.update(visible=False))
+                gr.update(visible=False), gr.update(visible=False), gr.update(visible=False), gr.update(visible=False))
 
     def _job(self, job_id: str | None) -> Job | None:
         try:
@@ -251,6 +252,17 @@ class LibraryActions:
         if job is None or not job.result:
             raise user_error(t("ui.pick_first", lang))
         return (*self.create_actions.recipe_controls(job.result["recipe"], lang), select_tab(CREATE))
+
+    def extend_selected(self, selected: str | None, lang: str, request: gr.Request) -> str:
+        """Queue a continuation of the open video (EXTEND_SECONDS longer; a new video, the old one kept);
+        the details say so, and the new video appears in the Library when it is made."""
+        if not selected:
+            raise user_error(t("ui.pick_first", lang))
+        try:
+            job = self.services.jobs.extend(selected, EXTEND_SECONDS, client_of(request))
+        except I2VError as exc:
+            raise user_error(user_message(exc)) from None
+        return details_md(self.services.jobs.get(selected), lang) + "\n\n" + t("ui.library.extending", lang, seconds=EXTEND_SECONDS, id=job.id)
 
     def details_in_language(self, selected: str | None, lang: str) -> str:
         """The details panel redrawn after a language switch: the open video's details, or the hint."""
@@ -300,6 +312,8 @@ def build_library_tab(studio: Studio) -> None:
                     reuse = tx.add(gr.Button(t("ui.library.reuse", en), variant="primary", elem_id="i2v-lib-reuse"),
                                    value="ui.library.reuse")
                     download = tx.add(gr.DownloadButton(t("ui.download", en), elem_id="i2v-lib-download"), value="ui.download")
+                    extend = tx.add(gr.Button(t("ui.library.extend", en, seconds=EXTEND_SECONDS), elem_id="i2v-lib-extend"),
+                                    value=lambda code: t("ui.library.extend", code, seconds=EXTEND_SECONDS))
                     delete = tx.add(gr.Button(t("ui.library.delete", en), variant="stop", elem_id="i2v-lib-delete"),
                                     value="ui.library.delete")
                 with gr.Group(visible=False, elem_id="i2v-lib-confirm", elem_classes=["i2v-confirm"]) as confirm:
@@ -323,8 +337,9 @@ def build_library_tab(studio: Studio) -> None:
         trigger(actions.refresh, filters, listing, **live)
     if studio.create is not None:
         studio.create.generated.then(actions.refresh, filters, listing, api_name=False, show_progress="hidden")
-    gallery.select(actions.open_video, [ids, lang], [selected, video, details, download, buttons, confirm, reuse, delete],
+    gallery.select(actions.open_video, [ids, lang], [selected, video, details, download, buttons, confirm, reuse, delete, extend],
                    api_name=False)
+    extend.click(actions.extend_selected, [selected, lang], details, api_name=False)
     delete.click(partial(show, True), None, confirm, api_name=False, show_progress="hidden")
     no.click(partial(show, False), None, confirm, api_name=False, show_progress="hidden")
     yes.click(actions.delete_selected, [selected, search, period, model, lang, apart],
