@@ -109,3 +109,17 @@ def test_the_api_extends_a_finished_job_as_a_new_job_and_refuses_what_it_cannot(
             refused = client.post(f"/api/v1/jobs/{first['id']}/extend", json=body)
             assert refused.status_code == 422 and words in refused.text, (body, refused.text)
         assert client.post("/api/v1/jobs/0123456789abcdef/extend", json={"seconds": 1}).status_code == 404
+
+
+def test_a_server_that_hands_jobs_to_gpu_machines_refuses_to_extend_with_a_conflict(tmp_path):
+    from i2v.archive import Archive
+    from i2v.errors import ErrorKind
+    from i2v.jobs.service import ExtendElsewhere, JobService
+    from i2v.jobs.store import JobStore
+    from i2v.settings import Settings
+
+    settings = Settings(home=tmp_path / "home", model="tiny", broker="redis://127.0.0.1:1/0")
+    jobs = JobService(JobStore(settings.db_path), None, Archive(settings.home), settings)
+    with pytest.raises(ExtendElsewhere, match="i2v extend") as refused:
+        jobs.extend("0123456789abcdef", 2.0, "local")
+    assert refused.value.kind is ErrorKind.CONFLICT
