@@ -121,8 +121,8 @@ def _sliding_min(values: np.ndarray, width: int) -> np.ndarray:
     blocks = np.concatenate([padded, np.full(extra, values[-1])]).reshape(-1, width)
     prefix = np.minimum.accumulate(blocks, axis=1).ravel()
     suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
-    index = np.arange(len(values))
-    return np.minimum(suffix[index], prefix[index + width - 1])
+    n = len(values)
+    return np.minimum(suffix[:n], prefix[width - 1 : width - 1 + n])
 
 
 def limit(samples: np.ndarray, ceiling_dbtp: float, ramp_s: float = 0.005) -> np.ndarray:

@@ -68,3 +68,9 @@ def test_normalise_reaches_minus_16_lufs_under_the_peak_ceiling_without_a_jump_i
 def test_silence_is_left_silent():
     made = loudness.normalise(Audio(np.zeros(RATE, np.float32), RATE))
     assert not made.samples.any()
+
+
+def test_the_limiter_s_sliding_minimum_is_the_minimum_of_each_trailing_window():
+    values = np.random.default_rng(4).random(1000)
+    padded = np.concatenate([np.full(9, values[0]), values])
+    assert np.array_equal(loudness._sliding_min(values, 10), [padded[i : i + 10].min() for i in range(1000)])
