@@ -171,3 +171,32 @@ def test_the_page_carries_only_the_chinese_glyphs_it_shows(lesson_service):
     characters = wide_characters(lesson.scenes[0].check.question)
     assert characters and subset_woff2(characters)[:4] == b"wOF2"
     assert len(html.encode()) < 200_000  # a subset, not the 5 MB font
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_h5p_content_follows_the_libraries_published_semantics(lesson_service, lang):
+    """The H5P player libraries are on no package registry, so the .h5p cannot be played here; instead
+    its content is checked against the semantics.json each library publishes (tests/support/h5p_semantics),
+    for true/false and multiple-choice checks, and the versions it declares are the ones checked."""
+    from tests.support.h5p_semantics import semantics, shipped_version, validate
+
+    lesson = assembled(lesson_service, lang)
+    data = lesson.model_dump(mode="json")
+    data["scenes"][1]["check"] = {"kind": "choice", "lang": lang, "question": "Which phase separates the chromatids?",
+                                  "options": [{"text": "anaphase", "correct": True}, {"text": "prophase"}],
+                                  "right": "Yes.", "wrong": "<b>Look</b> again."}
+    lesson_service.update(lesson.id, data, None)
+    lesson_service.assemble(lesson.id)
+    files = members(build_lesson_package(lesson_service, lesson.id, "h5p").data)
+    meta, content = json.loads(files["h5p.json"]), json.loads(files["content/content.json"])
+    assert {"title", "language", "mainLibrary", "embedTypes", "preloadedDependencies"} <= set(meta)
+    for dependency in meta["preloadedDependencies"]:
+        assert shipped_version(dependency["machineName"]) == (int(dependency["majorVersion"]), int(dependency["minorVersion"]))
+    assert validate(content, semantics("H5P.InteractiveVideo")) == []
+    actions = [i["action"]["library"] for i in content["interactiveVideo"]["assets"]["interactions"]]
+    assert "H5P.MultiChoice 1.16" in actions and "H5P.TrueFalse 1.8" in actions
+    broken = json.loads(files["content/content.json"])  # the check can fail: what H5P would drop or refuse is named
+    broken["override"]["preventSkipping"] = True
+    broken["interactiveVideo"]["assets"]["interactions"][0]["displayType"] = "popup"
+    problems = validate(broken, semantics("H5P.InteractiveVideo"))
+    assert any("preventSkipping: not in the semantics" in p for p in problems) and any("'popup' is not one of" in p for p in problems)

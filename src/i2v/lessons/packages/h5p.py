@@ -98,8 +98,9 @@ def content_json(material: Material, lesson_key: str) -> dict[str, Any]:
                        "bookmarks": [], "endscreens": []},
             "summary": {"displayAt": 3},  # no summary task: it would need H5P.Summary too
         },
-        "override": {"autoplay": False, "loop": False, "showBookmarksmenuOnLoad": False, "showRewind10": False,
-                     "preventSkipping": False, "deactivateSound": False},
+        "override": {"autoplay": False, "loop": False, "showSolutionButton": "on", "retryButton": "on",
+                     "showBookmarksmenuOnLoad": False, "showRewind10": False, "preventSkippingMode": "none",
+                     "deactivateSound": False},
     }
 
 
