@@ -160,5 +160,7 @@ def test_the_lesson_plays_the_recording_at_its_scene_and_forgetting_it_brings_th
     assert_heard_at(track, scene["start_s"], stored)
     assert scene["end_s"] - scene["start_s"] == pytest.approx(stored.seconds + 0.6, abs=0.15)
     assert [c["text"] for c in scene["spoken"]] == [s for s in lesson.scenes[1].narration.replace("。", "。\n").split("\n") if s]
+    vtt = lesson_service.files.output(lesson.id, "captions").read_text("utf-8")
+    assert vtt.startswith("WEBVTT\n\nNOTE The cues of scenes spoken in the teacher's own recording are spread")
     back = lesson_service.remove_recording(lesson.id, "2", None)
     assert back.scenes[1].recording is None and back.voice == "own"

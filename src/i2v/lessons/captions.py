@@ -48,9 +48,12 @@ def render_srt(cues: Sequence[Cue]) -> str:
     return "\n".join(out)
 
 
-def render_vtt(cues: Sequence[Cue]) -> str:
-    """A WebVTT file; text is escaped (a caption is shown as text, never markup)."""
+def render_vtt(cues: Sequence[Cue], note: str = "") -> str:
+    """A WebVTT file; text is escaped (a caption is shown as text, never markup). `note` becomes a
+    NOTE block (for people reading the file; players do not show it)."""
     out = ["WEBVTT", ""]
+    if note:
+        out += ["NOTE " + " ".join(note.replace("-->", "->").split()), ""]
     for number, cue in enumerate(cues, start=1):
         escaped = cue.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         out += [str(number), f"{vtt_time(cue.start_s)} --> {vtt_time(cue.end_s)}", *(caption_lines(escaped) or [""]), ""]

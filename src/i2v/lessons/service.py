@@ -71,6 +71,8 @@ from i2v.voice.recording import check_recording, read_wav, recording_name, wav_b
 
 log = logging.getLogger(__name__)
 LOCAL = "local"  # the client recorded for in-process callers (the CLI)
+RECORDED_CUES_NOTE = ("The cues of scenes spoken in the teacher's own recording are spread over the recording by "
+                      "characters (a recording carries no word timings); the other cues follow where the voice says them.")
 
 
 class LessonBusy(Conflict):
@@ -544,7 +546,8 @@ class LessonService:
                     for scene in lesson.scenes if scene.id in recorded_scenes(lesson)}
         made = assembly.assemble_video(lesson, clips, self.files.output(lesson_id, "video"), texts, narrate(lesson, recorded))
         cues = lesson_cues(made.timeline)
-        write_bytes_atomic(self.files.output(lesson_id, "captions"), render_vtt(cues).encode("utf-8"))
+        note = RECORDED_CUES_NOTE if recorded else ""
+        write_bytes_atomic(self.files.output(lesson_id, "captions"), render_vtt(cues, note).encode("utf-8"))
         write_bytes_atomic(self.files.output(lesson_id, "captions-srt"), render_srt(cues).encode("utf-8"))
         handout_scenes = [
             HandoutScene(number, scene.section, scene.point, scene.description, scene.caption, made.strips[scene.id],
