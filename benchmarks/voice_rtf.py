@@ -16,7 +16,7 @@ import numpy as np
 
 from i2v.lessons.soundtrack import Placed, mix
 from i2v.loudness import integrated_lufs, true_peak_dbtp
-from i2v.voice import synthetic_voice
+from i2v.voice import close_voice, synthetic_voice
 
 TEXT = {
     "en": ("In anaphase each centromere divides, so the two sister chromatids become two chromosomes. "
@@ -35,7 +35,7 @@ def voices() -> list[tuple[str, float, float]]:
             audio, _ = voice.speak(text, lang, 1.0)
             took = time.perf_counter() - started
             rows.append((f"{lang} {type(voice).__name__}, {call} call", audio.seconds, took))
-        getattr(voice, "close", lambda: None)()
+        close_voice(voice)
     return rows
 
 

@@ -24,7 +24,7 @@ from i2v.engine.base import ProgressCallback
 from i2v.engine.host import EngineHost
 from i2v.engine.placement import free_accelerator_memory
 from i2v.engine.registry import complete_request
-from i2v.media import encode_mp4, save_thumbnail
+from i2v.media import Audio, encode_mp4, save_thumbnail
 from i2v.sound import clip_sound, sound_recipe
 from i2v.recipe import build_recipe
 from i2v.request import GenerationRequest
@@ -134,11 +134,12 @@ class GenerationService:
         return GenerationResult(entry, recipe)
 
 
-def _extended(parent: Parent, frames: np.ndarray, audio, is_test_model: bool) -> tuple[np.ndarray, Any, dict[str, Any]]:
+def _extended(parent: Parent, frames: np.ndarray, audio: Audio | None,
+              is_test_model: bool) -> tuple[np.ndarray, Audio | None, dict[str, Any]]:
     """The parent joined with its colour-matched continuation, and what the recipe says about it."""
     before = colour_shift(parent.frames[-1], frames[0])
     if is_test_model:  # the banner rows are no picture: match the colours below them
-        top = max(12, frames.shape[1] // 14)
+        top = banner_rows(frames.shape[1])
         frames = frames.copy()
         frames[:, top:] = colour_matched(frames[:, top:], parent.frames[-1, top:])
     else:
@@ -148,11 +149,16 @@ def _extended(parent: Parent, frames: np.ndarray, audio, is_test_model: bool) ->
                           "colour_shift_before": round(before, 2), "colour_shift": round(colour_shift(parent.frames[-1], frames[0]), 2)}
 
 
+def banner_rows(height: int) -> int:
+    """How many rows at the top of a test model's frames the TEST MODEL banner covers."""
+    return max(12, height // 14)
+
+
 def label_test_output(frames: np.ndarray) -> np.ndarray:
     """Stamp a banner on every frame so noise from the test model is never mistaken for a result."""
     labelled = frames.copy()
     height, width = frames.shape[1:3]
-    banner = Image.new("RGB", (width, max(12, height // 14)), (255, 235, 0))
+    banner = Image.new("RGB", (width, banner_rows(height)), (255, 235, 0))
     ImageDraw.Draw(banner).text((4, 1), TEST_MODEL_BANNER, fill=(0, 0, 0))
     strip = np.asarray(banner)
     labelled[:, : strip.shape[0], :, :] = strip

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from i2v.continuation import JOIN_SHIFT_LIMIT, Parent, colour_matched, colour_shift, joined
+from i2v.generation import banner_rows
 from i2v.media import Audio, probe, read_audio, read_video
 from tests.support.cli import run_cli
 
@@ -40,7 +41,7 @@ def test_extend_joins_the_continuation_to_the_video_in_one_mp4(tmp_path):
     assert whole_fps == fps and len(whole) == 16 and probe(video).frames == 16 == recipe["frames"]
     assert np.abs(whole[:8].astype(int) - first.astype(int)).mean() < 6  # the parent first, re-encoded (noise is H.264's worst case)
     assert recipe["request"]["seed"] == 8 and recipe["request"]["prompt"] == "Earth orbiting the Sun"
-    below_banner = slice(max(12, whole.shape[1] // 14), None)  # the TEST MODEL banner is the same on every frame
+    below_banner = slice(banner_rows(whole.shape[1]), None)  # the TEST MODEL banner is the same on every frame
     steps = [colour_shift(whole[i, below_banner], whole[i + 1, below_banner]) for i in range(len(whole) - 1)]
     assert ext["colour_shift"] <= JOIN_SHIFT_LIMIT and steps[7] <= JOIN_SHIFT_LIMIT + max(steps[8:]), (ext, steps)
     assert "8 + 8 frames; colour shift at the join" in extended.stderr

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 
-from i2v.voice import Spoken, Voice, synthetic_voice
+from i2v.voice import Spoken, Voice, close_voice, synthetic_voice
 
 if TYPE_CHECKING:
     from i2v.lessons.soundtrack import Narration
@@ -74,8 +74,7 @@ def check_voices(lesson: Lesson, voice_for: Callable[[str], Voice] = synthetic_v
     so a lesson never generates every scene only to fail at assembly."""
     if lesson.voice != "none":
         for lang in {lang for _, lang in spoken_parts(lesson, recorded_scenes(lesson)).values()}:
-            voice = voice_for(lang)
-            getattr(voice, "close", lambda: None)()
+            close_voice(voice_for(lang))
 
 
 def narrate(lesson: Lesson, recorded: Mapping[str, Audio] | None = None,
@@ -104,5 +103,5 @@ def narrate(lesson: Lesson, recorded: Mapping[str, Audio] | None = None,
                 said[key] = narration
     finally:
         for voice in voices.values():
-            getattr(voice, "close", lambda: None)()
+            close_voice(voice)
     return said

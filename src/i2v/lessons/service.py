@@ -66,7 +66,7 @@ from i2v.request import GenerationRequest
 from i2v.settings import Settings
 from i2v.teaching.presets import get_preset
 from i2v.loudness import normalise
-from i2v.voice import RATE_RANGE, synthetic_voice
+from i2v.voice import RATE_RANGE, close_voice, synthetic_voice
 from i2v.voice.recording import check_recording, read_wav, recording_name, wav_bytes
 
 log = logging.getLogger(__name__)
@@ -401,12 +401,7 @@ class LessonService:
                                 max_seconds=self.settings.lesson_max_recording_s)
         wav = wav_bytes(audio)
         name = self.files.add_recording(lesson_id, wav, recording_name(wav))
-        data = lesson.model_dump(mode="json")
-        data["voice"] = "own"
-        for item in data["scenes"]:
-            if item["id"] == scene.id:
-                item["recording"] = name
-        return self.update(lesson_id, data, client)
+        return self._with_recording(lesson, scene.id, name, client, voice="own")
 
     def preview_narration(self, lesson_id: str, text: str, lang: str, rate: float) -> Path:
         """`text` spoken by the offline voice of `lang`, levelled as the lesson will be, as
@@ -416,7 +411,7 @@ class LessonService:
         try:
             audio, _ = voice.speak(text[:NARRATION_CHARS], lang, min(max(rate, RATE_RANGE[0]), RATE_RANGE[1]))
         finally:
-            getattr(voice, "close", lambda: None)()
+            close_voice(voice)
         target = self.files.folder(lesson_id) / "preview.wav"
         write_bytes_atomic(target, wav_bytes(normalise(audio)))
         return target
@@ -425,12 +420,15 @@ class LessonService:
         """Forget a scene's recording (the synthetic voice speaks it again); the file goes with the lesson."""
         self.check_owner(self._row(lesson_id), client)
         lesson = self.files.load(lesson_id)
-        scene = scene_by_ref(lesson, scene_ref)
-        data = lesson.model_dump(mode="json")
+        return self._with_recording(lesson, scene_by_ref(lesson, scene_ref).id, None, client)
+
+    def _with_recording(self, lesson: Lesson, scene_id: str, name: str | None, client: str | None, *,
+                        voice: str | None = None) -> Lesson:
+        data = lesson.model_dump(mode="json") | ({"voice": voice} if voice else {})
         for item in data["scenes"]:
-            if item["id"] == scene.id:
-                item["recording"] = None
-        return self.update(lesson_id, data, client)
+            if item["id"] == scene_id:
+                item["recording"] = name
+        return self.update(lesson.id, data, client)
 
     # ---- generate ----------------------------------------------------------------------------------
 

@@ -36,6 +36,13 @@ class Voice(Protocol):
     def speak(self, text: str, lang: str, rate: float = 1.0) -> tuple[Audio, list[Spoken]]: ...
 
 
+def close_voice(voice: Voice) -> None:
+    """End the voice's engine process, for voices that keep one (piper); others have nothing to end."""
+    close = getattr(voice, "close", None)
+    if close is not None:
+        close()
+
+
 def synthetic_voice(lang: str) -> Voice:
     """The offline voice for a language: piper's English voice (extra `voice`), espeak-ng for Chinese.
     A lesson's `en-synthetic` / `zh-synthetic` names its main voice; each scene is spoken in its own
