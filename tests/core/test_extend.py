@@ -110,6 +110,17 @@ def test_the_api_extends_a_finished_job_as_a_new_job_and_refuses_what_it_cannot(
             refused = client.post(f"/api/v1/jobs/{first['id']}/extend", json=body)
             assert refused.status_code == 422 and words in refused.text, (body, refused.text)
         assert client.post("/api/v1/jobs/0123456789abcdef/extend", json={"seconds": 1}).status_code == 404
+    # The studio's Extend buttons (Create tab and Library) queue the same kind of job and say so.
+    import gradio as gr
+
+    from i2v.web.ui_export import queue_extension
+
+    note = queue_extension(server.services.jobs, first["id"], "zh", None)
+    queued = server.services.jobs.get(note.split("任务 ")[1].split("）")[0])
+    assert note.startswith("已排队") and queued.request["extends"] == recipe["request"]["extends"]
+    server.services.jobs.cancel(queued.id, "ui")  # made by the API above already; not again, on the shared server
+    with pytest.raises(gr.Error):
+        queue_extension(server.services.jobs, None, "en", None)
 
 
 def test_a_server_that_hands_jobs_to_gpu_machines_refuses_to_extend_with_a_conflict(tmp_path):

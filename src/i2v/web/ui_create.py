@@ -18,7 +18,7 @@ import gradio as gr
 from i2v.engine.registry import spec_or_default
 from i2v.i18n import t
 from i2v.web.ui_draft import apply_draft, cpu_note_md, cpu_note_updates
-from i2v.web.ui_export import build_export
+from i2v.web.ui_export import EXTEND_SECONDS, build_export, queue_extension
 from i2v.web.ui_guide import build_picture_check
 from i2v.web.ui_keyframes import build_end_picture, end_box_update, strip_html
 from i2v.web.ui_handlers import CreateActions, hidden, random_seed
@@ -126,7 +126,11 @@ def build_create_tab(studio: Studio) -> None:
                                                         elem_id="i2v-download"), value="ui.download")
                     to_help = tx.add(gr.Button(t("ui.symptoms.open", en), elem_id="i2v-to-help", size="sm"),
                                      value="ui.symptoms.open")
+                    extend = tx.add(gr.Button(t("ui.library.extend", en, seconds=EXTEND_SECONDS), elem_id="i2v-extend", size="sm"),
+                                    value=lambda code: t("ui.library.extend", code, seconds=EXTEND_SECONDS))
+                extended = gr.Markdown(elem_id="i2v-extend-note")
                 job_id = gr.State(None)
+                extend.click(partial(queue_extension, services.jobs), [job_id, lang], extended, api_name=False)
                 export = build_export(tx, lang, services.jobs, job_id, video)
                 with tx.add(gr.Accordion(t("ui.recipe", en), open=False, elem_id="i2v-recipe-fold"), label="ui.recipe"):
                     recipe = tx.add(gr.JSON(label=t("ui.recipe", en), open=True, elem_id="i2v-recipe"), label="ui.recipe")

@@ -17,8 +17,12 @@ from i2v.post.exports import FORMATS as EXPORT_TABLE, STUDIO_FORMATS
 from i2v.post.spec import PostSpec
 from i2v.i18n import t
 from i2v.post.labels import Label
+from i2v.errors import I2VError, user_message
+from i2v.web.ui_handlers import client_of
 from i2v.web.ui_text import UiText
 from i2v.web.ui_studio import user_error
+
+EXTEND_SECONDS = 2.0  # what the studio's Extend buttons add (`i2v extend --seconds` and the API take any length)
 
 FORMATS = STUDIO_FORMATS  # every format of the table but the video itself
 LOOPS = ("none", "pingpong", "crossfade")
@@ -109,6 +113,18 @@ def export_ready(jobs, job_id: str | None) -> dict[str, Any]:
 def no_files(_job_id: str | None) -> dict[str, Any]:
     """A new video: the previous one's downloads go."""
     return gr.update(value=None, visible=False)
+
+
+def queue_extension(jobs, job_id: str | None, lang: str, request: gr.Request) -> str:
+    """Queue a continuation of a finished video (EXTEND_SECONDS longer; a new video, the old one kept) for
+    the Library's and the Create tab's Extend buttons; returns what to tell the teacher."""
+    if not job_id:
+        raise user_error(t("ui.pick_first", lang))
+    try:
+        job = jobs.extend(job_id, EXTEND_SECONDS, client_of(request))
+    except I2VError as exc:
+        raise user_error(user_message(exc)) from None
+    return t("ui.library.extending", lang, seconds=EXTEND_SECONDS, id=job.id)
 
 
 def build_export(tx: UiText, lang: gr.State, jobs, job_id: gr.State, video, prefix: str = "i2v") -> dict[str, Any]:

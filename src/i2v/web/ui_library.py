@@ -22,15 +22,14 @@ from i2v.jobs.ownership import NotYourJob
 from i2v.jobs.records import IllegalTransition, Job, JobNotFound
 from i2v.jobs.status import JobStatus
 from i2v.lessons.service import LessonSummary
-from i2v.errors import I2VError, NotFound, user_message
+from i2v.errors import NotFound
 from i2v.i18n import t
 from i2v.web.services import Services
-from i2v.web.ui_export import build_export
+from i2v.web.ui_export import EXTEND_SECONDS, build_export, queue_extension
 from i2v.web.ui_handlers import CreateActions, client_of
 from i2v.web.ui_studio import CREATE, LIBRARY, Studio, select_tab, user_error
 
 LIBRARY_SCAN = 1000  # newest jobs searched
-EXTEND_SECONDS = 2.0  # what the Library's Extend button adds (`i2v extend --seconds` and the API take any length)
 SPEAKER = "♪"  # marks the cards of videos with sound (a glyph every default font has; the emoji speaker was a blank box in Debian's Chromium)
 LIBRARY_SHOWN = 60  # thumbnails shown at once (the count says how many matched)
 LESSON_PREFIX = "lesson:"
@@ -254,15 +253,9 @@ class LibraryActions:
         return (*self.create_actions.recipe_controls(job.result["recipe"], lang), select_tab(CREATE))
 
     def extend_selected(self, selected: str | None, lang: str, request: gr.Request) -> str:
-        """Queue a continuation of the open video (EXTEND_SECONDS longer; a new video, the old one kept);
-        the details say so, and the new video appears in the Library when it is made."""
-        if not selected:
-            raise user_error(t("ui.pick_first", lang))
-        try:
-            job = self.services.jobs.extend(selected, EXTEND_SECONDS, client_of(request))
-        except I2VError as exc:
-            raise user_error(user_message(exc)) from None
-        return details_md(self.services.jobs.get(selected), lang) + "\n\n" + t("ui.library.extending", lang, seconds=EXTEND_SECONDS, id=job.id)
+        """Queue a continuation of the open video; the details say so."""
+        note = queue_extension(self.services.jobs, selected, lang, request)
+        return details_md(self.services.jobs.get(selected), lang) + "\n\n" + note
 
     def details_in_language(self, selected: str | None, lang: str) -> str:
         """The details panel redrawn after a language switch: the open video's details, or the hint."""
